@@ -1,0 +1,906 @@
+"""A safe rule language for number rules.
+
+The syntax is Python's expression syntax restricted to an allow-list. Text is
+parsed with ``ast`` and converted into this module's own small tree; nothing is
+ever passed to ``eval`` or ``exec``. The tree can be printed (canonical form),
+evaluated at one point (plain Python floats) or compiled to a vectorised numpy
+evaluation over many points; both evaluators share one semantics:
+
+* Every number is a float64. Integer literals and integer results are exact up
+  to 2**53, which the magnitude limits keep us far below.
+* ``and``, ``or``, chained comparisons and ``a if c else b`` short-circuit as in
+  Python, so ``z != 0 and x / z > 1`` is well defined at ``z == 0``.
+* An operation that would fail — division or modulo by zero, ``sqrt`` of a
+  negative number, a non-integer operand of ``& | ^ gcd``, an exponent larger
+  than ``MAX_RUNTIME_EXPONENT``, a result whose magnitude exceeds
+  ``MAX_MAGNITUDE``, NaN or infinity — makes the value *undefined* at that
+  point. Undefined spreads upwards through the expression; a rule that is
+  undefined at a point is **False** there.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Union
+
+import numpy as np
+import numpy.typing as npt
+
+from games.engine.core import RuleError
+
+MAX_TEXT_LENGTH = 2000
+MAX_NODES = 120
+MAX_DEPTH = 40
+MAX_CONSTANT = 1e9
+MAX_LITERAL_EXPONENT = 16
+MAX_RUNTIME_EXPONENT = 64
+MAX_MAGNITUDE = 1e15
+
+FUNCTIONS: dict[str, tuple[int, int, str]] = {
+    # name: (min args, max args, result type)
+    "abs": (1, 1, "num"),
+    "min": (2, 8, "num"),
+    "max": (2, 8, "num"),
+    "int": (1, 1, "num"),
+    "round": (1, 1, "num"),
+    "floor": (1, 1, "num"),
+    "ceil": (1, 1, "num"),
+    "sqrt": (1, 1, "num"),
+    "gcd": (2, 2, "num"),
+    "is_int": (1, 1, "bool"),
+    "is_square": (1, 1, "bool"),
+}
+
+_BINOPS: dict[type, str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+}
+_CMPOPS: dict[type, str] = {
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+}
+_OP_NAMES: dict[type, str] = {
+    ast.LShift: "shift '<<'",
+    ast.RShift: "shift '>>'",
+    ast.MatMult: "operator '@'",
+    ast.Invert: "operator '~'",
+    ast.UAdd: "unary '+'",
+    ast.Is: "'is'",
+    ast.IsNot: "'is not'",
+    ast.In: "'in'",
+    ast.NotIn: "'not in'",
+}
+_NODE_NAMES: dict[type, str] = {
+    ast.Attribute: "attribute access",
+    ast.Subscript: "subscription",
+    ast.Lambda: "lambda",
+    ast.ListComp: "list comprehension",
+    ast.SetComp: "set comprehension",
+    ast.DictComp: "dict comprehension",
+    ast.GeneratorExp: "generator expression",
+    ast.List: "list",
+    ast.Tuple: "tuple",
+    ast.Set: "set",
+    ast.Dict: "dict",
+    ast.NamedExpr: "assignment expression ':='",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.JoinedStr: "f-string",
+    ast.Starred: "starred expression",
+    ast.Slice: "slice",
+}
+
+# Precedence for printing (higher binds tighter), following Python's grammar.
+_PREC_IF, _PREC_OR, _PREC_AND, _PREC_NOT, _PREC_CMP = 0, 1, 2, 3, 4
+_PREC_BIN = {"|": 5, "^": 6, "&": 7, "+": 9, "-": 9, "*": 10, "/": 10, "//": 10, "%": 10}
+_PREC_UNARY, _PREC_POW, _PREC_ATOM = 11, 12, 13
+
+
+# -- the tree ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Num:
+    value: float | int | bool
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+
+
+@dataclass(frozen=True)
+class Neg:
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Bin:
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Cmp:
+    ops: tuple[str, ...]
+    operands: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class BoolOp:
+    op: str  # "and" | "or"
+    operands: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class IfExp:
+    cond: Node
+    then: Node
+    orelse: Node
+
+
+@dataclass(frozen=True)
+class Call:
+    func: str
+    args: tuple[Node, ...]
+
+
+Node = Union[Num, Var, Neg, Not, Bin, Cmp, BoolOp, IfExp, Call]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A parsed, type-checked boolean rule."""
+
+    tree: Node
+    variables: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return to_text(self.tree)
+
+    @property
+    def size(self) -> int:
+        return tree_size(self.tree)
+
+    def evaluate(self, columns: Sequence[npt.ArrayLike]) -> npt.NDArray[np.bool_]:
+        """Vectorised truth values at many points: ``columns[i]`` holds the
+        values of ``variables[i]``."""
+        return compile_rule(self)(columns)
+
+    def evaluate_point(self, point: Sequence[float]) -> bool:
+        env = {name: float(v) for name, v in zip(self.variables, point, strict=True)}
+        value = _eval_scalar(self.tree, env)
+        return bool(value) if value is not None else False
+
+
+# -- parsing ---------------------------------------------------------------------------
+
+
+def parse_rule(text: str, variables: Sequence[str]) -> Rule:
+    """Parse ``text`` into a boolean ``Rule`` over ``variables`` or raise
+    ``RuleError`` saying what is not allowed and at which (1-based) column."""
+    if not isinstance(text, str):
+        raise RuleError(f"a rule must be text, got {type(text).__name__}")
+    if len(text) > MAX_TEXT_LENGTH:
+        raise RuleError(f"rule is {len(text)} characters long; the limit is {MAX_TEXT_LENGTH}")
+    stripped = text.strip()
+    if not stripped:
+        raise RuleError("the rule is empty; write a condition such as 'x < y < z'")
+    if "\n" in stripped or "\r" in stripped:
+        raise RuleError("a rule must be a single line")
+    offset = len(text) - len(text.lstrip())
+    try:
+        tree = ast.parse(stripped, mode="eval")
+    except SyntaxError as exc:
+        column = (exc.offset or 1) + offset
+        raise RuleError(f"syntax error at column {column}: {exc.msg}", column=column) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise RuleError("the rule is nested too deeply") from None
+    converter = _Converter(tuple(variables), offset)
+    try:
+        node = converter.convert(tree.body, depth=0)
+    except RecursionError:
+        raise RuleError("the rule is nested too deeply") from None
+    kind = _type_of(node, converter)
+    if kind != "bool":
+        raise RuleError(
+            "the rule must be a condition that is true or false (for example 'x < y'), "
+            "not a number",
+            column=offset + 1,
+        )
+    return Rule(tree=node, variables=tuple(variables))
+
+
+class _Converter:
+    def __init__(self, variables: tuple[str, ...], offset: int) -> None:
+        self.variables = variables
+        self.offset = offset
+        self.nodes = 0
+        self.columns: dict[int, int] = {}
+
+    def _col(self, node: ast.AST) -> int:
+        return int(getattr(node, "col_offset", 0)) + 1 + self.offset
+
+    def _fail(self, message: str, node: ast.AST, hint: str = "") -> RuleError:
+        column = self._col(node)
+        tail = f"; {hint}" if hint else ""
+        return RuleError(f"{message} at column {column}{tail}", column=column)
+
+    def _allowed_names(self) -> str:
+        return ", ".join([*self.variables, *FUNCTIONS])
+
+    def convert(self, node: ast.AST, depth: int) -> Node:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self._fail(f"the rule is too large (more than {MAX_NODES} parts)", node)
+        if depth > MAX_DEPTH:
+            raise self._fail(f"the rule is nested too deeply (more than {MAX_DEPTH} levels)", node)
+        out = self._convert(node, depth + 1)
+        self.columns[id(out)] = self._col(node)
+        return out
+
+    def _convert(self, node: ast.AST, depth: int) -> Node:
+        if isinstance(node, ast.Constant):
+            value = node.value
+            if isinstance(value, bool):
+                return Num(value)
+            if isinstance(value, (int, float)):
+                if not math.isfinite(value) or abs(value) > MAX_CONSTANT:
+                    raise self._fail(
+                        f"constant {value!r} is too large", node, f"constants must be at most {MAX_CONSTANT:g}"
+                    )
+                return Num(value)
+            if isinstance(value, complex):
+                raise self._fail("complex numbers are not allowed", node)
+            raise self._fail(f"constant {value!r} is not allowed", node, "only numbers are")
+        if isinstance(node, ast.Name):
+            if node.id in self.variables:
+                return Var(node.id)
+            if node.id in FUNCTIONS:
+                raise self._fail(f"function {node.id!r} must be called with arguments", node)
+            raise self._fail(
+                f"name {node.id!r} is not allowed", node, f"allowed names: {self._allowed_names()}"
+            )
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.USub):
+                return Neg(self.convert(node.operand, depth))
+            if isinstance(node.op, ast.Not):
+                return Not(self.convert(node.operand, depth))
+            raise self._fail(f"{_OP_NAMES.get(type(node.op), 'this operator')} is not allowed", node)
+        if isinstance(node, ast.BinOp):
+            op = _BINOPS.get(type(node.op))
+            if op is None:
+                raise self._fail(f"{_OP_NAMES.get(type(node.op), 'this operator')} is not allowed", node)
+            left = self.convert(node.left, depth)
+            right = self.convert(node.right, depth)
+            if op == "**":
+                exponent = _constant_value(right)
+                if exponent is not None and abs(exponent) > MAX_LITERAL_EXPONENT:
+                    raise self._fail(
+                        f"exponent {_fmt(exponent)} is too large",
+                        node.right,
+                        f"exponents must be at most {MAX_LITERAL_EXPONENT}",
+                    )
+                base = _constant_value(left)
+                if base is not None and exponent is not None:
+                    folded = _pow_scalar(float(base), float(exponent))
+                    if folded is None or abs(folded) > MAX_CONSTANT:
+                        raise self._fail(
+                            f"constant power {to_text(left)} ** {to_text(right)} is too large or undefined",
+                            node,
+                        )
+            return Bin(op, left, right)
+        if isinstance(node, ast.BoolOp):
+            name = "and" if isinstance(node.op, ast.And) else "or"
+            operands: list[Node] = []
+            for value in node.values:
+                child = self.convert(value, depth)
+                if isinstance(child, BoolOp) and child.op == name:
+                    operands.extend(child.operands)  # canonical: flatten a and (b and c)
+                else:
+                    operands.append(child)
+            return BoolOp(name, tuple(operands))
+        if isinstance(node, ast.Compare):
+            ops: list[str] = []
+            for cmp_op in node.ops:
+                sym = _CMPOPS.get(type(cmp_op))
+                if sym is None:
+                    raise self._fail(f"comparison {_OP_NAMES.get(type(cmp_op), '?')} is not allowed", node)
+                ops.append(sym)
+            items = [self.convert(node.left, depth)] + [self.convert(c, depth) for c in node.comparators]
+            return Cmp(tuple(ops), tuple(items))
+        if isinstance(node, ast.IfExp):
+            return IfExp(
+                self.convert(node.test, depth),
+                self.convert(node.body, depth),
+                self.convert(node.orelse, depth),
+            )
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name):
+                raise self._fail("only calls of the allowed functions by name are allowed", node)
+            name = node.func.id
+            if name not in FUNCTIONS:
+                raise self._fail(
+                    f"name {name!r} is not allowed", node, f"allowed names: {self._allowed_names()}"
+                )
+            if node.keywords:
+                raise self._fail(f"keyword arguments are not allowed in {name}()", node)
+            low, high, _ = FUNCTIONS[name]
+            if not low <= len(node.args) <= high:
+                want = str(low) if low == high else f"{low} to {high}"
+                raise self._fail(f"{name}() takes {want} arguments, got {len(node.args)}", node)
+            return Call(name, tuple(self.convert(a, depth) for a in node.args))
+        label = _NODE_NAMES.get(type(node), type(node).__name__)
+        raise self._fail(f"{label} is not allowed", node)
+
+
+def _constant_value(node: Node) -> float | None:
+    """The value of a variable-free numeric subtree (None if it has variables,
+    is a condition or is undefined). Used to reject huge literal powers."""
+    if not _is_constant(node):
+        return None
+    value = _eval_scalar(node, {})
+    if value is None or isinstance(value, bool):
+        return None
+    return float(value)
+
+
+def _fmt(value: float) -> str:
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def _is_constant(node: Node) -> bool:
+    if isinstance(node, Num):
+        return not isinstance(node.value, bool)
+    if isinstance(node, Neg):
+        return _is_constant(node.operand)
+    if isinstance(node, Bin):
+        return _is_constant(node.left) and _is_constant(node.right)
+    return False
+
+
+def _type_of(node: Node, conv: _Converter) -> str:
+    """Check types bottom-up; returns 'num' or 'bool' or raises RuleError."""
+
+    def fail(message: str, at: Node) -> RuleError:
+        column = conv.columns.get(id(at))
+        where = f" at column {column}" if column else ""
+        return RuleError(message + where, column=column)
+
+    def need(child: Node, kind: str, what: str) -> None:
+        got = _type_of(child, conv)
+        if got != kind:
+            noun = "a number" if kind == "num" else "a condition (true/false)"
+            raise fail(f"{what} must be {noun}", child)
+
+    if isinstance(node, Num):
+        return "bool" if isinstance(node.value, bool) else "num"
+    if isinstance(node, Var):
+        return "num"
+    if isinstance(node, Neg):
+        need(node.operand, "num", "the operand of unary '-'")
+        return "num"
+    if isinstance(node, Not):
+        need(node.operand, "bool", "the operand of 'not'")
+        return "bool"
+    if isinstance(node, Bin):
+        if node.op in ("&", "|", "^"):
+            left = _type_of(node.left, conv)
+            need(node.right, left, f"both operands of '{node.op}' must match: the right operand")
+            return left
+        need(node.left, "num", f"the left operand of '{node.op}'")
+        need(node.right, "num", f"the right operand of '{node.op}'")
+        return "num"
+    if isinstance(node, Cmp):
+        kinds = [_type_of(o, conv) for o in node.operands]
+        for op, (a, b), (ka, kb) in zip(
+            node.ops, zip(node.operands, node.operands[1:]), zip(kinds, kinds[1:])
+        ):
+            if ka != kb:
+                raise fail(f"'{op}' compares a number with a condition", b)
+            if ka == "bool" and op not in ("==", "!="):
+                raise fail(f"'{op}' needs numbers; conditions can only be compared with == or !=", a)
+        return "bool"
+    if isinstance(node, BoolOp):
+        for operand in node.operands:
+            need(operand, "bool", f"each operand of '{node.op}'")
+        return "bool"
+    if isinstance(node, IfExp):
+        need(node.cond, "bool", "the condition of 'if'")
+        then = _type_of(node.then, conv)
+        need(node.orelse, then, "both branches of 'if ... else' must be the same kind: the else branch")
+        return then
+    if isinstance(node, Call):
+        for arg in node.args:
+            need(arg, "num", f"each argument of {node.func}()")
+        return FUNCTIONS[node.func][2]
+    raise AssertionError(node)
+
+
+# -- printing ------------------------------------------------------------------------
+
+
+def _prec(node: Node) -> int:
+    if isinstance(node, IfExp):
+        return _PREC_IF
+    if isinstance(node, BoolOp):
+        return _PREC_OR if node.op == "or" else _PREC_AND
+    if isinstance(node, Not):
+        return _PREC_NOT
+    if isinstance(node, Cmp):
+        return _PREC_CMP
+    if isinstance(node, Bin):
+        return _PREC_POW if node.op == "**" else _PREC_BIN[node.op]
+    if isinstance(node, Neg):
+        return _PREC_UNARY
+    return _PREC_ATOM
+
+
+def _wrap(node: Node, min_prec: int) -> str:
+    text = to_text(node)
+    return f"({text})" if _prec(node) < min_prec else text
+
+
+def _num_text(value: float | int | bool) -> str:
+    # repr round-trips exactly; 2.0 stays a float literal as it was written
+    return repr(value)
+
+
+def to_text(node: Node) -> str:
+    """Canonical text: minimal parentheses, single spaces around operators."""
+    if isinstance(node, Num):
+        return _num_text(node.value)
+    if isinstance(node, Var):
+        return node.name
+    if isinstance(node, Neg):
+        return "-" + _wrap(node.operand, _PREC_UNARY)
+    if isinstance(node, Not):
+        return "not " + _wrap(node.operand, _PREC_NOT)
+    if isinstance(node, Bin):
+        if node.op == "**":
+            return f"{_wrap(node.left, _PREC_ATOM)} ** {_wrap(node.right, _PREC_UNARY)}"
+        prec = _PREC_BIN[node.op]
+        return f"{_wrap(node.left, prec)} {node.op} {_wrap(node.right, prec + 1)}"
+    if isinstance(node, Cmp):
+        parts = [_wrap(node.operands[0], _PREC_CMP + 1)]
+        for op, operand in zip(node.ops, node.operands[1:]):
+            parts.append(op)
+            parts.append(_wrap(operand, _PREC_CMP + 1))
+        return " ".join(parts)
+    if isinstance(node, BoolOp):
+        prec = _PREC_OR if node.op == "or" else _PREC_AND
+        return f" {node.op} ".join(_wrap(o, prec + 1) for o in node.operands)
+    if isinstance(node, IfExp):
+        return (
+            f"{_wrap(node.then, _PREC_OR)} if {_wrap(node.cond, _PREC_OR)} else {_wrap(node.orelse, _PREC_IF)}"
+        )
+    if isinstance(node, Call):
+        return f"{node.func}({', '.join(to_text(a) for a in node.args)})"
+    raise AssertionError(node)
+
+
+def tree_size(node: Node) -> int:
+    """Number of nodes: the parsimony measure."""
+    if isinstance(node, (Num, Var)):
+        return 1
+    if isinstance(node, (Neg, Not)):
+        return 1 + tree_size(node.operand)
+    if isinstance(node, Bin):
+        return 1 + tree_size(node.left) + tree_size(node.right)
+    if isinstance(node, (Cmp, BoolOp)):
+        return 1 + sum(tree_size(o) for o in node.operands)
+    if isinstance(node, IfExp):
+        return 1 + tree_size(node.cond) + tree_size(node.then) + tree_size(node.orelse)
+    if isinstance(node, Call):
+        return 1 + sum(tree_size(a) for a in node.args)
+    raise AssertionError(node)
+
+
+# -- scalar evaluation (one point, plain Python) -------------------------------------
+
+_Scalar = Union[float, bool, None]  # None = undefined
+
+
+def _finite(v: float) -> float | None:
+    if math.isnan(v) or math.isinf(v) or abs(v) > MAX_MAGNITUDE:
+        return None
+    return v
+
+
+def _is_intval(v: float) -> bool:
+    return v == math.floor(v)
+
+
+def _pow_scalar(a: float, b: float) -> float | None:
+    if abs(b) > MAX_RUNTIME_EXPONENT:
+        return None
+    if a == 0.0 and b < 0:
+        return None
+    if a < 0 and not _is_intval(b):
+        return None
+    try:
+        return _finite(math.pow(a, b))
+    except (OverflowError, ValueError):
+        return None
+
+
+def _binop_scalar(op: str, a: Any, b: Any) -> _Scalar:
+    if isinstance(a, bool):  # logical & | ^ on conditions
+        if op == "&":
+            return a and b
+        if op == "|":
+            return a or b
+        return a != b
+    if op == "+":
+        return _finite(a + b)
+    if op == "-":
+        return _finite(a - b)
+    if op == "*":
+        return _finite(a * b)
+    if op == "/":
+        return None if b == 0 else _finite(a / b)
+    if op == "//":
+        return None if b == 0 else _finite(a // b)
+    if op == "%":
+        return None if b == 0 else _finite(a % b)
+    if op == "**":
+        return _pow_scalar(a, b)
+    if not (_is_intval(a) and _is_intval(b)):
+        return None
+    ia, ib = int(a), int(b)
+    if op == "&":
+        return float(ia & ib)
+    if op == "|":
+        return float(ia | ib)
+    return float(ia ^ ib)
+
+
+def _cmp_scalar(op: str, a: Any, b: Any) -> bool:
+    if op == "<":
+        return bool(a < b)
+    if op == "<=":
+        return bool(a <= b)
+    if op == ">":
+        return bool(a > b)
+    if op == ">=":
+        return bool(a >= b)
+    if op == "==":
+        return bool(a == b)
+    return bool(a != b)
+
+
+def _isqrt_exact(v: float) -> bool:
+    if v < 0 or not _is_intval(v):
+        return False
+    r = math.isqrt(int(v))
+    return r * r == int(v)
+
+
+def _call_scalar(func: str, args: list[float]) -> _Scalar:
+    a = args[0]
+    if func == "abs":
+        return abs(a)
+    if func == "min":
+        return min(args)
+    if func == "max":
+        return max(args)
+    if func == "int":
+        return float(math.trunc(a))
+    if func == "round":
+        return float(round(a))
+    if func == "floor":
+        return float(math.floor(a))
+    if func == "ceil":
+        return float(math.ceil(a))
+    if func == "sqrt":
+        return None if a < 0 else math.sqrt(a)
+    if func == "gcd":
+        b = args[1]
+        if not (_is_intval(a) and _is_intval(b)):
+            return None
+        return float(math.gcd(int(a), int(b)))
+    if func == "is_int":
+        return _is_intval(a)
+    if func == "is_square":
+        return _isqrt_exact(a)
+    raise AssertionError(func)
+
+
+def _eval_scalar(node: Node, env: dict[str, float]) -> _Scalar:
+    if isinstance(node, Num):
+        return node.value if isinstance(node.value, bool) else float(node.value)
+    if isinstance(node, Var):
+        return _finite(env[node.name])
+    if isinstance(node, Neg):
+        v = _eval_scalar(node.operand, env)
+        return None if v is None else -v
+    if isinstance(node, Not):
+        v = _eval_scalar(node.operand, env)
+        return None if v is None else not v
+    if isinstance(node, Bin):
+        a = _eval_scalar(node.left, env)
+        b = _eval_scalar(node.right, env)
+        if a is None or b is None:
+            return None
+        return _binop_scalar(node.op, a, b)
+    if isinstance(node, Cmp):
+        left = _eval_scalar(node.operands[0], env)
+        if left is None:
+            return None
+        for op, operand in zip(node.ops, node.operands[1:]):
+            right = _eval_scalar(operand, env)
+            if right is None:
+                return None
+            if not _cmp_scalar(op, left, right):
+                return False
+            left = right
+        return True
+    if isinstance(node, BoolOp):
+        stop = node.op == "or"  # the value that short-circuits
+        for operand in node.operands:
+            v = _eval_scalar(operand, env)
+            if v is None:
+                return None
+            if v == stop:
+                return stop
+        return not stop
+    if isinstance(node, IfExp):
+        c = _eval_scalar(node.cond, env)
+        if c is None:
+            return None
+        return _eval_scalar(node.then if c else node.orelse, env)
+    if isinstance(node, Call):
+        args: list[float] = []
+        for arg in node.args:
+            v = _eval_scalar(arg, env)
+            if v is None:
+                return None
+            args.append(float(v))
+        return _call_scalar(node.func, args)
+    raise AssertionError(node)
+
+
+# -- vectorised evaluation (numpy) ---------------------------------------------------
+
+Arr = npt.NDArray[Any]
+BoolArr = npt.NDArray[np.bool_]
+# A compiled node maps the variable columns to (values, defined-mask).
+Compiled = Callable[[Sequence[Arr]], tuple[Arr, BoolArr]]
+
+
+def compile_rule(rule: Rule) -> Callable[[Sequence[npt.ArrayLike]], BoolArr]:
+    index = {name: i for i, name in enumerate(rule.variables)}
+    fn = _compile(rule.tree, index)
+
+    def run(columns: Sequence[npt.ArrayLike]) -> BoolArr:
+        cols = [np.asarray(c, dtype=np.float64) for c in columns]
+        if len(cols) != len(index):
+            raise ValueError(f"expected {len(index)} columns, got {len(cols)}")
+        with np.errstate(all="ignore"):
+            values, ok = fn(cols)
+        return np.asarray(values, dtype=bool) & ok
+
+    return run
+
+
+def _finite_mask(v: Arr) -> BoolArr:
+    return np.isfinite(v) & (np.abs(v) <= MAX_MAGNITUDE)
+
+
+def _is_int_arr(v: Arr) -> BoolArr:
+    return np.isfinite(v) & (v == np.floor(v))
+
+
+def _compile(node: Node, index: dict[str, int]) -> Compiled:  # noqa: C901 - one case per node type
+    if isinstance(node, Num):
+        const = node.value
+
+        def num(cols: Sequence[Arr]) -> tuple[Arr, BoolArr]:
+            n = len(cols[0]) if cols else 1
+            dtype = bool if isinstance(const, bool) else np.float64
+            return np.full(n, const, dtype=dtype), np.ones(n, dtype=bool)
+
+        return num
+    if isinstance(node, Var):
+        i = index[node.name]
+
+        def var(cols: Sequence[Arr]) -> tuple[Arr, BoolArr]:
+            v = cols[i]
+            return v, _finite_mask(v)
+
+        return var
+    if isinstance(node, Neg):
+        inner = _compile(node.operand, index)
+        return lambda cols: (lambda v, ok: (-v, ok))(*inner(cols))
+    if isinstance(node, Not):
+        inner = _compile(node.operand, index)
+        return lambda cols: (lambda v, ok: (~v, ok))(*inner(cols))
+    if isinstance(node, Bin):
+        return _compile_bin(node.op, _compile(node.left, index), _compile(node.right, index))
+    if isinstance(node, Cmp):
+        parts = [_compile(o, index) for o in node.operands]
+        ops = node.ops
+
+        def cmp(cols: Sequence[Arr]) -> tuple[Arr, BoolArr]:
+            left, lok = parts[0](cols)
+            result = np.ones(len(left), dtype=bool)
+            ok = lok.copy()
+            live = lok.copy()  # points where the chain is still being evaluated
+            for op, part in zip(ops, parts[1:]):
+                right, rok = part(cols)
+                ok &= rok | ~live  # undefined only if reached
+                step = _cmp_vec(op, left, right)
+                result &= step | ~live
+                live &= step & rok
+                left = right
+            return result, ok
+
+        return cmp
+    if isinstance(node, BoolOp):
+        parts = [_compile(o, index) for o in node.operands]
+        stop = node.op == "or"
+
+        def boolop(cols: Sequence[Arr]) -> tuple[Arr, BoolArr]:
+            first_v, first_ok = parts[0](cols)
+            n = len(first_v)
+            decided = np.zeros(n, dtype=bool)
+            result = np.full(n, not stop, dtype=bool)
+            ok = np.ones(n, dtype=bool)
+            for j, part in enumerate(parts):
+                v, vok = (first_v, first_ok) if j == 0 else part(cols)
+                v = np.asarray(v, dtype=bool)
+                pending = ~decided
+                ok &= vok | ~pending
+                hit = pending & vok & (v == stop)
+                result[hit] = stop
+                decided |= hit | (pending & ~vok)
+            return result, ok
+
+        return boolop
+    if isinstance(node, IfExp):
+        cond = _compile(node.cond, index)
+        then = _compile(node.then, index)
+        orelse = _compile(node.orelse, index)
+
+        def ifexp(cols: Sequence[Arr]) -> tuple[Arr, BoolArr]:
+            c, cok = cond(cols)
+            c = np.asarray(c, dtype=bool)
+            t, tok = then(cols)
+            e, eok = orelse(cols)
+            return np.where(c, t, e), cok & np.where(c, tok, eok)
+
+        return ifexp
+    if isinstance(node, Call):
+        return _compile_call(node.func, [_compile(a, index) for a in node.args])
+    raise AssertionError(node)
+
+
+def _cmp_vec(op: str, a: Arr, b: Arr) -> BoolArr:
+    if op == "<":
+        return a < b
+    if op == "<=":
+        return a <= b
+    if op == ">":
+        return a > b
+    if op == ">=":
+        return a >= b
+    if op == "==":
+        return a == b
+    return a != b
+
+
+def _compile_bin(op: str, left: Compiled, right: Compiled) -> Compiled:
+    def run(cols: Sequence[Arr]) -> tuple[Arr, BoolArr]:
+        a, aok = left(cols)
+        b, bok = right(cols)
+        ok = aok & bok
+        if a.dtype == bool:
+            if op == "&":
+                return a & b, ok
+            if op == "|":
+                return a | b, ok
+            return a ^ b, ok
+        if op == "+":
+            v = a + b
+        elif op == "-":
+            v = a - b
+        elif op == "*":
+            v = a * b
+        elif op == "/":
+            ok = ok & (b != 0)
+            v = a / np.where(b == 0, 1.0, b)
+        elif op == "//":
+            ok = ok & (b != 0)
+            v = np.floor_divide(a, np.where(b == 0, 1.0, b))
+        elif op == "%":
+            ok = ok & (b != 0)
+            v = np.mod(a, np.where(b == 0, 1.0, b))
+        elif op == "**":
+            ok = ok & (np.abs(b) <= MAX_RUNTIME_EXPONENT) & ~((a == 0) & (b < 0)) & ~((a < 0) & ~_is_int_arr(b))
+            safe_b = np.where(ok, b, 1.0)
+            safe_a = np.where(ok, a, 1.0)
+            v = np.power(safe_a, safe_b)
+        else:
+            ok = ok & _is_int_arr(a) & _is_int_arr(b)
+            ia = np.where(ok, a, 0).astype(np.int64)
+            ib = np.where(ok, b, 0).astype(np.int64)
+            if op == "&":
+                v = (ia & ib).astype(np.float64)
+            elif op == "|":
+                v = (ia | ib).astype(np.float64)
+            else:
+                v = (ia ^ ib).astype(np.float64)
+        return v, ok & _finite_mask(v)
+
+    return run
+
+
+def _compile_call(func: str, args: list[Compiled]) -> Compiled:
+    def run(cols: Sequence[Arr]) -> tuple[Arr, BoolArr]:
+        evaluated = [a(cols) for a in args]
+        ok = evaluated[0][1].copy()
+        for _, aok in evaluated[1:]:
+            ok &= aok
+        a = evaluated[0][0]
+        if func == "abs":
+            return np.abs(a), ok
+        if func == "min":
+            return np.minimum.reduce([v for v, _ in evaluated]), ok
+        if func == "max":
+            return np.maximum.reduce([v for v, _ in evaluated]), ok
+        if func == "int":
+            return np.trunc(a), ok
+        if func == "round":
+            return np.round(a), ok
+        if func == "floor":
+            return np.floor(a), ok
+        if func == "ceil":
+            return np.ceil(a), ok
+        if func == "sqrt":
+            ok = ok & (a >= 0)
+            return np.sqrt(np.where(ok, a, 0.0)), ok
+        if func == "gcd":
+            b = evaluated[1][0]
+            ok = ok & _is_int_arr(a) & _is_int_arr(b)
+            ia = np.where(ok, a, 0).astype(np.int64)
+            ib = np.where(ok, b, 0).astype(np.int64)
+            return np.gcd(ia, ib).astype(np.float64), ok
+        if func == "is_int":
+            return _is_int_arr(a), ok
+        if func == "is_square":
+            return _is_square_arr(a), ok
+        raise AssertionError(func)
+
+    return run
+
+
+def _is_square_arr(a: Arr) -> BoolArr:
+    good = _is_int_arr(a) & (a >= 0)
+    safe = np.where(good, a, 0.0)
+    r = np.floor(np.sqrt(safe))
+    # float sqrt can be off by one near large squares; check neighbours exactly
+    hit = (r * r == safe) | ((r + 1) * (r + 1) == safe) | ((r - 1) * (r - 1) == safe)
+    return good & hit

@@ -1,0 +1,3 @@
+"""Puzzle families. Adding a family = one module here + one import line below."""
+
+from games.engine.families import wason  # noqa: F401

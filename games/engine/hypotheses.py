@@ -1,0 +1,75 @@
+"""Reference hypothesis spaces: finite sets of candidate rules used for per-step
+analytics (how many candidates a test leaves) and by the baseline solvers.
+
+A space is ordered by simplicity (Occam): index 0 is the simplest rule. It can
+tell, for a batch of points, which hypotheses hold there (``truth``), and it
+keeps a precomputed truth matrix over a fixed pool of *probe* points that the
+information-gain solver chooses its tests from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from games.engine.dsl import Rule, parse_rule
+
+BoolMatrix = npt.NDArray[np.bool_]
+
+
+def points_to_columns(points: Sequence[Sequence[float]], arity: int) -> list[npt.NDArray[np.float64]]:
+    arr = np.asarray(points, dtype=np.float64).reshape(-1, arity)
+    return [arr[:, i] for i in range(arity)]
+
+
+@dataclass
+class HypothesisSpace:
+    """A plain list of rules. Subclasses may compose rules from atoms for speed."""
+
+    texts: list[str]
+    variables: tuple[str, ...]
+    probes: npt.NDArray[np.float64]  # (P, arity) candidate test points, simplest first
+
+    def __post_init__(self) -> None:
+        self._rules: list[Rule] = [parse_rule(t, self.variables) for t in self.texts]
+        self._probe_truth: BoolMatrix | None = None
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def text(self, index: int) -> str:
+        return self.texts[index]
+
+    def truth(self, points: Sequence[Sequence[float]]) -> BoolMatrix:
+        """(H, Q) matrix: hypothesis h holds at point q."""
+        cols = points_to_columns(points, len(self.variables))
+        if not len(cols[0]):
+            return np.zeros((len(self), 0), dtype=bool)
+        return np.stack([r.evaluate(cols) for r in self._rules]) if self._rules else np.zeros((0, len(cols[0])), bool)
+
+    @property
+    def probe_truth(self) -> BoolMatrix:
+        if self._probe_truth is None:
+            self._probe_truth = self.truth(self.probes.tolist())
+        return self._probe_truth
+
+    def survivors(self, history: Sequence[Mapping[str, Any]]) -> npt.NDArray[np.bool_]:
+        """Mask of hypotheses consistent with every observed (input, result)."""
+        alive = np.ones(len(self), dtype=bool)
+        if not history:
+            return alive
+        truth = self.truth([h["input"] for h in history])
+        observed = np.array([bool(h["result"]) for h in history])
+        return alive & np.all(truth == observed[None, :], axis=1)
+
+    def mismatches(self, history: Sequence[Mapping[str, Any]]) -> npt.NDArray[np.int64]:
+        """How many observations each hypothesis gets wrong."""
+        if not history:
+            return np.zeros(len(self), dtype=np.int64)
+        truth = self.truth([h["input"] for h in history])
+        observed = np.array([bool(h["result"]) for h in history])
+        return np.sum(truth != observed[None, :], axis=1).astype(np.int64)

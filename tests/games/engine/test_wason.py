@@ -1,0 +1,179 @@
+"""Family wason: generation, oracle, judge, score, text."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from games.engine import get_family
+from games.engine.core import Instance, ParamsError, QueryError, RuleError
+from games.engine.families import wason
+from tests.games.engine.strategies import rules
+
+FAMILY = get_family("wason")
+
+
+def make(seed: int = 0, **params) -> Instance:
+    return FAMILY.generate(seed, FAMILY.validate_params(params))
+
+
+def test_domain_has_the_documented_parts() -> None:
+    pts, n_grid = wason.domain()
+    assert n_grid == 41**3 == 68_921
+    floats = pts[len(pts) - wason.FLOAT_POINTS :]
+    assert np.all((floats > 1) & (floats < 100))
+    assert len(pts) >= n_grid + 10_000
+    edges = pts[n_grid : len(pts) - wason.FLOAT_POINTS]
+    assert any(np.any(e % 1 == 0.5) for e in edges)  # halves
+    assert tuple(pts[0]) == (0, 0, 0)  # simplest first
+
+
+def test_same_seed_same_instance_in_another_process() -> None:
+    code = (
+        "import json; from games.engine import get_family; f = get_family('wason');"
+        "print(json.dumps([f.generate(s, f.validate_params({'tier': t})).to_dict(include_hidden=True)"
+        " for t in range(1, 6) for s in range(5)]))"
+    )
+    other = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    here = [make(s, tier=t).to_dict(include_hidden=True) for t in range(1, 6) for s in range(5)]
+    assert json.loads(json.dumps(here)) == other
+
+
+def test_different_seeds_give_different_rules() -> None:
+    assert len({make(s, tier=3).hidden["rule"] for s in range(20)}) > 5
+
+
+@pytest.mark.parametrize("tier", [1, 2, 3, 4, 5])
+def test_every_tier_generates_valid_non_degenerate_rules(tier: int) -> None:
+    templates = wason.clause_templates()
+    for seed in range(25):
+        inst = make(seed, tier=tier)
+        rule = wason.parse(inst.hidden["rule"])
+        assert rule.text == inst.hidden["rule"]
+        truth = wason.truth_on_domain(rule)
+        assert 0.001 <= truth.mean() < 1.0
+        if tier in (1, 2, 3):
+            assert inst.hidden["rule"] in templates[tier]
+        if tier == 4:
+            assert " and " in inst.hidden["rule"] or " or " in inst.hidden["rule"]
+        for example in inst.public["examples"]:
+            assert FAMILY.answer(inst, example["input"]) is True
+
+
+def test_the_hidden_rule_is_not_in_public_info() -> None:
+    for seed in range(10):
+        inst = make(seed, tier=4)
+        assert inst.hidden["rule"] not in json.dumps(inst.public)
+
+
+def test_custom_rule_param_and_degenerate_rejection() -> None:
+    inst = make(1, rule="x<y<z")
+    assert inst.hidden["rule"] == "x < y < z"
+    with pytest.raises(ParamsError, match="always true"):
+        make(1, rule="x == x")
+    with pytest.raises(ParamsError, match="not a valid rule"):
+        make(1, rule="x <")
+    with pytest.raises(ParamsError, match="unknown parameter 'colour'"):
+        FAMILY.validate_params({"colour": 1})
+    with pytest.raises(ParamsError, match="must be <= 5"):
+        FAMILY.validate_params({"tier": 6})
+
+
+def test_min_true_fraction_is_configurable() -> None:
+    strict = [make(s, tier=2, min_true_fraction=0.2).hidden["true_fraction"] for s in range(10)]
+    assert min(strict) >= 0.2
+
+
+def test_oracle_answers_and_rejects_malformed_queries() -> None:
+    inst = make(0, rule="x < y < z")
+    assert FAMILY.answer(inst, [2, 4, 6]) is True
+    assert FAMILY.answer(inst, [6, 4, 2]) is False
+    assert FAMILY.answer(inst, "1, 2.5, 3") is True
+    assert FAMILY.answer(inst, {"x": 1, "y": 2, "z": 3}) is True
+    assert FAMILY.parse_query(inst.public, [1.0, 2.5, 3]) == [1, 2.5, 3]
+    for bad, message in [
+        ([1, 2], "exactly three numbers"),
+        ([1, 2, "a"], "z must be a number"),
+        ([1, True, 3], "y must be a number"),
+        ([1, 2, float("nan")], "finite"),
+        ([1, 2, 10**7], "out of range"),
+        ("1, two, 3", "'two' is not a number"),
+        (None, "three numbers"),
+    ]:
+        with pytest.raises(QueryError, match=message):
+            FAMILY.parse_query(inst.public, bad)
+
+
+def test_judge_accepts_equivalent_text_and_returns_simplest_counterexample() -> None:
+    inst = make(0, rule="x < y < z")
+    assert FAMILY.judge(inst, "y > x and z > y").correct
+    wrong = FAMILY.judge(inst, "x < y")
+    assert not wrong.correct
+    assert wrong.counterexample == [0, 1, 0]
+    assert wrong.hidden_answer is False and wrong.guess_answer is True
+    assert 0 < wrong.agreement < 1
+    with pytest.raises(RuleError):
+        FAMILY.judge(inst, "x <")
+
+
+def test_judge_sees_float_only_differences() -> None:
+    inst = make(0, rule="x < y")
+    verdict = FAMILY.judge(inst, "x <= y - 1")  # same on integers, differs on floats
+    assert not verdict.correct
+    x, y, _ = verdict.counterexample
+    assert not float(x).is_integer() or not float(y).is_integer()
+    assert verdict.agreement == 1.0  # agreement is measured on the integer grid
+
+
+def _try(text: str):
+    try:
+        return wason.parse(text)
+    except RuleError:
+        return None
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rules, rules)
+def test_equivalence_is_reflexive_and_symmetric_and_counterexamples_distinguish(a: str, b: str) -> None:
+    ra, rb = _try(a), _try(b)
+    if ra is None or rb is None:
+        return
+    assert wason.equivalence(ra, ra)["equivalent"]
+    ab, ba = wason.equivalence(ra, rb), wason.equivalence(rb, ra)
+    assert ab["equivalent"] == ba["equivalent"]
+    assert ab["counterexample"] == ba["counterexample"]
+    if not ab["equivalent"]:
+        point = ab["counterexample"]
+        assert ra.evaluate_point(point) != rb.evaluate_point(point)
+        assert ra.evaluate_point(point) == ab["a"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10_000), st.integers(1, 5))
+def test_generated_rules_equal_themselves_and_their_canonical_text(seed: int, tier: int) -> None:
+    inst = make(seed, tier=tier)
+    assert FAMILY.judge(inst, inst.hidden["rule"]).correct
+
+
+def test_score() -> None:
+    assert FAMILY.score(solved=True, tests_used=0, max_tests=30)["points"] == 100
+    assert FAMILY.score(solved=True, tests_used=30, max_tests=30)["points"] == 50
+    unsolved = FAMILY.score(solved=False, tests_used=12, max_tests=30, agreement=0.8)
+    assert unsolved == {"solved": False, "tests_used": 12, "max_tests": 30, "agreement": 0.8, "points": 0}
+
+
+def test_text_rendering_for_prompts() -> None:
+    inst = make(0, rule="x < y < z")
+    text = FAMILY.describe(inst.public)
+    assert "30 tests" in text and "x < y < z" in text  # the syntax example, not the hidden rule
+    obs = FAMILY.render_observation(inst.public, [{"input": [1, 2, 3], "result": True}], 29)
+    assert "(1, 2, 3) -> True" in obs and "Tests left: 29." in obs
+    inst2 = make(0, rule="x % 2 == 0 or z > 5")
+    assert "x % 2 == 0 or z > 5" not in FAMILY.describe(inst2.public)
+    assert "x % 2 == 0 or z > 5" not in FAMILY.render_observation(inst2.public, [], 30)
