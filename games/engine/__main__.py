@@ -54,7 +54,8 @@ def _equiv(family: Family, a: str, b: str) -> dict[str, Any]:
         ra, rb = parse(a), parse(b)
     except RuleError as exc:
         return {"ok": False, "error": exc.message, "column": exc.column}
-    eq = family.extras["equivalence"](ra, rb)
+    # A one-off comparison: no cache, and stop early when the simplest points differ.
+    eq = family.extras["equivalence"](ra, rb, agreement=False, cache=False)
     return {
         "equivalent": eq["equivalent"],
         "counterexample": eq["counterexample"],

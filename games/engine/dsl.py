@@ -684,11 +684,24 @@ def _eval_scalar(node: Node, env: dict[str, float]) -> _Scalar:
 
 
 # -- vectorised evaluation (numpy) ---------------------------------------------------
+#
+# A compiled node maps the evaluation context to (values, mask). The mask marks
+# where the value is defined; ``None`` means "defined everywhere", which is the
+# common case and saves a boolean array operation at every node.
 
 Arr = npt.NDArray[Any]
 BoolArr = npt.NDArray[np.bool_]
-# A compiled node maps the variable columns to (values, defined-mask).
-Compiled = Callable[[Sequence[Arr]], tuple[Arr, BoolArr]]
+Mask = Union[BoolArr, None]
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    cols: Sequence[Arr]
+    col_ok: Sequence[Mask]
+    n: int
+
+
+Compiled = Callable[[_Ctx], tuple[Arr, Mask]]
 
 
 def compile_rule(rule: Rule) -> Callable[[Sequence[npt.ArrayLike]], BoolArr]:
@@ -696,101 +709,91 @@ def compile_rule(rule: Rule) -> Callable[[Sequence[npt.ArrayLike]], BoolArr]:
     fn = _compile(rule.tree, index)
 
     def run(columns: Sequence[npt.ArrayLike]) -> BoolArr:
-        cols = [np.asarray(c, dtype=np.float64) for c in columns]
+        cols = [np.asarray(c, dtype=np.float64).reshape(-1) for c in columns]
         if len(cols) != len(index):
             raise ValueError(f"expected {len(index)} columns, got {len(cols)}")
+        n = len(cols[0]) if cols else 0
         with np.errstate(all="ignore"):
-            values, ok = fn(cols)
-        return np.asarray(values, dtype=bool) & ok
+            col_ok = [_only_if_partial(_finite_mask(c)) for c in cols]
+            values, ok = fn(_Ctx(cols, col_ok, n))
+            values = np.asarray(values, dtype=bool)
+            if values.shape != (n,):
+                values = np.broadcast_to(values, (n,)).copy()
+        return values if ok is None else values & ok
 
     return run
 
 
+def _only_if_partial(mask: BoolArr) -> Mask:
+    return None if bool(mask.all()) else mask
+
+
+def _and(a: Mask, b: Mask) -> Mask:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a & b
+
+
 def _finite_mask(v: Arr) -> BoolArr:
-    return np.isfinite(v) & (np.abs(v) <= MAX_MAGNITUDE)
+    # NaN and infinities fail the comparison too
+    return np.abs(v) <= MAX_MAGNITUDE
 
 
 def _is_int_arr(v: Arr) -> BoolArr:
     return np.isfinite(v) & (v == np.floor(v))
 
 
+def _checked(v: Arr, ok: Mask) -> tuple[Arr, Mask]:
+    return v, _and(ok, _only_if_partial(_finite_mask(v)))
+
+
 def _compile(node: Node, index: dict[str, int]) -> Compiled:  # noqa: C901 - one case per node type
     if isinstance(node, Num):
         const = node.value
-
-        def num(cols: Sequence[Arr]) -> tuple[Arr, BoolArr]:
-            n = len(cols[0]) if cols else 1
-            dtype = bool if isinstance(const, bool) else np.float64
-            return np.full(n, const, dtype=dtype), np.ones(n, dtype=bool)
-
-        return num
+        arr = np.asarray(const, dtype=bool if isinstance(const, bool) else np.float64)
+        return lambda ctx: (arr, None)  # a 0-d array broadcasts against the columns
     if isinstance(node, Var):
         i = index[node.name]
-
-        def var(cols: Sequence[Arr]) -> tuple[Arr, BoolArr]:
-            v = cols[i]
-            return v, _finite_mask(v)
-
-        return var
+        return lambda ctx: (ctx.cols[i], ctx.col_ok[i])
     if isinstance(node, Neg):
         inner = _compile(node.operand, index)
-        return lambda cols: (lambda v, ok: (-v, ok))(*inner(cols))
+
+        def neg(ctx: _Ctx) -> tuple[Arr, Mask]:
+            v, ok = inner(ctx)
+            return -v, ok
+
+        return neg
     if isinstance(node, Not):
         inner = _compile(node.operand, index)
-        return lambda cols: (lambda v, ok: (~v, ok))(*inner(cols))
+
+        def not_(ctx: _Ctx) -> tuple[Arr, Mask]:
+            v, ok = inner(ctx)
+            return ~v, ok
+
+        return not_
     if isinstance(node, Bin):
         return _compile_bin(node.op, _compile(node.left, index), _compile(node.right, index))
     if isinstance(node, Cmp):
-        parts = [_compile(o, index) for o in node.operands]
-        ops = node.ops
-
-        def cmp(cols: Sequence[Arr]) -> tuple[Arr, BoolArr]:
-            left, lok = parts[0](cols)
-            result = np.ones(len(left), dtype=bool)
-            ok = lok.copy()
-            live = lok.copy()  # points where the chain is still being evaluated
-            for op, part in zip(ops, parts[1:]):
-                right, rok = part(cols)
-                ok &= rok | ~live  # undefined only if reached
-                step = _cmp_vec(op, left, right)
-                result &= step | ~live
-                live &= step & rok
-                left = right
-            return result, ok
-
-        return cmp
+        return _compile_cmp(node.ops, [_compile(o, index) for o in node.operands])
     if isinstance(node, BoolOp):
-        parts = [_compile(o, index) for o in node.operands]
-        stop = node.op == "or"
-
-        def boolop(cols: Sequence[Arr]) -> tuple[Arr, BoolArr]:
-            first_v, first_ok = parts[0](cols)
-            n = len(first_v)
-            decided = np.zeros(n, dtype=bool)
-            result = np.full(n, not stop, dtype=bool)
-            ok = np.ones(n, dtype=bool)
-            for j, part in enumerate(parts):
-                v, vok = (first_v, first_ok) if j == 0 else part(cols)
-                v = np.asarray(v, dtype=bool)
-                pending = ~decided
-                ok &= vok | ~pending
-                hit = pending & vok & (v == stop)
-                result[hit] = stop
-                decided |= hit | (pending & ~vok)
-            return result, ok
-
-        return boolop
+        return _compile_boolop(node.op == "or", [_compile(o, index) for o in node.operands])
     if isinstance(node, IfExp):
         cond = _compile(node.cond, index)
         then = _compile(node.then, index)
         orelse = _compile(node.orelse, index)
 
-        def ifexp(cols: Sequence[Arr]) -> tuple[Arr, BoolArr]:
-            c, cok = cond(cols)
+        def ifexp(ctx: _Ctx) -> tuple[Arr, Mask]:
+            c, cok = cond(ctx)
             c = np.asarray(c, dtype=bool)
-            t, tok = then(cols)
-            e, eok = orelse(cols)
-            return np.where(c, t, e), cok & np.where(c, tok, eok)
+            t, tok = then(ctx)
+            e, eok = orelse(ctx)
+            if tok is None and eok is None:
+                branch_ok: Mask = None
+            else:
+                branch_ok = np.where(c, True if tok is None else tok, True if eok is None else eok)
+            return np.where(c, t, e), _and(cok, branch_ok)
 
         return ifexp
     if isinstance(node, Call):
@@ -812,11 +815,67 @@ def _cmp_vec(op: str, a: Arr, b: Arr) -> BoolArr:
     return a != b
 
 
+def _compile_cmp(ops: tuple[str, ...], parts: list[Compiled]) -> Compiled:
+    if len(ops) == 1:
+        left, right = parts
+        op = ops[0]
+
+        def cmp1(ctx: _Ctx) -> tuple[Arr, Mask]:
+            a, aok = left(ctx)
+            b, bok = right(ctx)
+            return _cmp_vec(op, a, b), _and(aok, bok)
+
+        return cmp1
+
+    def chain(ctx: _Ctx) -> tuple[Arr, Mask]:
+        # Like Python: a < b < c evaluates c only where a < b held.
+        left, ok = parts[0](ctx)
+        result = np.ones(ctx.n, dtype=bool)
+        live = np.ones(ctx.n, dtype=bool) if ok is None else ok.copy()
+        for op, part in zip(ops, parts[1:]):
+            right, rok = part(ctx)
+            if rok is not None:
+                ok = _and(ok, rok | ~live)  # undefined only where reached
+            step = _cmp_vec(op, left, right)
+            result &= step | ~live
+            live &= step if rok is None else step & rok
+            left = right
+        return result, ok
+
+    return chain
+
+
+def _compile_boolop(stop: bool, parts: list[Compiled]) -> Compiled:
+    """``stop`` is the value that short-circuits: True for ``or``, False for ``and``."""
+
+    def boolop(ctx: _Ctx) -> tuple[Arr, Mask]:
+        decided = np.zeros(ctx.n, dtype=bool)
+        result = np.full(ctx.n, not stop, dtype=bool)
+        ok: Mask = None
+        for part in parts:
+            v, vok = part(ctx)
+            v = np.asarray(v, dtype=bool)
+            pending = ~decided
+            hit = pending & (v if stop else ~v)
+            if vok is not None:
+                bad = pending & ~vok
+                ok = _and(ok, ~bad)
+                hit &= vok
+                decided |= bad
+            result[hit] = stop
+            decided |= hit
+            if decided.all():
+                break
+        return result, ok
+
+    return boolop
+
+
 def _compile_bin(op: str, left: Compiled, right: Compiled) -> Compiled:
-    def run(cols: Sequence[Arr]) -> tuple[Arr, BoolArr]:
-        a, aok = left(cols)
-        b, bok = right(cols)
-        ok = aok & bok
+    def run(ctx: _Ctx) -> tuple[Arr, Mask]:
+        a, aok = left(ctx)
+        b, bok = right(ctx)
+        ok = _and(aok, bok)
         if a.dtype == bool:
             if op == "&":
                 return a & b, ok
@@ -824,53 +883,52 @@ def _compile_bin(op: str, left: Compiled, right: Compiled) -> Compiled:
                 return a | b, ok
             return a ^ b, ok
         if op == "+":
-            v = a + b
-        elif op == "-":
-            v = a - b
-        elif op == "*":
-            v = a * b
-        elif op == "/":
-            ok = ok & (b != 0)
-            v = a / np.where(b == 0, 1.0, b)
-        elif op == "//":
-            ok = ok & (b != 0)
-            v = np.floor_divide(a, np.where(b == 0, 1.0, b))
-        elif op == "%":
-            ok = ok & (b != 0)
-            v = np.mod(a, np.where(b == 0, 1.0, b))
-        elif op == "**":
-            ok = ok & (np.abs(b) <= MAX_RUNTIME_EXPONENT) & ~((a == 0) & (b < 0)) & ~((a < 0) & ~_is_int_arr(b))
-            safe_b = np.where(ok, b, 1.0)
-            safe_a = np.where(ok, a, 1.0)
-            v = np.power(safe_a, safe_b)
-        else:
-            ok = ok & _is_int_arr(a) & _is_int_arr(b)
-            ia = np.where(ok, a, 0).astype(np.int64)
-            ib = np.where(ok, b, 0).astype(np.int64)
-            if op == "&":
-                v = (ia & ib).astype(np.float64)
-            elif op == "|":
-                v = (ia | ib).astype(np.float64)
-            else:
-                v = (ia ^ ib).astype(np.float64)
-        return v, ok & _finite_mask(v)
+            return _checked(a + b, ok)
+        if op == "-":
+            return _checked(a - b, ok)
+        if op == "*":
+            return _checked(a * b, ok)
+        if op in ("/", "//", "%"):
+            nonzero = b != 0
+            if not np.all(nonzero):
+                ok = _and(ok, np.broadcast_to(nonzero, (ctx.n,)))
+                b = np.where(nonzero, b, 1.0)
+            if op == "/":
+                return _checked(a / b, ok)
+            if op == "//":
+                return _checked(np.floor_divide(a, b), ok)
+            return _checked(np.mod(a, b), ok)
+        if op == "**":
+            good = (np.abs(b) <= MAX_RUNTIME_EXPONENT) & ~((a == 0) & (b < 0)) & ~((a < 0) & ~_is_int_arr(b))
+            good = np.broadcast_to(good, (ctx.n,))
+            ok = _and(ok, _only_if_partial(good))
+            return _checked(np.power(np.where(good, a, 1.0), np.where(good, b, 1.0)), ok)
+        good = np.broadcast_to(_is_int_arr(a) & _is_int_arr(b), (ctx.n,))
+        ok = _and(ok, _only_if_partial(good))
+        ia = np.where(good, a, 0).astype(np.int64)
+        ib = np.where(good, b, 0).astype(np.int64)
+        if op == "&":
+            return _checked((ia & ib).astype(np.float64), ok)
+        if op == "|":
+            return _checked((ia | ib).astype(np.float64), ok)
+        return _checked((ia ^ ib).astype(np.float64), ok)
 
     return run
 
 
 def _compile_call(func: str, args: list[Compiled]) -> Compiled:
-    def run(cols: Sequence[Arr]) -> tuple[Arr, BoolArr]:
-        evaluated = [a(cols) for a in args]
-        ok = evaluated[0][1].copy()
-        for _, aok in evaluated[1:]:
-            ok &= aok
+    def run(ctx: _Ctx) -> tuple[Arr, Mask]:
+        evaluated = [a(ctx) for a in args]
+        ok: Mask = None
+        for _, aok in evaluated:
+            ok = _and(ok, aok)
         a = evaluated[0][0]
         if func == "abs":
             return np.abs(a), ok
         if func == "min":
-            return np.minimum.reduce([v for v, _ in evaluated]), ok
+            return np.minimum.reduce([np.broadcast_to(v, (ctx.n,)) for v, _ in evaluated]), ok
         if func == "max":
-            return np.maximum.reduce([v for v, _ in evaluated]), ok
+            return np.maximum.reduce([np.broadcast_to(v, (ctx.n,)) for v, _ in evaluated]), ok
         if func == "int":
             return np.trunc(a), ok
         if func == "round":
@@ -880,14 +938,14 @@ def _compile_call(func: str, args: list[Compiled]) -> Compiled:
         if func == "ceil":
             return np.ceil(a), ok
         if func == "sqrt":
-            ok = ok & (a >= 0)
-            return np.sqrt(np.where(ok, a, 0.0)), ok
+            good = np.broadcast_to(a >= 0, (ctx.n,))
+            return np.sqrt(np.where(good, a, 0.0)), _and(ok, _only_if_partial(good))
         if func == "gcd":
             b = evaluated[1][0]
-            ok = ok & _is_int_arr(a) & _is_int_arr(b)
-            ia = np.where(ok, a, 0).astype(np.int64)
-            ib = np.where(ok, b, 0).astype(np.int64)
-            return np.gcd(ia, ib).astype(np.float64), ok
+            good = np.broadcast_to(_is_int_arr(a) & _is_int_arr(b), (ctx.n,))
+            ia = np.where(good, a, 0).astype(np.int64)
+            ib = np.where(good, b, 0).astype(np.int64)
+            return np.gcd(ia, ib).astype(np.float64), _and(ok, _only_if_partial(good))
         if func == "is_int":
             return _is_int_arr(a), ok
         if func == "is_square":

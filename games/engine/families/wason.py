@@ -130,19 +130,48 @@ def _point_json(p: Sequence[float]) -> list[int | float]:
     return [int(v) if float(v).is_integer() else float(v) for v in p]
 
 
-def equivalence(a: Rule, b: Rule) -> dict[str, Any]:
+EARLY_STAGES = (256, 4096)
+
+
+def _staged_truth(fa: Any, fb: Any) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Evaluate both rules on ever larger prefixes of the (simplest-first)
+    domain and stop at the first prefix where they differ."""
+    cols = _domain_columns()
+    start = 0
+    parts_a: list[npt.NDArray[np.bool_]] = []
+    parts_b: list[npt.NDArray[np.bool_]] = []
+    for end in (*EARLY_STAGES, len(cols[0])):
+        chunk = [c[start:end] for c in cols]
+        ha, hb = fa(chunk), fb(chunk)
+        parts_a.append(ha)
+        parts_b.append(hb)
+        start = end
+        if not np.array_equal(ha, hb):
+            break
+    return np.concatenate(parts_a), np.concatenate(parts_b)
+
+
+def equivalence(a: Rule, b: Rule, *, agreement: bool = True, cache: bool = True) -> dict[str, Any]:
     """Compare two rules over the domain; the first (simplest) differing point
-    is the counterexample."""
-    ta, tb = truth_on_domain(a), truth_on_domain(b)
-    diff = ta != tb
+    is the counterexample. With ``agreement=False`` the simplest points are
+    checked first and a difference there ends the check early (``checked``
+    says how many points were compared); ``grid_agreement`` is then None."""
     pts, n_grid = domain()
-    grid_agree = float(np.mean(~diff[:n_grid]))
+    if cache:
+        ta, tb = truth_on_domain(a), truth_on_domain(b)
+    elif agreement:
+        cols = _domain_columns()
+        ta, tb = compile_rule(a)(cols), compile_rule(b)(cols)
+    else:
+        ta, tb = _staged_truth(compile_rule(a), compile_rule(b))
+    diff = ta != tb
+    grid_agree = float(np.mean(~diff[:n_grid])) if agreement else None
     if not diff.any():
         return {"equivalent": True, "counterexample": None, "a": None, "b": None,
                 "checked": len(pts), "grid_agreement": grid_agree}
     i = int(np.argmax(diff))
     return {"equivalent": False, "counterexample": _point_json(pts[i]), "a": bool(ta[i]), "b": bool(tb[i]),
-            "checked": len(pts), "grid_agreement": grid_agree}
+            "checked": len(ta) if not agreement else len(pts), "grid_agreement": grid_agree}
 
 
 # -- clause templates: the generator's grammar and the reference space ---------------------
