@@ -1,0 +1,49 @@
+"""Reading actions out of model replies: tolerant of prose, strict about the action."""
+
+from __future__ import annotations
+
+import pytest
+
+from workers.parsing import ParseError, parse_action
+
+
+@pytest.mark.parametrize(
+    ("reply", "action"),
+    [
+        ('{"action": "test", "input": [2, 4, 6]}', {"type": "test", "input": [2, 4, 6]}),
+        ('Let me think.\nMaybe increasing?\n{"action": "test", "input": [1, 2, 3]}', {"type": "test", "input": [1, 2, 3]}),
+        ('```json\n{"action": "guess", "rule": "x < y < z"}\n```', {"type": "guess", "rule": "x < y < z"}),
+        ('Example: {"action": "test", "input": [0, 0, 0]}. Final:\n{"action": "guess", "rule": "x < y"}',
+         {"type": "guess", "rule": "x < y"}),
+        ('{"Type": "TEST", "Input": "1, 2.5, 3"}', {"type": "test", "input": [1, 2.5, 3]}),
+        ('{"rule": "`x % 2 == 0`"}', {"type": "guess", "rule": "x % 2 == 0"}),
+        ("I will test now.\nTEST: 3, 5, 7", {"type": "test", "input": [3, 5, 7]}),
+        ("**GUESS**: x + y == z", {"type": "guess", "rule": "x + y == z"}),
+        ('{"action": {"type": "test", "input": [9, 8, 7]}}', {"type": "test", "input": [9, 8, 7]}),
+    ],
+)
+def test_accepts_prose_fences_and_variants(reply: str, action: dict) -> None:
+    assert parse_action(reply) == action
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        ("", "empty"),
+        ("I think the rule is about numbers.", "no action found"),
+        ('{"action": "test", "input": [1, 2', "cut off"),
+        ('{"action": "jump"}', "unknown action 'jump'"),
+        ('{"action": "guess"}', "a guess needs \"rule\""),
+        ('{"action": "test"}', "a test needs \"input\""),
+        ('{"action": "test", "input": 5}', '"input" must be a list'),
+        ('{"foo": 1}', 'no "action"'),
+    ],
+)
+def test_rejects_with_a_clear_reason(reply: str, message: str) -> None:
+    with pytest.raises(ParseError) as info:
+        parse_action(reply)
+    assert message in info.value.message
+
+
+def test_values_are_left_for_the_engine_to_judge() -> None:
+    assert parse_action('{"action": "test", "input": "1, two, 3"}') == {"type": "test", "input": [1, "two", 3]}

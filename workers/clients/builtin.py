@@ -1,0 +1,53 @@
+"""Built-in contestants: the engine's baseline solvers, answering like a model.
+
+They go through the same pipeline as any model (prompt logged, reply parsed,
+action submitted through the services); they read the structured observation
+rather than the prompt text, which carries the same information.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from games.engine.core import get_family
+from workers.clients.base import ClientConfig, Completion, ModelCallError
+
+
+def complete(
+    config: ClientConfig,
+    messages: Sequence[Mapping[str, str]],
+    *,
+    observation: Mapping[str, Any] | None = None,
+    **_: Any,
+) -> Completion:
+    if observation is None:
+        raise ModelCallError("the built-in solver needs the observation", error_class="bad_request", transient=False)
+    start = time.perf_counter()
+    family = get_family(observation["family"])
+    if config.model not in family.solvers:
+        raise ModelCallError(
+            f"unknown built-in solver {config.model!r}; available: {', '.join(sorted(family.solvers))}",
+            error_class="not_found",
+            transient=False,
+        )
+    history = [{"input": h["input"], "result": h["result"]} for h in observation["history"]]
+    solver = family.make_solver(config.model, observation["public"], int(observation.get("seed", 0)))
+    action = solver.act(history, int(observation["tests_left"]))
+    payload = {"action": action["type"], **{k: v for k, v in action.items() if k != "type"}}
+    reasoning = ""
+    if hasattr(solver, "space"):
+        alive = int(solver.space.survivors(solver.examples + history).sum())  # type: ignore[attr-defined]
+        reasoning = f"{alive} hypotheses of the reference space are consistent with what I have seen."
+    text = json.dumps(payload)
+    return Completion(
+        text=text,
+        reasoning=reasoning,
+        tokens_in=0,
+        tokens_out=0,
+        latency_ms=(time.perf_counter() - start) * 1000,
+        finish_reason="stop",
+        raw={"action": payload},
+    )

@@ -1,0 +1,114 @@
+"""Any OpenAI-compatible chat-completions endpoint (OpenAI, vLLM, Ollama,
+OpenRouter, llama.cpp server...), through the official ``openai`` SDK."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import openai
+
+from workers.clients.base import (
+    CONTEXT_TOO_LONG_MARKERS,
+    ClientConfig,
+    Completion,
+    ModelCallError,
+    retry_after_seconds,
+)
+
+_ALLOWED_SAMPLING = ("temperature", "top_p", "seed", "presence_penalty", "frequency_penalty", "stop", "reasoning_effort")
+
+
+def complete(config: ClientConfig, messages: Sequence[Mapping[str, str]], **_: Any) -> Completion:
+    client = openai.OpenAI(
+        base_url=config.base_url or None,
+        api_key=config.api_key() or "missing-key",
+        timeout=config.http_timeout_s,
+        max_retries=0,  # retries are ours: bounded, with backoff, and every attempt logged
+    )
+    extra = {k: v for k, v in config.sampling.items() if k in _ALLOWED_SAMPLING}
+    start = time.perf_counter()
+    try:
+        response = client.chat.completions.create(
+            model=config.model,
+            messages=[dict(m) for m in messages],  # type: ignore[misc]
+            max_tokens=config.max_tokens,
+            **extra,
+        )
+    except openai.APIStatusError as exc:
+        raise _status_error(exc, (time.perf_counter() - start) * 1000) from None
+    except openai.APITimeoutError:
+        raise ModelCallError(
+            f"the model did not answer within {config.http_timeout_s:g}s",
+            error_class="timeout",
+            transient=True,
+            latency_ms=(time.perf_counter() - start) * 1000,
+        ) from None
+    except openai.APIConnectionError as exc:
+        raise ModelCallError(
+            f"could not connect to {config.base_url or 'the API'}: {exc.__cause__ or exc}",
+            error_class="connection",
+            transient=True,
+            latency_ms=(time.perf_counter() - start) * 1000,
+        ) from None
+    except (openai.APIResponseValidationError, ValueError) as exc:
+        raise ModelCallError(
+            f"the endpoint sent a malformed response: {exc}", error_class="bad_response", transient=True
+        ) from None
+    latency = (time.perf_counter() - start) * 1000
+    if not response.choices:
+        raise ModelCallError("the endpoint returned no choices", error_class="bad_response", transient=True,
+                             latency_ms=latency)
+    choice = response.choices[0]
+    message = choice.message
+    reasoning = _reasoning_of(message)
+    usage = response.usage
+    return Completion(
+        text=message.content or "",
+        reasoning=reasoning,
+        tokens_in=int(getattr(usage, "prompt_tokens", 0) or 0),
+        tokens_out=int(getattr(usage, "completion_tokens", 0) or 0),
+        latency_ms=latency,
+        finish_reason=str(choice.finish_reason or ""),
+        raw=response.model_dump(mode="json"),
+    )
+
+
+def _reasoning_of(message: Any) -> str:
+    # vLLM / DeepSeek: reasoning_content; OpenRouter and others: reasoning.
+    extra = getattr(message, "model_extra", None) or {}
+    for key in ("reasoning_content", "reasoning"):
+        value = getattr(message, key, None) or extra.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def _status_error(exc: openai.APIStatusError, latency_ms: float) -> ModelCallError:
+    status = exc.status_code
+    body = ""
+    try:
+        body = exc.response.text[:2000]
+    except Exception:  # noqa: BLE001 - the body is only for the log
+        body = ""
+    detail = str(getattr(exc, "message", "") or body or exc)
+    if status == 429:
+        return ModelCallError(f"rate limited (429): {detail}", error_class="rate_limit", transient=True,
+                              retry_after=retry_after_seconds(exc.response.headers), status=status,
+                              latency_ms=latency_ms, raw=body)
+    if status >= 500 or status in (408, 409):
+        return ModelCallError(f"server error {status}: {detail}", error_class="server_error", transient=True,
+                              retry_after=retry_after_seconds(exc.response.headers), status=status,
+                              latency_ms=latency_ms, raw=body)
+    if status in (401, 403):
+        return ModelCallError(f"not authorised ({status}): check the API key variable; {detail}",
+                              error_class="auth", transient=False, status=status, latency_ms=latency_ms, raw=body)
+    if status == 404:
+        return ModelCallError(f"unknown model or endpoint (404): {detail}", error_class="not_found",
+                              transient=False, status=status, latency_ms=latency_ms, raw=body)
+    if any(m in detail.lower() for m in CONTEXT_TOO_LONG_MARKERS):
+        return ModelCallError(f"the conversation is too long for the model: {detail}", error_class="context_length",
+                              transient=False, status=status, latency_ms=latency_ms, raw=body)
+    return ModelCallError(f"request rejected ({status}): {detail}", error_class="bad_request", transient=False,
+                          status=status, latency_ms=latency_ms, raw=body)

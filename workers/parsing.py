@@ -1,0 +1,147 @@
+"""Reading an action out of a model's reply (pure).
+
+Tolerant of prose, markdown and code fences around the answer; strict about
+the action itself. The last well-formed action in the reply wins, so a model
+may think aloud (and even write example JSON) before its final answer.
+
+Accepted shapes, case-insensitive keys:
+
+* ``{"action": "test", "input": [1, 2, 3]}`` (``type`` is a synonym of
+  ``action``; ``triple``/``query``/``values`` of ``input``)
+* ``{"action": "guess", "rule": "x < y < z"}`` (``answer``/``hypothesis`` of
+  ``rule``)
+* a last line ``TEST: 1, 2, 3`` or ``GUESS: x < y < z``
+
+Numbers and rules are only extracted here; whether they are in range or
+well-formed is the engine's business (the services validate every action).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+MAX_REPLY_CHARS = 200_000
+
+
+class ParseError(ValueError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+_FENCE = re.compile(r"```[a-zA-Z0-9_-]*\s*\n?(.*?)```", re.DOTALL)
+_LINE = re.compile(r"^\s*(?:\*\*)?(test|guess)(?:\*\*)?\s*[:=]\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
+_INPUT_KEYS = ("input", "triple", "query", "values", "test")
+_RULE_KEYS = ("rule", "answer", "hypothesis", "guess")
+
+
+def parse_action(text: str) -> dict[str, Any]:
+    if not isinstance(text, str) or not text.strip():
+        raise ParseError("the reply was empty")
+    text = text[-MAX_REPLY_CHARS:]
+    candidates = _json_objects(text)
+    actions = []
+    errors = []
+    for obj in candidates:
+        try:
+            actions.append(_from_object(obj))
+        except ParseError as exc:
+            errors.append(exc.message)
+    if actions:
+        return actions[-1]
+    line_action = _from_lines(text)
+    if line_action is not None:
+        return line_action
+    if errors:
+        raise ParseError(errors[-1])
+    if "{" in text and "}" not in text[text.rindex("{") :]:
+        raise ParseError("the JSON object at the end of the reply is cut off")
+    raise ParseError('no action found; end the reply with {"action": "test", "input": [...]} or '
+                     '{"action": "guess", "rule": "..."}')
+
+
+def _json_objects(text: str) -> list[dict[str, Any]]:
+    """Every JSON object in the text (fenced blocks and bare braces), in order."""
+    found: list[tuple[int, dict[str, Any]]] = []
+    decoder = json.JSONDecoder()
+    i = text.find("{")
+    while i != -1:
+        try:
+            obj, end = decoder.raw_decode(text, i)
+        except json.JSONDecodeError:
+            i = text.find("{", i + 1)
+            continue
+        if isinstance(obj, dict):
+            found.append((i, obj))
+        i = text.find("{", end)
+    return [obj for _, obj in sorted(found, key=lambda t: t[0])]
+
+
+def _lower_keys(obj: dict[str, Any]) -> dict[str, Any]:
+    return {str(k).lower(): v for k, v in obj.items()}
+
+
+def _from_object(raw: dict[str, Any]) -> dict[str, Any]:
+    obj = _lower_keys(raw)
+    kind = obj.get("action", obj.get("type"))
+    if isinstance(kind, dict):  # {"action": {"type": "test", ...}}
+        return _from_object(kind)
+    if not isinstance(kind, str):
+        if any(k in obj for k in _RULE_KEYS) and not any(k in obj for k in _INPUT_KEYS):
+            kind = "guess"
+        elif any(k in obj for k in _INPUT_KEYS):
+            kind = "test"
+        else:
+            raise ParseError('the JSON object has no "action" ("test" or "guess")')
+    kind = kind.strip().lower()
+    if kind == "test":
+        value = next((obj[k] for k in _INPUT_KEYS if k in obj), None)
+        if value is None:
+            raise ParseError('a test needs "input", e.g. {"action": "test", "input": [1, 2, 3]}')
+        if isinstance(value, str):
+            value = _numbers_from_text(value)
+        if isinstance(value, dict):
+            return {"type": "test", "input": value}
+        if not isinstance(value, list):
+            raise ParseError(f'"input" must be a list of numbers, got {type(value).__name__}')
+        return {"type": "test", "input": value}
+    if kind == "guess":
+        rule = next((obj[k] for k in _RULE_KEYS if k in obj), None)
+        if not isinstance(rule, str) or not rule.strip():
+            raise ParseError('a guess needs "rule" as text, e.g. {"action": "guess", "rule": "x < y"}')
+        return {"type": "guess", "rule": _strip_code(rule)}
+    raise ParseError(f'unknown action {kind!r}; use "test" or "guess"')
+
+
+def _numbers_from_text(value: str) -> list[Any]:
+    parts = [p for p in re.split(r"[\s,;()\[\]]+", value) if p]
+    out: list[Any] = []
+    for p in parts:
+        try:
+            out.append(int(p))
+        except ValueError:
+            try:
+                out.append(float(p))
+            except ValueError:
+                out.append(p)  # left for the engine to reject with its own message
+    return out
+
+
+def _strip_code(rule: str) -> str:
+    rule = rule.strip()
+    if rule.startswith("`") and rule.endswith("`"):
+        rule = rule.strip("`").strip()
+    return rule
+
+
+def _from_lines(text: str) -> dict[str, Any] | None:
+    body = "\n".join(_FENCE.findall(text)) or text
+    matches = _LINE.findall(body) or _LINE.findall(text)
+    if not matches:
+        return None
+    kind, rest = matches[-1]
+    if kind.lower() == "test":
+        return {"type": "test", "input": _numbers_from_text(rest)}
+    return {"type": "guess", "rule": _strip_code(rest)}

@@ -1,0 +1,99 @@
+"""Prompt building for model players (pure: no I/O, no Django).
+
+One template per family and version. The family supplies its own instructions
+(``describe``) and state text (``render_observation``), so a model reads the
+same information a person sees on the match page, and nothing else: prompts
+are built from the public info and the seat's own history only.
+
+A conversation is a list of chat messages ``{"role": ..., "content": ...}``:
+the system message (instructions + answer format), the first user message
+(the starting state), then one assistant message per earlier model reply and
+one user message per result, as in multi-turn research harnesses.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from games.engine.core import Family
+
+CURRENT_VERSION = 1
+
+_FORMAT = {
+    "wason": (
+        "Answer format: think as much as you like, then end your reply with exactly one JSON object "
+        "on its own line, either\n"
+        '  {"action": "test", "input": [x, y, z]}   to test a triple, or\n'
+        '  {"action": "guess", "rule": "<rule>"}     to state the rule (this ends your game).\n'
+        "Only the last JSON object in your reply counts."
+    ),
+}
+_GENERIC_FORMAT = (
+    "Answer format: end your reply with exactly one JSON object on its own line: "
+    '{"action": "test", "input": ...} or {"action": "guess", "rule": "..."}.'
+)
+FORMAT_REMINDER = (
+    "I could not read an action from your reply ({error}). Reply again and end with exactly one JSON "
+    'object such as {{"action": "test", "input": [1, 2, 3]}} or {{"action": "guess", "rule": "x < y"}}.'
+)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange: what the model replied and what came back."""
+
+    reply: str
+    feedback: str
+
+
+def system_prompt(family: Family, public: Mapping[str, Any], version: int = CURRENT_VERSION) -> str:
+    if version != 1:
+        raise ValueError(f"unknown prompt version {version}; known: 1")
+    return f"{family.describe(public)}\n\n{_FORMAT.get(family.id, _GENERIC_FORMAT)}"
+
+
+def first_user_prompt(family: Family, public: Mapping[str, Any], tests_left: int) -> str:
+    return f"{family.render_observation(public, [], tests_left)}\nWhat is your first move?"
+
+
+def feedback_text(action: Mapping[str, Any], result: Any, tests_left: int) -> str:
+    """What the player is told after a test, in the words a person would see."""
+    if action.get("type") == "test":
+        shown = ", ".join(_num(v) for v in action.get("input", []))
+        verdict = "fits the rule (True)" if result is True else "does not fit the rule (False)"
+        return f"({shown}) {verdict}. Tests left: {tests_left}. Your next move?"
+    if action.get("type") == "forfeit":
+        return f"That turn was forfeited: {result}. Tests left: {tests_left}. Your next move?"
+    return f"Result: {json.dumps(result)}. Tests left: {tests_left}. Your next move?"
+
+
+def build_messages(
+    family: Family,
+    public: Mapping[str, Any],
+    turns: Sequence[Turn],
+    tests_left_at_start: int,
+    version: int = CURRENT_VERSION,
+) -> list[dict[str, str]]:
+    messages = [
+        {"role": "system", "content": system_prompt(family, public, version)},
+        {"role": "user", "content": first_user_prompt(family, public, tests_left_at_start)},
+    ]
+    for turn in turns:
+        messages.append({"role": "assistant", "content": turn.reply})
+        messages.append({"role": "user", "content": turn.feedback})
+    return messages
+
+
+def reprompt_messages(messages: Sequence[Mapping[str, str]], bad_reply: str, error: str) -> list[dict[str, str]]:
+    return [
+        *[dict(m) for m in messages],
+        {"role": "assistant", "content": bad_reply},
+        {"role": "user", "content": FORMAT_REMINDER.format(error=error)},
+    ]
+
+
+def _num(v: Any) -> str:
+    return str(int(v)) if isinstance(v, (int, float)) and float(v).is_integer() else repr(v)
