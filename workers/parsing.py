@@ -58,8 +58,10 @@ def parse_action(text: str) -> dict[str, Any]:
         raise ParseError(errors[-1])
     if "{" in text and "}" not in text[text.rindex("{") :]:
         raise ParseError("the JSON object at the end of the reply is cut off")
-    raise ParseError('no action found; end the reply with {"action": "test", "input": [...]} or '
-                     '{"action": "guess", "rule": "..."}')
+    raise ParseError(
+        'no action found; end the reply with {"action": "test", "input": [...]} or '
+        '{"action": "guess", "rule": "..."}'
+    )
 
 
 def _json_objects(text: str) -> list[dict[str, Any]]:

@@ -87,7 +87,9 @@ def build_messages(
     return messages
 
 
-def reprompt_messages(messages: Sequence[Mapping[str, str]], bad_reply: str, error: str) -> list[dict[str, str]]:
+def reprompt_messages(
+    messages: Sequence[Mapping[str, str]], bad_reply: str, error: str
+) -> list[dict[str, str]]:
     return [
         *[dict(m) for m in messages],
         {"role": "assistant", "content": bad_reply},

@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
 
     eqv = sub.add_parser("rule-equiv", help="are two rules equivalent on the judge's domain?")
     eqv.add_argument("--family", required=True)
-    eqv.add_argument("--pairs", help="JSON lines file of {\"a\": ..., \"b\": ...}")
+    eqv.add_argument("--pairs", help='JSON lines file of {"a": ..., "b": ...}')
     eqv.add_argument("a", nargs="?")
     eqv.add_argument("b", nargs="?")
 
@@ -140,7 +140,11 @@ def _equiv_batch(family: Family, path: str) -> int:
                 if not isinstance(a, str) or not isinstance(b, str):
                     raise TypeError
             except (json.JSONDecodeError, KeyError, TypeError):
-                print(json.dumps({"ok": False, "line": lineno, "error": 'expected {"a": "<rule>", "b": "<rule>"}'}))
+                print(
+                    json.dumps(
+                        {"ok": False, "line": lineno, "error": 'expected {"a": "<rule>", "b": "<rule>"}'}
+                    )
+                )
                 status = 2
                 continue
             result = _equiv(family, a, b)

@@ -24,7 +24,7 @@ import ast
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -167,7 +167,7 @@ class Call:
     args: tuple[Node, ...]
 
 
-Node = Union[Num, Var, Neg, Not, Bin, Cmp, BoolOp, IfExp, Call]
+Node = Num | Var | Neg | Not | Bin | Cmp | BoolOp | IfExp | Call
 
 
 @dataclass(frozen=True)
@@ -227,8 +227,7 @@ def parse_rule(text: str, variables: Sequence[str]) -> Rule:
     kind = _type_of(node, converter)
     if kind != "bool":
         raise RuleError(
-            "the rule must be a condition that is true or false (for example 'x < y'), "
-            "not a number",
+            "the rule must be a condition that is true or false (for example 'x < y'), not a number",
             column=offset + 1,
         )
     return Rule(tree=node, variables=tuple(variables))
@@ -270,7 +269,9 @@ class _Converter:
             if isinstance(value, (int, float)):
                 if not math.isfinite(value) or abs(value) > MAX_CONSTANT:
                     raise self._fail(
-                        f"constant {value!r} is too large", node, f"constants must be at most {MAX_CONSTANT:g}"
+                        f"constant {value!r} is too large",
+                        node,
+                        f"constants must be at most {MAX_CONSTANT:g}",
                     )
                 return Num(value)
             if isinstance(value, complex):
@@ -494,9 +495,7 @@ def to_text(node: Node) -> str:
         prec = _PREC_OR if node.op == "or" else _PREC_AND
         return f" {node.op} ".join(_wrap(o, prec + 1) for o in node.operands)
     if isinstance(node, IfExp):
-        return (
-            f"{_wrap(node.then, _PREC_OR)} if {_wrap(node.cond, _PREC_OR)} else {_wrap(node.orelse, _PREC_IF)}"
-        )
+        return f"{_wrap(node.then, _PREC_OR)} if {_wrap(node.cond, _PREC_OR)} else {_wrap(node.orelse, _PREC_IF)}"
     if isinstance(node, Call):
         return f"{node.func}({', '.join(to_text(a) for a in node.args)})"
     raise AssertionError(node)
@@ -521,7 +520,7 @@ def tree_size(node: Node) -> int:
 
 # -- scalar evaluation (one point, plain Python) -------------------------------------
 
-_Scalar = Union[float, bool, None]  # None = undefined
+_Scalar = float | bool | None  # None = undefined
 
 
 def _finite(v: float) -> float | None:
@@ -691,7 +690,7 @@ def _eval_scalar(node: Node, env: dict[str, float]) -> _Scalar:
 
 Arr = npt.NDArray[Any]
 BoolArr = npt.NDArray[np.bool_]
-Mask = Union[BoolArr, None]
+Mask = BoolArr | None
 
 
 @dataclass(frozen=True)

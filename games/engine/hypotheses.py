@@ -49,7 +49,11 @@ class HypothesisSpace:
         cols = points_to_columns(points, len(self.variables))
         if not len(cols[0]):
             return np.zeros((len(self), 0), dtype=bool)
-        return np.stack([r.evaluate(cols) for r in self._rules]) if self._rules else np.zeros((0, len(cols[0])), bool)
+        return (
+            np.stack([r.evaluate(cols) for r in self._rules])
+            if self._rules
+            else np.zeros((0, len(cols[0])), bool)
+        )
 
     @property
     def probe_truth(self) -> BoolMatrix:

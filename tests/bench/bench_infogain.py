@@ -49,10 +49,22 @@ def main() -> None:
                 else None,
                 "ms_per_game": round(1000 * statistics.mean(seconds), 1),
             }
-        row["tests_ratio_infogain_over_random"] = round(row["infogain"]["mean_tests"] / row["random"]["mean_tests"], 3)
+        row["tests_ratio_infogain_over_random"] = round(
+            row["infogain"]["mean_tests"] / row["random"]["mean_tests"], 3
+        )
         tiers[str(tier)] = row
-    print(json.dumps({"bench": "infogain", "family": "wason", "seeds": args.seeds, "budget": 30, "tiers": tiers,
-                      "target": "infogain solves most tier 1-2 rules within 30 tests and uses fewer tests than random"}))
+    print(
+        json.dumps(
+            {
+                "bench": "infogain",
+                "family": "wason",
+                "seeds": args.seeds,
+                "budget": 30,
+                "tiers": tiers,
+                "target": "infogain solves most tier 1-2 rules within 30 tests and uses fewer tests than random",
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

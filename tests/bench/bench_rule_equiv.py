@@ -29,8 +29,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from games.engine.dsl import MAX_MAGNITUDE, parse_rule  # noqa: E402
@@ -127,26 +125,39 @@ def _ms(f):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pairs", type=int, default=120)
-    parser.add_argument("--tree-sample", type=int, default=15, help="pairs also timed with the scalar tree walker")
+    parser.add_argument(
+        "--tree-sample", type=int, default=15, help="pairs also timed with the scalar tree walker"
+    )
     args = parser.parse_args()
     pts_arr, n_grid = wason.domain()
     points = [tuple(p) for p in pts_arr.tolist()]
     pairs = make_pairs(args.pairs)
 
-    times: dict[str, list[float]] = {k: [] for k in ("engine_judge", "python_judge", "engine_first", "python_first",
-                                                     "engine_first_sample", "tree_first")}
+    times: dict[str, list[float]] = {
+        k: []
+        for k in (
+            "engine_judge",
+            "python_judge",
+            "engine_first",
+            "python_first",
+            "engine_first_sample",
+            "tree_first",
+        )
+    }
     identical_judge = identical_first = identical_tree = 0
     mix: dict[str, int] = {}
     for n, (kind, a, b) in enumerate(pairs):
-        t_ej, ej = _ms(lambda: engine(a, b, judge=True))
-        t_pj, pj = _ms(lambda: python_eval_judge(a, b, points, n_grid))
-        t_ef, ef = _ms(lambda: engine(a, b, judge=False))
-        t_pf, pf = _ms(lambda: python_eval_first_difference(a, b, points))
+        t_ej, ej = _ms(lambda a=a, b=b: engine(a, b, judge=True))
+        t_pj, pj = _ms(lambda a=a, b=b: python_eval_judge(a, b, points, n_grid))
+        t_ef, ef = _ms(lambda a=a, b=b: engine(a, b, judge=False))
+        t_pf, pf = _ms(lambda a=a, b=b: python_eval_first_difference(a, b, points))
         times["engine_judge"].append(t_ej)
         times["python_judge"].append(t_pj)
         times["engine_first"].append(t_ef)
         times["python_first"].append(t_pf)
-        same_judge = (ej["equivalent"], ej["counterexample"]) == pj[:2] and abs(ej["grid_agreement"] - pj[2]) < 1e-12
+        same_judge = (ej["equivalent"], ej["counterexample"]) == pj[:2] and abs(
+            ej["grid_agreement"] - pj[2]
+        ) < 1e-12
         same_first = (ef["equivalent"], ef["counterexample"]) == pf
         identical_judge += same_judge
         identical_first += same_first
@@ -155,7 +166,7 @@ def main() -> None:
         key = f"{kind}:{'equal' if ej['equivalent'] else 'differ'}"
         mix[key] = mix.get(key, 0) + 1
         if n < args.tree_sample:
-            t_tf, tf = _ms(lambda: python_tree_first_difference(a, b, points))
+            t_tf, tf = _ms(lambda a=a, b=b: python_tree_first_difference(a, b, points))
             times["tree_first"].append(t_tf)
             times["engine_first_sample"].append(t_ef)
             identical_tree += (ef["equivalent"], ef["counterexample"]) == tf

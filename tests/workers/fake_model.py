@@ -55,7 +55,9 @@ class FakeModelServer:
                 if reply.raw_body is not None:
                     payload = reply.raw_body.encode()
                 elif reply.status != 200:
-                    payload = json.dumps({"error": {"message": reply.content or "error", "type": "fake"}}).encode()
+                    payload = json.dumps(
+                        {"error": {"message": reply.content or "error", "type": "fake"}}
+                    ).encode()
                 elif self.path.endswith("/messages"):
                     payload = json.dumps(_anthropic_body(body, reply)).encode()
                 else:
@@ -121,8 +123,11 @@ def _openai_body(request: dict[str, Any], reply: Reply) -> dict[str, Any]:
         "created": int(time.time()),
         "model": request.get("model", "fake"),
         "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": reply.tokens_in, "completion_tokens": reply.tokens_out,
-                  "total_tokens": reply.tokens_in + reply.tokens_out},
+        "usage": {
+            "prompt_tokens": reply.tokens_in,
+            "completion_tokens": reply.tokens_out,
+            "total_tokens": reply.tokens_in + reply.tokens_out,
+        },
     }
 
 

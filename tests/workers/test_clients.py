@@ -18,17 +18,31 @@ def fake() -> Iterator[FakeModelServer]:
 
 
 def openai_config(fake: FakeModelServer, **kw) -> ClientConfig:
-    return ClientConfig(backend="openai", model="fake-1", base_url=fake.base_url, api_key_env="FAKE_KEY",
-                        http_timeout_s=kw.pop("timeout", 5.0), **kw)
+    return ClientConfig(
+        backend="openai",
+        model="fake-1",
+        base_url=fake.base_url,
+        api_key_env="FAKE_KEY",
+        http_timeout_s=kw.pop("timeout", 5.0),
+        **kw,
+    )
 
 
 MESSAGES = [{"role": "system", "content": "rules"}, {"role": "user", "content": "go"}]
 
 
-def test_openai_reply_with_reasoning_and_usage(fake: FakeModelServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_openai_reply_with_reasoning_and_usage(
+    fake: FakeModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FAKE_KEY", "sk-test-123")
-    fake.script(Reply(content='{"action": "test", "input": [1, 2, 3]}', reasoning="try increasing", tokens_in=50,
-                      tokens_out=9))
+    fake.script(
+        Reply(
+            content='{"action": "test", "input": [1, 2, 3]}',
+            reasoning="try increasing",
+            tokens_in=50,
+            tokens_out=9,
+        )
+    )
     done = client_for("openai")(openai_config(fake, sampling={"temperature": 0.2, "bogus": 1}), MESSAGES)
     assert done.text == '{"action": "test", "input": [1, 2, 3]}'
     assert done.reasoning == "try increasing"
@@ -48,8 +62,18 @@ def test_openai_reply_with_reasoning_and_usage(fake: FakeModelServer, monkeypatc
         (Reply(status=401, content="bad key"), "auth", False, None),
         (Reply(status=403, content="forbidden"), "auth", False, None),
         (Reply(status=404, content="The model `nope` does not exist"), "not_found", False, None),
-        (Reply(status=400, content="This model's maximum context length is 8192 tokens"), "context_length", False, None),
-        (Reply(status=200, raw_body='{"id": "x", "choices": [{"message": {"content": "hi'), "bad_response", True, None),
+        (
+            Reply(status=400, content="This model's maximum context length is 8192 tokens"),
+            "context_length",
+            False,
+            None,
+        ),
+        (
+            Reply(status=200, raw_body='{"id": "x", "choices": [{"message": {"content": "hi'),
+            "bad_response",
+            True,
+            None,
+        ),
     ],
 )
 def test_openai_errors_are_classified(fake, reply, error_class, transient, retry_after) -> None:
@@ -77,7 +101,11 @@ def test_connection_refused_is_transient() -> None:
 
 
 def test_anthropic_reply_with_thinking(fake: FakeModelServer) -> None:
-    fake.script(Reply(content='{"action": "guess", "rule": "x < y"}', reasoning="ordering", tokens_in=40, tokens_out=5))
+    fake.script(
+        Reply(
+            content='{"action": "guess", "rule": "x < y"}', reasoning="ordering", tokens_in=40, tokens_out=5
+        )
+    )
     config = ClientConfig(backend="anthropic", model="claude-fake", base_url=fake.anthropic_base_url)
     done = client_for("anthropic")(config, MESSAGES)
     assert done.text == '{"action": "guess", "rule": "x < y"}' and done.reasoning == "ordering"

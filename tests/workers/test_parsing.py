@@ -11,10 +11,15 @@ from workers.parsing import ParseError, parse_action
     ("reply", "action"),
     [
         ('{"action": "test", "input": [2, 4, 6]}', {"type": "test", "input": [2, 4, 6]}),
-        ('Let me think.\nMaybe increasing?\n{"action": "test", "input": [1, 2, 3]}', {"type": "test", "input": [1, 2, 3]}),
+        (
+            'Let me think.\nMaybe increasing?\n{"action": "test", "input": [1, 2, 3]}',
+            {"type": "test", "input": [1, 2, 3]},
+        ),
         ('```json\n{"action": "guess", "rule": "x < y < z"}\n```', {"type": "guess", "rule": "x < y < z"}),
-        ('Example: {"action": "test", "input": [0, 0, 0]}. Final:\n{"action": "guess", "rule": "x < y"}',
-         {"type": "guess", "rule": "x < y"}),
+        (
+            'Example: {"action": "test", "input": [0, 0, 0]}. Final:\n{"action": "guess", "rule": "x < y"}',
+            {"type": "guess", "rule": "x < y"},
+        ),
         ('{"Type": "TEST", "Input": "1, 2.5, 3"}', {"type": "test", "input": [1, 2.5, 3]}),
         ('{"rule": "`x % 2 == 0`"}', {"type": "guess", "rule": "x % 2 == 0"}),
         ("I will test now.\nTEST: 3, 5, 7", {"type": "test", "input": [3, 5, 7]}),
@@ -33,8 +38,8 @@ def test_accepts_prose_fences_and_variants(reply: str, action: dict) -> None:
         ("I think the rule is about numbers.", "no action found"),
         ('{"action": "test", "input": [1, 2', "cut off"),
         ('{"action": "jump"}', "unknown action 'jump'"),
-        ('{"action": "guess"}', "a guess needs \"rule\""),
-        ('{"action": "test"}', "a test needs \"input\""),
+        ('{"action": "guess"}', 'a guess needs "rule"'),
+        ('{"action": "test"}', 'a test needs "input"'),
         ('{"action": "test", "input": 5}', '"input" must be a list'),
         ('{"foo": 1}', 'no "action"'),
     ],
@@ -46,4 +51,7 @@ def test_rejects_with_a_clear_reason(reply: str, message: str) -> None:
 
 
 def test_values_are_left_for_the_engine_to_judge() -> None:
-    assert parse_action('{"action": "test", "input": "1, two, 3"}') == {"type": "test", "input": [1, "two", 3]}
+    assert parse_action('{"action": "test", "input": "1, two, 3"}') == {
+        "type": "test",
+        "input": [1, "two", 3],
+    }

@@ -10,8 +10,12 @@ FAMILY = get_family("wason")
 
 def test_messages_carry_instructions_state_and_history() -> None:
     inst = FAMILY.generate(3, FAMILY.validate_params({"tier": 2}))
-    turns = [prompts.Turn(reply='{"action": "test", "input": [1, 2, 3]}',
-                          feedback=prompts.feedback_text({"type": "test", "input": [1, 2, 3]}, False, 29))]
+    turns = [
+        prompts.Turn(
+            reply='{"action": "test", "input": [1, 2, 3]}',
+            feedback=prompts.feedback_text({"type": "test", "input": [1, 2, 3]}, False, 29),
+        )
+    ]
     messages = prompts.build_messages(FAMILY, inst.public, turns, 30)
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
     assert "30 tests" in messages[0]["content"] and '"action": "guess"' in messages[0]["content"]

@@ -23,8 +23,11 @@ def client_for(backend: str) -> Callable[..., Completion]:
         from workers.clients import builtin
 
         return builtin.complete
-    raise ModelCallError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}", error_class="config",
-                         transient=False)
+    raise ModelCallError(
+        f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}",
+        error_class="config",
+        transient=False,
+    )
 
 
 __all__ = ["BACKENDS", "ClientConfig", "Completion", "ModelCallError", "client_for", "Any"]

@@ -32,20 +32,32 @@ def complete(config: ClientConfig, messages: Sequence[Mapping[str, str]], **_: A
     start = time.perf_counter()
     try:
         response = client.messages.create(
-            model=config.model, system=system, messages=chat, max_tokens=config.max_tokens, **extra  # type: ignore[arg-type]
+            model=config.model,
+            system=system,
+            messages=chat,
+            max_tokens=config.max_tokens,
+            **extra,  # type: ignore[arg-type]
         )
     except sdk.APIStatusError as exc:
         raise _status_error(exc, (time.perf_counter() - start) * 1000) from None
     except sdk.APITimeoutError:
-        raise ModelCallError(f"the model did not answer within {config.http_timeout_s:g}s", error_class="timeout",
-                             transient=True, latency_ms=(time.perf_counter() - start) * 1000) from None
+        raise ModelCallError(
+            f"the model did not answer within {config.http_timeout_s:g}s",
+            error_class="timeout",
+            transient=True,
+            latency_ms=(time.perf_counter() - start) * 1000,
+        ) from None
     except sdk.APIConnectionError as exc:
-        raise ModelCallError(f"could not connect to {config.base_url or 'the API'}: {exc.__cause__ or exc}",
-                             error_class="connection", transient=True,
-                             latency_ms=(time.perf_counter() - start) * 1000) from None
+        raise ModelCallError(
+            f"could not connect to {config.base_url or 'the API'}: {exc.__cause__ or exc}",
+            error_class="connection",
+            transient=True,
+            latency_ms=(time.perf_counter() - start) * 1000,
+        ) from None
     except (sdk.APIResponseValidationError, ValueError) as exc:
-        raise ModelCallError(f"the endpoint sent a malformed response: {exc}", error_class="bad_response",
-                             transient=True) from None
+        raise ModelCallError(
+            f"the endpoint sent a malformed response: {exc}", error_class="bad_response", transient=True
+        ) from None
     latency = (time.perf_counter() - start) * 1000
     texts, thoughts = [], []
     for block in response.content:
@@ -76,19 +88,57 @@ def _status_error(exc: sdk.APIStatusError, latency_ms: float) -> ModelCallError:
     detail = str(getattr(exc, "message", "") or body or exc)
     headers = exc.response.headers
     if status == 429:
-        return ModelCallError(f"rate limited (429): {detail}", error_class="rate_limit", transient=True,
-                              retry_after=retry_after_seconds(headers), status=status, latency_ms=latency_ms, raw=body)
+        return ModelCallError(
+            f"rate limited (429): {detail}",
+            error_class="rate_limit",
+            transient=True,
+            retry_after=retry_after_seconds(headers),
+            status=status,
+            latency_ms=latency_ms,
+            raw=body,
+        )
     if status >= 500 or status in (408, 409):  # 529 = overloaded
-        return ModelCallError(f"server error {status}: {detail}", error_class="server_error", transient=True,
-                              retry_after=retry_after_seconds(headers), status=status, latency_ms=latency_ms, raw=body)
+        return ModelCallError(
+            f"server error {status}: {detail}",
+            error_class="server_error",
+            transient=True,
+            retry_after=retry_after_seconds(headers),
+            status=status,
+            latency_ms=latency_ms,
+            raw=body,
+        )
     if status in (401, 403):
-        return ModelCallError(f"not authorised ({status}): check the API key variable; {detail}", error_class="auth",
-                              transient=False, status=status, latency_ms=latency_ms, raw=body)
+        return ModelCallError(
+            f"not authorised ({status}): check the API key variable; {detail}",
+            error_class="auth",
+            transient=False,
+            status=status,
+            latency_ms=latency_ms,
+            raw=body,
+        )
     if status == 404:
-        return ModelCallError(f"unknown model or endpoint (404): {detail}", error_class="not_found", transient=False,
-                              status=status, latency_ms=latency_ms, raw=body)
+        return ModelCallError(
+            f"unknown model or endpoint (404): {detail}",
+            error_class="not_found",
+            transient=False,
+            status=status,
+            latency_ms=latency_ms,
+            raw=body,
+        )
     if any(m in detail.lower() for m in CONTEXT_TOO_LONG_MARKERS):
-        return ModelCallError(f"the conversation is too long for the model: {detail}", error_class="context_length",
-                              transient=False, status=status, latency_ms=latency_ms, raw=body)
-    return ModelCallError(f"request rejected ({status}): {detail}", error_class="bad_request", transient=False,
-                          status=status, latency_ms=latency_ms, raw=body)
+        return ModelCallError(
+            f"the conversation is too long for the model: {detail}",
+            error_class="context_length",
+            transient=False,
+            status=status,
+            latency_ms=latency_ms,
+            raw=body,
+        )
+    return ModelCallError(
+        f"request rejected ({status}): {detail}",
+        error_class="bad_request",
+        transient=False,
+        status=status,
+        latency_ms=latency_ms,
+        raw=body,
+    )

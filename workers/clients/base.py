@@ -83,4 +83,10 @@ def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
         return None
 
 
-CONTEXT_TOO_LONG_MARKERS = ("context length", "context_length", "maximum context", "too many tokens", "prompt is too long")
+CONTEXT_TOO_LONG_MARKERS = (
+    "context length",
+    "context_length",
+    "maximum context",
+    "too many tokens",
+    "prompt is too long",
+)

@@ -24,7 +24,9 @@ def complete(
     **_: Any,
 ) -> Completion:
     if observation is None:
-        raise ModelCallError("the built-in solver needs the observation", error_class="bad_request", transient=False)
+        raise ModelCallError(
+            "the built-in solver needs the observation", error_class="bad_request", transient=False
+        )
     start = time.perf_counter()
     family = get_family(observation["family"])
     if config.model not in family.solvers:

@@ -17,7 +17,15 @@ from workers.clients.base import (
     retry_after_seconds,
 )
 
-_ALLOWED_SAMPLING = ("temperature", "top_p", "seed", "presence_penalty", "frequency_penalty", "stop", "reasoning_effort")
+_ALLOWED_SAMPLING = (
+    "temperature",
+    "top_p",
+    "seed",
+    "presence_penalty",
+    "frequency_penalty",
+    "stop",
+    "reasoning_effort",
+)
 
 
 def complete(config: ClientConfig, messages: Sequence[Mapping[str, str]], **_: Any) -> Completion:
@@ -58,8 +66,9 @@ def complete(config: ClientConfig, messages: Sequence[Mapping[str, str]], **_: A
         ) from None
     latency = (time.perf_counter() - start) * 1000
     if not response.choices:
-        raise ModelCallError("the endpoint returned no choices", error_class="bad_response", transient=True,
-                             latency_ms=latency)
+        raise ModelCallError(
+            "the endpoint returned no choices", error_class="bad_response", transient=True, latency_ms=latency
+        )
     choice = response.choices[0]
     message = choice.message
     reasoning = _reasoning_of(message)
@@ -94,21 +103,57 @@ def _status_error(exc: openai.APIStatusError, latency_ms: float) -> ModelCallErr
         body = ""
     detail = str(getattr(exc, "message", "") or body or exc)
     if status == 429:
-        return ModelCallError(f"rate limited (429): {detail}", error_class="rate_limit", transient=True,
-                              retry_after=retry_after_seconds(exc.response.headers), status=status,
-                              latency_ms=latency_ms, raw=body)
+        return ModelCallError(
+            f"rate limited (429): {detail}",
+            error_class="rate_limit",
+            transient=True,
+            retry_after=retry_after_seconds(exc.response.headers),
+            status=status,
+            latency_ms=latency_ms,
+            raw=body,
+        )
     if status >= 500 or status in (408, 409):
-        return ModelCallError(f"server error {status}: {detail}", error_class="server_error", transient=True,
-                              retry_after=retry_after_seconds(exc.response.headers), status=status,
-                              latency_ms=latency_ms, raw=body)
+        return ModelCallError(
+            f"server error {status}: {detail}",
+            error_class="server_error",
+            transient=True,
+            retry_after=retry_after_seconds(exc.response.headers),
+            status=status,
+            latency_ms=latency_ms,
+            raw=body,
+        )
     if status in (401, 403):
-        return ModelCallError(f"not authorised ({status}): check the API key variable; {detail}",
-                              error_class="auth", transient=False, status=status, latency_ms=latency_ms, raw=body)
+        return ModelCallError(
+            f"not authorised ({status}): check the API key variable; {detail}",
+            error_class="auth",
+            transient=False,
+            status=status,
+            latency_ms=latency_ms,
+            raw=body,
+        )
     if status == 404:
-        return ModelCallError(f"unknown model or endpoint (404): {detail}", error_class="not_found",
-                              transient=False, status=status, latency_ms=latency_ms, raw=body)
+        return ModelCallError(
+            f"unknown model or endpoint (404): {detail}",
+            error_class="not_found",
+            transient=False,
+            status=status,
+            latency_ms=latency_ms,
+            raw=body,
+        )
     if any(m in detail.lower() for m in CONTEXT_TOO_LONG_MARKERS):
-        return ModelCallError(f"the conversation is too long for the model: {detail}", error_class="context_length",
-                              transient=False, status=status, latency_ms=latency_ms, raw=body)
-    return ModelCallError(f"request rejected ({status}): {detail}", error_class="bad_request", transient=False,
-                          status=status, latency_ms=latency_ms, raw=body)
+        return ModelCallError(
+            f"the conversation is too long for the model: {detail}",
+            error_class="context_length",
+            transient=False,
+            status=status,
+            latency_ms=latency_ms,
+            raw=body,
+        )
+    return ModelCallError(
+        f"request rejected ({status}): {detail}",
+        error_class="bad_request",
+        transient=False,
+        status=status,
+        latency_ms=latency_ms,
+        raw=body,
+    )

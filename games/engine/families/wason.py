@@ -25,7 +25,16 @@ import numpy as np
 import numpy.typing as npt
 
 from games.engine import analytics
-from games.engine.core import Family, Instance, ParamsError, QueryError, RuleError, Verdict, register, seeded_rng
+from games.engine.core import (
+    Family,
+    Instance,
+    ParamsError,
+    QueryError,
+    RuleError,
+    Verdict,
+    register,
+    seeded_rng,
+)
 from games.engine.dsl import Rule, compile_rule, parse_rule
 from games.engine.hypotheses import HypothesisSpace, points_to_columns
 from games.engine.solvers import InfoGainSolver, RandomSolver
@@ -49,16 +58,39 @@ PARAMS_SCHEMA: dict[str, Any] = {
             "relation; 3 sums, products, max/min; 4 two clauses joined by and/or; 5 float-sensitive "
             "and number-theoretic rules",
         },
-        "max_tests": {"type": "integer", "minimum": 1, "maximum": 500, "default": 30,
-                      "description": "test budget before the final guess"},
-        "examples": {"type": "integer", "minimum": 0, "maximum": 5, "default": 1,
-                     "description": "triples that fit the rule, shown at the start"},
-        "min_true_fraction": {"type": "number", "minimum": 0.0, "maximum": 0.5, "default": 0.001,
-                              "description": "reject generated rules true on fewer points of the domain"},
-        "input_bound": {"type": "number", "minimum": 100, "maximum": 1e9, "default": 1e6,
-                        "description": "largest absolute value a test may use"},
-        "rule": {"type": "string", "default": "",
-                 "description": "a hand-written hidden rule; empty = generate one for the tier"},
+        "max_tests": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 500,
+            "default": 30,
+            "description": "test budget before the final guess",
+        },
+        "examples": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 5,
+            "default": 1,
+            "description": "triples that fit the rule, shown at the start",
+        },
+        "min_true_fraction": {
+            "type": "number",
+            "minimum": 0.0,
+            "maximum": 0.5,
+            "default": 0.001,
+            "description": "reject generated rules true on fewer points of the domain",
+        },
+        "input_bound": {
+            "type": "number",
+            "minimum": 100,
+            "maximum": 1e9,
+            "default": 1e6,
+            "description": "largest absolute value a test may use",
+        },
+        "rule": {
+            "type": "string",
+            "default": "",
+            "description": "a hand-written hidden rule; empty = generate one for the tier",
+        },
     },
 }
 
@@ -81,8 +113,17 @@ def domain() -> tuple[npt.NDArray[np.float64], int]:
     ints_abs = np.abs(grid)
     negatives = (grid < 0).sum(axis=1)
     order = np.lexsort(
-        (grid[:, 2], grid[:, 1], grid[:, 0], ints_abs[:, 2], ints_abs[:, 1], ints_abs[:, 0],
-         negatives, ints_abs.max(axis=1), ints_abs.sum(axis=1))
+        (
+            grid[:, 2],
+            grid[:, 1],
+            grid[:, 0],
+            ints_abs[:, 2],
+            ints_abs[:, 1],
+            ints_abs[:, 0],
+            negatives,
+            ints_abs.max(axis=1),
+            ints_abs.sum(axis=1),
+        )
     )
     grid = grid[order]
     edges: set[tuple[float, float, float]] = set()
@@ -167,11 +208,23 @@ def equivalence(a: Rule, b: Rule, *, agreement: bool = True, cache: bool = True)
     diff = ta != tb
     grid_agree = float(np.mean(~diff[:n_grid])) if agreement else None
     if not diff.any():
-        return {"equivalent": True, "counterexample": None, "a": None, "b": None,
-                "checked": len(pts), "grid_agreement": grid_agree}
+        return {
+            "equivalent": True,
+            "counterexample": None,
+            "a": None,
+            "b": None,
+            "checked": len(pts),
+            "grid_agreement": grid_agree,
+        }
     i = int(np.argmax(diff))
-    return {"equivalent": False, "counterexample": _point_json(pts[i]), "a": bool(ta[i]), "b": bool(tb[i]),
-            "checked": len(ta) if not agreement else len(pts), "grid_agreement": grid_agree}
+    return {
+        "equivalent": False,
+        "counterexample": _point_json(pts[i]),
+        "a": bool(ta[i]),
+        "b": bool(tb[i]),
+        "checked": len(ta) if not agreement else len(pts),
+        "grid_agreement": grid_agree,
+    }
 
 
 # -- clause templates: the generator's grammar and the reference space ---------------------
@@ -350,7 +403,9 @@ def parse_query(public: Mapping[str, Any], raw: Any) -> list[int | float]:
         if isinstance(v, float) and not math.isfinite(v):
             raise QueryError(f"{name} must be a finite number, got {v!r}")
         if abs(v) > bound:
-            raise QueryError(f"{name} = {v!r} is out of range; values must be between {-bound:g} and {bound:g}")
+            raise QueryError(
+                f"{name} = {v!r} is out of range; values must be between {-bound:g} and {bound:g}"
+            )
         out.append(int(v) if isinstance(v, int) or float(v).is_integer() else float(v))
     return out
 
@@ -420,7 +475,9 @@ def describe(public: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def render_observation(public: Mapping[str, Any], history: Sequence[Mapping[str, Any]], tests_left: int) -> str:
+def render_observation(
+    public: Mapping[str, Any], history: Sequence[Mapping[str, Any]], tests_left: int
+) -> str:
     lines = []
     examples = public.get("examples") or []
     if examples:
@@ -429,7 +486,8 @@ def render_observation(public: Mapping[str, Any], history: Sequence[Mapping[str,
     if history:
         lines.append("Your tests so far:")
         lines += [
-            f"  {i}. ({', '.join(_fmt(v) for v in h['input'])}) -> {h['result']}" for i, h in enumerate(history, 1)
+            f"  {i}. ({', '.join(_fmt(v) for v in h['input'])}) -> {h['result']}"
+            for i, h in enumerate(history, 1)
         ]
     else:
         lines.append("You have not run any tests yet.")
@@ -451,7 +509,9 @@ class WasonSpace(HypothesisSpace):
 
     def __init__(self) -> None:
         templates = clause_templates()
-        atoms = sorted({t for tier in (1, 2, 3, 5) for t in templates[tier]}, key=lambda t: (parse(t).size, t))
+        atoms = sorted(
+            {t for tier in (1, 2, 3, 5) for t in templates[tier]}, key=lambda t: (parse(t).size, t)
+        )
         self.atoms = atoms
         self.atom_rules = [parse(t) for t in atoms]
         self.variables = VARIABLES
@@ -524,7 +584,13 @@ def probe_pool() -> npt.NDArray[np.float64]:
     """Candidate tests for the information-gain solver, simplest first."""
     pts: set[tuple[float, float, float]] = set()
     r = range(-3, 11)
-    pts.update((float(a), float(b), float(c)) for a in r for b in r for c in r if (a + b + c) % 2 == 0 or max(a, b, c) < 4)
+    pts.update(
+        (float(a), float(b), float(c))
+        for a in r
+        for b in r
+        for c in r
+        if (a + b + c) % 2 == 0 or max(a, b, c) < 4
+    )
     for a in range(-3, 8):
         for k in ADD_CONSTANTS + (4, 6, 7):
             pts.update(itertools.permutations((float(a), float(a + k), float(a + 2 * k))))
@@ -536,7 +602,14 @@ def probe_pool() -> npt.NDArray[np.float64]:
             pts.update(itertools.permutations((float(a), float(b), float(a * b))))
     for t in ((3, 4, 5), (6, 8, 10), (5, 12, 13), (8, 15, 17)):
         pts.update(itertools.permutations(tuple(float(v) for v in t)))
-    for t in ((1.5, 2.5, 3.5), (0.5, 1.0, 2.0), (2.5, 5.0, 7.5), (1.0, 2.0, 3.5), (4.5, 4.5, 4.5), (-1.5, 2.0, 3.0)):
+    for t in (
+        (1.5, 2.5, 3.5),
+        (0.5, 1.0, 2.0),
+        (2.5, 5.0, 7.5),
+        (1.0, 2.0, 3.5),
+        (4.5, 4.5, 4.5),
+        (-1.5, 2.0, 3.0),
+    ):
         pts.update(itertools.permutations(t))
     for t in ((20, 40, 60), (-20, -10, 0), (15, 30, 45), (12, 14, 16), (25, 30, 35), (-7, -5, -3)):
         pts.update(itertools.permutations(tuple(float(v) for v in t)))
@@ -584,6 +657,11 @@ FAMILY = register(
         solvers={"infogain": _infogain, "random": _random},
         step_analytics=step_analytics,
         rule_size=rule_size,
-        extras={"equivalence": equivalence, "parse": parse, "reference_space": reference_space, "domain": domain},
+        extras={
+            "equivalence": equivalence,
+            "parse": parse,
+            "reference_space": reference_space,
+            "domain": domain,
+        },
     )
 )

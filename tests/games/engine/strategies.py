@@ -25,7 +25,9 @@ def _num_expr(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     call2 = st.tuples(st.sampled_from(["min", "max", "gcd"]), children, children).map(
         lambda t: f"{t[0]}({t[1]}, {t[2]})"
     )
-    bits = st.tuples(children, st.sampled_from(["&", "|", "^"]), children).map(lambda t: f"({t[0]} {t[1]} {t[2]})")
+    bits = st.tuples(children, st.sampled_from(["&", "|", "^"]), children).map(
+        lambda t: f"({t[0]} {t[1]} {t[2]})"
+    )
     return st.one_of(binop, power, neg, call1, call2, bits)
 
 
@@ -33,7 +35,9 @@ num_exprs = st.recursive(atoms, _num_expr, max_leaves=6)
 
 
 def _bool_expr(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
-    both = st.tuples(children, st.sampled_from(["and", "or"]), children).map(lambda t: f"({t[0]}) {t[1]} ({t[2]})")
+    both = st.tuples(children, st.sampled_from(["and", "or"]), children).map(
+        lambda t: f"({t[0]}) {t[1]} ({t[2]})"
+    )
     neg = children.map(lambda c: f"not ({c})")
     cond = st.tuples(children, children, children).map(lambda t: f"({t[0]}) if ({t[1]}) else ({t[2]})")
     return st.one_of(both, neg, cond)

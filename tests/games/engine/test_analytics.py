@@ -23,8 +23,13 @@ def step(inp, result):
 
 
 def test_hand_checked_trace() -> None:
-    history = [step([1, 2, 3], True), step([5, 6, 7], True), step([2, 1, 0], False), step([-1, 5, 0], True),
-               step([0, 0, 0], True)]
+    history = [
+        step([1, 2, 3], True),
+        step([5, 6, 7], True),
+        step([2, 1, 0], False),
+        step([-1, 5, 0], True),
+        step([0, 0, 0], True),
+    ]
     rows = analytics.trace(SPACE, history)
     assert [r["surviving_before"] for r in rows] == [4, 3, 3, 2, 1]
     assert [r["surviving"] for r in rows] == [3, 3, 2, 1, 0]
@@ -69,11 +74,17 @@ def test_reference_space_is_large_distinct_and_ordered_by_simplicity() -> None:
 def test_wason_step_analytics_counts_match_brute_force() -> None:
     space = wason.reference_space()
     inst = wason.FAMILY.generate(4, wason.FAMILY.validate_params({"tier": 2}))
-    history = [{"input": p, "result": wason.FAMILY.answer(inst, p)} for p in ([1, 2, 3], [4, 4, 4], [2, 7, 1])]
+    history = [
+        {"input": p, "result": wason.FAMILY.answer(inst, p)} for p in ([1, 2, 3], [4, 4, 4], [2, 7, 1])
+    ]
     rows = wason.FAMILY.step_analytics(inst.public, history)
     observed = list(inst.public["examples"])
     for row, obs in zip(rows, history):
-        before = [t for t in space.texts if all(wason.parse(t).evaluate_point(o["input"]) == o["result"] for o in observed)]
+        before = [
+            t
+            for t in space.texts
+            if all(wason.parse(t).evaluate_point(o["input"]) == o["result"] for o in observed)
+        ]
         observed.append(obs)
         after = [t for t in before if wason.parse(t).evaluate_point(obs["input"]) == obs["result"]]
         assert row["surviving_before"] == len(before)

@@ -12,7 +12,11 @@ import pytest
 
 def run(*args: str, stdin: str | None = None) -> tuple[int, list]:
     proc = subprocess.run(
-        [sys.executable, "-m", "games.engine", *args], capture_output=True, text=True, input=stdin, timeout=120
+        [sys.executable, "-m", "games.engine", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=120,
     )
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
     return proc.returncode, lines
@@ -32,14 +36,19 @@ def test_generate_includes_the_hidden_rule_and_is_deterministic() -> None:
 
 
 def test_check_rule() -> None:
-    assert run("check-rule", "--family", "wason", "x<y<z") == (0, [{"ok": True, "canonical": "x < y < z", "size": 4}])
+    assert run("check-rule", "--family", "wason", "x<y<z") == (
+        0,
+        [{"ok": True, "canonical": "x < y < z", "size": 4}],
+    )
     code, [out] = run("check-rule", "--family", "wason", "open(x) > 1")
     assert code == 2 and out["ok"] is False and out["column"] == 1 and "open" in out["error"]
 
 
 def test_rule_equiv_single_and_batch(tmp_path: Path) -> None:
     code, [out] = run("rule-equiv", "--family", "wason", "x < y and y < z", "z > y > x")
-    assert code == 0 and out["equivalent"] is True and out["counterexample"] is None and out["checked"] > 78_000
+    assert (
+        code == 0 and out["equivalent"] is True and out["counterexample"] is None and out["checked"] > 78_000
+    )
     code, [out] = run("rule-equiv", "--family", "wason", "x < y", "x <= y")
     assert out["equivalent"] is False and out["counterexample"] == [0, 0, 0] and out["ms"] >= 0
     pairs = tmp_path / "pairs.jsonl"
@@ -51,7 +60,9 @@ def test_rule_equiv_single_and_batch(tmp_path: Path) -> None:
 
 
 def test_play() -> None:
-    code, [out] = run("play", "--family", "wason", "--seed", "1", "--rule", "x < y < z", "--solver", "infogain")
+    code, [out] = run(
+        "play", "--family", "wason", "--seed", "1", "--rule", "x < y < z", "--solver", "infogain"
+    )
     assert code == 0
     assert out["solved"] is True and out["tests_used"] == len(out["steps"])
     assert out["steps"][0]["surviving"] <= out["steps"][0]["surviving_before"]
@@ -65,7 +76,10 @@ def test_play() -> None:
         (("generate", "--family", "wason", "--seed", "1", "--params", "{bad"), "not valid JSON"),
         (("generate", "--family", "wason", "--seed", "1", "--difficulty", "9"), "must be <= 5"),
         (("play", "--family", "wason", "--seed", "1", "--solver", "oracle"), "unknown solver 'oracle'"),
-        (("play", "--family", "wason", "--seed", "1", "--rule", "x ==", "--solver", "random"), "not a valid rule"),
+        (
+            ("play", "--family", "wason", "--seed", "1", "--rule", "x ==", "--solver", "random"),
+            "not a valid rule",
+        ),
         (("rule-equiv", "--family", "wason", "x < y"), "needs two rules"),
         (("frobnicate",), "invalid choice"),
     ],

@@ -40,7 +40,9 @@ def test_same_seed_same_instance_in_another_process() -> None:
         "print(json.dumps([f.generate(s, f.validate_params({'tier': t})).to_dict(include_hidden=True)"
         " for t in range(1, 6) for s in range(5)]))"
     )
-    other = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    other = json.loads(
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    )
     here = [make(s, tier=t).to_dict(include_hidden=True) for t in range(1, 6) for s in range(5)]
     assert json.loads(json.dumps(here)) == other
 

@@ -1,0 +1,138 @@
+"""`python manage.py up`: the whole arena on one machine with nothing installed but Python.
+
+Migrates the database, starts the embedded Redis (unless ARENA_REDIS_URL is set), a Celery
+worker and the ASGI server as child processes, prints the URL and stops every child on
+Ctrl-C / SIGTERM. Each child gets a parent-death signal, so even a SIGKILLed launcher leaves
+nothing running.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from arena import embedded
+
+
+class Command(BaseCommand):
+    help = "Run the arena: migrate, embedded Redis, a Celery worker and the ASGI server."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=1, help="Celery worker processes (concurrency)")
+        parser.add_argument("--no-worker", action="store_true", help="do not start a Celery worker")
+
+    def handle(self, *args, host: str, port: int, workers: int, no_worker: bool, **options):
+        self.children: list[tuple[str, subprocess.Popen]] = []
+        self.stopping = False
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            return self._run(host=host, port=port, workers=workers, no_worker=no_worker)
+        finally:
+            self._stop_all()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _on_signal(self, signum, frame):
+        self.stopping = True
+
+    def _run(self, *, host: str, port: int, workers: int, no_worker: bool) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write(f"database ready: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}")
+
+        env = os.environ.copy()
+        env["ARENA_DATA_DIR"] = str(settings.DATA_DIR)
+        env.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
+        env["PYTHONUNBUFFERED"] = "1"
+        if not settings.REDIS_URL:
+            try:
+                proc = embedded.start_redis(Path(settings.EMBEDDED_REDIS_SOCKET))
+            except (RuntimeError, ValueError) as exc:
+                raise CommandError(str(exc)) from None
+            self.children.append(("redis", proc))
+            self.stdout.write(f"embedded redis on unix://{settings.EMBEDDED_REDIS_SOCKET}")
+        else:
+            self.stdout.write(f"using redis at {settings.REDIS_URL}")
+
+        base = Path(settings.BASE_DIR)
+        if not no_worker:
+            self._spawn(
+                "celery",
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "arena",
+                    "worker",
+                    "--loglevel",
+                    "warning",
+                    "--concurrency",
+                    str(max(workers, 1)),
+                    "--without-gossip",
+                    "--without-mingle",
+                ],
+                env=env,
+                cwd=base,
+            )
+        self._spawn(
+            "asgi",
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "arena.asgi:application",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--lifespan",
+                "off",
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+            cwd=base,
+        )
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        self.stdout.write(
+            self.style.SUCCESS(f"Induction Arena is up: http://{shown_host}:{port}/  (Ctrl-C to stop)")
+        )
+        self.stdout.flush()
+
+        while not self.stopping:
+            for name, proc in self.children:
+                if proc.poll() is not None:
+                    raise CommandError(f"{name} exited unexpectedly with code {proc.returncode}; stopping")
+            time.sleep(0.2)
+        self.stdout.write("stopping…")
+
+    def _spawn(self, name: str, argv: list[str], *, env: dict[str, str], cwd: Path) -> None:
+        proc = subprocess.Popen(
+            argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, preexec_fn=embedded.die_with_parent
+        )
+        self.children.append((name, proc))
+
+    def _stop_all(self) -> None:
+        # Reverse start order: the server stops taking moves before the broker goes away.
+        for _name, proc in reversed(self.children):
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + 15
+        for _name, proc in reversed(self.children):
+            try:
+                proc.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.children = []

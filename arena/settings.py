@@ -1,0 +1,205 @@
+"""Settings come from environment variables, with defaults that run on a fresh machine.
+
+ARENA_DATABASE_URL  database URL (dj-database-url); default SQLite in ARENA_DATA_DIR
+ARENA_REDIS_URL     Redis for the channel layer and the Celery broker; default the
+                    embedded redis-server on a unix socket in ARENA_DATA_DIR
+ARENA_DATA_DIR      local state (SQLite file, embedded Redis socket, secret key); default ./var
+ARENA_SECRET_KEY    default: generated once and kept in ARENA_DATA_DIR/secret_key
+ARENA_DEBUG         "1"/"true" to enable Django's debug mode (off by default)
+ARENA_ALLOWED_HOSTS comma-separated; default localhost,127.0.0.1,[::1]
+ARENA_SERVE_STATIC  serve /static/ from the ASGI app (default on; turn off behind a proxy
+                    that serves STATIC_ROOT)
+ARENA_CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. https://arena.example.org
+ARENA_BEHIND_TLS_PROXY      "1" when a proxy terminates TLS and sets X-Forwarded-Proto
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+from arena.embedded import socket_path_for
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DATA_DIR = Path(os.environ.get("ARENA_DATA_DIR") or BASE_DIR / "var").resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    if os.environ.get("ARENA_SECRET_KEY"):
+        return os.environ["ARENA_SECRET_KEY"]
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        key = secrets.token_urlsafe(50)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = _env_bool("ARENA_DEBUG")
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("ARENA_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
+    if h.strip()
+]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("ARENA_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+SERVE_STATIC = _env_bool("ARENA_SERVE_STATIC", True)
+if _env_bool("ARENA_BEHIND_TLS_PROXY"):
+    # The proxy terminates TLS and says so in X-Forwarded-Proto.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "games",
+    "arena",
+    "workers",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "arena.urls"
+ASGI_APPLICATION = "arena.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# -- database ------------------------------------------------------------------------------
+DATABASE_URL = os.environ.get("ARENA_DATABASE_URL") or f"sqlite:///{DATA_DIR / 'arena.sqlite3'}"
+# Persistent connections: consumers run ORM work through database_sync_to_async, which
+# would otherwise open a new connection for every move.
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=int(os.environ.get("ARENA_DB_CONN_MAX_AGE", "600")),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Writers take the lock up front so two concurrent moves queue instead of failing
+    # with "database is locked" half-way through a transaction.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # A file, not Django's in-memory default, so the ASGI server threads in the browser tests
+    # share the test database through ordinary connections.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# -- redis: channel layer and celery broker ---------------------------------------------------
+REDIS_URL = os.environ.get("ARENA_REDIS_URL", "")
+EMBEDDED_REDIS_SOCKET = socket_path_for(DATA_DIR)
+if REDIS_URL:
+    CHANNEL_REDIS_HOST = REDIS_URL
+    CELERY_BROKER_URL = REDIS_URL
+else:
+    # channels-redis wants unix://, Celery (kombu) wants redis+socket:// for the same socket.
+    CHANNEL_REDIS_HOST = f"unix://{EMBEDDED_REDIS_SOCKET}"
+    CELERY_BROKER_URL = f"redis+socket://{EMBEDDED_REDIS_SOCKET}"
+
+CHANNEL_REDIS_HOST = os.environ.get("ARENA_CHANNEL_REDIS_URL") or CHANNEL_REDIS_HOST
+
+CHANNEL_LAYERS = {
+    "default": {
+        # The core RedisChannelLayer fails group_add at ~200 simultaneous connections
+        # (redis-py's 100-connection asyncio pool); the pub/sub layer holds 500+.
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [CHANNEL_REDIS_HOST], "prefix": "arena"},
+    }
+}
+
+# Tests (and odd deployments) can point Celery elsewhere than the channel layer.
+CELERY_BROKER_URL = os.environ.get("ARENA_CELERY_BROKER_URL") or CELERY_BROKER_URL
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+CELERY_TASK_IGNORE_RESULT = True  # tasks write to the database; nobody waits on results
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("ARENA_CELERY_QUEUE", "arena")
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 120
+CELERY_TASK_TIME_LIMIT = 150
+# Model turns: HTTP timeout (per contestant, default 60 s) < soft < hard < visibility timeout.
+ARENA_MODEL_TURN_SOFT_LIMIT_S = int(os.environ.get("ARENA_MODEL_TURN_SOFT_LIMIT_S", "150"))
+ARENA_MODEL_TURN_HARD_LIMIT_S = int(os.environ.get("ARENA_MODEL_TURN_HARD_LIMIT_S", "180"))
+ARENA_MODEL_RETRY_BASE_S = float(os.environ.get("ARENA_MODEL_RETRY_BASE_S", "2"))
+ARENA_MODEL_RETRY_CAP_S = float(os.environ.get("ARENA_MODEL_RETRY_CAP_S", "60"))
+ARENA_MODEL_MAX_RETRIES = int(os.environ.get("ARENA_MODEL_MAX_RETRIES", "5"))
+# Broker visibility must exceed the hard time limit, or a long task is delivered twice; it is
+# also how long a task held by a worker that died (kill -9) waits before it is delivered again.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("ARENA_CELERY_VISIBILITY_TIMEOUT", "600"))
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# -- auth, i18n, static -------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 90
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "static"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "games": {"handlers": ["console"], "level": os.environ.get("ARENA_LOG_LEVEL", "INFO")},
+        "arena": {"handlers": ["console"], "level": os.environ.get("ARENA_LOG_LEVEL", "INFO")},
+    },
+}

@@ -1,0 +1,251 @@
+"""Tables. The Step log is append-only; everything else about a match is derived from it
+or updated in the same transaction that appends to it (see services.py)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class PuzzleVariant(models.Model):
+    slug = models.SlugField(max_length=80, unique=True)
+    family = models.CharField(max_length=40)
+    title = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    published = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["family", "slug"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.family})"
+
+
+class PuzzleInstance(models.Model):
+    variant = models.ForeignKey(PuzzleVariant, on_delete=models.PROTECT, related_name="instances")
+    family = models.CharField(max_length=40)
+    generator_version = models.PositiveIntegerField()
+    seed = models.BigIntegerField()
+    params = models.JSONField(default=dict)
+    public = models.JSONField(default=dict)
+    hidden = models.JSONField(default=dict)  # server-side only until the match ends
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["variant", "seed", "generator_version"], name="instance_unique_variant_seed_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variant.slug} seed={self.seed} v{self.generator_version}"
+
+
+class Match(models.Model):
+    class Mode(models.TextChoices):
+        SOLO = "solo"
+        RACE = "race"
+        BENCHMARK = "benchmark"
+
+    class Status(models.TextChoices):
+        WAITING = "waiting"
+        RUNNING = "running"
+        FINISHED = "finished"
+        ABORTED = "aborted"
+
+    instance = models.ForeignKey(PuzzleInstance, on_delete=models.PROTECT, related_name="matches")
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.SOLO)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
+    max_tests = models.PositiveIntegerField()
+    time_limit_s = models.PositiveIntegerField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    # Last event number published for this match; bumped inside each write transaction.
+    event_seq = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name_plural = "matches"
+        constraints = [
+            models.CheckConstraint(condition=Q(max_tests__gte=0), name="match_max_tests_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"match {self.pk} ({self.status})"
+
+    @property
+    def is_over(self) -> bool:
+        return self.status in (self.Status.FINISHED, self.Status.ABORTED)
+
+
+class Seat(models.Model):
+    class Kind(models.TextChoices):
+        HUMAN = "human"
+        MODEL = "model"
+        AGENT = "agent"
+
+    class Status(models.TextChoices):
+        PLAYING = "playing"
+        FINISHED = "finished"  # made a guess
+        TIMED_OUT = "timed_out"
+        FORFEITED = "forfeited"
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="seats")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.HUMAN)
+    handle = models.CharField(max_length=60)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    session_key = models.CharField(max_length=64, blank=True, db_index=True)
+    contestant = models.SlugField(max_length=80, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLAYING)
+    outcome = models.JSONField(null=True, blank=True)
+    score = models.JSONField(null=True, blank=True)
+    tests_used = models.PositiveIntegerField(default=0)
+    joined = models.DateTimeField(auto_now_add=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["match_id", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.handle} in match {self.match_id}"
+
+    @property
+    def is_done(self) -> bool:
+        return self.status != self.Status.PLAYING
+
+
+class Step(models.Model):
+    class Kind(models.TextChoices):
+        TEST = "test"
+        GUESS = "guess"
+        NOTE = "note"
+        TIMEOUT = "timeout"
+        FORFEIT = "forfeit"
+
+    seat = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="steps")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    action = models.JSONField(default=dict)
+    result = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    client_think_ms = models.PositiveIntegerField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["seat_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["seat", "seq"], name="step_unique_seat_seq"),
+            models.UniqueConstraint(
+                fields=["seat", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="step_unique_seat_idempotency_key",
+            ),
+            models.CheckConstraint(condition=Q(seq__gte=1), name="step_seq_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"step {self.seq} ({self.kind}) of seat {self.seat_id}"
+
+
+class ModelContestant(models.Model):
+    """A model player: an endpoint and model, or an engine baseline solver.
+
+    ``api_key_env`` holds the *name* of an environment variable; the key itself
+    is never stored, logged or shown."""
+
+    class Backend(models.TextChoices):
+        OPENAI = "openai", "OpenAI-compatible chat completions"
+        ANTHROPIC = "anthropic", "Anthropic Messages"
+        BUILTIN = "builtin", "Built-in engine solver"
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=120)
+    backend = models.CharField(max_length=16, choices=Backend.choices)
+    base_url = models.URLField(max_length=300, blank=True, help_text="empty = the provider's default")
+    model = models.CharField(max_length=200, help_text="model name, or the solver name for builtin")
+    api_key_env = models.CharField(
+        max_length=100, blank=True, help_text="NAME of the environment variable holding the API key"
+    )
+    sampling = models.JSONField(default=dict, blank=True, help_text='e.g. {"temperature": 0.2}')
+    prompt_version = models.PositiveIntegerField(default=1)
+    max_calls = models.PositiveIntegerField(
+        default=100, help_text="per match, re-prompts and retries included"
+    )
+    max_tokens = models.PositiveIntegerField(default=200_000, help_text="per match, in + out; 0 = no limit")
+    max_cost_usd = models.FloatField(default=5.0, help_text="per match; 0 = no limit")
+    max_tokens_per_call = models.PositiveIntegerField(default=2048)
+    http_timeout_s = models.FloatField(default=60.0)
+    price_in_per_mtok = models.FloatField(default=0.0)
+    price_out_per_mtok = models.FloatField(default=0.0)
+    max_concurrent_matches = models.PositiveIntegerField(default=4)
+    enabled = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(backend__in=["openai", "anthropic", "builtin"]), name="contestant_backend_known"
+            ),
+            models.CheckConstraint(condition=Q(http_timeout_s__gt=0), name="contestant_timeout_positive"),
+            models.CheckConstraint(condition=Q(max_cost_usd__gte=0), name="contestant_cost_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.backend}:{self.model})"
+
+
+class ModelCall(models.Model):
+    """Every call to a model, failed ones too, in the order they were made."""
+
+    seat = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="model_calls")
+    contestant = models.ForeignKey(
+        ModelContestant, null=True, on_delete=models.SET_NULL, related_name="calls"
+    )
+    turn = models.PositiveIntegerField()
+    attempt = models.PositiveIntegerField(default=1)
+    purpose = models.CharField(max_length=16, default="turn")  # turn | reprompt
+    messages = models.JSONField(default=list)
+    raw_response = models.TextField(blank=True)
+    reasoning = models.TextField(blank=True)
+    parsed_action = models.JSONField(null=True, blank=True)
+    parse_error = models.TextField(blank=True)
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    latency_ms = models.FloatField(default=0.0)
+    cost_usd = models.FloatField(default=0.0)
+    finish_reason = models.CharField(max_length=40, blank=True)
+    error_class = models.CharField(max_length=40, blank=True)
+    error_message = models.TextField(blank=True)
+    step = models.ForeignKey(
+        Step, null=True, blank=True, on_delete=models.SET_NULL, related_name="model_calls"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["seat_id", "id"]
+        indexes = [models.Index(fields=["seat", "turn"], name="modelcall_seat_turn")]
+
+    def __str__(self) -> str:
+        return f"call seat={self.seat_id} turn={self.turn} attempt={self.attempt} {self.error_class or 'ok'}"
+
+
+class AgentToken(models.Model):
+    """An API token for external agents and scripts. Only a SHA-256 of the token is stored."""
+
+    name = models.CharField(max_length=80, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    can_read_research = models.BooleanField(default=False, help_text="may read all matches and exports")
+    active = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

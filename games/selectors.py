@@ -1,0 +1,165 @@
+"""Reads. Everything a player or spectator sees is shaped here, from the step log.
+
+The hidden rule leaves the server only through ``match_reveal``, which returns None until the
+match is over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from games.engine.core import Family, Instance, get_family
+from games.models import Match, PuzzleInstance, PuzzleVariant, Seat, Step
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def engine_instance(*, instance: PuzzleInstance) -> Instance:
+    return Instance(
+        family=instance.family,
+        version=instance.generator_version,
+        seed=instance.seed,
+        params=instance.params,
+        public=instance.public,
+        hidden=instance.hidden,
+    )
+
+
+def family_for(*, instance: PuzzleInstance) -> Family:
+    return get_family(instance.family)
+
+
+def published_variants() -> list[PuzzleVariant]:
+    return list(PuzzleVariant.objects.filter(published=True).order_by("family", "slug"))
+
+
+def recent_matches(*, limit: int = 10) -> list[Match]:
+    return list(
+        Match.objects.select_related("instance__variant")
+        .prefetch_related("seats")
+        .order_by("-created")[:limit]
+    )
+
+
+def step_public(*, step: Step) -> dict[str, Any]:
+    data: dict[str, Any] = {"seq": step.seq, "kind": step.kind, "at": iso(step.created_at)}
+    if step.kind == Step.Kind.TEST:
+        data["input"] = step.action.get("input")
+        data["result"] = step.result.get("result")
+    elif step.kind == Step.Kind.GUESS:
+        data["rule"] = step.action.get("rule")
+        data["verdict"] = step.result.get("verdict")
+        data["score"] = step.result.get("score")
+    return data
+
+
+def seat_history(*, seat: Seat) -> list[dict[str, Any]]:
+    """The seat's tests in order, in the engine's history shape."""
+    return [
+        {"input": s.action.get("input"), "result": s.result.get("result")}
+        for s in seat.steps.filter(kind=Step.Kind.TEST).order_by("seq")
+    ]
+
+
+def seat_summary(*, seat: Seat) -> dict[str, Any]:
+    return {
+        "id": seat.pk,
+        "handle": seat.handle,
+        "kind": seat.kind,
+        "status": seat.status,
+        "tests_used": seat.tests_used,
+        "tests_left": max(seat.match.max_tests - seat.tests_used, 0),
+        "outcome": seat.outcome,
+        "score": seat.score,
+    }
+
+
+def seat_observation(*, seat: Seat) -> dict[str, Any]:
+    """What the player in this seat knows: public info and its own step log."""
+    instance = seat.match.instance
+    family = family_for(instance=instance)
+    history = seat_history(seat=seat)
+    tests_left = max(seat.match.max_tests - seat.tests_used, 0)
+    return {
+        "seat": seat_summary(seat=seat),
+        "public": instance.public,
+        "history": history,
+        "tests_left": tests_left,
+        "text": family.render_observation(instance.public, history, tests_left),
+    }
+
+
+def match_reveal(*, match: Match) -> dict[str, Any] | None:
+    if not match.is_over:
+        return None
+    hidden = match.instance.hidden
+    return {
+        "rule": hidden.get("rule", ""),
+        "seats": [
+            {
+                "id": s.pk,
+                "handle": s.handle,
+                "status": s.status,
+                "guess": (s.outcome or {}).get("guess"),
+                "verdict": (s.outcome or {}).get("verdict"),
+                "score": s.score,
+            }
+            for s in match.seats.all()
+        ],
+    }
+
+
+def match_public_state(*, match: Match, viewer_seat_id: int | None = None) -> dict[str, Any]:
+    """The match as one viewer may see it. A player in a running multi-seat match sees only
+    its own steps; spectators and finished matches show every seat's log."""
+    instance = match.instance
+    family = family_for(instance=instance)
+    seats = list(match.seats.all())
+    show_all = viewer_seat_id is None or match.is_over
+    seat_rows = []
+    for seat in seats:
+        row = seat_summary(seat=seat)
+        if show_all or seat.pk == viewer_seat_id:
+            row["steps"] = [step_public(step=s) for s in seat.steps.order_by("seq")]
+        else:
+            row["outcome"] = None
+        seat_rows.append(row)
+    return {
+        "type": "state",
+        "match": match.pk,
+        "event_seq": match.event_seq,
+        "status": match.status,
+        "mode": match.mode,
+        "max_tests": match.max_tests,
+        "time_limit_s": match.time_limit_s,
+        "created": iso(match.created),
+        "started": iso(match.started),
+        "finished": iso(match.finished),
+        "variant": {
+            "slug": instance.variant.slug,
+            "title": instance.variant.title,
+            "family": instance.family,
+        },
+        "public": instance.public,
+        "description": family.describe(instance.public),
+        "seats": seat_rows,
+        "you": viewer_seat_id,
+        "reveal": match_reveal(match=match),
+    }
+
+
+def match_get(*, match_id: int) -> Match | None:
+    return Match.objects.select_related("instance__variant").filter(pk=match_id).first()
+
+
+def seat_for_viewer(*, match: Match, session_key: str | None, user_id: int | None) -> Seat | None:
+    """The seat this browser plays in this match, if any."""
+    for seat in match.seats.all():
+        if user_id is not None and seat.user_id == user_id:
+            return seat
+        if session_key and seat.session_key == session_key:
+            return seat
+    return None

@@ -1,0 +1,407 @@
+"""The only code that writes game state. Every actor (browser, model worker, agent API) calls
+these functions; each validates through the engine, writes in one transaction and publishes
+its events after commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from games import events, selectors
+from games.engine.core import QueryError, RuleError, get_family
+from games.models import Match, PuzzleInstance, PuzzleVariant, Seat, Step
+
+logger = logging.getLogger(__name__)
+
+MAX_RULE_LENGTH = 1000
+MAX_IDEMPOTENCY_KEY = 100
+
+
+class ActionError(Exception):
+    """A move the player may not make, with a message saying what is wrong and what is allowed.
+    Raised before anything is written: the log is unchanged."""
+
+    def __init__(self, message: str, *, column: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.column = column
+
+
+@dataclass
+class StepOutcome:
+    step: Step
+    seat: Seat
+    match: Match
+    replayed: bool = False  # the same idempotency key was seen before: nothing was written
+
+    @property
+    def timed_out(self) -> bool:
+        return self.step.kind == Step.Kind.TIMEOUT
+
+
+# -- variants and instances -----------------------------------------------------------------------
+
+
+def variant_create(
+    *,
+    slug: str,
+    family: str,
+    title: str,
+    description: str = "",
+    params: dict[str, Any] | None = None,
+    published: bool = False,
+) -> PuzzleVariant:
+    get_family(family).validate_params(params or {})  # raises ParamsError with a clear message
+    return PuzzleVariant.objects.create(
+        slug=slug,
+        family=family,
+        title=title,
+        description=description,
+        params=params or {},
+        published=published,
+    )
+
+
+def instance_get_or_create(*, variant: PuzzleVariant, seed: int) -> PuzzleInstance:
+    family = get_family(variant.family)
+    existing = PuzzleInstance.objects.filter(
+        variant=variant, seed=seed, generator_version=family.version
+    ).first()
+    if existing is not None:
+        return existing
+    params = family.validate_params(variant.params)
+    inst = family.generate(seed, params)
+    try:
+        with transaction.atomic():
+            return PuzzleInstance.objects.create(
+                variant=variant,
+                family=family.id,
+                generator_version=inst.version,
+                seed=seed,
+                params=inst.params,
+                public=inst.public,
+                hidden=inst.hidden,
+            )
+    except IntegrityError:  # someone generated the same instance concurrently
+        return PuzzleInstance.objects.get(variant=variant, seed=seed, generator_version=inst.version)
+
+
+# -- matches and seats ------------------------------------------------------------------------------
+
+
+def match_create(
+    *,
+    variant: PuzzleVariant,
+    seed: int | None = None,
+    mode: str = Match.Mode.SOLO,
+    max_tests: int | None = None,
+    time_limit_s: int | None = None,
+) -> Match:
+    if seed is None:
+        seed = secrets.randbelow(2**31)
+    instance = instance_get_or_create(variant=variant, seed=seed)
+    if max_tests is None:
+        max_tests = int(instance.public.get("max_tests", 30))
+    return Match.objects.create(
+        instance=instance,
+        mode=mode,
+        max_tests=max_tests,
+        time_limit_s=time_limit_s,
+        status=Match.Status.WAITING,
+    )
+
+
+@transaction.atomic
+def seat_join(
+    *,
+    match: Match,
+    handle: str,
+    kind: str = Seat.Kind.HUMAN,
+    user: Any = None,
+    session_key: str = "",
+    contestant: str = "",
+) -> Seat:
+    match = Match.objects.select_for_update().get(pk=match.pk)
+    if match.status != Match.Status.WAITING:
+        raise ActionError(f"match {match.pk} is {match.status}; players can only join a waiting match")
+    seat = Seat.objects.create(
+        match=match,
+        kind=kind,
+        handle=handle[:60],
+        user=user if getattr(user, "is_authenticated", False) else None,
+        session_key=session_key or "",
+        contestant=contestant,
+    )
+    events.seat_joined(seat=seat)
+    return seat
+
+
+@transaction.atomic
+def match_start(*, match: Match) -> Match:
+    match = Match.objects.select_for_update().get(pk=match.pk)
+    if match.status != Match.Status.WAITING:
+        raise ActionError(f"match {match.pk} is {match.status}; only a waiting match can start")
+    if not match.seats.exists():
+        raise ActionError("a match needs at least one seat to start")
+    match.status = Match.Status.RUNNING
+    match.started = timezone.now()
+    match.save(update_fields=["status", "started"])
+    events.match_started(match=match)
+    for seat in match.seats.filter(kind=Seat.Kind.MODEL):
+        model_turn_request(seat=seat)  # models start when the match starts
+    return match
+
+
+@transaction.atomic
+def match_finish(*, match: Match) -> Match:
+    match = Match.objects.select_for_update().get(pk=match.pk)
+    if match.is_over:
+        return match
+    match.status = Match.Status.FINISHED
+    match.finished = timezone.now()
+    match.save(update_fields=["status", "finished"])
+    match.event_seq = events.match_finished(match=match)["seq"]
+    return match
+
+
+# -- steps ---------------------------------------------------------------------------------------------
+
+
+def _validate_action(action: Any, *, internal: bool = False) -> dict[str, Any]:
+    if not isinstance(action, dict):
+        raise ActionError('an action must be a JSON object with a "type" of test, guess or forfeit')
+    kind = action.get("type")
+    if kind == "test":
+        if "input" not in action:
+            raise ActionError('a test needs an "input"')
+        return {"type": "test", "input": action["input"]}
+    if kind == "guess":
+        rule = action.get("rule")
+        if not isinstance(rule, str) or not rule.strip():
+            raise ActionError('a guess needs a "rule": a non-empty string')
+        if len(rule) > MAX_RULE_LENGTH:
+            raise ActionError(f"a rule may be at most {MAX_RULE_LENGTH} characters; this one has {len(rule)}")
+        return {"type": "guess", "rule": rule.strip()}
+    if kind == "forfeit":
+        reason = action.get("reason", "")
+        return {"type": "forfeit", "reason": str(reason)[:500]} if reason else {"type": "forfeit"}
+    if kind == "forfeit_turn" and internal:
+        return {"type": "forfeit_turn", "reason": str(action.get("reason", ""))[:500]}
+    raise ActionError(f"unknown action type {kind!r}; allowed: test, guess, forfeit")
+
+
+def _deadline(match: Match) -> dt.datetime | None:
+    if match.time_limit_s and match.started:
+        return match.started + dt.timedelta(seconds=match.time_limit_s)
+    return None
+
+
+def step_submit(
+    *,
+    seat: Seat,
+    action: dict[str, Any],
+    idempotency_key: str = "",
+    client_think_ms: int | None = None,
+    _internal: bool = False,
+) -> StepOutcome:
+    """Apply one move for ``seat``. Raises ActionError (nothing written) for a move that is not
+    allowed. A move re-sent with an idempotency key already in the log returns the stored step."""
+    if not isinstance(idempotency_key, str) or len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+        raise ActionError(f"a move id must be a string of at most {MAX_IDEMPOTENCY_KEY} characters")
+    if client_think_ms is not None and (not isinstance(client_think_ms, int) or client_think_ms < 0):
+        raise ActionError("think time must be a non-negative whole number of milliseconds")
+
+    with transaction.atomic():
+        # Lock the seat row only (of=self): locking the joined match/instance rows too would
+        # serialise every match that shares an instance.
+        seat = (
+            Seat.objects.select_for_update(of=("self",))
+            .select_related("match__instance__variant")
+            .get(pk=seat.pk)
+        )
+        match = seat.match
+        if idempotency_key:
+            existing = seat.steps.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return StepOutcome(step=existing, seat=seat, match=match, replayed=True)
+
+        if match.status == Match.Status.WAITING:
+            raise ActionError("this match has not started yet")
+        if match.is_over:
+            raise ActionError(f"this match has ended ({match.status}); no more moves are accepted")
+        if seat.is_done:
+            raise ActionError(
+                f"you have already finished this match ({seat.status}); no more moves are accepted"
+            )
+
+        action = _validate_action(action, internal=_internal)
+        instance = match.instance
+        family = get_family(instance.family)
+        engine_inst = selectors.engine_instance(instance=instance)
+        now = timezone.now()
+        deadline = _deadline(match)
+
+        if deadline is not None and now > deadline:
+            kind = Step.Kind.TIMEOUT
+            stored_action: dict[str, Any] = {"attempted": action["type"]}
+            result: dict[str, Any] = {"deadline": deadline.isoformat()}
+            seat.status = Seat.Status.TIMED_OUT
+            seat.score = family.score(
+                solved=False, tests_used=seat.tests_used, max_tests=match.max_tests, agreement=0.0
+            )
+            seat.outcome = {"timeout": True}
+        elif action["type"] == "test":
+            if seat.tests_used >= match.max_tests:
+                raise ActionError(
+                    f"no tests left: you have used all {match.max_tests} tests; submit a guess to finish"
+                )
+            try:
+                query = family.parse_query(instance.public, action["input"])
+            except QueryError as exc:
+                raise ActionError(exc.message, column=exc.column) from None
+            kind = Step.Kind.TEST
+            stored_action = {"input": query}
+            result = {"result": family.answer(engine_inst, query)}
+            seat.tests_used += 1
+        elif action["type"] == "guess":
+            try:
+                verdict = family.judge(engine_inst, action["rule"])
+            except RuleError as exc:
+                raise ActionError(f"your rule does not parse: {exc.message}", column=exc.column) from None
+            score = family.score(
+                solved=verdict.correct,
+                tests_used=seat.tests_used,
+                max_tests=match.max_tests,
+                agreement=verdict.agreement,
+            )
+            kind = Step.Kind.GUESS
+            stored_action = {"rule": action["rule"]}
+            verdict_data = verdict.to_dict()
+            result = {"verdict": verdict_data, "score": score}
+            seat.status = Seat.Status.FINISHED
+            seat.score = score
+            seat.outcome = {"guess": action["rule"], "verdict": verdict_data}
+        elif action["type"] == "forfeit_turn" and seat.tests_used < match.max_tests:
+            # A model turn with no valid action: it uses up one test, the seat plays on.
+            kind = Step.Kind.FORFEIT
+            stored_action = {"turn": True, "reason": action["reason"]}
+            result = {}
+            seat.tests_used += 1
+        else:  # forfeit: the seat ends (also a forfeited turn with no tests left to spend)
+            kind = Step.Kind.FORFEIT
+            reason = action.get("reason", "")
+            stored_action, result = ({"reason": reason} if reason else {}), {}
+            seat.status = Seat.Status.FORFEITED
+            seat.score = family.score(
+                solved=False, tests_used=seat.tests_used, max_tests=match.max_tests, agreement=0.0
+            )
+            seat.outcome = {"forfeit": True, **({"reason": reason} if reason else {})}
+
+        last = seat.steps.aggregate(last=Max("seq"))["last"] or 0
+        step = Step.objects.create(
+            seat=seat,
+            seq=last + 1,
+            kind=kind,
+            action=stored_action,
+            result=result,
+            client_think_ms=client_think_ms,
+            idempotency_key=idempotency_key,
+        )
+        if seat.is_done:
+            seat.finished = now
+        seat.save(update_fields=["tests_used", "status", "score", "outcome", "finished"])
+        match.event_seq = events.step_recorded(seat=seat, step=step)["seq"]
+        if seat.is_done and not match.seats.filter(status=Seat.Status.PLAYING).exists():
+            match = match_finish(match=match)
+        elif seat.kind == Seat.Kind.MODEL and not seat.is_done:
+            model_turn_request(seat=seat)
+        return StepOutcome(step=step, seat=seat, match=match)
+
+
+# -- model players -----------------------------------------------------------------------------------
+
+MODEL_TURN_TASK = "workers.model_turn"
+
+
+def model_turn_request(*, seat: Seat) -> None:
+    """Queue the seat's next model turn after the current transaction commits.
+    ``games`` never imports ``workers``: the task is sent by name."""
+    if seat.kind != Seat.Kind.MODEL or seat.is_done:
+        return
+    seat_id = seat.pk
+    turn = seat.steps.count() + 1
+
+    def send() -> None:
+        from celery import current_app
+
+        try:
+            current_app.send_task(MODEL_TURN_TASK, args=(seat_id, turn))
+        except Exception:  # the broker is down: the log is intact, a re-run resumes the seat
+            logger.exception("could not queue model turn %s for seat %s", turn, seat_id)
+
+    transaction.on_commit(send)
+
+
+def turn_forfeit(*, seat: Seat, reason: str, idempotency_key: str) -> StepOutcome:
+    """A model turn that produced no valid action: logged as a forfeited turn that
+    uses one test (or, with no tests left, ends the seat)."""
+    return step_submit(
+        seat=seat,
+        action={"type": "forfeit_turn", "reason": reason},
+        idempotency_key=idempotency_key,
+        _internal=True,
+    )
+
+
+def seat_end(*, seat: Seat, reason: str, idempotency_key: str = "") -> StepOutcome:
+    """End a seat that cannot go on (a permanent model error, an exhausted budget),
+    with the reason visible in the log, the reveal and the trace."""
+    return step_submit(
+        seat=seat, action={"type": "forfeit", "reason": reason}, idempotency_key=idempotency_key
+    )
+
+
+def race_create(
+    *,
+    variant: PuzzleVariant,
+    opponents: list[str],
+    seed: int | None = None,
+    human_handle: str | None = None,
+    user: Any = None,
+    session_key: str = "",
+    kind: str = Seat.Kind.HUMAN,
+) -> tuple[Match, Seat | None]:
+    """A match on one instance for a person (or agent) and model contestants.
+    With ``human_handle=None`` it is a race between models only and starts at once;
+    otherwise the models start when the person starts (``match_start``)."""
+    from games.models import ModelContestant
+
+    contestants = []
+    for slug in opponents:
+        contestant = ModelContestant.objects.filter(slug=slug, enabled=True).first()
+        if contestant is None:
+            known = ", ".join(ModelContestant.objects.filter(enabled=True).values_list("slug", flat=True))
+            raise ActionError(f"unknown or disabled contestant {slug!r}; available: {known}")
+        contestants.append(contestant)
+    if human_handle is None and not contestants:
+        raise ActionError("a race needs at least one player")
+    mode = Match.Mode.RACE if (len(contestants) + (human_handle is not None)) > 1 else Match.Mode.SOLO
+    with transaction.atomic():
+        match = match_create(variant=variant, seed=seed, mode=mode)
+        player = None
+        if human_handle is not None:
+            player = seat_join(
+                match=match, handle=human_handle, kind=kind, user=user, session_key=session_key
+            )
+        for contestant in contestants:
+            seat_join(match=match, handle=contestant.name, kind=Seat.Kind.MODEL, contestant=contestant.slug)
+        if human_handle is None:
+            match = match_start(match=match)
+    return match, player

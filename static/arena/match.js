@@ -1,0 +1,318 @@
+// Live match page: one WebSocket, state rebuilt from the server's snapshot plus ordered events.
+(function () {
+  "use strict";
+  const cfg = JSON.parse(document.getElementById("arena-config").textContent);
+  const $ = (id) => document.getElementById(id);
+  let ws = null;
+  let state = null;       // the last snapshot, kept current by events
+  let lastSeq = 0;        // highest event seq applied
+  let pending = null;     // the move in flight: re-sent with the same id after a reconnect
+  let backoff = 500;
+  let lastActionAt = Date.now();
+  let checkTimer = null;
+
+  function moveId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
+  }
+
+  function send(msg) {
+    if (ws && ws.readyState === WebSocket.OPEN) { ws.send(JSON.stringify(msg)); return true; }
+    return false;
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") node.className = v; else if (k === "text") node.textContent = v; else node.setAttribute(k, v);
+    }
+    for (const c of children) node.append(c);
+    return node;
+  }
+
+  function fmt(v) { return Array.isArray(v) ? "(" + v.join(", ") + ")" : String(v); }
+
+  function showMessage(text, kind) {
+    const box = $("messages");
+    box.textContent = text || "";
+    box.className = "messages" + (text ? " " + (kind || "error") : "");
+  }
+
+  function setConn(text, ok) {
+    const c = $("connection");
+    c.textContent = text;
+    c.className = "conn " + (ok ? "ok" : "bad");
+  }
+
+  // -- connection --------------------------------------------------------------------------------
+  function connect() {
+    const proto = location.protocol === "https:" ? "wss://" : "ws://";
+    ws = new WebSocket(proto + location.host + cfg.wsPath);
+    ws.onopen = () => {
+      setConn("live", true);
+      backoff = 500;
+      // A fresh page asks for a snapshot; a reconnect asks only for what it missed.
+      send(state ? { type: "resume", after: lastSeq } : { type: "resume" });
+    };
+    ws.onmessage = (e) => handle(JSON.parse(e.data));
+    ws.onclose = (e) => {
+      if (e.code === 4404) { setConn("no such match", false); return; }
+      setConn("reconnecting…", false);
+      setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, 8000);
+    };
+  }
+
+  function resend() {
+    if (pending) send(pending);
+  }
+
+  function handle(msg) {
+    switch (msg.type) {
+      case "state":
+        state = msg; lastSeq = msg.event_seq; render(); resend(); break;
+      case "resumed":
+        resend(); break;
+      case "event":
+        if (msg.seq <= lastSeq) return;                    // already applied (or in a snapshot)
+        if (!state || msg.seq > lastSeq + 1) { send({ type: "resume", after: lastSeq }); return; }
+        lastSeq = msg.seq;
+        applyEvent(msg);
+        render();
+        break;
+      case "result": onResult(msg); break;
+      case "rule_check": onRuleCheck(msg); break;
+      case "error": onError(msg); break;
+    }
+  }
+
+  // -- state updates ---------------------------------------------------------------------------------
+  function seatById(id) { return state.seats.find((s) => s.id === id); }
+
+  function mergeSeat(summary, step) {
+    let seat = seatById(summary.id);
+    if (!seat) { seat = Object.assign({ steps: [] }, summary); state.seats.push(seat); }
+    else Object.assign(seat, summary);
+    if (step) {
+      seat.steps = seat.steps || [];
+      if (!seat.steps.some((s) => s.seq === step.seq)) {
+        seat.steps.push(step);
+        seat.steps.sort((a, b) => a.seq - b.seq);
+      }
+    }
+  }
+
+  function applyEvent(ev) {
+    if (ev.event === "seat_joined" || ev.event === "progress") mergeSeat(ev.seat, null);
+    else if (ev.event === "step") mergeSeat(ev.seat, ev.step);
+    else if (ev.event === "match_started") { state.status = ev.status; state.started = ev.started; }
+    else if (ev.event === "match_finished") {
+      state.status = ev.status; state.finished = ev.finished; state.reveal = ev.reveal;
+      send({ type: "resume" });  // every seat's full log is visible now
+    }
+  }
+
+  function onResult(msg) {
+    if (pending && pending.id === msg.id) pending = null;
+    lastActionAt = Date.now();
+    if (state) {
+      mergeSeat(msg.seat, msg.step);
+      state.status = msg.match_status;
+      if (msg.reveal) state.reveal = msg.reveal;
+    }
+    if (msg.step.kind === "test") {
+      $("last-answer").textContent = fmt(msg.step.input) + (msg.step.result ? " fits the rule" : " does not fit the rule");
+      $("last-answer").className = "answer " + (msg.step.result ? "yes" : "no");
+    }
+    showMessage(msg.message || "", "error");
+    render();
+  }
+
+  function onError(msg) {
+    if (msg.id && pending && pending.id === msg.id) pending = null;
+    showMessage(msg.message, "error");
+    if (msg.column && document.activeElement === $("rule")) showRuleError(msg.message, msg.column);
+    render();
+  }
+
+  // -- rule checking ------------------------------------------------------------------------------------
+  function showRuleError(message, column) {
+    const box = $("rule-check");
+    box.replaceChildren();
+    box.className = "rule-check bad";
+    box.append(el("span", { text: message }));
+    if (column) {
+      const text = $("rule").value;
+      box.append(el("pre", { class: "caret", "aria-hidden": "true", text: text + "\n" + " ".repeat(Math.max(column - 1, 0)) + "^" }));
+    }
+    $("rule").setAttribute("aria-invalid", "true");
+  }
+
+  function onRuleCheck(msg) {
+    if (!$("rule") || msg.rule !== $("rule").value) return;   // a stale answer for older text
+    const box = $("rule-check");
+    if (msg.ok) {
+      box.className = "rule-check ok";
+      box.textContent = "Reads as: " + msg.canonical;
+      $("rule").setAttribute("aria-invalid", "false");
+    } else {
+      showRuleError(msg.error, msg.column);
+    }
+  }
+
+  // -- rendering -----------------------------------------------------------------------------------------
+  function mySeat() { return state && cfg.seatId ? seatById(cfg.seatId) : null; }
+
+  function render() {
+    if (!state) return;
+    $("status").textContent = state.status;
+    $("description").textContent = state.description;
+    const ex = $("examples");
+    ex.replaceChildren();
+    const examples = (state.public && state.public.examples) || [];
+    if (examples.length) {
+      ex.append(el("p", { text: "Known to fit: " + examples.map((e) => fmt(e.input)).join("  ") }));
+    }
+    const me = mySeat();
+    if (!cfg.spectate) {
+      buildInputs();
+      const left = me ? me.tests_left : 0;
+      $("tests-left").textContent = String(left);
+      const canMove = me && me.status === "playing" && state.status === "running";
+      $("run-test").disabled = !canMove || left <= 0 || !!pending;
+      $("submit-guess").disabled = !canMove || !!pending;
+      $("rule").disabled = !canMove;
+      document.querySelectorAll("#test-inputs input").forEach((i) => { i.disabled = !canMove || left <= 0; });
+    }
+    renderSeats(me);
+    renderReveal();
+  }
+
+  let inputsBuilt = false;
+  function buildInputs() {
+    if (inputsBuilt) return;
+    inputsBuilt = true;
+    const vars = (state.public && state.public.variables) || ["input"];
+    $("rule-vars").textContent = vars.join(", ");
+    const box = $("test-inputs");
+    vars.forEach((v, i) => {
+      const id = "input-" + v;
+      const input = el("input", { id, name: v, type: "number", step: "any", inputmode: "decimal", required: "required" });
+      const ex = state.public.examples && state.public.examples[0];
+      if (ex && Array.isArray(ex.input)) input.value = ex.input[i];
+      box.append(el("label", { for: id }, v + " ", input));
+    });
+  }
+
+  function stepRow(s) {
+    if (s.kind === "test") {
+      return el("tr", { class: s.result ? "yes" : "no" },
+        el("td", { text: String(s.seq) }), el("td", { text: fmt(s.input) }),
+        el("td", { text: s.result ? "✓ fits" : "✗ does not fit" }));
+    }
+    let text = s.kind;
+    if (s.kind === "guess") text = "guess: " + s.rule + (s.verdict ? (s.verdict.correct ? " — correct" : " — wrong") : "");
+    return el("tr", { class: "other" }, el("td", { text: String(s.seq) }), el("td", { colspan: "2", text }));
+  }
+
+  function renderSeats(me) {
+    const box = $("seats");
+    box.replaceChildren();
+    const seats = cfg.spectate ? state.seats : state.seats.filter((s) => s === me).concat(state.seats.filter((s) => s !== me));
+    for (const seat of seats) {
+      const wrap = el("div", { class: "seat", "data-seat": String(seat.id) });
+      if (cfg.spectate || seat !== me) {
+        wrap.append(el("h3", { text: seat.handle + " · " + seat.status + " · " + seat.tests_used + " tests" }));
+      }
+      if (seat.steps) {
+        const table = el("table", { class: "table history" },
+          el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "#" }), el("th", { scope: "col", text: "Input" }), el("th", { scope: "col", text: "Answer" }))));
+        const body = el("tbody");
+        seat.steps.forEach((s) => body.append(stepRow(s)));
+        if (!seat.steps.length) body.append(el("tr", {}, el("td", { colspan: "3", class: "muted", text: "No moves yet." })));
+        table.append(body);
+        wrap.append(table);
+      }
+      box.append(wrap);
+    }
+  }
+
+  let revealShown = false;
+  function renderReveal() {
+    const r = state.reveal;
+    if (!r) return;
+    const section = $("reveal");
+    section.hidden = false;
+    $("reveal-rule").textContent = r.rule;
+    const box = $("reveal-seats");
+    box.replaceChildren();
+    for (const s of r.seats) {
+      const v = s.verdict;
+      const lines = [el("h3", { text: s.handle })];
+      if (s.guess) lines.push(el("p", {}, "Guess: ", el("code", { text: s.guess })));
+      if (v) {
+        lines.push(el("p", { class: v.correct ? "verdict yes" : "verdict no", text: v.correct ? "Right: the same rule." : "Not the same rule." }));
+        if (!v.correct && v.counterexample) {
+          lines.push(el("p", { class: "counterexample", text: "Counterexample " + fmt(v.counterexample) + ": the hidden rule says " +
+            v.hidden_answer + ", the guess says " + v.guess_answer + "." }));
+        }
+      } else {
+        lines.push(el("p", { text: "No guess (" + s.status + ")." }));
+      }
+      if (s.score) lines.push(el("p", { class: "score", text: "Score: " + s.score.points + " points" }));
+      box.append(el("div", { class: "reveal-seat" }, ...lines));
+    }
+    if (!revealShown) { revealShown = true; section.focus(); }
+  }
+
+  function tick() {
+    if (!state || !state.started) return;
+    const start = Date.parse(state.started);
+    const end = state.finished ? Date.parse(state.finished) : Date.now();
+    let secs = Math.max(0, Math.floor((end - start) / 1000));
+    let label = "";
+    if (state.time_limit_s) { secs = Math.max(0, state.time_limit_s - secs); label = " left"; }
+    $("timer").textContent = Math.floor(secs / 60) + ":" + String(secs % 60).padStart(2, "0") + label;
+  }
+
+  // -- actions -----------------------------------------------------------------------------------------
+  function submitMove(msg) {
+    if (pending) return;   // one move in flight: a double click applies once
+    msg.id = moveId();
+    msg.think_ms = Math.max(0, Date.now() - lastActionAt);
+    pending = msg;
+    showMessage("");
+    send(msg);
+    render();
+  }
+
+  if (!cfg.spectate) {
+    $("test-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const inputs = Array.from(document.querySelectorAll("#test-inputs input"));
+      const values = [];
+      for (const i of inputs) {
+        if (i.value.trim() === "" || !isFinite(Number(i.value))) {
+          showMessage(i.name + " must be a number"); i.focus(); return;
+        }
+        values.push(Number(i.value));
+      }
+      submitMove({ type: "test", input: values });
+    });
+    $("rule").addEventListener("input", () => {
+      clearTimeout(checkTimer);
+      const text = $("rule").value;
+      if (!text.trim()) { $("rule-check").textContent = ""; $("rule-check").className = "rule-check"; return; }
+      checkTimer = setTimeout(() => send({ type: "check_rule", rule: text }), 120);
+    });
+    $("guess-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const rule = $("rule").value.trim();
+      if (!rule) { showMessage("Type a rule first, e.g. x < y < z"); $("rule").focus(); return; }
+      submitMove({ type: "guess", rule });
+    });
+  }
+
+  setInterval(tick, 1000);
+  connect();
+})();

@@ -1,0 +1,113 @@
+"""`manage.py up` on a fresh data directory: it migrates, starts the embedded Redis, a Celery
+worker and the ASGI server, serves HTTP and stops every child on SIGTERM."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from arena import embedded
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def fresh_env(tmp_path):
+    data = Path("/tmp") / f"arena-up-{os.getpid()}"
+    stripped = ("ARENA_DATABASE_URL", "ARENA_REDIS_URL", "ARENA_DATA_DIR")
+    env = {k: v for k, v in os.environ.items() if k not in stripped}
+    env["ARENA_DATA_DIR"] = str(data)  # nothing set: SQLite + embedded Redis
+    yield env, data
+    import shutil
+
+    shutil.rmtree(data, ignore_errors=True)
+
+
+def test_up_serves_the_site_runs_a_worker_and_stops_its_children(fresh_env):
+    env, data = fresh_env
+    port = free_port()
+    log = open(data.parent / f"arena-up-{os.getpid()}.log", "w+")
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "up", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    kids: set[int] = set()
+    try:
+
+        def home_ok():
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(home_ok, 90, "the home page")
+        page = httpx.get(f"http://127.0.0.1:{port}/", timeout=5).text
+        assert "wason-tier-1" in page  # migrated and seeded
+        assert httpx.get(f"http://127.0.0.1:{port}/static/arena/match.js", timeout=5).status_code == 200
+        assert (data / "arena.sqlite3").exists()
+        sock = embedded.socket_path_for(data)
+        assert embedded.socket_is_live(sock)
+
+        # a task round trip through the embedded broker and the worker `up` started
+        from celery import Celery
+
+        client = Celery("probe", broker=f"redis+socket://{sock}", backend=f"redis+socket://{sock}")
+        from django.conf import settings
+
+        queue = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")
+        assert client.send_task("workers.ping", args=["hi"], queue=queue).get(timeout=60) == "hi"
+
+        kids = children_of(proc.pid)
+        assert len(kids) >= 3  # redis, celery, uvicorn
+        log.seek(0)
+        assert f"http://127.0.0.1:{port}/" in log.read()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0
+    for pid in kids:
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    assert not embedded.socket_is_live(sock)

@@ -1,0 +1,192 @@
+"""WebSocket move latency: N concurrent players running tests through the real stack.
+
+Starts the stack (embedded Redis unless ARENA_REDIS_URL is set, the ASGI app under uvicorn, and
+a bare Channels echo app as the floor), creates one running match per player, then for each N:
+  * saturating: every player sends a test as soon as the previous one is answered;
+  * paced: every player sends one test a second (a human pace).
+Prints one JSON line with throughput and p50/p99 latency per (N, mode), echo alongside, and
+the ratio of match p99 to echo p99.
+
+    python tests/bench/bench_ws_moves.py [--players 50,200,500] [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(q * len(values)))] * 1000, 2)
+
+
+async def player(url, headers, make_msg, reply_type, stop_at, pace_s, latencies, errors):
+    import websockets
+
+    try:
+        async with websockets.connect(url, additional_headers=headers, open_timeout=60, max_queue=None) as ws:
+            n = 0
+            if pace_s:  # people do not move in lockstep: spread the first moves over one period
+                await asyncio.sleep(random.uniform(0, pace_s))
+            while time.monotonic() < stop_at:
+                n += 1
+                t0 = time.monotonic()
+                await ws.send(json.dumps(make_msg(n)))
+                while True:
+                    msg = json.loads(await ws.recv())
+                    if msg.get("type") == reply_type:
+                        break
+                    if msg.get("type") == "error":
+                        errors.append(msg.get("message"))
+                        break
+                latencies.append(time.monotonic() - t0)
+                if pace_s:
+                    await asyncio.sleep(max(0.0, pace_s - (time.monotonic() - t0)))
+    except Exception as exc:  # a failed connection counts, it does not stop the run
+        errors.append(f"{type(exc).__name__}: {exc}")
+
+
+async def run(urls_and_headers, make_msg, reply_type, seconds, pace_s):
+    latencies: list[float] = []
+    errors: list[str] = []
+    stop_at = time.monotonic() + seconds
+    started = time.monotonic()
+    await asyncio.gather(
+        *(player(u, h, make_msg, reply_type, stop_at, pace_s, latencies, errors) for u, h in urls_and_headers)
+    )
+    elapsed = time.monotonic() - started
+    return {
+        "moves": len(latencies),
+        "per_s": round(len(latencies) / elapsed, 1),
+        "p50_ms": pct(latencies, 0.50),
+        "p99_ms": pct(latencies, 0.99),
+        "errors": len(errors),
+        "first_error": errors[0] if errors else None,
+    }
+
+
+def wait_http(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"server on port {port} did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--players", default="50,200,500")
+    parser.add_argument("--seconds", type=float, default=5.0)
+    args = parser.parse_args()
+    sizes = [int(n) for n in args.players.split(",")]
+
+    data_dir = tempfile.mkdtemp(prefix="arena-bench-", dir="/tmp")
+    os.environ.setdefault("ARENA_DATA_DIR", data_dir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
+    sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from arena import embedded
+    from games import services
+    from games.models import PuzzleVariant
+    from tests import factories
+
+    children = []
+    env = {**os.environ, "ARENA_DATA_DIR": str(settings.DATA_DIR)}
+    try:
+        if not settings.REDIS_URL:
+            children.append(embedded.start_redis(settings.EMBEDDED_REDIS_SOCKET))
+        call_command("migrate", interactive=False, verbosity=0)
+        arena_port, echo_port = free_port(), free_port()
+        common = ["--lifespan", "off", "--log-level", "warning", "--no-access-log", "--host", "127.0.0.1"]
+        apps = (("arena.asgi:application", arena_port), ("tests.bench.echo_app:application", echo_port))
+        for app, port in apps:
+            children.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "uvicorn", app, "--port", str(port), *common],
+                    cwd=REPO,
+                    env=env,
+                    preexec_fn=embedded.die_with_parent,
+                )
+            )
+        wait_http(arena_port)
+        wait_http(echo_port)
+
+        variant = PuzzleVariant.objects.filter(slug="bench-wason").first() or services.variant_create(
+            slug="bench-wason", family="wason", title="Bench", params={"tier": 1, "rule": "x + y > z"}
+        )
+        players = []
+        for _ in range(max(sizes)):
+            match = services.match_create(variant=variant, seed=1, max_tests=10**6)
+            key = factories.session_key()
+            services.seat_join(match=match, handle="bench", session_key=key)
+            services.match_start(match=match)
+            players.append(
+                (
+                    f"ws://127.0.0.1:{arena_port}/ws/matches/{match.pk}/",
+                    {"Cookie": f"sessionid={key}", "Origin": "http://localhost"},
+                )
+            )
+        echo = [(f"ws://127.0.0.1:{echo_port}/ws/echo/", {}) for _ in players]
+
+        def test_msg(n):
+            return {"type": "test", "input": [n % 97, n % 13, n % 41], "id": f"{time.monotonic_ns()}-{n}"}
+
+        def echo_msg(n):
+            return {"type": "echo", "n": n}
+
+        results = []
+        for n in sizes:
+            for mode, pace in (("saturating", 0.0), ("paced_1hz", 1.0)):
+                row = {"players": n, "mode": mode}
+                row["echo"] = asyncio.run(run(echo[:n], echo_msg, "echo", args.seconds, pace))
+                row["match"] = asyncio.run(run(players[:n], test_msg, "result", args.seconds, pace))
+                if row["echo"]["p99_ms"] and row["match"]["p99_ms"]:
+                    row["p99_ratio_vs_echo"] = round(row["match"]["p99_ms"] / row["echo"]["p99_ms"], 2)
+                results.append(row)
+        print(
+            json.dumps(
+                {
+                    "bench": "ws_moves",
+                    "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
+                    "redis": "external" if settings.REDIS_URL else "embedded",
+                    "channel_layer": settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1],
+                    "seconds": args.seconds,
+                    "cpus": os.cpu_count(),
+                    "results": results,
+                }
+            )
+        )
+    finally:
+        for proc in reversed(children):
+            embedded.stop(proc)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""The model pipeline through a real Celery worker, real broker and the test database."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from games.models import Match, ModelCall, Seat
+from tests.workers.fake_model import Reply
+from tests.workers.helpers import builtin, contestant, model_race
+from tests.workers.worker import Worker, point_the_app_at_the_test_queue
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(240)]
+
+TEST = '{"action": "test", "input": [1, 2, 3]}'
+GUESS_RIGHT = '{"action": "guess", "rule": "z < x + y"}'
+
+
+def wait_finished(match: Match, timeout: float = 120) -> Match:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        match.refresh_from_db()
+        if match.is_over:
+            return match
+        time.sleep(0.2)
+    raise AssertionError(
+        f"match {match.pk} did not finish: {list(match.seats.values('status', 'tests_used'))}"
+    )
+
+
+def assert_log_is_clean(seat: Seat) -> None:
+    seqs = list(seat.steps.order_by("seq").values_list("seq", flat=True))
+    keys = list(seat.steps.values_list("idempotency_key", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert len(keys) == len(set(keys))
+
+
+def test_a_real_worker_plays_a_model_race_to_the_end(fake) -> None:
+    point_the_app_at_the_test_queue()
+    fake.script(
+        Reply(content=TEST), Reply(status=429, headers={"Retry-After": "0"}), Reply(content=GUESS_RIGHT)
+    )
+    worker = Worker()
+    try:
+        worker.wait_ready()
+        match, seats = model_race(contestant(fake), builtin("infogain"))
+        match = wait_finished(match)
+        by_kind = {s.contestant: s for s in match.seats.all()}
+        fake_seat = next(s for slug, s in by_kind.items() if slug != "infogain")
+        assert fake_seat.score["solved"] is True and fake_seat.tests_used == 1
+        assert list(
+            ModelCall.objects.filter(seat=fake_seat).order_by("id").values_list("turn", "error_class")
+        ) == [(1, ""), (2, "rate_limit"), (2, "")]
+        solver_seat = by_kind["infogain"]
+        assert solver_seat.status == Seat.Status.FINISHED
+        for seat in match.seats.all():
+            assert_log_is_clean(seat)
+    finally:
+        worker.stop()
+
+
+def test_worker_killed_mid_turn_loses_nothing_and_writes_nothing_twice(fake) -> None:
+    point_the_app_at_the_test_queue()
+    slow_then_fast = [Reply(content=TEST, delay=6.0), Reply(content=TEST), Reply(content=GUESS_RIGHT)]
+    fake.script(*slow_then_fast)
+    first = Worker(visibility_timeout=3)
+    second = None
+    try:
+        first.wait_ready()
+        match, (seat,) = model_race(contestant(fake, http_timeout_s=20))
+        deadline = time.monotonic() + 30
+        while not fake.requests and time.monotonic() < deadline:  # the worker is now inside the call
+            time.sleep(0.05)
+        assert fake.requests, first.output()[-2000:]
+        first.kill9()
+        assert seat.steps.count() == 0  # killed before it could submit
+        second = Worker(visibility_timeout=3)
+        second.wait_ready()
+        match = wait_finished(match, timeout=120)
+        seat.refresh_from_db()
+        assert seat.status == Seat.Status.FINISHED and seat.score["solved"] is True
+        assert list(seat.steps.order_by("seq").values_list("kind", flat=True)) == ["test", "guess"]
+        assert_log_is_clean(seat)
+        calls = list(ModelCall.objects.filter(seat=seat).order_by("id").values_list("turn", "error_class"))
+        # the killed call stays in the trace as in flight; the turn was then played once
+        assert calls == [(1, "in_flight"), (1, ""), (2, "")]
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()

@@ -1,0 +1,293 @@
+"""One model turn, start to end: observation -> prompt -> call -> parse -> submit.
+
+The Celery task in ``workers.tasks`` is a thin wrapper around ``run_turn``; the
+logic lives here so it can be exercised synchronously in tests too.
+
+Rules this module keeps:
+
+* No database lock is held while the model is called: the call happens outside
+  any transaction; the write goes through ``games.services.step_submit`` with
+  the idempotency key ``turn-<n>``, so a re-run of the same turn (a retried or
+  redelivered task) can never write a second step.
+* Every call is logged as a ``ModelCall`` row before anything else happens with
+  its result, failed and timed-out calls included.
+* Transient provider errors raise ``RetryLater`` (the task retries with
+  backoff); permanent ones end the seat with a visible reason.
+* A reply that cannot be read gets one format re-prompt; if that fails too, the
+  turn is forfeited (it uses up one test) with the reason logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Sum
+
+from games import selectors, services
+from games.engine.core import EngineError, get_family
+from games.models import ModelCall, ModelContestant, Seat, Step
+from workers import prompts
+from workers.clients import ClientConfig, Completion, ModelCallError, client_for
+from workers.parsing import ParseError, parse_action
+
+logger = logging.getLogger(__name__)
+
+
+class RetryLater(Exception):
+    def __init__(self, reason: str, *, retry_after: float | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+@dataclass
+class TurnResult:
+    status: str  # "submitted" | "replayed" | "stale" | "seat_done" | "forfeited_turn" | "seat_ended"
+    step_id: int | None = None
+    detail: str = ""
+
+
+def idempotency_key(turn: int) -> str:
+    return f"turn-{turn}"
+
+
+def config_for(contestant: ModelContestant) -> ClientConfig:
+    return ClientConfig(
+        backend=contestant.backend,
+        model=contestant.model,
+        base_url=contestant.base_url,
+        api_key_env=contestant.api_key_env,
+        sampling=contestant.sampling or {},
+        max_tokens=contestant.max_tokens_per_call,
+        http_timeout_s=contestant.http_timeout_s,
+        price_in_per_mtok=contestant.price_in_per_mtok,
+        price_out_per_mtok=contestant.price_out_per_mtok,
+    )
+
+
+def conversation(*, seat: Seat, contestant: ModelContestant) -> list[dict[str, str]]:
+    """The chat so far, rebuilt from the log: each earlier step's reply and its feedback."""
+    family = get_family(seat.match.instance.family)
+    public = seat.match.instance.public
+    replies = {
+        c.step_id: c.raw_response
+        for c in ModelCall.objects.filter(seat=seat, step__isnull=False).only("step_id", "raw_response")
+    }
+    turns: list[prompts.Turn] = []
+    tests_used = 0
+    for step in seat.steps.order_by("seq"):
+        forfeited_turn = step.kind == Step.Kind.FORFEIT and step.action.get("turn")
+        if step.kind == Step.Kind.TEST or forfeited_turn:
+            tests_used += 1
+        tests_left = max(seat.match.max_tests - tests_used, 0)
+        if step.kind == Step.Kind.TEST:
+            feedback = prompts.feedback_text(
+                {"type": "test", "input": step.action.get("input")}, step.result.get("result"), tests_left
+            )
+        elif forfeited_turn:
+            feedback = prompts.feedback_text(
+                {"type": "forfeit"}, step.action.get("reason", "no valid action"), tests_left
+            )
+        else:
+            continue
+        turns.append(prompts.Turn(reply=replies.get(step.pk, "(no reply recorded)"), feedback=feedback))
+    return prompts.build_messages(family, public, turns, seat.match.max_tests, contestant.prompt_version)
+
+
+def _usage(seat: Seat) -> dict[str, Any]:
+    agg = ModelCall.objects.filter(seat=seat).aggregate(
+        tin=Sum("tokens_in"), tout=Sum("tokens_out"), cost=Sum("cost_usd")
+    )
+    return {
+        "calls": ModelCall.objects.filter(seat=seat).count(),
+        "tokens": (agg["tin"] or 0) + (agg["tout"] or 0),
+        "cost": float(agg["cost"] or 0.0),
+    }
+
+
+def _budget_problem(seat: Seat, contestant: ModelContestant) -> str | None:
+    used = _usage(seat)
+    if used["calls"] >= contestant.max_calls:
+        return f"call budget exhausted: {used['calls']} of {contestant.max_calls} calls used"
+    if contestant.max_tokens and used["tokens"] >= contestant.max_tokens:
+        return f"token budget exhausted: {used['tokens']} of {contestant.max_tokens} tokens used"
+    if contestant.max_cost_usd and used["cost"] >= contestant.max_cost_usd:
+        return f"cost budget exhausted: ${used['cost']:.4f} of ${contestant.max_cost_usd:.4f}"
+    return None
+
+
+def _call(
+    *,
+    seat: Seat,
+    contestant: ModelContestant,
+    turn: int,
+    attempt: int,
+    purpose: str,
+    messages: list[dict[str, str]],
+    observation: dict[str, Any],
+) -> tuple[ModelCall, Completion | None, ModelCallError | None]:
+    config = config_for(contestant)
+    # The row is written before the call, so a call cut short by a dead worker still shows
+    # in the trace (as "in_flight"); it is completed when the call returns.
+    call = ModelCall.objects.create(
+        seat=seat,
+        contestant=contestant,
+        turn=turn,
+        attempt=attempt,
+        purpose=purpose,
+        messages=messages,
+        error_class="in_flight",
+    )
+    completion: Completion | None = None
+    error: ModelCallError | None = None
+    try:
+        completion = client_for(contestant.backend)(config, messages, observation=observation)
+    except ModelCallError as exc:
+        error = exc
+    except Exception as exc:  # noqa: BLE001 - a client bug must still leave a log row
+        logger.exception("model client crashed for seat %s turn %s", seat.pk, turn)
+        error = ModelCallError(
+            f"client error: {type(exc).__name__}: {exc}", error_class="client_bug", transient=True
+        )
+    call.raw_response = completion.text if completion else error.raw if error else ""
+    call.reasoning = completion.reasoning if completion else ""
+    call.tokens_in = completion.tokens_in if completion else 0
+    call.tokens_out = completion.tokens_out if completion else 0
+    call.latency_ms = completion.latency_ms if completion else (error.latency_ms if error else 0.0)
+    call.cost_usd = completion.cost(config) if completion else 0.0
+    call.finish_reason = completion.finish_reason if completion else ""
+    call.error_class = error.error_class if error else ""
+    call.error_message = error.message if error else ""
+    call.save()
+    return call, completion, error
+
+
+def _read_action(text: str, *, seat: Seat) -> dict[str, Any]:
+    """Parse the reply and pre-check it with the engine, so a bad test or an
+    unparsable rule is caught before anything is submitted."""
+    action = parse_action(text)
+    instance = seat.match.instance
+    family = get_family(instance.family)
+    try:
+        if action["type"] == "test":
+            action["input"] = family.parse_query(instance.public, action["input"])
+        else:
+            check = family.check_rule(action["rule"])
+            if not check["ok"]:
+                raise ParseError(f"the rule does not parse: {check['error']}")
+    except EngineError as exc:
+        raise ParseError(exc.message) from None
+    if action["type"] == "test" and seat.tests_used >= seat.match.max_tests:
+        raise ParseError(f"no tests left (all {seat.match.max_tests} used): you must guess the rule now")
+    return action
+
+
+def run_turn(*, seat_id: int, turn: int, attempt: int = 1) -> TurnResult:
+    seat = Seat.objects.select_related("match__instance__variant").get(pk=seat_id)
+    match = seat.match
+    if seat.is_done or match.is_over:
+        return TurnResult("seat_done")
+    existing = seat.steps.filter(idempotency_key=idempotency_key(turn)).first()
+    if existing is not None:
+        services.model_turn_request(seat=seat)  # the next turn may not have been queued
+        return TurnResult("replayed", existing.pk)
+    if seat.steps.count() != turn - 1:
+        return TurnResult("stale", detail=f"seat has {seat.steps.count()} steps; turn {turn} is not next")
+    contestant = ModelContestant.objects.filter(slug=seat.contestant).first()
+    if contestant is None:
+        outcome = services.seat_end(
+            seat=seat,
+            reason=f"contestant {seat.contestant!r} no longer exists",
+            idempotency_key=idempotency_key(turn),
+        )
+        return TurnResult("seat_ended", outcome.step.pk, "unknown contestant")
+    problem = _budget_problem(seat, contestant)
+    if problem:
+        outcome = services.seat_end(seat=seat, reason=problem, idempotency_key=idempotency_key(turn))
+        return TurnResult("seat_ended", outcome.step.pk, problem)
+
+    obs = selectors.seat_observation(seat=seat)
+    observation = {
+        "family": match.instance.family,
+        "public": obs["public"],
+        "history": obs["history"],
+        "tests_left": obs["tests_left"],
+        "seed": match.instance.seed,
+    }
+    messages = conversation(seat=seat, contestant=contestant)
+    call, completion, error = _call(
+        seat=seat,
+        contestant=contestant,
+        turn=turn,
+        attempt=attempt,
+        purpose="turn",
+        messages=messages,
+        observation=observation,
+    )
+    if error is not None:
+        if error.transient:
+            raise RetryLater(error.message, retry_after=error.retry_after)
+        outcome = services.seat_end(
+            seat=seat, reason=f"model error: {error.message}", idempotency_key=idempotency_key(turn)
+        )
+        return TurnResult("seat_ended", outcome.step.pk, error.message)
+    assert completion is not None
+    try:
+        action = _read_action(completion.text, seat=seat)
+    except ParseError as first:
+        call.parse_error = first.message
+        call.save(update_fields=["parse_error"])
+        if _budget_problem(seat, contestant) is None:
+            retry_messages = prompts.reprompt_messages(messages, completion.text, first.message)
+            call, completion, error = _call(
+                seat=seat,
+                contestant=contestant,
+                turn=turn,
+                attempt=attempt,
+                purpose="reprompt",
+                messages=retry_messages,
+                observation=observation,
+            )
+            if error is not None and error.transient:
+                raise RetryLater(error.message, retry_after=error.retry_after) from None
+        if error is not None or completion is None:
+            reason = f"no valid action: {first.message}" + (
+                f"; re-prompt failed: {error.message}" if error else ""
+            )
+            return _forfeit_turn(seat, turn, call, reason)
+        try:
+            action = _read_action(completion.text, seat=seat)
+        except ParseError as second:
+            call.parse_error = second.message
+            call.save(update_fields=["parse_error"])
+            return _forfeit_turn(seat, turn, call, f"no valid action after a re-prompt: {second.message}")
+    call.parsed_action = action
+    call.save(update_fields=["parsed_action"])
+    try:
+        outcome = services.step_submit(seat=seat, action=action, idempotency_key=idempotency_key(turn))
+    except services.ActionError as exc:
+        call.parse_error = exc.message
+        call.save(update_fields=["parse_error"])
+        return _forfeit_turn(seat, turn, call, f"move refused: {exc.message}")
+    ModelCall.objects.filter(pk=call.pk).update(step=outcome.step)
+    return TurnResult("replayed" if outcome.replayed else "submitted", outcome.step.pk)
+
+
+def _forfeit_turn(seat: Seat, turn: int, call: ModelCall, reason: str) -> TurnResult:
+    try:
+        outcome = services.turn_forfeit(seat=seat, reason=reason, idempotency_key=idempotency_key(turn))
+    except services.ActionError as exc:  # e.g. the match ended meanwhile
+        return TurnResult("seat_done", detail=exc.message)
+    ModelCall.objects.filter(pk=call.pk).update(step=outcome.step)
+    return TurnResult("forfeited_turn", outcome.step.pk, reason)
+
+
+def give_up(*, seat_id: int, turn: int, reason: str) -> TurnResult:
+    """Transient errors kept coming: end the seat with the reason."""
+    seat = Seat.objects.get(pk=seat_id)
+    if seat.is_done:
+        return TurnResult("seat_done")
+    outcome = services.seat_end(seat=seat, reason=reason, idempotency_key=idempotency_key(turn))
+    return TurnResult("seat_ended", outcome.step.pk, reason)
