@@ -148,7 +148,7 @@ CHANNEL_LAYERS = {
         # The core RedisChannelLayer fails group_add at ~200 simultaneous connections
         # (redis-py's 100-connection asyncio pool); the pub/sub layer holds 500+.
         "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [CHANNEL_REDIS_HOST], "prefix": "arena"},
+        "CONFIG": {"hosts": [CHANNEL_REDIS_HOST], "prefix": os.environ.get("ARENA_CHANNEL_PREFIX", "arena")},
     }
 }
 

@@ -163,3 +163,33 @@ def seat_for_viewer(*, match: Match, session_key: str | None, user_id: int | Non
         if session_key and seat.session_key == session_key:
             return seat
     return None
+
+
+def seat_model_calls(*, seat: Seat) -> list[dict[str, Any]]:
+    """A model seat's full trace: every call in order, with the step it produced."""
+    from games.models import ModelCall
+
+    rows = []
+    for call in ModelCall.objects.filter(seat=seat).select_related("step").order_by("id"):
+        rows.append(
+            {
+                "id": call.pk,
+                "turn": call.turn,
+                "attempt": call.attempt,
+                "purpose": call.purpose,
+                "messages": call.messages,
+                "raw_response": call.raw_response,
+                "reasoning": call.reasoning,
+                "parsed_action": call.parsed_action,
+                "parse_error": call.parse_error,
+                "tokens_in": call.tokens_in,
+                "tokens_out": call.tokens_out,
+                "latency_ms": round(call.latency_ms, 1),
+                "cost_usd": call.cost_usd,
+                "error_class": call.error_class,
+                "error_message": call.error_message,
+                "step": step_public(step=call.step) if call.step else None,
+                "at": iso(call.created_at),
+            }
+        )
+    return rows

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from games import selectors, services
 from games.handles import new_handle
-from games.models import PuzzleVariant
+from games.models import ModelContestant, PuzzleVariant, Seat
 
 
 def _handle(request: HttpRequest) -> str:
@@ -33,9 +33,76 @@ def home(request: HttpRequest) -> HttpResponse:
         "games/home.html",
         {
             "variants": selectors.published_variants(),
+            "contestants": ModelContestant.objects.filter(enabled=True),
             "matches": selectors.recent_matches(limit=10),
             "handle": _handle(request),
         },
+    )
+
+
+@require_POST
+def race_start_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """A person races model contestants on the same instance; everyone starts now."""
+    variant = get_object_or_404(PuzzleVariant, slug=slug, published=True)
+    opponents = [o for o in request.POST.getlist("opponents") if o]
+    if not opponents:
+        return _home_error(request, "Pick at least one model to race against.")
+    try:
+        match, _ = services.race_create(
+            variant=variant,
+            opponents=opponents,
+            human_handle=_handle(request),
+            user=request.user,
+            session_key=_session_key(request),
+        )
+        services.match_start(match=match)
+    except services.ActionError as exc:
+        return _home_error(request, exc.message)
+    return redirect("match", match_id=match.pk)
+
+
+@require_POST
+def models_race_view(request: HttpRequest) -> HttpResponse:
+    """A race between models only; the visitor watches it."""
+    variant = get_object_or_404(PuzzleVariant, slug=request.POST.get("variant", ""), published=True)
+    opponents = [o for o in request.POST.getlist("opponents") if o]
+    if len(opponents) < 1:
+        return _home_error(request, "Pick at least one model to watch.")
+    try:
+        match, _ = services.race_create(variant=variant, opponents=opponents)
+    except services.ActionError as exc:
+        return _home_error(request, exc.message)
+    return redirect("spectate", match_id=match.pk)
+
+
+def _home_error(request: HttpRequest, message: str) -> HttpResponse:
+    return render(
+        request,
+        "games/home.html",
+        {
+            "variants": selectors.published_variants(),
+            "contestants": ModelContestant.objects.filter(enabled=True),
+            "matches": selectors.recent_matches(limit=10),
+            "handle": _handle(request),
+            "error": message,
+        },
+        status=400,
+    )
+
+
+def trace_page(request: HttpRequest, match_id: int, seat_id: int) -> HttpResponse:
+    """Every model call of one seat: prompts, replies, reasoning, errors. Only after the end,
+    so nobody can read a rival's tests during the race."""
+    match = selectors.match_get(match_id=match_id)
+    seat = get_object_or_404(Seat, pk=seat_id, match_id=match_id) if match else None
+    if match is None or seat is None:
+        raise Http404("no such match or seat")
+    if not match.is_over:
+        return render(request, "games/trace.html", {"match": match, "seat": seat, "locked": True}, status=403)
+    return render(
+        request,
+        "games/trace.html",
+        {"match": match, "seat": seat, "calls": selectors.seat_model_calls(seat=seat), "locked": False},
     )
 
 

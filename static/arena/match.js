@@ -260,7 +260,12 @@
         lines.push(el("p", { text: "No guess (" + s.status + ")." }));
       }
       if (s.score) lines.push(el("p", { class: "score", text: "Score: " + s.score.points + " points" }));
-      box.append(el("div", { class: "reveal-seat" }, ...lines));
+      const full = seatById(s.id);
+      if (full && full.kind === "model") {
+        lines.push(el("p", {}, el("a", { href: "/matches/" + cfg.matchId + "/seats/" + s.id + "/trace/", class: "trace-link",
+          text: "Full trace of " + s.handle })));
+      }
+      box.append(el("div", { class: "reveal-seat", "data-seat": String(s.id) }, ...lines));
     }
     if (!revealShown) { revealShown = true; section.focus(); }
   }

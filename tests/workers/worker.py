@@ -47,6 +47,7 @@ class Worker:
                 "ARENA_DB_CONN_MAX_AGE": "0",
                 "ARENA_CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
                 "ARENA_CHANNEL_REDIS_URL": settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0],
+                "ARENA_CHANNEL_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
                 "ARENA_CELERY_QUEUE": test_queue(),
                 "ARENA_CELERY_VISIBILITY_TIMEOUT": str(visibility_timeout),
                 "ARENA_MODEL_RETRY_BASE_S": "0.05",
