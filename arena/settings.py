@@ -11,6 +11,7 @@ ARENA_SERVE_STATIC  serve /static/ from the ASGI app (default on; turn off behin
                     that serves STATIC_ROOT)
 ARENA_CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. https://arena.example.org
 ARENA_BEHIND_TLS_PROXY      "1" when a proxy terminates TLS and sets X-Forwarded-Proto
+ARENA_API_RATE_PER_MIN      agent API requests a minute per token (default 600; 0 = no limit)
 """
 
 from __future__ import annotations
@@ -151,6 +152,21 @@ CHANNEL_LAYERS = {
         "CONFIG": {"hosts": [CHANNEL_REDIS_HOST], "prefix": os.environ.get("ARENA_CHANNEL_PREFIX", "arena")},
     }
 }
+
+# The cache holds the agent API's per-token rate-limit counters. With ARENA_REDIS_URL (a
+# deployment, possibly several ASGI processes) they live in that Redis so every process counts
+# against one budget; the embedded default runs one ASGI process, so process memory will do.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "arena",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+ARENA_API_RATE_PER_MIN = int(os.environ.get("ARENA_API_RATE_PER_MIN", "600"))
 
 # Tests (and odd deployments) can point Celery elsewhere than the channel layer.
 CELERY_BROKER_URL = os.environ.get("ARENA_CELERY_BROKER_URL") or CELERY_BROKER_URL

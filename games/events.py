@@ -17,7 +17,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from games import selectors
@@ -35,6 +35,17 @@ def group_name(match_id: int) -> str:
 def _next_seq(match_id: int) -> int:
     # The UPDATE takes the match row lock until commit, so concurrent writers in one match
     # get consecutive numbers in commit order.
+    if connection.vendor in ("postgresql", "sqlite") and connection.features.can_return_columns_from_insert:
+        # One round trip: UPDATE ... RETURNING (PostgreSQL; SQLite >= 3.35).
+        table = connection.ops.quote_name(Match._meta.db_table)
+        column = Match._meta.get_field("event_seq").column
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {column} = {column} + 1 WHERE {Match._meta.pk.column} = %s "
+                f"RETURNING {column}",
+                [match_id],
+            )
+            return cursor.fetchone()[0]
     Match.objects.filter(pk=match_id).update(event_seq=F("event_seq") + 1)
     return Match.objects.values_list("event_seq", flat=True).get(pk=match_id)
 

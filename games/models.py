@@ -101,6 +101,11 @@ class Seat(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     session_key = models.CharField(max_length=64, blank=True, db_index=True)
     contestant = models.SlugField(max_length=80, blank=True)
+    # The API token that owns an agent seat. A field of its own rather than a marker in
+    # session_key: a browser controls its session cookie, so it must never name an agent seat.
+    agent_token = models.ForeignKey(
+        "AgentToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="seats"
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLAYING)
     outcome = models.JSONField(null=True, blank=True)
     score = models.JSONField(null=True, blank=True)

@@ -7,6 +7,8 @@ match is over.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from games.engine.core import Family, Instance, get_family
@@ -26,6 +28,32 @@ def engine_instance(*, instance: PuzzleInstance) -> Instance:
         public=instance.public,
         hidden=instance.hidden,
     )
+
+
+_PLAY_CACHE_SIZE = 4096
+_play_cache: OrderedDict[tuple[int, int, dt.datetime | None], tuple[PuzzleInstance, Instance]] = OrderedDict()
+_play_cache_lock = threading.Lock()
+
+
+def instance_for_play(*, match: Match) -> tuple[PuzzleInstance, Instance]:
+    """The match's puzzle instance (with its variant) and its engine object, kept in process
+    memory per match so a move does not re-read and re-decode the instance and variant rows.
+    A generated instance never changes (family, version, seed and params fix it). The key holds
+    the match's creation time as well as its id, so an id handed out again (SQLite reuses the ids
+    of rolled-back rows) never meets a stale entry. Treat the objects as read-only."""
+    key = (match.pk, match.instance_id, match.created)
+    with _play_cache_lock:
+        hit = _play_cache.get(key)
+        if hit is not None:
+            _play_cache.move_to_end(key)
+            return hit
+    instance = PuzzleInstance.objects.select_related("variant").get(pk=match.instance_id)
+    entry = (instance, engine_instance(instance=instance))
+    with _play_cache_lock:
+        _play_cache[key] = entry
+        while len(_play_cache) > _PLAY_CACHE_SIZE:
+            _play_cache.popitem(last=False)
+    return entry
 
 
 def family_for(*, instance: PuzzleInstance) -> Family:

@@ -10,8 +10,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from games import events, selectors
@@ -127,6 +126,7 @@ def seat_join(
     user: Any = None,
     session_key: str = "",
     contestant: str = "",
+    agent_token: Any = None,
 ) -> Seat:
     match = Match.objects.select_for_update().get(pk=match.pk)
     if match.status != Match.Status.WAITING:
@@ -138,6 +138,7 @@ def seat_join(
         user=user if getattr(user, "is_authenticated", False) else None,
         session_key=session_key or "",
         contestant=contestant,
+        agent_token=agent_token,
     )
     events.seat_joined(seat=seat)
     return seat
@@ -203,6 +204,23 @@ def _deadline(match: Match) -> dt.datetime | None:
     return None
 
 
+def _log_position(*, seat_id: int, idempotency_key: str) -> tuple[int, int | None]:
+    """The seat's last step seq and the id of the step already stored under ``idempotency_key``
+    (None if there is none), in one round trip on two indexes. Call it with the seat row locked and
+    as its own statement: in PostgreSQL's read committed a statement sees what committed before it
+    started, so a subquery inside the locking SELECT could miss a step committed while it waited."""
+    table = connection.ops.quote_name(Step._meta.db_table)
+    seat_col, seq_col, key_col = (Step._meta.get_field(f).column for f in ("seat", "seq", "idempotency_key"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX({seq_col}) FROM {table} WHERE {seat_col} = %s), "
+            f"(SELECT {Step._meta.pk.column} FROM {table} WHERE {seat_col} = %s AND {key_col} = %s LIMIT 1)",
+            [seat_id, seat_id, idempotency_key or None],  # no key: "= NULL" matches nothing
+        )
+        last, existing = cursor.fetchone()
+    return last or 0, existing
+
+
 def step_submit(
     *,
     seat: Seat,
@@ -221,16 +239,14 @@ def step_submit(
     with transaction.atomic():
         # Lock the seat row only (of=self): locking the joined match/instance rows too would
         # serialise every match that shares an instance.
-        seat = (
-            Seat.objects.select_for_update(of=("self",))
-            .select_related("match__instance__variant")
-            .get(pk=seat.pk)
-        )
+        seat = Seat.objects.select_for_update(of=("self",)).select_related("match").get(pk=seat.pk)
         match = seat.match
-        if idempotency_key:
-            existing = seat.steps.filter(idempotency_key=idempotency_key).first()
-            if existing is not None:
-                return StepOutcome(step=existing, seat=seat, match=match, replayed=True)
+        # The instance never changes: cached per match in-process instead of joined on every move.
+        match.instance, engine_inst = selectors.instance_for_play(match=match)
+        last_seq, existing_id = _log_position(seat_id=seat.pk, idempotency_key=idempotency_key)
+        if existing_id is not None:
+            existing = seat.steps.get(pk=existing_id)
+            return StepOutcome(step=existing, seat=seat, match=match, replayed=True)
 
         if match.status == Match.Status.WAITING:
             raise ActionError("this match has not started yet")
@@ -244,7 +260,6 @@ def step_submit(
         action = _validate_action(action, internal=_internal)
         instance = match.instance
         family = get_family(instance.family)
-        engine_inst = selectors.engine_instance(instance=instance)
         now = timezone.now()
         deadline = _deadline(match)
 
@@ -304,10 +319,9 @@ def step_submit(
             )
             seat.outcome = {"forfeit": True, **({"reason": reason} if reason else {})}
 
-        last = seat.steps.aggregate(last=Max("seq"))["last"] or 0
         step = Step.objects.create(
             seat=seat,
-            seq=last + 1,
+            seq=last_seq + 1,
             kind=kind,
             action=stored_action,
             result=result,
@@ -342,7 +356,7 @@ def model_turn_request(*, seat: Seat) -> None:
         from celery import current_app
 
         try:
-            current_app.send_task(MODEL_TURN_TASK, args=(seat_id, turn))
+            current_app.send_task(MODEL_TURN_TASK, args=(seat_id, turn), ignore_result=True)
         except Exception:  # the broker is down: the log is intact, a re-run resumes the seat
             logger.exception("could not queue model turn %s for seat %s", turn, seat_id)
 
@@ -377,6 +391,7 @@ def race_create(
     user: Any = None,
     session_key: str = "",
     kind: str = Seat.Kind.HUMAN,
+    agent_token: Any = None,
 ) -> tuple[Match, Seat | None]:
     """A match on one instance for a person (or agent) and model contestants.
     With ``human_handle=None`` it is a race between models only and starts at once;
@@ -398,7 +413,12 @@ def race_create(
         player = None
         if human_handle is not None:
             player = seat_join(
-                match=match, handle=human_handle, kind=kind, user=user, session_key=session_key
+                match=match,
+                handle=human_handle,
+                kind=kind,
+                user=user,
+                session_key=session_key,
+                agent_token=agent_token,
             )
         for contestant in contestants:
             seat_join(match=match, handle=contestant.name, kind=Seat.Kind.MODEL, contestant=contestant.slug)

@@ -81,3 +81,49 @@ def pytest_collection_modifyitems(config, items):
     """Browser tests last: Playwright's sync API keeps an event loop running in the main thread
     for the rest of the session, which the asyncio tests cannot share."""
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
+# -- the leak scan: no prompt sent to a model names the hidden rule ------------------------------
+
+PROMPTS_SCANNED = {"calls": 0, "messages": 0}
+
+
+@pytest.fixture(autouse=True)
+def no_hidden_rule_in_any_prompt(request):
+    """After every database test, read every ModelCall the test wrote and check that no
+    message we sent (system and user turns; the model's own replies are its words) contains
+    the hidden rule of that match. Calls are only made while a match runs."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        yield
+        return
+    transactional = bool(marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    request.getfixturevalue("transactional_db" if transactional else "db")  # torn down after this check
+    yield
+    leaks = leaked_calls()
+    assert not leaks, f"hidden rule sent to a model: {leaks}"
+
+
+def leaked_calls() -> list[tuple[int, str]]:
+    """(call id, rule) for every logged prompt message that contains its match's hidden rule."""
+    from games.models import ModelCall
+
+    leaks = []
+    for call in ModelCall.objects.select_related("seat__match__instance"):
+        rule = call.seat.match.instance.hidden.get("rule", "")
+        PROMPTS_SCANNED["calls"] += 1
+        for message in call.messages:
+            if message.get("role") == "assistant":
+                continue
+            PROMPTS_SCANNED["messages"] += 1
+            if rule and rule in message.get("content", ""):
+                leaks.append((call.pk, rule))
+    return leaks
+
+
+def pytest_terminal_summary(terminalreporter):
+    if PROMPTS_SCANNED["calls"]:
+        terminalreporter.write_line(
+            f"leak scan: {PROMPTS_SCANNED['messages']} prompt messages in {PROMPTS_SCANNED['calls']} model calls "
+            "checked; none contained its match's hidden rule"
+        )

@@ -23,9 +23,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Count, Sum
 
-from games import selectors, services
+from games import services
 from games.engine.core import EngineError, get_family
 from games.models import ModelCall, ModelContestant, Seat, Step
 from workers import prompts
@@ -67,7 +67,9 @@ def config_for(contestant: ModelContestant) -> ClientConfig:
     )
 
 
-def conversation(*, seat: Seat, contestant: ModelContestant) -> list[dict[str, str]]:
+def conversation(
+    *, seat: Seat, contestant: ModelContestant, steps: list[Step] | None = None
+) -> list[dict[str, str]]:
     """The chat so far, rebuilt from the log: each earlier step's reply and its feedback."""
     family = get_family(seat.match.instance.family)
     public = seat.match.instance.public
@@ -77,7 +79,7 @@ def conversation(*, seat: Seat, contestant: ModelContestant) -> list[dict[str, s
     }
     turns: list[prompts.Turn] = []
     tests_used = 0
-    for step in seat.steps.order_by("seq"):
+    for step in steps if steps is not None else seat.steps.order_by("seq"):
         forfeited_turn = step.kind == Step.Kind.FORFEIT and step.action.get("turn")
         if step.kind == Step.Kind.TEST or forfeited_turn:
             tests_used += 1
@@ -98,10 +100,10 @@ def conversation(*, seat: Seat, contestant: ModelContestant) -> list[dict[str, s
 
 def _usage(seat: Seat) -> dict[str, Any]:
     agg = ModelCall.objects.filter(seat=seat).aggregate(
-        tin=Sum("tokens_in"), tout=Sum("tokens_out"), cost=Sum("cost_usd")
+        calls=Count("id"), tin=Sum("tokens_in"), tout=Sum("tokens_out"), cost=Sum("cost_usd")
     )
     return {
-        "calls": ModelCall.objects.filter(seat=seat).count(),
+        "calls": agg["calls"] or 0,
         "tokens": (agg["tin"] or 0) + (agg["tout"] or 0),
         "cost": float(agg["cost"] or 0.0),
     }
@@ -151,6 +153,15 @@ def _call(
         error = ModelCallError(
             f"client error: {type(exc).__name__}: {exc}", error_class="client_bug", transient=True
         )
+    _fill(call, completion, error, config)
+    if error is not None:
+        call.save()  # a failed call is logged at once; a good one is saved with its outcome
+    return call, completion, error
+
+
+def _fill(
+    call: ModelCall, completion: Completion | None, error: ModelCallError | None, config: ClientConfig
+) -> None:
     call.raw_response = completion.text if completion else error.raw if error else ""
     call.reasoning = completion.reasoning if completion else ""
     call.tokens_in = completion.tokens_in if completion else 0
@@ -160,8 +171,6 @@ def _call(
     call.finish_reason = completion.finish_reason if completion else ""
     call.error_class = error.error_class if error else ""
     call.error_message = error.message if error else ""
-    call.save()
-    return call, completion, error
 
 
 def _read_action(text: str, *, seat: Seat) -> dict[str, Any]:
@@ -189,34 +198,39 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1) -> TurnResult:
     match = seat.match
     if seat.is_done or match.is_over:
         return TurnResult("seat_done")
-    existing = seat.steps.filter(idempotency_key=idempotency_key(turn)).first()
+    steps = list(seat.steps.order_by("seq"))
+    key = idempotency_key(turn)
+    existing = next((s for s in steps if s.idempotency_key == key), None)
     if existing is not None:
         services.model_turn_request(seat=seat)  # the next turn may not have been queued
         return TurnResult("replayed", existing.pk)
-    if seat.steps.count() != turn - 1:
-        return TurnResult("stale", detail=f"seat has {seat.steps.count()} steps; turn {turn} is not next")
+    if len(steps) != turn - 1:
+        return TurnResult("stale", detail=f"seat has {len(steps)} steps; turn {turn} is not next")
     contestant = ModelContestant.objects.filter(slug=seat.contestant).first()
     if contestant is None:
         outcome = services.seat_end(
-            seat=seat,
-            reason=f"contestant {seat.contestant!r} no longer exists",
-            idempotency_key=idempotency_key(turn),
+            seat=seat, reason=f"contestant {seat.contestant!r} no longer exists", idempotency_key=key
         )
         return TurnResult("seat_ended", outcome.step.pk, "unknown contestant")
     problem = _budget_problem(seat, contestant)
     if problem:
-        outcome = services.seat_end(seat=seat, reason=problem, idempotency_key=idempotency_key(turn))
+        outcome = services.seat_end(seat=seat, reason=problem, idempotency_key=key)
         return TurnResult("seat_ended", outcome.step.pk, problem)
 
-    obs = selectors.seat_observation(seat=seat)
+    # The seat's own observation, from the log already in hand (what selectors.seat_observation
+    # builds): public info, its own tests, tests left.
     observation = {
         "family": match.instance.family,
-        "public": obs["public"],
-        "history": obs["history"],
-        "tests_left": obs["tests_left"],
+        "public": match.instance.public,
+        "history": [
+            {"input": st.action.get("input"), "result": st.result.get("result")}
+            for st in steps
+            if st.kind == Step.Kind.TEST
+        ],
+        "tests_left": max(match.max_tests - seat.tests_used, 0),
         "seed": match.instance.seed,
     }
-    messages = conversation(seat=seat, contestant=contestant)
+    messages = conversation(seat=seat, contestant=contestant, steps=steps)
     call, completion, error = _call(
         seat=seat,
         contestant=contestant,
@@ -238,7 +252,7 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1) -> TurnResult:
         action = _read_action(completion.text, seat=seat)
     except ParseError as first:
         call.parse_error = first.message
-        call.save(update_fields=["parse_error"])
+        call.save()
         if _budget_problem(seat, contestant) is None:
             retry_messages = prompts.reprompt_messages(messages, completion.text, first.message)
             call, completion, error = _call(
@@ -261,17 +275,17 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1) -> TurnResult:
             action = _read_action(completion.text, seat=seat)
         except ParseError as second:
             call.parse_error = second.message
-            call.save(update_fields=["parse_error"])
+            call.save()
             return _forfeit_turn(seat, turn, call, f"no valid action after a re-prompt: {second.message}")
     call.parsed_action = action
-    call.save(update_fields=["parsed_action"])
     try:
         outcome = services.step_submit(seat=seat, action=action, idempotency_key=idempotency_key(turn))
     except services.ActionError as exc:
         call.parse_error = exc.message
-        call.save(update_fields=["parse_error"])
+        call.save()
         return _forfeit_turn(seat, turn, call, f"move refused: {exc.message}")
-    ModelCall.objects.filter(pk=call.pk).update(step=outcome.step)
+    call.step = outcome.step
+    call.save()
     return TurnResult("replayed" if outcome.replayed else "submitted", outcome.step.pk)
 
 

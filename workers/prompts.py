@@ -37,7 +37,7 @@ _GENERIC_FORMAT = (
 )
 FORMAT_REMINDER = (
     "I could not read an action from your reply ({error}). Reply again and end with exactly one JSON "
-    'object such as {{"action": "test", "input": [1, 2, 3]}} or {{"action": "guess", "rule": "x < y"}}.'
+    'object such as {{"action": "test", "input": [1, 2, 3]}} or {{"action": "guess", "rule": "min(x, z) > 3 and y != 4"}}.'
 )
 
 

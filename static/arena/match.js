@@ -313,7 +313,7 @@
     $("guess-form").addEventListener("submit", (e) => {
       e.preventDefault();
       const rule = $("rule").value.trim();
-      if (!rule) { showMessage("Type a rule first, e.g. x < y < z"); $("rule").focus(); return; }
+      if (!rule) { showMessage("Type a rule first, e.g. min(x, z) > 3 and y != 4"); $("rule").focus(); return; }
       submitMove({ type: "guess", rule });
     });
   }

@@ -7,7 +7,18 @@ a bare Channels echo app as the floor), creates one running match per player, th
 Prints one JSON line with throughput and p50/p99 latency per (N, mode), echo alongside, and
 the ratio of match p99 to echo p99.
 
-    python tests/bench/bench_ws_moves.py [--players 50,200,500] [--seconds 5]
+Every player connects before the clock starts (handshake time is reported as connect_p99_ms,
+not counted as move latency). With ARENA_DATABASE_URL / ARENA_REDIS_URL set it runs against
+that PostgreSQL / Redis: point it at a scratch database, e.g.
+
+    createdb -h 127.0.0.1 -U postgres arena_bench
+    ARENA_DATABASE_URL=postgres://postgres@127.0.0.1:5432/arena_bench \
+    ARENA_REDIS_URL=redis://127.0.0.1:6379/0 python tests/bench/bench_ws_moves.py --workers 2
+    dropdb -h 127.0.0.1 -U postgres arena_bench
+
+(the rows it creates are deleted at the end either way).
+
+    python tests/bench/bench_ws_moves.py [--players 50,200,500] [--seconds 5] [--workers 1]
 """
 
 from __future__ import annotations
@@ -33,6 +44,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU of a server process and its worker processes (psutil, if installed)."""
+    try:
+        import psutil
+
+        proc = psutil.Process(pid)
+        return sum(sum(p.cpu_times()[:2]) for p in (proc, *proc.children(recursive=True)))
+    except Exception:
+        return None
+
+
 def pct(values: list[float], q: float) -> float | None:
     if not values:
         return None
@@ -40,15 +62,18 @@ def pct(values: list[float], q: float) -> float | None:
     return round(values[min(len(values) - 1, int(q * len(values)))] * 1000, 2)
 
 
-async def player(url, headers, make_msg, reply_type, stop_at, pace_s, latencies, errors):
+async def player(url, headers, make_msg, reply_type, start, stop_at, pace_s, latencies, errors, connect_s):
     import websockets
 
     try:
+        t0 = time.monotonic()
         async with websockets.connect(url, additional_headers=headers, open_timeout=60, max_queue=None) as ws:
+            connect_s.append(time.monotonic() - t0)
+            await start.wait()  # every player is connected before the clock starts
             n = 0
             if pace_s:  # people do not move in lockstep: spread the first moves over one period
                 await asyncio.sleep(random.uniform(0, pace_s))
-            while time.monotonic() < stop_at:
+            while time.monotonic() < stop_at[0]:
                 n += 1
                 t0 = time.monotonic()
                 await ws.send(json.dumps(make_msg(n)))
@@ -66,22 +91,42 @@ async def player(url, headers, make_msg, reply_type, stop_at, pace_s, latencies,
         errors.append(f"{type(exc).__name__}: {exc}")
 
 
-async def run(urls_and_headers, make_msg, reply_type, seconds, pace_s):
+async def run(urls_and_headers, make_msg, reply_type, seconds, pace_s, server_pid=None):
     latencies: list[float] = []
     errors: list[str] = []
-    stop_at = time.monotonic() + seconds
+    connect_s: list[float] = []
+    start = asyncio.Event()
+    stop_at = [float("inf")]
+    tasks = [
+        asyncio.create_task(
+            player(u, h, make_msg, reply_type, start, stop_at, pace_s, latencies, errors, connect_s)
+        )
+        for u, h in urls_and_headers
+    ]
+    # Connect everyone first (handshakes are not moves), then start the clock.
+    while len(connect_s) + len(errors) < len(tasks):
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.5)  # let the server settle after the connection burst
+    cpu_before = cpu_seconds(server_pid)
     started = time.monotonic()
-    await asyncio.gather(
-        *(player(u, h, make_msg, reply_type, stop_at, pace_s, latencies, errors) for u, h in urls_and_headers)
-    )
+    stop_at[0] = started + seconds
+    start.set()
+    await asyncio.gather(*tasks)
     elapsed = time.monotonic() - started
+    cpu_after = cpu_seconds(server_pid)
+    cpu_ms = None
+    if cpu_before is not None and cpu_after is not None and latencies:
+        cpu_ms = round((cpu_after - cpu_before) * 1000 / len(latencies), 3)
     return {
         "moves": len(latencies),
         "per_s": round(len(latencies) / elapsed, 1),
         "p50_ms": pct(latencies, 0.50),
         "p99_ms": pct(latencies, 0.99),
+        "max_ms": pct(latencies, 1.0),
         "errors": len(errors),
         "first_error": errors[0] if errors else None,
+        "connect_p99_ms": pct(connect_s, 0.99),
+        "server_cpu_ms_per_move": cpu_ms,  # the ASGI server's CPU (all its processes) per move
     }
 
 
@@ -99,6 +144,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--players", default="50,200,500")
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes per app")
     args = parser.parse_args()
     sizes = [int(n) for n in args.players.split(",")]
 
@@ -110,21 +156,27 @@ def main() -> None:
 
     django.setup()
     from django.conf import settings
+    from django.contrib.sessions.models import Session
     from django.core.management import call_command
 
     from arena import embedded
     from games import services
-    from games.models import PuzzleVariant
+    from games.models import Match, PuzzleInstance, PuzzleVariant
     from tests import factories
 
     children = []
+    created_matches: list[int] = []
+    created_sessions: list[str] = []
     env = {**os.environ, "ARENA_DATA_DIR": str(settings.DATA_DIR)}
+    load_before = os.getloadavg()
     try:
         if not settings.REDIS_URL:
             children.append(embedded.start_redis(settings.EMBEDDED_REDIS_SOCKET))
         call_command("migrate", interactive=False, verbosity=0)
         arena_port, echo_port = free_port(), free_port()
         common = ["--lifespan", "off", "--log-level", "warning", "--no-access-log", "--host", "127.0.0.1"]
+        if args.workers > 1:
+            common += ["--workers", str(args.workers)]
         apps = (("arena.asgi:application", arena_port), ("tests.bench.echo_app:application", echo_port))
         for app, port in apps:
             children.append(
@@ -135,6 +187,7 @@ def main() -> None:
                     preexec_fn=embedded.die_with_parent,
                 )
             )
+        arena_pid, echo_pid = children[-2].pid, children[-1].pid
         wait_http(arena_port)
         wait_http(echo_port)
 
@@ -145,6 +198,8 @@ def main() -> None:
         for _ in range(max(sizes)):
             match = services.match_create(variant=variant, seed=1, max_tests=10**6)
             key = factories.session_key()
+            created_matches.append(match.pk)
+            created_sessions.append(key)
             services.seat_join(match=match, handle="bench", session_key=key)
             services.match_start(match=match)
             players.append(
@@ -165,8 +220,10 @@ def main() -> None:
         for n in sizes:
             for mode, pace in (("saturating", 0.0), ("paced_1hz", 1.0)):
                 row = {"players": n, "mode": mode}
-                row["echo"] = asyncio.run(run(echo[:n], echo_msg, "echo", args.seconds, pace))
-                row["match"] = asyncio.run(run(players[:n], test_msg, "result", args.seconds, pace))
+                row["echo"] = asyncio.run(run(echo[:n], echo_msg, "echo", args.seconds, pace, echo_pid))
+                row["match"] = asyncio.run(
+                    run(players[:n], test_msg, "result", args.seconds, pace, arena_pid)
+                )
                 if row["echo"]["p99_ms"] and row["match"]["p99_ms"]:
                     row["p99_ratio_vs_echo"] = round(row["match"]["p99_ms"] / row["echo"]["p99_ms"], 2)
                 results.append(row)
@@ -179,6 +236,9 @@ def main() -> None:
                     "channel_layer": settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1],
                     "seconds": args.seconds,
                     "cpus": os.cpu_count(),
+                    "uvicorn_workers": args.workers,
+                    "loadavg_before": [round(x, 2) for x in load_before],
+                    "loadavg_after": [round(x, 2) for x in os.getloadavg()],
                     "results": results,
                 }
             )
@@ -186,6 +246,13 @@ def main() -> None:
     finally:
         for proc in reversed(children):
             embedded.stop(proc)
+        # Leave no benchmark rows behind (seats and steps go with their match).
+        Match.objects.filter(pk__in=created_matches).delete()
+        Session.objects.filter(session_key__in=created_sessions).delete()
+        variant = PuzzleVariant.objects.filter(slug="bench-wason").first()
+        if variant is not None and not Match.objects.filter(instance__variant=variant).exists():
+            PuzzleInstance.objects.filter(variant=variant).delete()
+            variant.delete()
 
 
 if __name__ == "__main__":

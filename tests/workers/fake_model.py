@@ -9,6 +9,7 @@ recorded, so tests can check exactly what was sent to the "model".
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -43,6 +44,12 @@ class FakeModelServer:
 
             def log_message(self, *args: Any) -> None:  # quiet
                 pass
+
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body go out in two writes; without this, Nagle's algorithm and the
+                # client's delayed ACK add ~40 ms to every reply.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length", "0"))

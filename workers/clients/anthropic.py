@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -19,13 +20,15 @@ from workers.clients.base import (
 _ALLOWED_SAMPLING = ("temperature", "top_p", "top_k", "stop_sequences", "thinking")
 
 
-def complete(config: ClientConfig, messages: Sequence[Mapping[str, str]], **_: Any) -> Completion:
-    client = sdk.Anthropic(
-        base_url=config.base_url or None,
-        api_key=config.api_key() or "missing-key",
-        timeout=config.http_timeout_s,
-        max_retries=0,
+@functools.lru_cache(maxsize=64)
+def _client(base_url: str, api_key: str, timeout: float) -> sdk.Anthropic:
+    return sdk.Anthropic(
+        base_url=base_url or None, api_key=api_key or "missing-key", timeout=timeout, max_retries=0
     )
+
+
+def complete(config: ClientConfig, messages: Sequence[Mapping[str, str]], **_: Any) -> Completion:
+    client = _client(config.base_url, config.api_key(), config.http_timeout_s)
     system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
     chat = [{"role": m["role"], "content": m["content"]} for m in messages if m["role"] != "system"]
     extra = {k: v for k, v in config.sampling.items() if k in _ALLOWED_SAMPLING}

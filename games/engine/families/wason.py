@@ -467,8 +467,8 @@ def describe(public: Mapping[str, Any]) -> str:
         f"You may run up to {public['max_tests']} tests: give a triple and you are told whether it fits.",
         "Then state the rule once. A guess ends your game; you may guess early.",
         "Your guess is correct if it agrees with the hidden rule on every triple, not only on the ones you tested.",
-        "Write the rule as a Python-style condition over x, y and z, for example: x < y < z, x % 2 == 0 and z > y.",
-        "Allowed: numbers, x y z, + - * / // % **, comparisons (chains like x < y < z), and/or/not, "
+        "Write the rule as a Python-style condition over x, y and z, for example: min(x, z) > 3 and y != 4.",
+        "Allowed: numbers, x y z, + - * / // % **, comparisons (also chained, like 1 < x <= 9), and/or/not, "
         f"'a if c else b', & | ^ on integers, and the functions {FUNCTION_LIST}.",
         f"Test values must be between {-float(public['input_bound']):g} and {float(public['input_bound']):g}; decimals are allowed.",
     ]

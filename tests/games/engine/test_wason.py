@@ -173,7 +173,7 @@ def test_score() -> None:
 def test_text_rendering_for_prompts() -> None:
     inst = make(0, rule="x < y < z")
     text = FAMILY.describe(inst.public)
-    assert "30 tests" in text and "x < y < z" in text  # the syntax example, not the hidden rule
+    assert "30 tests" in text and "x < y < z" not in text
     obs = FAMILY.render_observation(inst.public, [{"input": [1, 2, 3], "result": True}], 29)
     assert "(1, 2, 3) -> True" in obs and "Tests left: 29." in obs
     inst2 = make(0, rule="x % 2 == 0 or z > 5")

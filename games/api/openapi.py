@@ -1,0 +1,580 @@
+"""OpenAPI 3.1 description of the agent API, served at /api/openapi.json and rendered at /api/docs.
+
+Kept by hand next to the views; a test checks it lists every route under /api/v1/.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+
+def _error(description: str, example: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/json": {
+                "schema": {"$ref": "#/components/schemas/Error"},
+                "example": {"error": example},
+            }
+        },
+    }
+
+
+UNAUTHORIZED = _error(
+    "Missing or invalid token.",
+    "missing or invalid API token; send 'Authorization: Bearer <token>' (an admin makes one with "
+    "`python manage.py create_agent_token NAME`)",
+)
+RATE_LIMITED = {
+    **_error(
+        "Too many requests for this token; wait Retry-After seconds.",
+        "rate limit: at most 600 requests a minute per token; retry after 17 s",
+    ),
+    "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}},
+}
+NOT_ALLOWED = _error(
+    "Wrong HTTP method; the Allow header lists the right ones.", "GET is not allowed here; allowed: POST"
+)
+
+OBSERVATION_EXAMPLE = {
+    "seat": {
+        "id": 12,
+        "handle": "my-agent",
+        "kind": "agent",
+        "status": "playing",
+        "tests_used": 1,
+        "tests_left": 29,
+        "outcome": None,
+        "score": None,
+    },
+    "public": {
+        "family": "wason",
+        "variables": ["x", "y", "z"],
+        "tier": 1,
+        "max_tests": 30,
+        "input_bound": 1000000.0,
+        "examples": [{"input": [2, 4, 6], "result": True}],
+    },
+    "history": [{"input": [1, 2, 3], "result": True}],
+    "tests_left": 29,
+    "text": "Examples given with the puzzle:\n  (2, 4, 6) -> True\nYour tests so far:\n  1. (1, 2, 3) -> True\nTests left: 29.",
+    "description": "There is a hidden rule about triples of numbers (x, y, z). ...",
+}
+
+SCORE_EXAMPLE = {"solved": True, "tests_used": 3, "max_tests": 30, "agreement": 1.0, "points": 95}
+
+_DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Induction Arena agent API",
+        "version": "1.0.0",
+        "description": (
+            "Play the arena's induction puzzles from a script or an agent, exactly as a person or a "
+            "built-in model does: same observation, same test budget, same judge. Create a match "
+            "(optionally racing model contestants on the same instance), run tests, then state the "
+            "rule once. The hidden rule is never in a response until the match is over.\n\n"
+            "Every request needs `Authorization: Bearer <token>`; an admin makes a token with "
+            "`python manage.py create_agent_token NAME`. Requests are rate-limited per token "
+            "(default 600 a minute; 429 with Retry-After beyond that). Every error is "
+            '`{"error": "<message>"}` with its status code.'
+        ),
+    },
+    "servers": [{"url": "/"}],
+    "security": [{"bearer": []}],
+    "paths": {
+        "/api/v1/variants": {
+            "get": {
+                "operationId": "listVariants",
+                "summary": "Published puzzle variants",
+                "description": "What there is to play: each variant's slug (for POST /api/v1/matches), family, title and budgets.",
+                "responses": {
+                    "200": {
+                        "description": "The published variants.",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "variants": {
+                                            "type": "array",
+                                            "items": {"$ref": "#/components/schemas/Variant"},
+                                        }
+                                    },
+                                },
+                                "example": {
+                                    "variants": [
+                                        {
+                                            "slug": "wason-tier-1",
+                                            "family": "wason",
+                                            "title": "Triples, tier 1",
+                                            "description": "",
+                                            "budgets": {"max_tests": 30, "time_limit_s": None},
+                                        }
+                                    ]
+                                },
+                            }
+                        },
+                    },
+                    "401": UNAUTHORIZED,
+                    "405": NOT_ALLOWED,
+                    "429": RATE_LIMITED,
+                },
+            }
+        },
+        "/api/v1/contestants": {
+            "get": {
+                "operationId": "listContestants",
+                "summary": "Enabled model contestants",
+                "description": "Whom you can race: pass their slugs as `opponents` when creating a match.",
+                "responses": {
+                    "200": {
+                        "description": "The enabled contestants.",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "contestants": {
+                                            "type": "array",
+                                            "items": {"$ref": "#/components/schemas/Contestant"},
+                                        }
+                                    },
+                                },
+                                "example": {
+                                    "contestants": [
+                                        {"slug": "infogain", "name": "Info-gain solver", "backend": "builtin"}
+                                    ]
+                                },
+                            }
+                        },
+                    },
+                    "401": UNAUTHORIZED,
+                    "405": NOT_ALLOWED,
+                    "429": RATE_LIMITED,
+                },
+            }
+        },
+        "/api/v1/matches": {
+            "post": {
+                "operationId": "createMatch",
+                "summary": "Create and start a match",
+                "description": (
+                    "Makes a match on one puzzle instance with a seat for you (owned by your token) and "
+                    "one seat per opponent, and starts it at once: model opponents begin when you do."
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/MatchCreate"},
+                            "example": {"variant": "wason-tier-1", "seed": 7, "opponents": ["infogain"]},
+                        }
+                    },
+                },
+                "responses": {
+                    "201": {
+                        "description": "The match is running; play through your seat.",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/MatchCreated"},
+                                "example": {
+                                    "match": 5,
+                                    "seat": 12,
+                                    "status": "running",
+                                    "mode": "race",
+                                    "observation": {
+                                        **OBSERVATION_EXAMPLE,
+                                        "history": [],
+                                        "tests_left": 30,
+                                    },
+                                },
+                            }
+                        },
+                    },
+                    "400": _error(
+                        "Bad JSON or bad fields.",
+                        '"seed" must be a whole number from 0 to 9223372036854775807, or left out for a random one',
+                    ),
+                    "401": UNAUTHORIZED,
+                    "404": _error(
+                        "Unknown variant or contestant.",
+                        "no published variant 'wason-tier-9'; see GET /api/v1/variants",
+                    ),
+                    "405": NOT_ALLOWED,
+                    "429": RATE_LIMITED,
+                },
+            }
+        },
+        "/api/v1/matches/{match_id}": {
+            "get": {
+                "operationId": "getMatch",
+                "summary": "A match: status and seats; after the end, the hidden rule and every step",
+                "description": (
+                    "While the match runs you see your own steps; other seats show progress only "
+                    "(status, tests used). Once it is over: every seat's steps, `rule` (the hidden rule) "
+                    "and `reveal` (each seat's guess, verdict and score)."
+                ),
+                "parameters": [{"$ref": "#/components/parameters/MatchId"}],
+                "responses": {
+                    "200": {
+                        "description": "The match as your token may see it.",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/Match"},
+                                "example": {
+                                    "match": 5,
+                                    "status": "finished",
+                                    "mode": "race",
+                                    "variant": {
+                                        "slug": "wason-tier-1",
+                                        "title": "Triples, tier 1",
+                                        "family": "wason",
+                                    },
+                                    "max_tests": 30,
+                                    "time_limit_s": None,
+                                    "created": "2025-01-01T12:00:00+00:00",
+                                    "started": "2025-01-01T12:00:00+00:00",
+                                    "finished": "2025-01-01T12:01:10+00:00",
+                                    "public": OBSERVATION_EXAMPLE["public"],
+                                    "description": "There is a hidden rule about triples of numbers (x, y, z). ...",
+                                    "you": 12,
+                                    "seats": [
+                                        {
+                                            "id": 12,
+                                            "handle": "my-agent",
+                                            "kind": "agent",
+                                            "status": "finished",
+                                            "tests_used": 3,
+                                            "tests_left": 27,
+                                            "outcome": {"guess": "x < y < z", "verdict": {"correct": True}},
+                                            "score": SCORE_EXAMPLE,
+                                            "steps": [
+                                                {
+                                                    "seq": 1,
+                                                    "kind": "test",
+                                                    "at": "2025-01-01T12:00:01+00:00",
+                                                    "input": [1, 2, 3],
+                                                    "result": True,
+                                                }
+                                            ],
+                                        }
+                                    ],
+                                    "rule": "x < y < z",
+                                    "reveal": {"rule": "x < y < z", "seats": []},
+                                },
+                            }
+                        },
+                    },
+                    "401": UNAUTHORIZED,
+                    "404": _error("No such match.", "no match 424242"),
+                    "405": NOT_ALLOWED,
+                    "429": RATE_LIMITED,
+                },
+            }
+        },
+        "/api/v1/seats/{seat_id}/actions": {
+            "post": {
+                "operationId": "act",
+                "summary": "Run a test, state the rule, or forfeit",
+                "description": (
+                    "`test` uses one test and answers whether the input fits the hidden rule. `guess` "
+                    "states the rule once and ends your seat. `forfeit` ends your seat without a guess. "
+                    "Send an `Idempotency-Key` header (or an `id` field) to make a retry safe: a move "
+                    "re-sent with a key already used returns the stored result (header "
+                    "`Idempotent-Replayed: true`) and changes nothing."
+                ),
+                "parameters": [
+                    {"$ref": "#/components/parameters/SeatId"},
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "maxLength": 100},
+                        "description": "any string unique per move of this seat",
+                    },
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/Action"},
+                            "examples": {
+                                "test": {"value": {"type": "test", "input": [1, 2, 3]}},
+                                "guess": {"value": {"type": "guess", "rule": "x < y < z", "id": "move-4"}},
+                                "forfeit": {"value": {"type": "forfeit", "reason": "giving up"}},
+                            },
+                        }
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "The move was applied (or replayed).",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "oneOf": [
+                                        {"$ref": "#/components/schemas/TestResult"},
+                                        {"$ref": "#/components/schemas/GuessResult"},
+                                        {"$ref": "#/components/schemas/ForfeitResult"},
+                                    ]
+                                },
+                                "examples": {
+                                    "test": {"value": {"result": True, "observation": OBSERVATION_EXAMPLE}},
+                                    "guess": {
+                                        "value": {
+                                            "correct": False,
+                                            "counterexample": [0, 0, 1],
+                                            "hidden_answer": False,
+                                            "guess_answer": True,
+                                            "agreement": 0.93,
+                                            "score": {
+                                                **SCORE_EXAMPLE,
+                                                "solved": False,
+                                                "agreement": 0.93,
+                                                "points": 0,
+                                            },
+                                            "finished": True,
+                                            "match_status": "running",
+                                        }
+                                    },
+                                },
+                            }
+                        },
+                    },
+                    "400": _error(
+                        "Bad JSON or a move the rules do not allow (the engine's message; `column` points into a rule that does not parse).",
+                        "x = 2000000 is out of range; values must be between -1e+06 and 1e+06",
+                    ),
+                    "401": UNAUTHORIZED,
+                    "403": _error(
+                        "The seat belongs to another token.",
+                        "seat 13 is not yours; act only on seats your token created",
+                    ),
+                    "404": _error("No such seat.", "no seat 424242"),
+                    "405": NOT_ALLOWED,
+                    "409": _error(
+                        "Your seat or the match is over (or the time limit ran out).",
+                        "you have already finished this match (finished); no more moves are accepted",
+                    ),
+                    "429": RATE_LIMITED,
+                },
+            }
+        },
+    },
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "parameters": {
+            "MatchId": {"name": "match_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+            "SeatId": {"name": "seat_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+        },
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "required": ["error"],
+                "properties": {
+                    "error": {"type": "string", "description": "what was wrong and what is allowed"},
+                    "column": {
+                        "type": "integer",
+                        "description": "1-based column in a rule that does not parse",
+                    },
+                },
+            },
+            "Variant": {
+                "type": "object",
+                "properties": {
+                    "slug": {"type": "string"},
+                    "family": {"type": "string"},
+                    "title": {"type": "string"},
+                    "description": {"type": "string"},
+                    "budgets": {
+                        "type": "object",
+                        "properties": {
+                            "max_tests": {"type": "integer"},
+                            "time_limit_s": {"type": ["integer", "null"]},
+                        },
+                    },
+                },
+            },
+            "Contestant": {
+                "type": "object",
+                "properties": {
+                    "slug": {"type": "string"},
+                    "name": {"type": "string"},
+                    "backend": {"type": "string", "enum": ["openai", "anthropic", "builtin"]},
+                },
+            },
+            "MatchCreate": {
+                "type": "object",
+                "required": ["variant"],
+                "additionalProperties": False,
+                "properties": {
+                    "variant": {"type": "string", "description": "a published variant's slug"},
+                    "seed": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "maximum": 9223372036854775807,
+                        "description": "the instance seed; left out = random",
+                    },
+                    "opponents": {
+                        "type": "array",
+                        "maxItems": 8,
+                        "items": {"type": "string"},
+                        "description": "contestant slugs to race on the same instance",
+                    },
+                },
+            },
+            "Observation": {
+                "type": "object",
+                "description": "What your seat knows: public puzzle info, your own tests, the budget left and the family's text. Never the hidden rule.",
+                "properties": {
+                    "seat": {"$ref": "#/components/schemas/Seat"},
+                    "public": {"type": "object"},
+                    "history": {
+                        "type": "array",
+                        "items": {"type": "object", "properties": {"input": {}, "result": {}}},
+                    },
+                    "tests_left": {"type": "integer"},
+                    "text": {"type": "string", "description": "the observation as the family words it"},
+                    "description": {"type": "string", "description": "the family's instructions"},
+                },
+            },
+            "Seat": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "handle": {"type": "string"},
+                    "kind": {"type": "string", "enum": ["human", "model", "agent"]},
+                    "status": {"type": "string", "enum": ["playing", "finished", "timed_out", "forfeited"]},
+                    "tests_used": {"type": "integer"},
+                    "tests_left": {"type": "integer"},
+                    "outcome": {"type": ["object", "null"]},
+                    "score": {"type": ["object", "null"]},
+                    "steps": {"type": "array", "items": {"type": "object"}},
+                },
+            },
+            "MatchCreated": {
+                "type": "object",
+                "properties": {
+                    "match": {"type": "integer"},
+                    "seat": {"type": "integer", "description": "your seat: POST its actions"},
+                    "status": {"type": "string"},
+                    "mode": {"type": "string", "enum": ["solo", "race", "benchmark"]},
+                    "observation": {"$ref": "#/components/schemas/Observation"},
+                },
+            },
+            "Match": {
+                "type": "object",
+                "properties": {
+                    "match": {"type": "integer"},
+                    "status": {"type": "string", "enum": ["waiting", "running", "finished", "aborted"]},
+                    "mode": {"type": "string"},
+                    "variant": {"type": "object"},
+                    "max_tests": {"type": "integer"},
+                    "time_limit_s": {"type": ["integer", "null"]},
+                    "created": {"type": "string", "format": "date-time"},
+                    "started": {"type": ["string", "null"], "format": "date-time"},
+                    "finished": {"type": ["string", "null"], "format": "date-time"},
+                    "public": {"type": "object"},
+                    "description": {"type": "string"},
+                    "you": {"type": ["integer", "null"], "description": "your seat in this match, if any"},
+                    "seats": {"type": "array", "items": {"$ref": "#/components/schemas/Seat"}},
+                    "rule": {"type": "string", "description": "the hidden rule; only once the match is over"},
+                    "reveal": {"type": "object", "description": "only once the match is over"},
+                },
+            },
+            "Action": {
+                "type": "object",
+                "required": ["type"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["test", "guess", "forfeit"]},
+                    "input": {
+                        "description": "test: the family's input, e.g. three numbers [x, y, z] for wason"
+                    },
+                    "rule": {"type": "string", "maxLength": 1000, "description": "guess: the rule"},
+                    "reason": {"type": "string", "description": "forfeit: why (optional)"},
+                    "id": {
+                        "type": "string",
+                        "maxLength": 100,
+                        "description": "idempotency key, if no header",
+                    },
+                    "think_ms": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "description": "your thinking time, for analysis",
+                    },
+                },
+            },
+            "TestResult": {
+                "type": "object",
+                "properties": {"result": {}, "observation": {"$ref": "#/components/schemas/Observation"}},
+            },
+            "GuessResult": {
+                "type": "object",
+                "properties": {
+                    "correct": {"type": "boolean"},
+                    "counterexample": {
+                        "description": "an input where your rule and the hidden one differ, or null"
+                    },
+                    "hidden_answer": {"description": "the hidden rule's answer at the counterexample"},
+                    "guess_answer": {"description": "your rule's answer at the counterexample"},
+                    "agreement": {"type": "number"},
+                    "score": {"type": "object"},
+                    "finished": {"const": True},
+                    "match_status": {"type": "string"},
+                },
+            },
+            "ForfeitResult": {
+                "type": "object",
+                "properties": {
+                    "forfeited": {"const": True},
+                    "finished": {"const": True},
+                    "score": {"type": "object"},
+                    "match_status": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    """A fresh copy, so a caller may change it."""
+    return copy.deepcopy(_DOCUMENT)
+
+
+def _examples(media: dict[str, Any]) -> list[dict[str, str]]:
+    if "example" in media:
+        return [{"name": "", "json": json.dumps(media["example"], indent=2)}]
+    return [
+        {"name": name, "json": json.dumps(example["value"], indent=2)}
+        for name, example in media.get("examples", {}).items()
+    ]
+
+
+def docs_operations(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The document's operations flattened for the human-readable page."""
+    operations = []
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            request = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            operations.append(
+                {
+                    "id": op["operationId"],
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": op["summary"],
+                    "description": op.get("description", ""),
+                    "requests": _examples(request),
+                    "responses": [
+                        {
+                            "status": status,
+                            "description": response["description"],
+                            "examples": _examples(response.get("content", {}).get("application/json", {})),
+                        }
+                        for status, response in op["responses"].items()
+                    ],
+                }
+            )
+    return operations

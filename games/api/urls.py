@@ -1,0 +1,19 @@
+"""Routes under /api/. Everything under /api/v1/ is listed in openapi.py (a test checks)."""
+
+from django.urls import path, re_path
+
+from games.api import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("v1/variants", views.variants, name="variants"),
+    path("v1/contestants", views.contestants, name="contestants"),
+    path("v1/matches", views.matches, name="matches"),
+    path("v1/matches/<int:match_id>", views.match_detail, name="match"),
+    path("v1/seats/<int:seat_id>/actions", views.seat_actions, name="seat-actions"),
+    path("openapi.json", views.openapi_json, name="openapi"),
+    path("docs", views.docs, name="docs"),
+    # Anything else under /api/ answers in JSON too, so a client never has to parse an HTML 404.
+    re_path(r"^(?P<rest>.*)$", views.not_found, name="not-found"),
+]
