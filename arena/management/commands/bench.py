@@ -1,0 +1,329 @@
+"""Headless benchmark runner: many model contestants x many puzzle variants x seeds.
+
+    python manage.py bench --contestants infogain,random-tester --variants wason-tier-1,wason-tier-2 \\
+        --seeds 0-99 [--concurrency 8] [--csv bench-summary.csv] [--with-worker]
+
+Each (contestant, variant, seed) is one model-only match in ``benchmark`` mode on the
+instance (variant, seed), played through the same Celery pipeline as every other
+match. Re-running skips combinations that already have a finished seat and resumes
+those left unfinished (e.g. after the runner or a worker was killed). ``--with-worker``
+starts a Celery worker (and, with nothing configured, the embedded Redis) for the run;
+otherwise the run uses the workers already attached to the broker.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Sum
+
+from games import services
+from games.models import Match, ModelCall, ModelContestant, PuzzleVariant, Seat
+
+
+def parse_seeds(text: str) -> list[int]:
+    """ "0-99", "1,5,7", "0-9,20-29" -> sorted unique seeds."""
+    seeds: set[int] = set()
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if match is None:
+            raise CommandError(f"bad seed range {part!r}; use e.g. 0-99 or 1,5,7 (non-negative integers)")
+        lo = int(match.group(1))
+        hi = int(match.group(2)) if match.group(2) is not None else lo
+        if hi < lo:
+            raise CommandError(f"bad seed range {part!r}: the end is before the start")
+        if hi - lo >= 1_000_000:
+            raise CommandError(f"seed range {part!r} is too large (at most 1,000,000 seeds)")
+        seeds.update(range(lo, hi + 1))
+    if not seeds:
+        raise CommandError("no seeds given; use e.g. --seeds 0-99")
+    return sorted(seeds)
+
+
+@dataclass
+class Job:
+    contestant: ModelContestant
+    variant: PuzzleVariant
+    seed: int
+    match_id: int | None = None
+    done: bool = False
+
+
+@dataclass
+class Progress:
+    total: int
+    skipped: int
+    start: float = field(default_factory=time.monotonic)
+    done: int = 0
+
+    def render(self) -> str:
+        width = 30
+        finished = self.done + self.skipped
+        filled = int(width * finished / max(self.total, 1))
+        elapsed = max(time.monotonic() - self.start, 1e-9)
+        rate = self.done / elapsed
+        left = self.total - finished
+        eta = f"{left / rate:,.0f}s" if rate > 0 else "?"
+        return (
+            f"\r[{'#' * filled}{'.' * (width - filled)}] {finished}/{self.total} matches"
+            f" ({self.skipped} skipped)  {rate:.2f}/s  ETA {eta}  "
+        )
+
+
+class Command(BaseCommand):
+    help = (
+        "Run model contestants on puzzle variants for a range of seeds, resumably; print and save a summary."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--contestants", required=True, help="comma-separated contestant slugs")
+        parser.add_argument("--variants", required=True, help="comma-separated variant slugs")
+        parser.add_argument("--seeds", required=True, help="e.g. 0-99 or 1,5,7")
+        parser.add_argument("--concurrency", type=int, default=4, help="matches running at once (default 4)")
+        parser.add_argument("--csv", default="bench-summary.csv", help="where to write the summary table")
+        parser.add_argument("--timeout", type=float, default=3600, help="give up after this many seconds")
+        parser.add_argument("--with-worker", action="store_true", help="start a Celery worker for this run")
+        parser.add_argument("--no-progress", action="store_true")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        contestants = self._contestants(opts["contestants"])
+        variants = self._variants(opts["variants"])
+        seeds = parse_seeds(opts["seeds"])
+        if opts["concurrency"] < 1:
+            raise CommandError("--concurrency must be at least 1")
+        jobs = [Job(c, v, s) for v in variants for s in seeds for c in contestants]
+        pending = [job for job in jobs if not self._resume(job)]
+        progress = Progress(total=len(jobs), skipped=len(jobs) - len(pending))
+        self.stderr.write(
+            f"{len(jobs)} matches: {len(contestants)} contestants x {len(variants)} variants x {len(seeds)} seeds; "
+            f"{progress.skipped} already finished"
+        )
+        worker = self._start_worker() if opts["with_worker"] and pending else None
+        try:
+            self._run(pending, progress, opts)
+        finally:
+            if worker is not None:
+                worker.stop()
+        rows = summarise(jobs)
+        self.stdout.write(format_table(rows))
+        write_csv(rows, Path(opts["csv"]))
+        self.stdout.write(f"summary written to {opts['csv']}")
+
+    # -- lookups -----------------------------------------------------------------------------------------
+
+    def _contestants(self, text: str) -> list[ModelContestant]:
+        slugs = [s.strip() for s in text.split(",") if s.strip()]
+        found = {c.slug: c for c in ModelContestant.objects.filter(slug__in=slugs, enabled=True)}
+        missing = [s for s in slugs if s not in found]
+        if missing or not slugs:
+            known = ", ".join(ModelContestant.objects.filter(enabled=True).values_list("slug", flat=True))
+            raise CommandError(
+                f"unknown or disabled contestant(s): {', '.join(missing) or '(none)'}; known: {known}"
+            )
+        return [found[s] for s in slugs]
+
+    def _variants(self, text: str) -> list[PuzzleVariant]:
+        slugs = [s.strip() for s in text.split(",") if s.strip()]
+        found = {v.slug: v for v in PuzzleVariant.objects.filter(slug__in=slugs)}
+        missing = [s for s in slugs if s not in found]
+        if missing or not slugs:
+            known = ", ".join(PuzzleVariant.objects.values_list("slug", flat=True))
+            raise CommandError(f"unknown variant(s): {', '.join(missing) or '(none)'}; known: {known}")
+        return [found[s] for s in slugs]
+
+    def _resume(self, job: Job) -> bool:
+        """True if this combination already finished. Otherwise an unfinished match of an
+        earlier run is adopted (and its next model turn requested) or None is left."""
+        seat = (
+            Seat.objects.filter(
+                contestant=job.contestant.slug,
+                match__mode=Match.Mode.BENCHMARK,
+                match__instance__variant=job.variant,
+                match__instance__seed=job.seed,
+            )
+            .select_related("match")
+            .order_by("-match__created")
+            .first()
+        )
+        if seat is None:
+            return False
+        if seat.match.is_over:
+            job.done = True
+            job.match_id = seat.match_id
+            return True
+        job.match_id = seat.match_id
+        services.model_turn_request(seat=seat)  # a killed run: carry on where the log stops
+        return False
+
+    # -- the run ---------------------------------------------------------------------------------------
+
+    def _run(self, jobs: list[Job], progress: Progress, opts: dict[str, Any]) -> None:
+        deadline = time.monotonic() + opts["timeout"]
+        queue = list(jobs)
+        running: list[Job] = [j for j in queue if j.match_id is not None]
+        queue = [j for j in queue if j.match_id is None]
+        show = not opts["no_progress"]
+        while queue or running:
+            while queue and len(running) < opts["concurrency"]:
+                job = queue.pop(0)
+                match = services.match_create(variant=job.variant, seed=job.seed, mode=Match.Mode.BENCHMARK)
+                services.seat_join(
+                    match=match,
+                    handle=job.contestant.name,
+                    kind=Seat.Kind.MODEL,
+                    contestant=job.contestant.slug,
+                )
+                services.match_start(match=match)
+                job.match_id = match.pk
+                running.append(job)
+            time.sleep(0.1)
+            over = set(
+                Match.objects.filter(
+                    pk__in=[j.match_id for j in running],
+                    status__in=[Match.Status.FINISHED, Match.Status.ABORTED],
+                ).values_list("pk", flat=True)
+            )
+            for job in [j for j in running if j.match_id in over]:
+                job.done = True
+                running.remove(job)
+                progress.done += 1
+            if show:
+                self.stderr.write(progress.render(), ending="")
+                self.stderr.flush()
+            if time.monotonic() > deadline:
+                raise CommandError(
+                    f"timed out with {len(running) + len(queue)} matches unfinished; re-run to resume"
+                )
+        if show:
+            self.stderr.write("")
+
+    def _start_worker(self) -> _Worker:
+        return _Worker()
+
+
+class _Worker:
+    """A Celery worker (and the embedded Redis when no broker is configured) for one run."""
+
+    def __init__(self) -> None:
+        from arena import embedded
+
+        self.redis = None
+        env = dict(os.environ)
+        if not settings.REDIS_URL and not os.environ.get("ARENA_CELERY_BROKER_URL"):
+            sock = embedded.socket_path_for(settings.DATA_DIR)
+            if not embedded.socket_is_live(sock):
+                self.redis = embedded.start_redis(sock)
+        self.log = tempfile.NamedTemporaryFile(
+            "w+", prefix="arena-bench-worker-", suffix=".log", delete=False
+        )  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "arena",
+                "worker",
+                "--loglevel",
+                "WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-Q",
+                settings.CELERY_TASK_DEFAULT_QUEUE,
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=embedded.die_with_parent,
+        )
+
+    def stop(self) -> None:
+        from arena import embedded
+
+        embedded.stop(self.proc)
+        if self.redis is not None:
+            embedded.stop(self.redis)
+        self.log.close()
+
+
+# -- the summary ------------------------------------------------------------------------------------------
+
+COLUMNS = [
+    "contestant",
+    "variant",
+    "matches",
+    "finished",
+    "solve_rate",
+    "mean_tests",
+    "median_tests",
+    "forfeits",
+    "model_calls",
+    "tokens_in",
+    "tokens_out",
+    "cost_usd",
+]
+
+
+def summarise(jobs: list[Job]) -> list[dict[str, Any]]:
+    rows = []
+    pairs: dict[tuple[str, str], list[int]] = {}
+    for job in jobs:
+        if job.match_id is not None:
+            pairs.setdefault((job.contestant.slug, job.variant.slug), []).append(job.match_id)
+    for (slug, variant), match_ids in sorted(pairs.items()):
+        seats = list(Seat.objects.filter(match_id__in=match_ids, contestant=slug))
+        done = [s for s in seats if s.is_done]
+        solved = [s for s in done if (s.score or {}).get("solved")]
+        tests = [s.tests_used for s in done]
+        calls = ModelCall.objects.filter(seat__in=seats)
+        usage = calls.aggregate(tin=Sum("tokens_in"), tout=Sum("tokens_out"), cost=Sum("cost_usd"))
+        rows.append(
+            {
+                "contestant": slug,
+                "variant": variant,
+                "matches": len(seats),
+                "finished": len(done),
+                "solve_rate": round(len(solved) / len(done), 3) if done else None,
+                "mean_tests": round(statistics.mean(tests), 2) if tests else None,
+                "median_tests": statistics.median(tests) if tests else None,
+                "forfeits": sum(1 for s in done if s.status == Seat.Status.FORFEITED),
+                "model_calls": calls.count(),
+                "tokens_in": usage["tin"] or 0,
+                "tokens_out": usage["tout"] or 0,
+                "cost_usd": round(float(usage["cost"] or 0.0), 6),
+            }
+        )
+    return rows
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    cells = [COLUMNS] + [["" if r[c] is None else str(r[c]) for c in COLUMNS] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS))]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
