@@ -128,6 +128,10 @@ class Family:
     step_analytics: Callable[[Mapping[str, Any], Sequence[Mapping[str, Any]]], list[dict[str, Any]]]
     rule_size: Callable[[str], int]
     extras: Mapping[str, Any] = field(default_factory=dict)
+    # The application quiz (optional per family): fresh inputs to predict after the guess,
+    # and its scoring against the hidden rule and against the player's own stated rule.
+    quiz_items: Callable[[Instance], list[Any]] | None = None
+    quiz_score: Callable[[Instance, str | None, Sequence[Any]], dict[str, Any]] | None = None
 
     def validate_params(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
         return validate_params(self.params_schema, params or {})

@@ -628,6 +628,68 @@ def step_analytics(public: Mapping[str, Any], history: Sequence[Mapping[str, Any
     return analytics.trace(reference_space(), history, examples=public.get("examples") or [])
 
 
+# -- the application quiz ----------------------------------------------------------------------------
+
+QUIZ_ITEMS = 6
+
+
+def quiz_items(instance: Instance) -> list[list[int | float]]:
+    """Fresh triples to predict after the guess: the same for every player of the instance,
+    half fitting the hidden rule and half not where the rule allows, none of them a given
+    example. Deterministic in (family, version, seed, params)."""
+    rng = seeded_rng("quiz", FAMILY_ID, VERSION, instance.seed, instance.params)
+    rule = parse(instance.hidden["rule"])
+    pts, n_grid = domain()
+    truth = truth_on_domain(rule)
+    grid = pts[:n_grid]
+    small = np.all((grid >= -10) & (grid <= 20), axis=1)
+    examples = {tuple(e["input"]) for e in instance.public.get("examples") or []}
+
+    def sample(want: bool, count: int) -> list[list[int | float]]:
+        pool = [int(i) for i in np.flatnonzero(small & (truth[:n_grid] == want))]
+        pool = [i for i in pool if tuple(_point_json(grid[i])) not in examples]
+        return [_point_json(grid[i]) for i in rng.sample(pool, min(count, len(pool)))]
+
+    chosen = sample(True, QUIZ_ITEMS // 2)
+    chosen += sample(False, QUIZ_ITEMS - len(chosen))
+    rng.shuffle(chosen)
+    return chosen[:QUIZ_ITEMS]
+
+
+def quiz_score(instance: Instance, guess: str | None, answers: Sequence[Any]) -> dict[str, Any]:
+    """Score predictions on the quiz items: against the hidden rule (can the player apply the
+    true rule?) and against the player's own guess (can it apply the rule it stated?)."""
+    items = quiz_items(instance)
+    if not isinstance(answers, (list, tuple)) or len(answers) != len(items):
+        raise QueryError(f"the quiz needs exactly {len(items)} answers (true/false), one per item")
+    if not all(isinstance(a, bool) for a in answers):
+        raise QueryError("each quiz answer must be true or false")
+    cols = points_to_columns(items, 3)
+    hidden = compile_rule(parse(instance.hidden["rule"]))(cols).tolist()
+    own: list[bool] | None = None
+    if guess:
+        try:
+            own = compile_rule(parse_rule(guess, VARIABLES))(cols).tolist()
+        except RuleError:
+            own = None
+    vs_hidden = sum(a == h for a, h in zip(answers, hidden))
+    out: dict[str, Any] = {
+        "items": items,
+        "answers": list(answers),
+        "hidden_answers": hidden,
+        "correct_vs_hidden": vs_hidden,
+        "accuracy_vs_hidden": round(vs_hidden / len(items), 6),
+        "own_rule_answers": own,
+        "correct_vs_own_rule": None,
+        "accuracy_vs_own_rule": None,
+    }
+    if own is not None:
+        vs_own = sum(a == o for a, o in zip(answers, own))
+        out["correct_vs_own_rule"] = vs_own
+        out["accuracy_vs_own_rule"] = round(vs_own / len(items), 6)
+    return out
+
+
 def _random_test(rng: random.Random) -> list[int | float]:
     return [rng.randint(-10, 20) for _ in VARIABLES]
 
@@ -657,6 +719,8 @@ FAMILY = register(
         solvers={"infogain": _infogain, "random": _random},
         step_analytics=step_analytics,
         rule_size=rule_size,
+        quiz_items=quiz_items,
+        quiz_score=quiz_score,
         extras={
             "equivalence": equivalence,
             "parse": parse,

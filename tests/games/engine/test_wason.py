@@ -179,3 +179,31 @@ def test_text_rendering_for_prompts() -> None:
     inst2 = make(0, rule="x % 2 == 0 or z > 5")
     assert "x % 2 == 0 or z > 5" not in FAMILY.describe(inst2.public)
     assert "x % 2 == 0 or z > 5" not in FAMILY.render_observation(inst2.public, [], 30)
+
+
+def test_quiz_items_are_fixed_balanced_and_fresh() -> None:
+    for seed in range(10):
+        inst = make(seed, tier=1 + seed % 5)
+        items = FAMILY.quiz_items(inst)
+        assert items == FAMILY.quiz_items(make(seed, tier=1 + seed % 5))  # same for every player
+        assert len(items) == wason.QUIZ_ITEMS
+        answers = [FAMILY.answer(inst, q) for q in items]
+        assert sum(answers) == wason.QUIZ_ITEMS // 2
+        assert not {tuple(e["input"]) for e in inst.public["examples"]} & {tuple(q) for q in items}
+
+
+def test_quiz_score_separates_the_hidden_rule_from_the_stated_one() -> None:
+    inst = make(0, rule="x < y < z")
+    items = FAMILY.quiz_items(inst)
+    truth = [FAMILY.answer(inst, q) for q in items]
+    perfect = FAMILY.quiz_score(inst, "x < y", truth)
+    assert perfect["correct_vs_hidden"] == len(items) and perfect["accuracy_vs_hidden"] == 1.0
+    own = [wason.parse("x < y").evaluate_point(q) for q in items]
+    consistent = FAMILY.quiz_score(inst, "x < y", own)
+    assert consistent["accuracy_vs_own_rule"] == 1.0
+    assert consistent["correct_vs_hidden"] == sum(a == t for a, t in zip(own, truth))
+    assert FAMILY.quiz_score(inst, None, truth)["accuracy_vs_own_rule"] is None
+    with pytest.raises(QueryError, match="exactly 6 answers"):
+        FAMILY.quiz_score(inst, "x < y", [True])
+    with pytest.raises(QueryError, match="true or false"):
+        FAMILY.quiz_score(inst, "x < y", [1] * len(items))
