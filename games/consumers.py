@@ -16,10 +16,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
+from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db import connection
 
 from games import events, selectors, services
 from games.engine.core import get_family
@@ -31,6 +36,24 @@ MAX_FRAME_BYTES = 16_384
 MAX_RULE_LENGTH = services.MAX_RULE_LENGTH
 MOVE_TYPES = ("test", "guess", "forfeit")
 MESSAGE_TYPES = ("resume", "check_rule", "ping", *MOVE_TYPES)
+
+
+# Threads that run this process's database work for its sockets. SQLite takes one writer at a time
+# (BEGIN IMMEDIATE), so extra threads would only queue on its file lock: it keeps channels' single
+# sync thread. A database server runs moves side by side, each thread on its own persistent
+# connection, so one move's round trips and commit flush overlap the next move's Python work.
+DB_THREADS = int(os.environ.get("ARENA_WS_DB_THREADS") or 8)
+_db_executor: ThreadPoolExecutor | None = None
+
+
+def database_work(func: Callable[..., Any]) -> Callable[..., Any]:
+    """database_sync_to_async, on a small thread pool unless the database is SQLite."""
+    global _db_executor
+    if connection.vendor == "sqlite" or DB_THREADS <= 1:
+        return database_sync_to_async(func)
+    if _db_executor is None:
+        _db_executor = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="arena-ws-db")
+    return DatabaseSyncToAsync(func, thread_sensitive=False, executor=_db_executor)
 
 
 class BadMessage(Exception):
@@ -102,6 +125,16 @@ class MatchConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # channels' AsyncConsumer.dispatch first awaits aclose_old_connections() for every message
+        # (each frame from the browser, each event from the group): a hop to the one sync thread,
+        # queued behind other players' moves. Every handler here does its database work through
+        # database_sync_to_async, which closes old connections in that thread anyway.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"no handler for message type {message['type']}")
+        await handler(message)
+
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
@@ -156,6 +189,8 @@ class MatchConsumer(AsyncWebsocketConsumer):
             action["input"] = msg["input"]
         elif msg["type"] == "guess":
             action["rule"] = msg["rule"]
+            if "quiz" in msg:
+                action["quiz"] = msg["quiz"]  # checked by the service
         reply, to_publish = await self._submit(action=action, move_id=msg["id"], think_ms=msg["think_ms"])
         await self.send_json(reply)
         for group, event in to_publish:
@@ -180,7 +215,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
 
     # -- database work, in a thread -------------------------------------------------------------
 
-    @database_sync_to_async
+    @database_work
     def _viewer(self, *, session_key: str | None, user_id: int | None) -> tuple[bool, int | None]:
         match = selectors.match_get(match_id=self.match_id)
         if match is None:
@@ -188,20 +223,20 @@ class MatchConsumer(AsyncWebsocketConsumer):
         seat = selectors.seat_for_viewer(match=match, session_key=session_key, user_id=user_id)
         return True, seat.pk if seat else None
 
-    @database_sync_to_async
+    @database_work
     def _resume(self, *, after: int | None) -> dict[str, Any]:
         match = selectors.match_get(match_id=self.match_id)
         if after is not None and after == match.event_seq:
             return {"type": "resumed", "event_seq": match.event_seq}
         return selectors.match_public_state(match=match, viewer_seat_id=self.seat_id)
 
-    @database_sync_to_async
+    @database_work
     def _check_rule(self, rule: str) -> dict[str, Any]:
         match = selectors.match_get(match_id=self.match_id)
         result = get_family(match.instance.family).check_rule(rule)
         return {"type": "rule_check", "rule": rule, **result}
 
-    @database_sync_to_async
+    @database_work
     def _submit(
         self, *, action: dict[str, Any], move_id: str, think_ms: int | None
     ) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:

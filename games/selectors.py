@@ -117,7 +117,16 @@ def seat_observation(*, seat: Seat) -> dict[str, Any]:
         "history": history,
         "tests_left": tests_left,
         "text": family.render_observation(instance.public, history, tests_left),
+        "quiz_items": quiz_items(instance=instance),
     }
+
+
+def quiz_items(*, instance: PuzzleInstance) -> list[Any]:
+    """The application quiz's fresh inputs (public: the same for every player; no answers)."""
+    family = family_for(instance=instance)
+    if family.quiz_items is None:
+        return []
+    return family.quiz_items(engine_instance(instance=instance))
 
 
 def match_reveal(*, match: Match) -> dict[str, Any] | None:
@@ -133,6 +142,7 @@ def match_reveal(*, match: Match) -> dict[str, Any] | None:
                 "status": s.status,
                 "guess": (s.outcome or {}).get("guess"),
                 "verdict": (s.outcome or {}).get("verdict"),
+                "quiz": (s.outcome or {}).get("quiz"),
                 "score": s.score,
             }
             for s in match.seats.all()
@@ -173,6 +183,7 @@ def match_public_state(*, match: Match, viewer_seat_id: int | None = None) -> di
         },
         "public": instance.public,
         "description": family.describe(instance.public),
+        "quiz_items": quiz_items(instance=instance),
         "seats": seat_rows,
         "you": viewer_seat_id,
         "reveal": match_reveal(match=match),

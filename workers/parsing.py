@@ -113,8 +113,29 @@ def _from_object(raw: dict[str, Any]) -> dict[str, Any]:
         rule = next((obj[k] for k in _RULE_KEYS if k in obj), None)
         if not isinstance(rule, str) or not rule.strip():
             raise ParseError('a guess needs "rule" as text, e.g. {"action": "guess", "rule": "x < y"}')
-        return {"type": "guess", "rule": _strip_code(rule)}
+        out: dict[str, Any] = {"type": "guess", "rule": _strip_code(rule)}
+        if "quiz" in obj:
+            out["quiz"] = _quiz_answers(obj["quiz"])
+        return out
     raise ParseError(f'unknown action {kind!r}; use "test" or "guess"')
+
+
+_TRUE = {"true", "yes", "y", "t", "1", "fits"}
+_FALSE = {"false", "no", "n", "f", "0", "does not fit"}
+
+
+def _quiz_answers(value: Any) -> list[bool]:
+    if not isinstance(value, list):
+        raise ParseError('"quiz" must be a list of true/false answers')
+    out = []
+    for item in value:
+        if isinstance(item, bool):
+            out.append(item)
+        elif isinstance(item, str) and item.strip().lower() in _TRUE | _FALSE:
+            out.append(item.strip().lower() in _TRUE)
+        else:
+            raise ParseError(f'"quiz" answers must be true or false, got {item!r}')
+    return out
 
 
 def _numbers_from_text(value: str) -> list[Any]:

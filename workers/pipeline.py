@@ -25,7 +25,7 @@ from typing import Any
 
 from django.db.models import Count, Sum
 
-from games import services
+from games import selectors, services
 from games.engine.core import EngineError, get_family
 from games.models import ModelCall, ModelContestant, Seat, Step
 from workers import prompts
@@ -95,7 +95,10 @@ def conversation(
         else:
             continue
         turns.append(prompts.Turn(reply=replies.get(step.pk, "(no reply recorded)"), feedback=feedback))
-    return prompts.build_messages(family, public, turns, seat.match.max_tests, contestant.prompt_version)
+    quiz = selectors.quiz_items(instance=seat.match.instance)
+    return prompts.build_messages(
+        family, public, turns, seat.match.max_tests, contestant.prompt_version, quiz_items=quiz
+    )
 
 
 def _usage(seat: Seat) -> dict[str, Any]:
@@ -229,6 +232,7 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1) -> TurnResult:
         ],
         "tests_left": max(match.max_tests - seat.tests_used, 0),
         "seed": match.instance.seed,
+        "quiz_items": selectors.quiz_items(instance=match.instance),
     }
     messages = conversation(seat=seat, contestant=contestant, steps=steps)
     call, completion, error = _call(

@@ -49,10 +49,20 @@ class Turn:
     feedback: str
 
 
-def system_prompt(family: Family, public: Mapping[str, Any], version: int = CURRENT_VERSION) -> str:
+def system_prompt(
+    family: Family, public: Mapping[str, Any], version: int = CURRENT_VERSION, quiz_items: Sequence[Any] = ()
+) -> str:
     if version != 1:
         raise ValueError(f"unknown prompt version {version}; known: 1")
-    return f"{family.describe(public)}\n\n{_FORMAT.get(family.id, _GENERIC_FORMAT)}"
+    text = f"{family.describe(public)}\n\n{_FORMAT.get(family.id, _GENERIC_FORMAT)}"
+    if quiz_items:
+        listed = "; ".join("(" + ", ".join(_num(v) for v in item) + ")" for item in quiz_items)
+        text += (
+            "\n\nApplication quiz: when you state the rule, also predict for each of these inputs whether it "
+            f"fits the hidden rule: {listed}. Add them to your guess as a list of true/false in the same "
+            'order, e.g. {"action": "guess", "rule": "<rule>", "quiz": [true, false, ...]}.'
+        )
+    return text
 
 
 def first_user_prompt(family: Family, public: Mapping[str, Any], tests_left: int) -> str:
@@ -76,9 +86,10 @@ def build_messages(
     turns: Sequence[Turn],
     tests_left_at_start: int,
     version: int = CURRENT_VERSION,
+    quiz_items: Sequence[Any] = (),
 ) -> list[dict[str, str]]:
     messages = [
-        {"role": "system", "content": system_prompt(family, public, version)},
+        {"role": "system", "content": system_prompt(family, public, version, quiz_items)},
         {"role": "user", "content": first_user_prompt(family, public, tests_left_at_start)},
     ]
     for turn in turns:

@@ -188,8 +188,24 @@
     renderReveal();
   }
 
+  let quizBuilt = false;
+  function buildQuiz() {
+    const items = state.quiz_items || [];
+    if (quizBuilt || !items.length || !$("quiz")) return;
+    quizBuilt = true;
+    $("quiz").hidden = false;
+    items.forEach((item, i) => {
+      const id = "quiz-" + i;
+      const sel = el("select", { id, name: id },
+        el("option", { value: "", text: "—" }), el("option", { value: "yes", text: "fits" }),
+        el("option", { value: "no", text: "does not fit" }));
+      $("quiz-items").append(el("label", { for: id, class: "quiz-item" }, fmt(item) + " ", sel));
+    });
+  }
+
   let inputsBuilt = false;
   function buildInputs() {
+    buildQuiz();
     if (inputsBuilt) return;
     inputsBuilt = true;
     const vars = (state.public && state.public.variables) || ["input"];
@@ -260,6 +276,14 @@
         lines.push(el("p", { text: "No guess (" + s.status + ")." }));
       }
       if (s.score) lines.push(el("p", { class: "score", text: "Score: " + s.score.points + " points" }));
+      const q = s.quiz;
+      if (q) {
+        let text = "Quiz: " + q.correct_vs_hidden + "/" + q.items.length + " right for the hidden rule";
+        if (q.correct_vs_own_rule !== null && q.correct_vs_own_rule !== undefined) {
+          text += "; " + q.correct_vs_own_rule + "/" + q.items.length + " as the stated rule predicts";
+        }
+        lines.push(el("p", { class: "quiz-score", text: text + "." }));
+      }
       const full = seatById(s.id);
       if (full && full.kind === "model") {
         lines.push(el("p", {}, el("a", { href: "/matches/" + cfg.matchId + "/seats/" + s.id + "/trace/", class: "trace-link",
@@ -314,7 +338,14 @@
       e.preventDefault();
       const rule = $("rule").value.trim();
       if (!rule) { showMessage("Type a rule first, e.g. min(x, z) > 3 and y != 4"); $("rule").focus(); return; }
-      submitMove({ type: "guess", rule });
+      const picks = Array.from(document.querySelectorAll("#quiz-items select")).map((sel) => sel.value);
+      const answered = picks.filter((v) => v !== "");
+      if (answered.length && answered.length !== picks.length) {
+        showMessage("Answer every quiz item, or none of them."); return;
+      }
+      const move = { type: "guess", rule };
+      if (answered.length) move.quiz = picks.map((v) => v === "yes");
+      submitMove(move);
     });
   }
 

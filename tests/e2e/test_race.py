@@ -60,12 +60,21 @@ def test_a_person_races_the_infogain_solver(asgi_server, celery_worker_process, 
     expect(page.locator("#last-answer")).to_have_text("(1, 2, 3) fits the rule")
     page.fill("#rule", "x < y and y < z")
     expect(page.locator("#rule-check")).to_have_text("Reads as: x < y and y < z")
+    # the application quiz: predict fresh triples with the guess (all or none)
+    quiz = page.locator("#quiz-items select")
+    expect(quiz).to_have_count(6)
+    quiz.nth(0).select_option("yes")
+    page.click("#submit-guess")
+    expect(page.locator("#messages")).to_contain_text("every quiz item")
+    for i in range(6):
+        quiz.nth(i).select_option("yes" if i % 2 == 0 else "no")
     page.press("#rule", "Enter")
 
     # the reveal waits for the model, then lists both seats with the model's trace link
     expect(page.locator("#reveal")).to_be_visible(timeout=120_000)
     expect(page.locator("#reveal-rule")).to_have_text("x < y < z")
     expect(page.locator(".reveal-seat")).to_have_count(2)
+    expect(page.locator(".quiz-score")).to_have_count(2)  # the person's and the solver's
     seats = {s.kind: s for s in Match.objects.get().seats.all()}
     assert seats[Seat.Kind.HUMAN].score["solved"] is True
     assert seats[Seat.Kind.MODEL].status in (Seat.Status.FINISHED, Seat.Status.FORFEITED)

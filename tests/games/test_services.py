@@ -199,3 +199,23 @@ class TestConstraintsInTheDatabase:
         Step.objects.create(seat=seat, seq=3, kind="note", idempotency_key="k")
         with pytest.raises(IntegrityError), transaction.atomic():
             Step.objects.create(seat=seat, seq=4, kind="note", idempotency_key="k")
+
+
+def test_a_guess_can_carry_the_application_quiz():
+    match, (seat,) = factories.match()
+    items = selectors.quiz_items(instance=match.instance)
+    services.step_submit(seat=seat, action={"type": "test", "input": items[0]}, idempotency_key="t")
+    answers = [True] * len(items)
+    out = services.step_submit(seat=seat, action={"type": "guess", "rule": "x + y > z", "quiz": answers})
+    quiz = out.step.result["quiz"]
+    assert quiz["answers"] == answers and quiz["accuracy_vs_own_rule"] is not None
+    assert quiz["seen"][0] is True and quiz["seen"][1:] == [False] * (len(items) - 1)
+    assert out.seat.outcome["quiz"] == quiz
+
+
+def test_a_malformed_quiz_is_refused_and_nothing_is_written():
+    _, (seat,) = factories.match()
+    for bad, message in [([1, 0], "true/false"), ([True], "exactly")]:
+        with pytest.raises(services.ActionError, match=message):
+            services.step_submit(seat=seat, action={"type": "guess", "rule": "x > y", "quiz": bad})
+    assert not steps_of(seat)

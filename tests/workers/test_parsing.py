@@ -55,3 +55,10 @@ def test_values_are_left_for_the_engine_to_judge() -> None:
         "type": "test",
         "input": [1, "two", 3],
     }
+
+
+def test_quiz_answers_ride_with_the_guess() -> None:
+    reply = '{"action": "guess", "rule": "x < y", "quiz": [true, "no", false, "yes"]}'
+    assert parse_action(reply) == {"type": "guess", "rule": "x < y", "quiz": [True, False, False, True]}
+    with pytest.raises(ParseError, match="true or false"):
+        parse_action('{"action": "guess", "rule": "x < y", "quiz": [1.5]}')

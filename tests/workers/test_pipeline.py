@@ -211,3 +211,23 @@ def test_builtin_solver_plays_a_whole_match() -> None:
     drive(seat)
     assert seat.status == Seat.Status.FINISHED and seat.score["solved"] is True
     assert ModelCall.objects.filter(seat=seat).count() == seat.steps.count()
+
+
+def test_quiz_items_are_in_the_prompt_and_the_answers_are_scored(fake) -> None:
+    from games import selectors
+
+    match, (seat,) = model_race(contestant(fake))
+    items = selectors.quiz_items(instance=match.instance)
+    answers = [True, False] * (len(items) // 2)
+    fake.script(Reply(content=json.dumps({"action": "guess", "rule": "z < x + y", "quiz": answers})))
+    drive(seat)
+    assert "Application quiz" in fake.requests[0][1]["messages"][0]["content"]
+    quiz = seat.outcome["quiz"]
+    assert quiz["items"] == items and quiz["answers"] == answers
+    assert quiz["correct_vs_hidden"] == sum(a == h for a, h in zip(answers, quiz["hidden_answers"]))
+
+
+def test_builtin_solver_answers_the_quiz_with_its_own_rule() -> None:
+    _, (seat,) = model_race(builtin("infogain"), rule="x < y < z")
+    drive(seat)
+    assert seat.outcome["quiz"]["accuracy_vs_own_rule"] == 1.0

@@ -39,6 +39,11 @@ def complete(
     solver = family.make_solver(config.model, observation["public"], int(observation.get("seed", 0)))
     action = solver.act(history, int(observation["tests_left"]))
     payload = {"action": action["type"], **{k: v for k, v in action.items() if k != "type"}}
+    parse = family.extras.get("parse")
+    if action["type"] == "guess" and observation.get("quiz_items") and parse is not None:
+        # A solver applies the rule it states: its quiz answers are its own rule's answers.
+        rule = parse(action["rule"])
+        payload["quiz"] = [bool(rule.evaluate_point(item)) for item in observation["quiz_items"]]
     reasoning = ""
     if hasattr(solver, "space"):
         alive = int(solver.space.survivors(solver.examples + history).sum())  # type: ignore[attr-defined]
