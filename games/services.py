@@ -555,6 +555,19 @@ def race_create(
         if contestant is None:
             known = ", ".join(ModelContestant.objects.filter(enabled=True).values_list("slug", flat=True))
             raise ActionError(f"unknown or disabled contestant {slug!r}; available: {known}")
+        busy = (
+            Seat.objects.filter(
+                contestant=slug, match__status__in=[Match.Status.WAITING, Match.Status.RUNNING]
+            )
+            .values("match")
+            .distinct()
+            .count()
+        )
+        if busy >= contestant.max_concurrent_matches:
+            raise ActionError(
+                f"{contestant.name} is busy: already in {busy} running matches "
+                f"(its limit is {contestant.max_concurrent_matches}); try again in a minute"
+            )
         contestants.append(contestant)
     if human_handle is None and not contestants:
         raise ActionError("a race needs at least one player")

@@ -231,3 +231,13 @@ def test_builtin_solver_answers_the_quiz_with_its_own_rule() -> None:
     _, (seat,) = model_race(builtin("infogain"), rule="x < y < z")
     drive(seat)
     assert seat.outcome["quiz"]["accuracy_vs_own_rule"] == 1.0
+
+
+def test_a_contestant_at_its_concurrency_limit_is_busy(fake) -> None:
+    from games import services
+    from tests import factories
+
+    busy = contestant(fake, max_concurrent_matches=1)
+    model_race(busy)
+    with pytest.raises(services.ActionError, match="is busy: already in 1 running matches"):
+        services.race_create(variant=factories.variant(), opponents=[busy.slug])

@@ -179,7 +179,17 @@ class Command(BaseCommand):
         show = not opts["no_progress"]
         while queue or running:
             while queue and len(running) < opts["concurrency"]:
-                job = queue.pop(0)
+                # Respect each contestant's own limit on simultaneous matches.
+                per = {}
+                for j in running:
+                    per[j.contestant.slug] = per.get(j.contestant.slug, 0) + 1
+                ready = [
+                    j for j in queue if per.get(j.contestant.slug, 0) < j.contestant.max_concurrent_matches
+                ]
+                if not ready:
+                    break
+                job = ready[0]
+                queue.remove(job)
                 match = services.match_create(variant=job.variant, seed=job.seed, mode=Match.Mode.BENCHMARK)
                 services.seat_join(
                     match=match,
