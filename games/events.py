@@ -50,8 +50,11 @@ def _next_seq(match_id: int) -> int:
     return Match.objects.values_list("event_seq", flat=True).get(pk=match_id)
 
 
-def _emit(*, match_id: int, name: str, **payload: Any) -> dict[str, Any]:
-    seq = _next_seq(match_id)
+def _emit(*, match_id: int, name: str, seq: int | None = None, **payload: Any) -> dict[str, Any]:
+    # ``seq``: the caller already bumped the counter in this transaction (services.step_submit
+    # folds it into the statement that records the move); otherwise bump it here.
+    if seq is None:
+        seq = _next_seq(match_id)
     event = {"type": "event", "event": name, "match": match_id, "seq": seq, **payload}
     transaction.on_commit(lambda: publish(match_id=match_id, event=event))
     return event
@@ -107,10 +110,11 @@ def match_started(*, match: Match) -> dict[str, Any]:
     )
 
 
-def step_recorded(*, seat: Seat, step: Step) -> dict[str, Any]:
+def step_recorded(*, seat: Seat, step: Step, seq: int | None = None) -> dict[str, Any]:
     return _emit(
         match_id=seat.match_id,
         name="step",
+        seq=seq,
         seat=selectors.seat_summary(seat=seat),
         step=selectors.step_public(step=step),
     )

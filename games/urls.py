@@ -1,6 +1,6 @@
 from django.urls import path
 
-from games import views
+from games import analytics_views, research_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -10,6 +10,12 @@ urlpatterns = [
     path("matches/<int:match_id>/seats/<int:seat_id>/trace/", views.trace_page, name="trace"),
     path("matches/<int:match_id>/", views.match_page, name="match"),
     path("matches/<int:match_id>/spectate/", views.spectate_page, name="spectate"),
+    path("matches/<int:match_id>/replay/", analytics_views.replay_page, name="replay"),
+    path("research/", analytics_views.research_dashboard, name="research_dashboard"),
+    path(
+        "research/data/<slug:plot>.<slug:fmt>", analytics_views.research_plot_data, name="research_plot_data"
+    ),
+    path("research/exports/", research_views.exports_page, name="research_exports"),
     path("accounts/signup/", views.signup, name="signup"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -65,6 +65,141 @@ OBSERVATION_EXAMPLE = {
 
 SCORE_EXAMPLE = {"solved": True, "tests_used": 3, "max_tests": 30, "agreement": 1.0, "points": 95}
 
+RESEARCH_ONLY = _error(
+    "The token may not read research data.",
+    "this token may not read research data; an admin makes a research token with "
+    "`python manage.py create_agent_token NAME --research`",
+)
+
+
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+RESEARCH_FILTERS = [
+    _query("family", "only this puzzle family", {"type": "string"}),
+    _query("variant", "only this variant (slug)", {"type": "string"}),
+    _query(
+        "kind",
+        "only matches with a seat of this kind",
+        {"type": "string", "enum": ["human", "model", "agent"]},
+    ),
+    _query("contestant", "only matches with a seat of this model contestant (slug)", {"type": "string"}),
+    _query("since", "matches created on or after (YYYY-MM-DD or ISO 8601)", {"type": "string"}),
+    _query("until", "matches created up to (YYYY-MM-DD: the whole day, or ISO 8601)", {"type": "string"}),
+    _query("finished", "1 = finished matches only", {"type": "integer", "enum": [0, 1]}),
+]
+PAGINATION = [
+    _query("page", "1-based page", {"type": "integer", "minimum": 1, "default": 1}),
+    _query("page_size", "matches per page", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}),
+]
+
+RESEARCH_SEAT_EXAMPLE = {
+    "seat_id": 12,
+    "match_id": 5,
+    "kind": "human",
+    "player": "h_3fa2c19be07d4a51e8c2",
+    "contestant": None,
+    "status": "finished",
+    "solved": True,
+    "tests_used": 3,
+    "steps_count": 4,
+    "guess": "x < y < z",
+    "guess_correct": True,
+    "agreement": 1.0,
+    "guess_size": 5,
+    "hidden_size": 5,
+    "parsimony": 1.0,
+    "points": 95,
+    "outcome": {"guess": "x < y < z", "verdict": {"correct": True}},
+    "score": SCORE_EXAMPLE,
+    "joined": "2025-01-01T12:00:00+00:00",
+    "finished": "2025-01-01T12:01:10+00:00",
+    "model_calls_count": 0,
+    "tokens_in": 0,
+    "tokens_out": 0,
+    "cost_usd": 0.0,
+}
+RESEARCH_MATCH_EXAMPLE: dict[str, Any] = {
+    "match_id": 5,
+    "family": "wason",
+    "variant": "wason-tier-1",
+    "instance_id": 3,
+    "seed": 7,
+    "generator_version": 1,
+    "params": {"tier": 1, "max_tests": 30},
+    "public": {"family": "wason", "examples": [{"input": [2, 4, 6], "result": True}]},
+    "mode": "solo",
+    "status": "finished",
+    "max_tests": 30,
+    "time_limit_s": None,
+    "created": "2025-01-01T12:00:00+00:00",
+    "started": "2025-01-01T12:00:00+00:00",
+    "finished": "2025-01-01T12:01:10+00:00",
+    "hidden": {"rule": "x < y < z", "size": 5},
+    "hidden_rule": "x < y < z",
+    "hidden_size": 5,
+    "seats_count": 1,
+    "seats": [
+        {
+            **RESEARCH_SEAT_EXAMPLE,
+            "bits_total": 6.2,
+            "redundant_tests": 0,
+            "steps": [
+                {
+                    "step_id": 40,
+                    "seat_id": 12,
+                    "match_id": 5,
+                    "seq": 1,
+                    "kind": "test",
+                    "created_at": "2025-01-01T12:00:09+00:00",
+                    "since_prev_ms": 9120,
+                    "client_think_ms": 8800,
+                    "test_index": 1,
+                    "test_input": [1, 2, 3],
+                    "test_result": True,
+                    "guess": None,
+                    "guess_correct": None,
+                    "action": {"input": [1, 2, 3]},
+                    "result": {"result": True},
+                    "surviving_before": 1310,
+                    "surviving": 402,
+                    "bits": 1.7,
+                    "redundant": False,
+                    "p_true": 0.31,
+                    "space_exhausted": False,
+                }
+            ],
+            "model_calls": [],
+        }
+    ],
+}
+RESEARCH_PAGE_EXAMPLE = {
+    "count": 1,
+    "page": 1,
+    "page_size": 50,
+    "pages": 1,
+    "schema_version": 1,
+    "filters": {"family": "wason", "finished_only": True},
+    "matches": [
+        {
+            **{k: v for k, v in RESEARCH_MATCH_EXAMPLE.items() if k != "seats"},
+            "seats": [
+                {
+                    **RESEARCH_SEAT_EXAMPLE,
+                    "steps": {
+                        "count": 4,
+                        "by_kind": {"test": 3, "guess": 1},
+                        "first_at": "2025-01-01T12:00:09+00:00",
+                        "last_at": "2025-01-01T12:01:10+00:00",
+                        "client_think_ms_total": 61000,
+                    },
+                }
+            ],
+        }
+    ],
+}
+
 _DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -362,6 +497,128 @@ _DOCUMENT: dict[str, Any] = {
                 },
             }
         },
+        "/api/v1/research/matches": {
+            "get": {
+                "operationId": "researchListMatches",
+                "summary": "Research: matches with their seats and a summary of each seat's steps",
+                "description": (
+                    "Research tokens only (`create_agent_token NAME --research`). Every match, filtered and "
+                    "paginated in match id order, with the export schema's match and seat fields (people "
+                    "pseudonymised; the hidden rule only once the match is over) and per seat a steps "
+                    "summary. Filters: `family`, `variant`, `kind` and `contestant` (matches with such a "
+                    "seat), `since` / `until` (match created; YYYY-MM-DD, `until` includes the day, or ISO "
+                    "8601), `finished=1`."
+                ),
+                "parameters": [*RESEARCH_FILTERS, *PAGINATION],
+                "responses": {
+                    "200": {
+                        "description": "One page of matches.",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ResearchMatchPage"},
+                                "example": RESEARCH_PAGE_EXAMPLE,
+                            }
+                        },
+                    },
+                    "400": _error(
+                        "A bad filter or page.", "player kind must be one of human, model, agent, got 'robot'"
+                    ),
+                    "401": UNAUTHORIZED,
+                    "403": RESEARCH_ONLY,
+                    "404": _error(
+                        "The page is past the last one.",
+                        "page 9 is past the last page (1); 3 matches match these filters",
+                    ),
+                    "405": NOT_ALLOWED,
+                    "429": RATE_LIMITED,
+                },
+            }
+        },
+        "/api/v1/research/matches/{match_id}/steps": {
+            "get": {
+                "operationId": "researchMatchSteps",
+                "summary": "Research: one match in full, with every step's analytics and every model call",
+                "description": (
+                    "Research tokens only. The match as one JSONL export record: seats, each with its "
+                    "`steps` (server time, time since the previous step, client think time, the engine's "
+                    "per-step analytics: `surviving_before`, `surviving`, `bits`, `redundant`, `p_true`) "
+                    "and its `model_calls` (messages, reply, reasoning, tokens, latency, cost, errors). "
+                    "`analytics=0` skips the engine analytics."
+                ),
+                "parameters": [
+                    {"$ref": "#/components/parameters/MatchId"},
+                    {
+                        "name": "analytics",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "enum": [0, 1], "default": 1},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The match record.",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "schema_version": {"type": "integer"},
+                                        "match": {"$ref": "#/components/schemas/ResearchMatch"},
+                                    },
+                                },
+                                "example": {"schema_version": 1, "match": RESEARCH_MATCH_EXAMPLE},
+                            }
+                        },
+                    },
+                    "400": _error("A bad parameter.", "analytics must be 1 or 0, got 'yes please'"),
+                    "401": UNAUTHORIZED,
+                    "403": RESEARCH_ONLY,
+                    "404": _error("No such match.", "no match 424242"),
+                    "405": NOT_ALLOWED,
+                    "429": RATE_LIMITED,
+                },
+            }
+        },
+        "/api/v1/research/export": {
+            "get": {
+                "operationId": "researchExport",
+                "summary": "Research: a whole export as a zip (JSON Lines, CSV or Parquet)",
+                "description": (
+                    "Research tokens only. The same export as `python manage.py export`: the data files, "
+                    "`SCHEMA.md` (the dataset card: every field, schema and generator versions, how people "
+                    "are pseudonymised) and `manifest.json` (row counts, SHA-256 of every file, the "
+                    "filters). Takes the same filters as the matches list, plus `format` and `analytics`."
+                ),
+                "parameters": [
+                    {
+                        "name": "format",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["jsonl", "csv", "parquet"]},
+                    },
+                    *RESEARCH_FILTERS,
+                    {
+                        "name": "analytics",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "enum": [0, 1], "default": 1},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The export, as a zip attachment.",
+                        "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+                    },
+                    "400": _error(
+                        "A bad format or filter.", "format must be one of jsonl, csv, parquet, got 'xlsx'"
+                    ),
+                    "401": UNAUTHORIZED,
+                    "403": RESEARCH_ONLY,
+                    "405": NOT_ALLOWED,
+                    "429": RATE_LIMITED,
+                },
+            }
+        },
     },
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -370,6 +627,32 @@ _DOCUMENT: dict[str, Any] = {
             "SeatId": {"name": "seat_id", "in": "path", "required": True, "schema": {"type": "integer"}},
         },
         "schemas": {
+            "ResearchMatch": {
+                "type": "object",
+                "description": "One match as an export record (see SCHEMA.md in any export for every field).",
+                "properties": {
+                    "match_id": {"type": "integer"},
+                    "family": {"type": "string"},
+                    "variant": {"type": "string"},
+                    "seed": {"type": "integer"},
+                    "generator_version": {"type": "integer"},
+                    "status": {"type": "string"},
+                    "hidden": {"type": ["object", "null"], "description": "only once the match is over"},
+                    "seats": {"type": "array", "items": {"type": "object"}},
+                },
+            },
+            "ResearchMatchPage": {
+                "type": "object",
+                "properties": {
+                    "count": {"type": "integer"},
+                    "page": {"type": "integer"},
+                    "page_size": {"type": "integer"},
+                    "pages": {"type": "integer"},
+                    "schema_version": {"type": "integer"},
+                    "filters": {"type": "object"},
+                    "matches": {"type": "array", "items": {"$ref": "#/components/schemas/ResearchMatch"}},
+                },
+            },
             "Error": {
                 "type": "object",
                 "required": ["error"],

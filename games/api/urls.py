@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from games.api import views
+from games.api import research, views
 
 app_name = "api"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("v1/matches", views.matches, name="matches"),
     path("v1/matches/<int:match_id>", views.match_detail, name="match"),
     path("v1/seats/<int:seat_id>/actions", views.seat_actions, name="seat-actions"),
+    path("v1/research/matches", research.research_matches, name="research-matches"),
+    path("v1/research/matches/<int:match_id>/steps", research.research_match_steps, name="research-steps"),
+    path("v1/research/export", research.research_export, name="research-export"),
     path("openapi.json", views.openapi_json, name="openapi"),
     path("docs", views.docs, name="docs"),
     # Anything else under /api/ answers in JSON too, so a client never has to parse an HTML 404.

@@ -158,9 +158,10 @@ def main() -> None:
     from django.conf import settings
     from django.contrib.sessions.models import Session
     from django.core.management import call_command
+    from django.db import connection
 
     from arena import embedded
-    from games import services
+    from games import consumers, services
     from games.models import Match, PuzzleInstance, PuzzleVariant
     from tests import factories
 
@@ -237,6 +238,8 @@ def main() -> None:
                     "seconds": args.seconds,
                     "cpus": os.cpu_count(),
                     "uvicorn_workers": args.workers,
+                    # database threads per server process (games.consumers.database_work)
+                    "db_threads": 1 if connection.vendor == "sqlite" else consumers.DB_THREADS,
                     "loadavg_before": [round(x, 2) for x in load_before],
                     "loadavg_after": [round(x, 2) for x in os.getloadavg()],
                     "results": results,
