@@ -15,12 +15,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connection, transaction
 from django.db.models import F
 
-from games import selectors
+from games import publisher, selectors
 from games.models import Match, Seat, Step
 
 logger = logging.getLogger(__name__)
@@ -90,7 +89,7 @@ def publish(*, match_id: int, event: dict[str, Any]) -> None:
         layer = get_channel_layer()
         if layer is None:
             return
-        async_to_sync(layer.group_send)(group_name(match_id), channel_message(event))
+        publisher.group_send(group_name(match_id), channel_message(event))
     except Exception:  # the step log is the source of truth; clients resync by seq
         logger.exception(
             "could not publish event %s #%s for match %s", event.get("event"), event.get("seq"), match_id

@@ -82,7 +82,13 @@ def main() -> None:
     fake.responder = responder
     slug = f"bench-fake-{os.getpid()}"
     contestant = ModelContestant.objects.create(
-        slug=slug, name="Bench fake", backend="openai", base_url=fake.base_url, model="fake", max_calls=10_000
+        slug=slug,
+        name="Bench fake",
+        backend="openai",
+        base_url=fake.base_url,
+        model="fake",
+        max_calls=10_000,
+        max_concurrent_matches=10_000,
     )
     variant = services.variant_create(
         slug=f"bench-{os.getpid()}", family="wason", title="Bench", params={"rule": "x < y", "max_tests": 500}
@@ -152,7 +158,7 @@ def main() -> None:
         steps = Step.objects.filter(seat__match_id__in=ids).count()
         solved = Seat.objects.filter(match_id__in=ids, status=Seat.Status.FINISHED).count()
     finally:
-        os.killpg(worker.pid, 15)
+        os.kill(worker.pid, 15)  # warm shutdown: the main process stops its pool
         worker.wait(timeout=30)
         fake.stop()
         contestant.delete()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import math
 import random
 from collections.abc import Mapping, Sequence
@@ -634,26 +635,34 @@ QUIZ_ITEMS = 6
 
 
 def quiz_items(instance: Instance) -> list[list[int | float]]:
-    """Fresh triples to predict after the guess: the same for every player of the instance,
+    """Fresh triples to predict with the guess: the same for every player of the instance,
     half fitting the hidden rule and half not where the rule allows, none of them a given
     example. Deterministic in (family, version, seed, params)."""
-    rng = seeded_rng("quiz", FAMILY_ID, VERSION, instance.seed, instance.params)
-    rule = parse(instance.hidden["rule"])
-    pts, n_grid = domain()
-    truth = truth_on_domain(rule)
-    grid = pts[:n_grid]
-    small = np.all((grid >= -10) & (grid <= 20), axis=1)
-    examples = {tuple(e["input"]) for e in instance.public.get("examples") or []}
+    examples = tuple(tuple(e["input"]) for e in instance.public.get("examples") or [])
+    params = json.dumps(instance.params, sort_keys=True)
+    return [list(p) for p in _quiz_items(instance.hidden["rule"], instance.seed, params, examples)]
 
-    def sample(want: bool, count: int) -> list[list[int | float]]:
-        pool = [int(i) for i in np.flatnonzero(small & (truth[:n_grid] == want))]
-        pool = [i for i in pool if tuple(_point_json(grid[i])) not in examples]
-        return [_point_json(grid[i]) for i in rng.sample(pool, min(count, len(pool)))]
+
+@functools.lru_cache(maxsize=1024)
+def _quiz_items(
+    rule_text: str, seed: int, params: str, examples: tuple[tuple[Any, ...], ...]
+) -> tuple[Any, ...]:
+    rng = seeded_rng("quiz", FAMILY_ID, VERSION, seed, json.loads(params))
+    truth = truth_on_domain(parse(rule_text))
+    pts, n_grid = domain()
+    grid = pts[:n_grid]
+    eligible = np.all((grid >= -10) & (grid <= 20), axis=1)
+    for example in examples:
+        eligible &= ~np.all(grid == np.asarray(example, dtype=np.float64), axis=1)
+
+    def sample(want: bool, count: int) -> list[tuple[Any, ...]]:
+        pool = np.flatnonzero(eligible & (truth[:n_grid] == want)).tolist()
+        return [tuple(_point_json(grid[i])) for i in rng.sample(pool, min(count, len(pool)))]
 
     chosen = sample(True, QUIZ_ITEMS // 2)
     chosen += sample(False, QUIZ_ITEMS - len(chosen))
     rng.shuffle(chosen)
-    return chosen[:QUIZ_ITEMS]
+    return tuple(chosen)
 
 
 def quiz_score(instance: Instance, guess: str | None, answers: Sequence[Any]) -> dict[str, Any]:
