@@ -42,7 +42,7 @@ MESSAGE_TYPES = ("resume", "check_rule", "ping", *MOVE_TYPES)
 # (BEGIN IMMEDIATE), so extra threads would only queue on its file lock: it keeps channels' single
 # sync thread. A database server runs moves side by side, each thread on its own persistent
 # connection, so one move's round trips and commit flush overlap the next move's Python work.
-DB_THREADS = int(os.environ.get("ARENA_WS_DB_THREADS") or 8)
+DB_THREADS = int(os.environ.get("ARENA_WS_DB_THREADS") or 4)
 _db_executor: ThreadPoolExecutor | None = None
 
 
