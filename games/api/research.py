@@ -68,21 +68,10 @@ def _steps_summary(steps: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "count": len(steps),
         "by_kind": by_kind,
-        "first_at": steps[0]["created_at"].isoformat() if steps else None,
-        "last_at": steps[-1]["created_at"].isoformat() if steps else None,
+        "first_at": steps[0]["created_at"] if steps else None,
+        "last_at": steps[-1]["created_at"] if steps else None,
         "client_think_ms_total": sum(think) if think else None,
     }
-
-
-def _jsonable(value: Any) -> Any:
-    """Timestamps as ISO 8601 text, the rest as it is."""
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
 
 
 @api_endpoint("GET")
@@ -115,7 +104,7 @@ def research_matches(request: HttpRequest, token: AgentToken) -> JsonResponse:
             "pages": pages,
             "schema_version": exports.SCHEMA_VERSION,
             "filters": filters.as_dict(),
-            "matches": _jsonable(records),
+            "matches": records,
         }
     )
 
@@ -131,7 +120,7 @@ def research_match_steps(request: HttpRequest, token: AgentToken, match_id: int)
     if not rows:
         raise ApiError(404, f"no match {match_id}")
     (record,) = exports.RecordBuilder(analytics=_analytics(request)).build(rows)
-    return JsonResponse({"schema_version": exports.SCHEMA_VERSION, "match": _jsonable(record)})
+    return JsonResponse({"schema_version": exports.SCHEMA_VERSION, "match": record})
 
 
 @api_endpoint("GET")

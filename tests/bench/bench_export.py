@@ -4,7 +4,7 @@ Fills a scratch database with a synthetic log (bulk_create in batches: finished 
 races, a person and a model, ``--steps-per-seat`` steps each: tests with the oracle's real
 answers, then a judged guess), then for each size runs every export format and
 ``manage.py dumpdata games.match games.seat games.step`` as child processes and measures
-wall time and the child's peak RSS (``os.wait4`` rusage). Prints one JSON line.
+wall time, CPU time and the child's peak RSS (``os.wait4`` rusage, through a small launcher). Prints one JSON line.
 
 The export rows are matches + seats + steps (+ model calls: none in this synthetic log);
 dumpdata writes the same rows. ``*_analytics`` runs compute the engine's per-step analytics
@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
@@ -50,8 +51,8 @@ def _scratch_postgres(url: str) -> tuple[str, dict]:
     with psycopg.connect(**{k: v for k, v in conninfo.items() if v}, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB}")
         conn.execute(f"CREATE DATABASE {SCRATCH_DB}")
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{SCRATCH_DB}", conninfo
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{SCRATCH_DB}")), conninfo
 
 
 def _drop_postgres(conninfo: dict) -> None:
@@ -61,17 +62,39 @@ def _drop_postgres(conninfo: dict) -> None:
         conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB}")
 
 
-def run_child(argv: list[str]) -> dict:
-    """Run ``argv``, wait for it, return wall seconds and its own peak RSS in MB."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.returncode != 0:
-        raise RuntimeError(f"{argv} failed ({proc.returncode}): {err[-2000:]}")
-    return {"s": round(wall, 2), "peak_mb": round(usage.ru_maxrss / 1024, 1)}
+_MEASURE = """
+import json, os, subprocess, sys, time
+started = time.perf_counter()
+proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+err = proc.stderr.read()
+_, status, usage = os.wait4(proc.pid, 0)
+print(json.dumps({"wall": time.perf_counter() - started, "code": os.waitstatus_to_exitcode(status),
+                  "cpu": usage.ru_utime + usage.ru_stime, "maxrss_kb": usage.ru_maxrss,
+                  "err": err.decode(errors="replace")[-2000:]}))
+"""
+
+
+def run_child(argv: list[str], env: dict | None = None) -> dict:
+    """Run ``argv`` and return its wall seconds, CPU seconds and peak RSS in MB.
+
+    Through a small launcher process: a child forked straight from this (big) process would
+    count this process's pages in its ru_maxrss until it execs."""
+    out = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *argv],
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(out.stdout)
+    if result["code"] != 0:
+        raise RuntimeError(f"{argv} failed ({result['code']}): {result['err']}")
+    return {
+        "s": round(result["wall"], 2),
+        "cpu_s": round(result["cpu"], 2),
+        "peak_mb": round(result["maxrss_kb"] / 1024, 1),
+    }
 
 
 class Log:
@@ -86,7 +109,11 @@ class Log:
         self.steps_per_seat = steps_per_seat
         self.family = get_family("wason")
         variant = PuzzleVariant.objects.filter(slug="bench-export").first() or services.variant_create(
-            slug="bench-export", family="wason", title="Bench", params={"tier": 2, "max_tests": 30}, published=True
+            slug="bench-export",
+            family="wason",
+            title="Bench",
+            params={"tier": 2, "max_tests": 30},
+            published=True,
         )
         ModelContestant.objects.get_or_create(
             slug="infogain", defaults={"name": "Info-gain", "backend": "builtin", "model": "infogain"}
@@ -101,7 +128,10 @@ class Log:
             for rule in (engine.hidden["rule"], "x < y"):
                 verdict = self.family.judge(engine, rule).to_dict()
                 score = self.family.score(
-                    solved=verdict["correct"], tests_used=steps_per_seat - 1, max_tests=30, agreement=verdict["agreement"]
+                    solved=verdict["correct"],
+                    tests_used=steps_per_seat - 1,
+                    max_tests=30,
+                    agreement=verdict["agreement"],
                 )
                 guesses.append((rule, verdict, score))
             self.instances.append((row, answers, guesses))
@@ -138,7 +168,9 @@ class Log:
                                 match=m,
                                 kind=kind,
                                 handle="Bench Player" if kind == Seat.Kind.HUMAN else "Info-gain",
-                                session_key=f"bench-session-{self.rng.getrandbits(64):x}" if kind == "human" else "",
+                                session_key=f"bench-session-{self.rng.getrandbits(64):x}"
+                                if kind == "human"
+                                else "",
                                 contestant="infogain" if kind == Seat.Kind.MODEL else "",
                                 status=Seat.Status.FINISHED,
                                 outcome={"guess": rule, "verdict": verdict},
@@ -186,11 +218,22 @@ def child_export(fmt: str, out: str, analytics: bool) -> None:
     call_command("export", "--format", fmt, "--out", out, flag, "--no-progress")
 
 
+def _has_orjson() -> bool:
+    try:
+        import orjson  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="100000,1000000", help="steps in the log at each measurement")
     parser.add_argument("--steps-per-seat", type=int, default=24)
-    parser.add_argument("--analytics-up-to", type=int, default=100_000, help="largest size to time with analytics")
+    parser.add_argument(
+        "--analytics-up-to", type=int, default=100_000, help="largest size to time with analytics"
+    )
+    parser.add_argument("--analytics-formats", default="jsonl", help="formats to time with analytics")
     parser.add_argument("--child", nargs=3, metavar=("FORMAT", "OUT", "ANALYTICS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
@@ -228,38 +271,60 @@ def main() -> None:
             connections.close_all()
             from games.models import Match, Seat, Step
 
-            counts = {"matches": Match.objects.count(), "seats": Seat.objects.count(), "steps": Step.objects.count()}
+            counts = {
+                "matches": Match.objects.count(),
+                "seats": Seat.objects.count(),
+                "steps": Step.objects.count(),
+            }
             connections.close_all()
             rows = sum(counts.values())
             row: dict[str, dict] = {}
-            runs = [(fmt, False) for fmt in ("jsonl", "csv", "parquet")]
+            # (name, format, analytics, env): "jsonl_stdlib" is JSONL with the standard library's
+            # json instead of orjson (when orjson is installed, the default).
+            runs = [
+                ("jsonl", "jsonl", False, {}),
+                ("csv", "csv", False, {}),
+                ("parquet", "parquet", False, {}),
+            ]
+            runs.append(("jsonl_stdlib", "jsonl", False, {"ARENA_EXPORT_STDLIB_JSON": "1"}))
             if size <= args.analytics_up_to:
-                runs += [(fmt, True) for fmt in ("jsonl", "csv", "parquet")]
-            for fmt, analytics in runs:
-                out = tmp / f"out-{size}-{fmt}-{int(analytics)}"
+                runs += [(f"{fmt}_analytics", fmt, True, {}) for fmt in args.analytics_formats.split(",")]
+            for name, fmt, analytics, env in runs:
+                out = tmp / f"out-{size}-{name}"
                 measured = run_child(
-                    [sys.executable, __file__, "--child", fmt, str(out), "1" if analytics else "0"]
+                    [sys.executable, __file__, "--child", fmt, str(out), "1" if analytics else "0"], env
                 )
                 manifest = json.loads((out / "manifest.json").read_text())
                 assert sum(manifest["counts"].values()) == rows, (manifest["counts"], counts)
                 measured["rows_per_s"] = round(rows / measured["s"])
                 measured["mb_on_disk"] = round(sum(f["bytes"] for f in manifest["files"].values()) / 2**20, 1)
-                row[fmt + ("_analytics" if analytics else "")] = measured
+                row[name] = measured
                 shutil.rmtree(out)
             dump = tmp / f"dump-{size}.json"
             measured = run_child(
-                [sys.executable, "manage.py", "dumpdata", "games.match", "games.seat", "games.step", "--output", str(dump)]
+                [
+                    sys.executable,
+                    "manage.py",
+                    "dumpdata",
+                    "games.match",
+                    "games.seat",
+                    "games.step",
+                    "--output",
+                    str(dump),
+                ]
             )
             measured["rows_per_s"] = round(rows / measured["s"])
             measured["mb_on_disk"] = round(dump.stat().st_size / 2**20, 1)
             dump.unlink()
             row["dumpdata"] = measured
             row["jsonl_vs_dumpdata_speed"] = round(row["dumpdata"]["s"] / row["jsonl"]["s"], 2)
+            row["jsonl_stdlib_vs_dumpdata_speed"] = round(row["dumpdata"]["s"] / row["jsonl_stdlib"]["s"], 2)
+            row["jsonl_vs_dumpdata_cpu"] = round(row["dumpdata"]["cpu_s"] / row["jsonl"]["cpu_s"], 2)
             results[str(counts["steps"])] = {"rows": counts, **row}
         sizes = list(results)
         flat = {
             fmt: round(results[sizes[-1]][fmt]["peak_mb"] / results[sizes[0]][fmt]["peak_mb"], 2)
-            for fmt in ("jsonl", "csv", "parquet")
+            for fmt in ("jsonl", "csv", "parquet", "jsonl_stdlib")
         }
         print(
             json.dumps(
@@ -270,9 +335,15 @@ def main() -> None:
                     "generate_s": round(gen_s, 1),
                     "load_avg_1m_at_end": round(os.getloadavg()[0], 2),
                     "cpus": os.cpu_count(),
+                    "orjson_installed": _has_orjson(),
                     "sizes": results,
                     "peak_mb_ratio_largest_vs_smallest": flat,
-                    "max_peak_mb": max(v["peak_mb"] for r in results.values() for k, v in r.items() if isinstance(v, dict) and "peak_mb" in v),
+                    "max_peak_mb": max(
+                        v["peak_mb"]
+                        for r in results.values()
+                        for k, v in r.items()
+                        if isinstance(v, dict) and "peak_mb" in v
+                    ),
                 }
             )
         )

@@ -44,7 +44,11 @@ def _play(seat: Seat, moves: list[dict], *, key_prefix: str = "", think_ms: int 
         )
 
 
-TESTS = [{"type": "test", "input": [1, 2, 3]}, {"type": "test", "input": [5, 1, 2]}, {"type": "test", "input": [2, 4, 6]}]
+TESTS = [
+    {"type": "test", "input": [1, 2, 3]},
+    {"type": "test", "input": [5, 1, 2]},
+    {"type": "test", "input": [2, 4, 6]},
+]
 
 
 @pytest.fixture
@@ -61,7 +65,11 @@ def log():
     contestant = builtin("infogain")
     v2 = factories.variant(rule="x < y < z")
     race, anon = services.race_create(
-        variant=v2, opponents=["infogain"], seed=4, human_handle=ANON_HANDLE, session_key=factories.session_key()
+        variant=v2,
+        opponents=["infogain"],
+        seed=4,
+        human_handle=ANON_HANDLE,
+        session_key=factories.session_key(),
     )
     services.match_start(match=race)
     model_seat = race.seats.get(kind=Seat.Kind.MODEL)
@@ -72,7 +80,10 @@ def log():
             seat=model_seat,
             contestant=contestant,
             turn=turn,
-            messages=[{"role": "system", "content": "You play an induction game."}, {"role": "user", "content": "Tests left: 30."}],
+            messages=[
+                {"role": "system", "content": "You play an induction game."},
+                {"role": "user", "content": "Tests left: 30."},
+            ],
             raw_response=json.dumps(action),
             reasoning="split the space in half",
             parsed_action=action,
@@ -144,7 +155,9 @@ def csv_tables(out: Path) -> dict[str, list[dict]]:
         with open(out / f"{table}.csv", encoding="utf-8", newline="") as handle:
             reader = csv.reader(handle)
             assert next(reader) == [f.name for f in fields]
-            tables[table] = [{f.name: _from_text(f.type, cell) for f, cell in zip(fields, row)} for row in reader]
+            tables[table] = [
+                {f.name: _from_text(f.type, cell) for f, cell in zip(fields, row)} for row in reader
+            ]
     return tables
 
 
@@ -175,7 +188,9 @@ def assert_typed(tables: dict[str, list[dict]]) -> None:
                 value = row[f.name]
                 if value is not None and f.type != "json":
                     expected = PY_TYPES[f.type]
-                    assert isinstance(value, expected) and not (expected is int and isinstance(value, bool)), (
+                    assert isinstance(value, expected) and not (
+                        expected is int and isinstance(value, bool)
+                    ), (
                         table,
                         f.name,
                         value,
@@ -396,10 +411,25 @@ def test_the_command_writes_a_directory_with_a_progress_bar(log, tmp_path):
 
 
 def test_the_command_writes_a_zip(log, tmp_path):
-    call_command("export", "--format", "parquet", "--out", str(tmp_path / "e.zip"), "--no-progress", stdout=io.StringIO())
+    call_command(
+        "export",
+        "--format",
+        "parquet",
+        "--out",
+        str(tmp_path / "e.zip"),
+        "--no-progress",
+        stdout=io.StringIO(),
+    )
     with zipfile.ZipFile(tmp_path / "e.zip") as archive:
         names = {n.split("/", 1)[1] for n in archive.namelist()}
-        assert names == {"matches.parquet", "seats.parquet", "steps.parquet", "model_calls.parquet", "SCHEMA.md", "manifest.json"}
+        assert names == {
+            "matches.parquet",
+            "seats.parquet",
+            "steps.parquet",
+            "model_calls.parquet",
+            "SCHEMA.md",
+            "manifest.json",
+        }
         top = archive.namelist()[0].split("/")[0]
         manifest = json.loads(archive.read(f"{top}/manifest.json"))
         assert manifest["counts"]["matches"] == 3

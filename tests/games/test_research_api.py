@@ -38,7 +38,11 @@ def researcher() -> Client:
     return client()
 
 
-ROUTES = ["/api/v1/research/matches", "/api/v1/research/matches/1/steps", "/api/v1/research/export?format=csv"]
+ROUTES = [
+    "/api/v1/research/matches",
+    "/api/v1/research/matches/1/steps",
+    "/api/v1/research/export?format=csv",
+]
 
 
 @pytest.mark.parametrize("url", ROUTES)
@@ -71,7 +75,10 @@ def test_matches_are_listed_with_seats_and_a_steps_summary(log, researcher):  # 
 def test_matches_paginate_in_id_order(log, researcher):  # noqa: F811
     pages = [researcher.get("/api/v1/research/matches", {"page": p, "page_size": 2}).json() for p in (1, 2)]
     assert [p["pages"] for p in pages] == [2, 2]
-    assert [[m["match_id"] for m in p["matches"]] for p in pages] == [[log["solo"], log["race"]], [log["running"]]]
+    assert [[m["match_id"] for m in p["matches"]] for p in pages] == [
+        [log["solo"], log["race"]],
+        [log["running"]],
+    ]
     past = researcher.get("/api/v1/research/matches", {"page": 3, "page_size": 2})
     assert past.status_code == 404 and "past the last page" in past.json()["error"]
 
@@ -142,7 +149,10 @@ def test_the_export_endpoint_needs_a_known_format(researcher):
 def test_no_raw_identifier_is_in_any_research_reply(log, researcher):  # noqa: F811
     bodies = [
         researcher.get("/api/v1/research/matches").content,
-        *(researcher.get(f"/api/v1/research/matches/{log[k]}/steps").content for k in ("solo", "race", "running")),
+        *(
+            researcher.get(f"/api/v1/research/matches/{log[k]}/steps").content
+            for k in ("solo", "race", "running")
+        ),
     ]
     for body in bodies:
         for secret in log["secrets"]:

@@ -45,7 +45,7 @@ class ProgressBar:
         self.stream.write(
             ending="",
             msg=f"\r{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} matches "
-            f"{fraction:4.0%}  {steps:,} steps  {steps / elapsed:,.0f} steps/s  {elapsed:.0f}s"
+            f"{fraction:4.0%}  {steps:,} steps  {steps / elapsed:,.0f} steps/s  {elapsed:.0f}s",
         )
         self.stream.flush()
 
