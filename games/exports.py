@@ -145,7 +145,19 @@ SCHEMA: dict[str, tuple[Field, ...]] = {
         Field("hidden_size", "int", "size of the hidden rule's tree; empty unless the match is over"),
         Field("parsimony", "float", "guess_size / hidden_size (Occam: 1 = as small as the hidden rule)"),
         Field("points", "int", "the family's score in points"),
-        Field("outcome", "json", "how the seat ended: guess and verdict, forfeit or timeout"),
+        Field(
+            "quiz_accuracy_hidden",
+            "float",
+            "application quiz: fraction of the fresh items predicted as the hidden rule answers them",
+        ),
+        Field(
+            "quiz_accuracy_own",
+            "float",
+            "application quiz: fraction predicted as the player's own stated rule answers them",
+        ),
+        Field(
+            "outcome", "json", "how the seat ended: guess, verdict and application quiz, forfeit or timeout"
+        ),
         Field("score", "json", "the family's full score record"),
         Field("joined", "timestamp", "when the seat joined"),
         Field("finished", "timestamp", "when the seat finished"),
@@ -573,6 +585,8 @@ class RecordBuilder:
             "hidden_size": hidden_size,
             "parsimony": guess_size / hidden_size if guess_size is not None and hidden_size else None,
             "points": _int_or_none((score or {}).get("points")),
+            "quiz_accuracy_hidden": _float_or_none((outcome.get("quiz") or {}).get("accuracy_vs_hidden")),
+            "quiz_accuracy_own": _float_or_none((outcome.get("quiz") or {}).get("accuracy_vs_own_rule")),
             "outcome": outcome or None,
             "score": score,
             "joined": joined_iso,

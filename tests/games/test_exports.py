@@ -492,3 +492,18 @@ def test_non_researchers_get_403_and_anonymous_visitors_the_login_page():
     assert _client().get("/research/exports/", {"format": "jsonl"}).status_code == 403
     response = Client().get("/research/exports/", {"format": "jsonl"})
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_application_quiz_is_exported_per_seat(tmp_path):
+    from games import selectors
+
+    match, (seat,) = factories.match(rule="x < y < z")
+    items = selectors.quiz_items(instance=match.instance)
+    truth = [get_family("wason").answer(selectors.engine_instance(instance=match.instance), q) for q in items]
+    answers = [not truth[0], *truth[1:]]  # one wrong of six
+    services.step_submit(seat=seat, action={"type": "guess", "rule": "x < y < z", "quiz": answers})
+    out, _ = export(tmp_path, "jsonl")
+    (record,) = jsonl_tables(out)["seats"]
+    assert record["quiz_accuracy_hidden"] == pytest.approx(5 / 6, abs=1e-6)
+    assert record["quiz_accuracy_own"] == pytest.approx(5 / 6, abs=1e-6)
+    assert record["outcome"]["quiz"]["items"] == items
