@@ -248,6 +248,19 @@ class ExportFilters:
     finished_only: bool = False
 
     @classmethod
+    def from_query(cls, params: Any) -> ExportFilters:
+        """Filters from a query string or form (``finished`` for finished only)."""
+        return cls.parse(
+            family=params.get("family"),
+            variant=params.get("variant"),
+            since=params.get("since"),
+            until=params.get("until"),
+            kind=params.get("kind"),
+            contestant=params.get("contestant"),
+            finished_only=params.get("finished"),
+        )
+
+    @classmethod
     def parse(
         cls,
         *,

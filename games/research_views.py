@@ -13,17 +13,10 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from games import exports
+from games.analytics_views import is_researcher
 from games.models import ModelContestant, PuzzleVariant
 
-RESEARCHERS_GROUP = "researchers"
 FILTER_FIELDS = ("family", "variant", "since", "until", "kind", "contestant", "finished")
-
-
-def is_researcher(user) -> bool:
-    """Staff, or an active member of the ``researchers`` group (made by migration 0006)."""
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    return bool(user.is_staff or user.is_superuser or user.groups.filter(name=RESEARCHERS_GROUP).exists())
 
 
 def zip_response(*, fmt: str, filters: exports.ExportFilters, analytics: bool) -> FileResponse:
@@ -40,18 +33,6 @@ def zip_response(*, fmt: str, filters: exports.ExportFilters, analytics: bool) -
     return FileResponse(handle, as_attachment=True, filename=name, content_type="application/zip")
 
 
-def filters_from(params) -> exports.ExportFilters:
-    return exports.ExportFilters.parse(
-        family=params.get("family"),
-        variant=params.get("variant"),
-        since=params.get("since"),
-        until=params.get("until"),
-        kind=params.get("kind"),
-        contestant=params.get("contestant"),
-        finished_only=params.get("finished"),
-    )
-
-
 @require_GET
 def exports_page(request: HttpRequest) -> HttpResponse:
     # Like the research dashboard: anonymous visitors log in first, others get a 403 saying why.
@@ -65,7 +46,7 @@ def exports_page(request: HttpRequest) -> HttpResponse:
         try:
             if fmt not in exports.FORMATS:
                 raise exports.ExportError(f"format must be one of {', '.join(exports.FORMATS)}, got {fmt!r}")
-            filters = filters_from(request.GET)
+            filters = exports.ExportFilters.from_query(request.GET)
         except exports.ExportError as exc:
             error = str(exc)
         else:

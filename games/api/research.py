@@ -31,15 +31,7 @@ def _require_research(token: AgentToken) -> None:
 def _filters(request: HttpRequest) -> exports.ExportFilters:
     params = request.GET
     try:
-        return exports.ExportFilters.parse(
-            family=params.get("family"),
-            variant=params.get("variant"),
-            since=params.get("since"),
-            until=params.get("until"),
-            kind=params.get("kind"),
-            contestant=params.get("contestant"),
-            finished_only=params.get("finished"),
-        )
+        return exports.ExportFilters.from_query(params)
     except exports.ExportError as exc:
         raise ApiError(400, str(exc)) from None
 

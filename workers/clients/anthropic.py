@@ -10,11 +10,10 @@ from typing import Any
 import anthropic as sdk
 
 from workers.clients.base import (
-    CONTEXT_TOO_LONG_MARKERS,
     ClientConfig,
     Completion,
     ModelCallError,
-    retry_after_seconds,
+    status_error,
 )
 
 _ALLOWED_SAMPLING = ("temperature", "top_p", "top_k", "stop_sequences", "thinking")
@@ -42,7 +41,7 @@ def complete(config: ClientConfig, messages: Sequence[Mapping[str, str]], **_: A
             **extra,  # type: ignore[arg-type]
         )
     except sdk.APIStatusError as exc:
-        raise _status_error(exc, (time.perf_counter() - start) * 1000) from None
+        raise status_error(exc, (time.perf_counter() - start) * 1000) from None
     except sdk.APITimeoutError:
         raise ModelCallError(
             f"the model did not answer within {config.http_timeout_s:g}s",
@@ -79,69 +78,4 @@ def complete(config: ClientConfig, messages: Sequence[Mapping[str, str]], **_: A
         latency_ms=latency,
         finish_reason=str(response.stop_reason or ""),
         raw=response.model_dump(mode="json"),
-    )
-
-
-def _status_error(exc: sdk.APIStatusError, latency_ms: float) -> ModelCallError:
-    status = exc.status_code
-    try:
-        body = exc.response.text[:2000]
-    except Exception:  # noqa: BLE001
-        body = ""
-    detail = str(getattr(exc, "message", "") or body or exc)
-    headers = exc.response.headers
-    if status == 429:
-        return ModelCallError(
-            f"rate limited (429): {detail}",
-            error_class="rate_limit",
-            transient=True,
-            retry_after=retry_after_seconds(headers),
-            status=status,
-            latency_ms=latency_ms,
-            raw=body,
-        )
-    if status >= 500 or status in (408, 409):  # 529 = overloaded
-        return ModelCallError(
-            f"server error {status}: {detail}",
-            error_class="server_error",
-            transient=True,
-            retry_after=retry_after_seconds(headers),
-            status=status,
-            latency_ms=latency_ms,
-            raw=body,
-        )
-    if status in (401, 403):
-        return ModelCallError(
-            f"not authorised ({status}): check the API key variable; {detail}",
-            error_class="auth",
-            transient=False,
-            status=status,
-            latency_ms=latency_ms,
-            raw=body,
-        )
-    if status == 404:
-        return ModelCallError(
-            f"unknown model or endpoint (404): {detail}",
-            error_class="not_found",
-            transient=False,
-            status=status,
-            latency_ms=latency_ms,
-            raw=body,
-        )
-    if any(m in detail.lower() for m in CONTEXT_TOO_LONG_MARKERS):
-        return ModelCallError(
-            f"the conversation is too long for the model: {detail}",
-            error_class="context_length",
-            transient=False,
-            status=status,
-            latency_ms=latency_ms,
-            raw=body,
-        )
-    return ModelCallError(
-        f"request rejected ({status}): {detail}",
-        error_class="bad_request",
-        transient=False,
-        status=status,
-        latency_ms=latency_ms,
-        raw=body,
     )

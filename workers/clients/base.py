@@ -90,3 +90,70 @@ CONTEXT_TOO_LONG_MARKERS = (
     "too many tokens",
     "prompt is too long",
 )
+
+
+def status_error(exc: Any, latency_ms: float) -> ModelCallError:
+    """Classify an SDK's HTTP status error (OpenAI's and Anthropic's ``APIStatusError`` have
+    the same shape): 429, 5xx, 408 and 409 are transient; the rest end the seat."""
+    status = exc.status_code
+    try:
+        body = exc.response.text[:2000]
+    except Exception:  # noqa: BLE001
+        body = ""
+    detail = str(getattr(exc, "message", "") or body or exc)
+    headers = exc.response.headers
+    if status == 429:
+        return ModelCallError(
+            f"rate limited (429): {detail}",
+            error_class="rate_limit",
+            transient=True,
+            retry_after=retry_after_seconds(headers),
+            status=status,
+            latency_ms=latency_ms,
+            raw=body,
+        )
+    if status >= 500 or status in (408, 409):  # Anthropic's 529 = overloaded
+        return ModelCallError(
+            f"server error {status}: {detail}",
+            error_class="server_error",
+            transient=True,
+            retry_after=retry_after_seconds(headers),
+            status=status,
+            latency_ms=latency_ms,
+            raw=body,
+        )
+    if status in (401, 403):
+        return ModelCallError(
+            f"not authorised ({status}): check the API key variable; {detail}",
+            error_class="auth",
+            transient=False,
+            status=status,
+            latency_ms=latency_ms,
+            raw=body,
+        )
+    if status == 404:
+        return ModelCallError(
+            f"unknown model or endpoint (404): {detail}",
+            error_class="not_found",
+            transient=False,
+            status=status,
+            latency_ms=latency_ms,
+            raw=body,
+        )
+    if any(m in detail.lower() for m in CONTEXT_TOO_LONG_MARKERS):
+        return ModelCallError(
+            f"the conversation is too long for the model: {detail}",
+            error_class="context_length",
+            transient=False,
+            status=status,
+            latency_ms=latency_ms,
+            raw=body,
+        )
+    return ModelCallError(
+        f"request rejected ({status}): {detail}",
+        error_class="bad_request",
+        transient=False,
+        status=status,
+        latency_ms=latency_ms,
+        raw=body,
+    )

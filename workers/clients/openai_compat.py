@@ -12,11 +12,10 @@ import openai
 from openai.types.chat import ChatCompletion
 
 from workers.clients.base import (
-    CONTEXT_TOO_LONG_MARKERS,
     ClientConfig,
     Completion,
     ModelCallError,
-    retry_after_seconds,
+    status_error,
 )
 
 _ALLOWED_SAMPLING = (
@@ -60,7 +59,7 @@ def complete(config: ClientConfig, messages: Sequence[Mapping[str, str]], **_: A
             },
         )
     except openai.APIStatusError as exc:
-        raise _status_error(exc, (time.perf_counter() - start) * 1000) from None
+        raise status_error(exc, (time.perf_counter() - start) * 1000) from None
     except openai.APITimeoutError:
         raise ModelCallError(
             f"the model did not answer within {config.http_timeout_s:g}s",
@@ -107,68 +106,3 @@ def _reasoning_of(message: Any) -> str:
         if isinstance(value, str) and value:
             return value
     return ""
-
-
-def _status_error(exc: openai.APIStatusError, latency_ms: float) -> ModelCallError:
-    status = exc.status_code
-    body = ""
-    try:
-        body = exc.response.text[:2000]
-    except Exception:  # noqa: BLE001 - the body is only for the log
-        body = ""
-    detail = str(getattr(exc, "message", "") or body or exc)
-    if status == 429:
-        return ModelCallError(
-            f"rate limited (429): {detail}",
-            error_class="rate_limit",
-            transient=True,
-            retry_after=retry_after_seconds(exc.response.headers),
-            status=status,
-            latency_ms=latency_ms,
-            raw=body,
-        )
-    if status >= 500 or status in (408, 409):
-        return ModelCallError(
-            f"server error {status}: {detail}",
-            error_class="server_error",
-            transient=True,
-            retry_after=retry_after_seconds(exc.response.headers),
-            status=status,
-            latency_ms=latency_ms,
-            raw=body,
-        )
-    if status in (401, 403):
-        return ModelCallError(
-            f"not authorised ({status}): check the API key variable; {detail}",
-            error_class="auth",
-            transient=False,
-            status=status,
-            latency_ms=latency_ms,
-            raw=body,
-        )
-    if status == 404:
-        return ModelCallError(
-            f"unknown model or endpoint (404): {detail}",
-            error_class="not_found",
-            transient=False,
-            status=status,
-            latency_ms=latency_ms,
-            raw=body,
-        )
-    if any(m in detail.lower() for m in CONTEXT_TOO_LONG_MARKERS):
-        return ModelCallError(
-            f"the conversation is too long for the model: {detail}",
-            error_class="context_length",
-            transient=False,
-            status=status,
-            latency_ms=latency_ms,
-            raw=body,
-        )
-    return ModelCallError(
-        f"request rejected ({status}): {detail}",
-        error_class="bad_request",
-        transient=False,
-        status=status,
-        latency_ms=latency_ms,
-        raw=body,
-    )
