@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -184,11 +185,20 @@ ARENA_MODEL_TURN_HARD_LIMIT_S = int(os.environ.get("ARENA_MODEL_TURN_HARD_LIMIT_
 ARENA_MODEL_RETRY_BASE_S = float(os.environ.get("ARENA_MODEL_RETRY_BASE_S", "2"))
 ARENA_MODEL_RETRY_CAP_S = float(os.environ.get("ARENA_MODEL_RETRY_CAP_S", "60"))
 ARENA_MODEL_MAX_RETRIES = int(os.environ.get("ARENA_MODEL_MAX_RETRIES", "5"))
+# A model-turn task plays on into the seat's next turns for this long before queueing the next
+# one (fast models skip a broker round trip per turn; 0 = one turn per task).
+ARENA_MODEL_TURN_SLICE_S = float(os.environ.get("ARENA_MODEL_TURN_SLICE_S", "0.5"))
 # Broker visibility must exceed the hard time limit, or a long task is delivered twice; it is
 # also how long a task held by a worker that died (kill -9) waits before it is delivered again.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
     "visibility_timeout": int(os.environ.get("ARENA_CELERY_VISIBILITY_TIMEOUT", "600"))
 }
+# How often a worker sweeps for such tasks (kombu's default: about every 100 s).
+if os.environ.get("ARENA_CELERY_RESTORE_SWEEP_S"):
+    CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_interval"] = int(
+        os.environ["ARENA_CELERY_RESTORE_SWEEP_S"]
+    )
+    CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_throttle"] = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # -- auth, i18n, static -------------------------------------------------------------------------

@@ -363,10 +363,14 @@ def step_submit(
     action: dict[str, Any],
     idempotency_key: str = "",
     client_think_ms: int | None = None,
+    queue_next_turn: bool = True,
     _internal: bool = False,
 ) -> StepOutcome:
     """Apply one move for ``seat``. Raises ActionError (nothing written) for a move that is not
-    allowed. A move re-sent with an idempotency key already in the log returns the stored step."""
+    allowed. A move re-sent with an idempotency key already in the log returns the stored step.
+
+    After a model seat's move its next turn is queued on commit, unless the caller (a worker
+    that plays the next turn itself) passes ``queue_next_turn=False``."""
     if not isinstance(idempotency_key, str) or len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
         raise ActionError(f"a move id must be a string of at most {MAX_IDEMPOTENCY_KEY} characters")
     if client_think_ms is not None and (not isinstance(client_think_ms, int) or client_think_ms < 0):
@@ -485,8 +489,8 @@ def step_submit(
         match.event_seq = events.step_recorded(seat=seat, step=step, seq=seq)["seq"]
         if seat.is_done and not match.seats.filter(status=Seat.Status.PLAYING).exists():
             match = match_finish(match=match)
-        elif seat.kind == Seat.Kind.MODEL and not seat.is_done:
-            model_turn_request(seat=seat)
+        elif queue_next_turn and seat.kind == Seat.Kind.MODEL and not seat.is_done:
+            model_turn_request(seat=seat, turn=step.seq + 1)
         return StepOutcome(step=step, seat=seat, match=match)
 
 
@@ -495,13 +499,14 @@ def step_submit(
 MODEL_TURN_TASK = "workers.model_turn"
 
 
-def model_turn_request(*, seat: Seat) -> None:
-    """Queue the seat's next model turn after the current transaction commits.
-    ``games`` never imports ``workers``: the task is sent by name."""
+def model_turn_request(*, seat: Seat, turn: int | None = None) -> None:
+    """Queue the seat's next model turn (``turn``, or counted from the log) after the current
+    transaction commits. ``games`` never imports ``workers``: the task is sent by name."""
     if seat.kind != Seat.Kind.MODEL or seat.is_done:
         return
     seat_id = seat.pk
-    turn = seat.steps.count() + 1
+    if turn is None:
+        turn = seat.steps.count() + 1
 
     def send() -> None:
         from celery import current_app
@@ -514,13 +519,16 @@ def model_turn_request(*, seat: Seat) -> None:
     transaction.on_commit(send)
 
 
-def turn_forfeit(*, seat: Seat, reason: str, idempotency_key: str) -> StepOutcome:
+def turn_forfeit(
+    *, seat: Seat, reason: str, idempotency_key: str, queue_next_turn: bool = True
+) -> StepOutcome:
     """A model turn that produced no valid action: logged as a forfeited turn that
     uses one test (or, with no tests left, ends the seat)."""
     return step_submit(
         seat=seat,
         action={"type": "forfeit_turn", "reason": reason},
         idempotency_key=idempotency_key,
+        queue_next_turn=queue_next_turn,
         _internal=True,
     )
 

@@ -23,6 +23,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Count, Sum
 
 from games import selectors, services
@@ -47,6 +48,26 @@ class TurnResult:
     status: str  # "submitted" | "replayed" | "stale" | "seat_done" | "forfeited_turn" | "seat_ended"
     step_id: int | None = None
     detail: str = ""
+    # With ``run_turn(queue_next=False)``: the turn the caller should play next, or None when
+    # the seat has no next turn (done, ended, or the turn was stale and another task owns it).
+    next_turn: int | None = None
+
+
+# What a call's outcome changes on its ModelCall row (the messages were written before the call).
+_OUTCOME_FIELDS = (
+    "raw_response",
+    "reasoning",
+    "tokens_in",
+    "tokens_out",
+    "latency_ms",
+    "cost_usd",
+    "finish_reason",
+    "error_class",
+    "error_message",
+    "parsed_action",
+    "parse_error",
+    "step",
+)
 
 
 def idempotency_key(turn: int) -> str:
@@ -67,19 +88,46 @@ def config_for(contestant: ModelContestant) -> ClientConfig:
     )
 
 
+@dataclass
+class SeatLog:
+    """A model seat's record so far, read in two queries: its steps, and its calls' replies and
+    usage."""
+
+    steps: list[Step]
+    replies: dict[int, str]  # step id -> the raw reply that produced it
+    usage: dict[str, Any]  # calls, tokens, cost so far
+
+    @classmethod
+    def read(cls, seat: Seat) -> SeatLog:
+        steps = list(seat.steps.order_by("seq"))
+        replies: dict[int, str] = {}
+        calls = tokens = 0
+        cost = 0.0
+        for step_id, raw, tin, tout, usd in ModelCall.objects.filter(seat=seat).values_list(
+            "step_id", "raw_response", "tokens_in", "tokens_out", "cost_usd"
+        ):
+            calls += 1
+            tokens += (tin or 0) + (tout or 0)
+            cost += float(usd or 0.0)
+            if step_id is not None:
+                replies[step_id] = raw
+        return cls(steps, replies, {"calls": calls, "tokens": tokens, "cost": cost})
+
+
 def conversation(
-    *, seat: Seat, contestant: ModelContestant, steps: list[Step] | None = None
+    *,
+    seat: Seat,
+    contestant: ModelContestant,
+    log: SeatLog | None = None,
+    quiz_items: list[Any] | None = None,
 ) -> list[dict[str, str]]:
     """The chat so far, rebuilt from the log: each earlier step's reply and its feedback."""
-    family = get_family(seat.match.instance.family)
-    public = seat.match.instance.public
-    replies = {
-        c.step_id: c.raw_response
-        for c in ModelCall.objects.filter(seat=seat, step__isnull=False).only("step_id", "raw_response")
-    }
+    instance = seat.match.instance
+    family = get_family(instance.family)
+    log = log if log is not None else SeatLog.read(seat)
     turns: list[prompts.Turn] = []
     tests_used = 0
-    for step in steps if steps is not None else seat.steps.order_by("seq"):
+    for step in log.steps:
         forfeited_turn = step.kind == Step.Kind.FORFEIT and step.action.get("turn")
         if step.kind == Step.Kind.TEST or forfeited_turn:
             tests_used += 1
@@ -94,10 +142,11 @@ def conversation(
             )
         else:
             continue
-        turns.append(prompts.Turn(reply=replies.get(step.pk, "(no reply recorded)"), feedback=feedback))
-    quiz = selectors.quiz_items(instance=seat.match.instance)
+        turns.append(prompts.Turn(reply=log.replies.get(step.pk, "(no reply recorded)"), feedback=feedback))
+    if quiz_items is None:
+        quiz_items = selectors.quiz_items(instance=instance)
     return prompts.build_messages(
-        family, public, turns, seat.match.max_tests, contestant.prompt_version, quiz_items=quiz
+        family, instance.public, turns, seat.match.max_tests, contestant.prompt_version, quiz_items=quiz_items
     )
 
 
@@ -112,8 +161,7 @@ def _usage(seat: Seat) -> dict[str, Any]:
     }
 
 
-def _budget_problem(seat: Seat, contestant: ModelContestant) -> str | None:
-    used = _usage(seat)
+def _budget_problem(used: dict[str, Any], contestant: ModelContestant) -> str | None:
     if used["calls"] >= contestant.max_calls:
         return f"call budget exhausted: {used['calls']} of {contestant.max_calls} calls used"
     if contestant.max_tokens and used["tokens"] >= contestant.max_tokens:
@@ -157,8 +205,8 @@ def _call(
             f"client error: {type(exc).__name__}: {exc}", error_class="client_bug", transient=True
         )
     _fill(call, completion, error, config)
-    if error is not None:
-        call.save()  # a failed call is logged at once; a good one is saved with its outcome
+    if error is not None:  # a failed call is logged at once; a good one is saved with its outcome
+        call.save(update_fields=_OUTCOME_FIELDS)
     return call, completion, error
 
 
@@ -196,17 +244,23 @@ def _read_action(text: str, *, seat: Seat) -> dict[str, Any]:
     return action
 
 
-def run_turn(*, seat_id: int, turn: int, attempt: int = 1) -> TurnResult:
-    seat = Seat.objects.select_related("match__instance__variant").get(pk=seat_id)
+def run_turn(*, seat_id: int, turn: int, attempt: int = 1, queue_next: bool = True) -> TurnResult:
+    """Play turn ``turn`` of a model seat. With ``queue_next`` the seat's next turn is queued as
+    a task when this one is written; without it the caller plays ``TurnResult.next_turn``."""
+    seat = Seat.objects.select_related("match").get(pk=seat_id)
     match = seat.match
     if seat.is_done or match.is_over:
         return TurnResult("seat_done")
-    steps = list(seat.steps.order_by("seq"))
+    # The instance never changes: cached per match in this process (read-only).
+    match.instance, engine_inst = selectors.instance_for_play(match=match)
+    log = SeatLog.read(seat)
+    steps = log.steps
     key = idempotency_key(turn)
     existing = next((s for s in steps if s.idempotency_key == key), None)
-    if existing is not None:
-        services.model_turn_request(seat=seat)  # the next turn may not have been queued
-        return TurnResult("replayed", existing.pk)
+    if existing is not None:  # a re-run turn; the next one may not have been played or queued
+        if queue_next:
+            services.model_turn_request(seat=seat, turn=len(steps) + 1)
+        return TurnResult("replayed", existing.pk, next_turn=None if queue_next else len(steps) + 1)
     if len(steps) != turn - 1:
         return TurnResult("stale", detail=f"seat has {len(steps)} steps; turn {turn} is not next")
     contestant = ModelContestant.objects.filter(slug=seat.contestant).first()
@@ -215,13 +269,15 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1) -> TurnResult:
             seat=seat, reason=f"contestant {seat.contestant!r} no longer exists", idempotency_key=key
         )
         return TurnResult("seat_ended", outcome.step.pk, "unknown contestant")
-    problem = _budget_problem(seat, contestant)
+    problem = _budget_problem(log.usage, contestant)
     if problem:
         outcome = services.seat_end(seat=seat, reason=problem, idempotency_key=key)
         return TurnResult("seat_ended", outcome.step.pk, problem)
 
     # The seat's own observation, from the log already in hand (what selectors.seat_observation
     # builds): public info, its own tests, tests left.
+    family = get_family(match.instance.family)
+    quiz = family.quiz_items(engine_inst) if family.quiz_items is not None else []
     observation = {
         "family": match.instance.family,
         "public": match.instance.public,
@@ -232,9 +288,9 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1) -> TurnResult:
         ],
         "tests_left": max(match.max_tests - seat.tests_used, 0),
         "seed": match.instance.seed,
-        "quiz_items": selectors.quiz_items(instance=match.instance),
+        "quiz_items": quiz,
     }
-    messages = conversation(seat=seat, contestant=contestant, steps=steps)
+    messages = conversation(seat=seat, contestant=contestant, log=log, quiz_items=quiz)
     call, completion, error = _call(
         seat=seat,
         contestant=contestant,
@@ -256,8 +312,8 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1) -> TurnResult:
         action = _read_action(completion.text, seat=seat)
     except ParseError as first:
         call.parse_error = first.message
-        call.save()
-        if _budget_problem(seat, contestant) is None:
+        call.save(update_fields=_OUTCOME_FIELDS)
+        if _budget_problem(_usage(seat), contestant) is None:
             retry_messages = prompts.reprompt_messages(messages, completion.text, first.message)
             call, completion, error = _call(
                 seat=seat,
@@ -274,32 +330,55 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1) -> TurnResult:
             reason = f"no valid action: {first.message}" + (
                 f"; re-prompt failed: {error.message}" if error else ""
             )
-            return _forfeit_turn(seat, turn, call, reason)
+            return _forfeit_turn(seat, turn, call, reason, queue_next=queue_next)
         try:
             action = _read_action(completion.text, seat=seat)
         except ParseError as second:
             call.parse_error = second.message
-            call.save()
-            return _forfeit_turn(seat, turn, call, f"no valid action after a re-prompt: {second.message}")
+            call.save(update_fields=_OUTCOME_FIELDS)
+            return _forfeit_turn(
+                seat,
+                turn,
+                call,
+                f"no valid action after a re-prompt: {second.message}",
+                queue_next=queue_next,
+            )
     call.parsed_action = action
     try:
-        outcome = services.step_submit(seat=seat, action=action, idempotency_key=idempotency_key(turn))
+        # The step and the call's link to it commit together: one commit instead of two.
+        with transaction.atomic():
+            outcome = services.step_submit(
+                seat=seat, action=action, idempotency_key=idempotency_key(turn), queue_next_turn=queue_next
+            )
+            call.step = outcome.step
+            call.save(update_fields=_OUTCOME_FIELDS)
     except services.ActionError as exc:
         call.parse_error = exc.message
-        call.save()
-        return _forfeit_turn(seat, turn, call, f"move refused: {exc.message}")
-    call.step = outcome.step
-    call.save()
-    return TurnResult("replayed" if outcome.replayed else "submitted", outcome.step.pk)
+        call.save(update_fields=_OUTCOME_FIELDS)
+        return _forfeit_turn(seat, turn, call, f"move refused: {exc.message}", queue_next=queue_next)
+    return TurnResult(
+        "replayed" if outcome.replayed else "submitted",
+        outcome.step.pk,
+        next_turn=_next_turn(outcome, queue_next),
+    )
 
 
-def _forfeit_turn(seat: Seat, turn: int, call: ModelCall, reason: str) -> TurnResult:
+def _next_turn(outcome: services.StepOutcome, queue_next: bool) -> int | None:
+    if queue_next or outcome.seat.is_done or outcome.match.is_over:
+        return None
+    return outcome.step.seq + 1
+
+
+def _forfeit_turn(seat: Seat, turn: int, call: ModelCall, reason: str, *, queue_next: bool) -> TurnResult:
     try:
-        outcome = services.turn_forfeit(seat=seat, reason=reason, idempotency_key=idempotency_key(turn))
+        with transaction.atomic():
+            outcome = services.turn_forfeit(
+                seat=seat, reason=reason, idempotency_key=idempotency_key(turn), queue_next_turn=queue_next
+            )
+            ModelCall.objects.filter(pk=call.pk).update(step=outcome.step)
     except services.ActionError as exc:  # e.g. the match ended meanwhile
         return TurnResult("seat_done", detail=exc.message)
-    ModelCall.objects.filter(pk=call.pk).update(step=outcome.step)
-    return TurnResult("forfeited_turn", outcome.step.pk, reason)
+    return TurnResult("forfeited_turn", outcome.step.pk, reason, next_turn=_next_turn(outcome, queue_next))
 
 
 def give_up(*, seat_id: int, turn: int, reason: str) -> TurnResult:

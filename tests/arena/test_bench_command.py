@@ -17,7 +17,12 @@ from tests.workers.worker import Worker, point_the_app_at_the_test_queue
 
 def test_seed_ranges() -> None:
     assert parse_seeds("0-3,7,2") == [0, 1, 2, 3, 7]
-    for bad, message in [("a-b", "bad seed range"), ("5-1", "end is before"), ("", "no seeds"), ("-3", "bad seed")]:
+    for bad, message in [
+        ("a-b", "bad seed range"),
+        ("5-1", "end is before"),
+        ("", "no seeds"),
+        ("-3", "bad seed"),
+    ]:
         with pytest.raises(CommandError, match=message):
             parse_seeds(bad)
 
@@ -39,7 +44,10 @@ def test_two_builtins_two_variants_twenty_seeds_then_a_rerun_skips_them_all(tmp_
     builtin("random-tester")
     for tier in (1, 2):
         services.variant_create(
-            slug=f"bench-tier-{tier}", family="wason", title=f"Tier {tier}", params={"tier": tier, "max_tests": 6}
+            slug=f"bench-tier-{tier}",
+            family="wason",
+            title=f"Tier {tier}",
+            params={"tier": tier, "max_tests": 6},
         )
     worker = Worker()
     try:
@@ -57,7 +65,9 @@ def test_two_builtins_two_variants_twenty_seeds_then_a_rerun_skips_them_all(tmp_
         call_command("bench", stdout=out, stderr=err, **args)
         assert Match.objects.filter(mode="benchmark").count() == 80
         assert Match.objects.filter(mode="benchmark").exclude(status="finished").count() == 0
-        assert Seat.objects.filter(match__mode="benchmark", status__in=["finished", "forfeited"]).count() == 80
+        assert (
+            Seat.objects.filter(match__mode="benchmark", status__in=["finished", "forfeited"]).count() == 80
+        )
         assert "80/80 matches" in err.getvalue() and "ETA" in err.getvalue()
         rows = list(csv.DictReader(summary.open()))
         assert {(r["contestant"], r["variant"]) for r in rows} == {

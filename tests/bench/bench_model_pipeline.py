@@ -42,7 +42,15 @@ def main() -> None:
     parser.add_argument("--tests", type=int, default=10, help="tests per match before the guess")
     parser.add_argument("--concurrency", type=int, default=2, help="pool processes of the one worker")
     parser.add_argument("--single-steps", type=int, default=40)
+    parser.add_argument(
+        "--slice",
+        type=float,
+        default=None,
+        help="ARENA_MODEL_TURN_SLICE_S for the worker (0 = one turn per task; default: the setting)",
+    )
     args = parser.parse_args()
+    if args.slice is not None:
+        os.environ["ARENA_MODEL_TURN_SLICE_S"] = str(args.slice)
 
     tmp = Path(tempfile.mkdtemp(prefix="arena-bmp-", dir="/tmp"))
     redis_proc = None
@@ -134,8 +142,8 @@ def main() -> None:
     current_app.conf.update(task_default_queue=queue)
     try:
         # warm the worker (imports, first connections)
-        services.race_create(variant=variant, opponents=[slug])
-        _wait_all(Match, deadline_s=120)
+        warm, _ = services.race_create(variant=variant, opponents=[slug])
+        _wait_all(Match, ids=[warm.pk], deadline_s=120)
 
         def wait_match(match_ids: list[int]) -> None:
             _wait_all(Match, ids=match_ids, deadline_s=600)
@@ -166,7 +174,11 @@ def main() -> None:
             from arena import embedded
 
             embedded.stop(redis_proc)
-        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True) if not os.environ.get("BENCH_KEEP") else print(
+            tmp, file=sys.stderr
+        )
+
+    from django.conf import settings
 
     direct_med = statistics.median(direct)
     interval_med = statistics.median(intervals)
@@ -178,6 +190,7 @@ def main() -> None:
                 "broker": "embedded redis (unix socket)" if redis_proc else "redis",
                 "worker_processes": 1,
                 "pool_concurrency": args.concurrency,
+                "turn_slice_s": settings.ARENA_MODEL_TURN_SLICE_S,
                 "direct_call_ms_median": round(direct_med, 2),
                 "step_interval_ms_median": round(interval_med, 2),
                 "step_interval_ms_p90": round(sorted(intervals)[int(0.9 * (len(intervals) - 1))], 2),
@@ -193,9 +206,9 @@ def main() -> None:
     )
 
 
-def _wait_all(model, *, ids=None, deadline_s: float) -> None:
+def _wait_all(model, *, ids, deadline_s: float) -> None:
     deadline = time.monotonic() + deadline_s
-    qs = model.objects.all() if ids is None else model.objects.filter(pk__in=ids)
+    qs = model.objects.filter(pk__in=ids)
     while time.monotonic() < deadline:
         if not qs.exclude(status__in=["finished", "aborted"]).exists():
             return

@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.m
 @pytest.fixture
 def no_model_turns(monkeypatch):
     """The moves are submitted here; queueing real model turns would leave tasks behind."""
-    monkeypatch.setattr(services, "model_turn_request", lambda *, seat: None)
+    monkeypatch.setattr(services, "model_turn_request", lambda *, seat, turn=None: None)
 
 
 def simulate(variant, *, players, budget=8, rng_seed=0):

@@ -167,7 +167,7 @@ def test_a_random_seed_is_picked_when_none_is_given():
 def test_racing_infogain_records_the_model_seat_and_starts_it_with_the_agent(monkeypatch):
     builtin()
     queued: list[int] = []
-    monkeypatch.setattr(services, "model_turn_request", lambda *, seat: queued.append(seat.pk))
+    monkeypatch.setattr(services, "model_turn_request", lambda *, seat, turn=None: queued.append(seat.pk))
     api, _ = new_api()
 
     body = api.create(factories.variant(rule=RULE), opponents=["infogain"]).json()

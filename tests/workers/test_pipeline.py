@@ -241,3 +241,29 @@ def test_a_contestant_at_its_concurrency_limit_is_busy(fake) -> None:
     model_race(busy)
     with pytest.raises(services.ActionError, match="is busy: already in 1 running matches"):
         services.race_create(variant=factories.variant(), opponents=[busy.slug])
+
+
+def test_a_caller_that_plays_on_is_told_the_next_turn_and_nothing_is_queued(
+    fake, django_capture_on_commit_callbacks
+) -> None:
+    from tests.workers.worker import point_the_app_at_the_test_queue, take_queued
+
+    point_the_app_at_the_test_queue()
+    fake.script(Reply(content=TEST), Reply(content=TEST), Reply(content=GUESS_RIGHT))
+    _, (seat,) = model_race(contestant(fake))
+    take_queued()  # the race's own first turn, if its commit hook ran
+    with django_capture_on_commit_callbacks(execute=True):
+        first = pipeline.run_turn(seat_id=seat.pk, turn=1, queue_next=False)
+    assert (first.status, first.next_turn) == ("submitted", 2)
+    assert take_queued() == []
+    with django_capture_on_commit_callbacks(execute=True):
+        replay = pipeline.run_turn(seat_id=seat.pk, turn=1, queue_next=False)
+    assert (replay.status, replay.next_turn) == ("replayed", 2) and take_queued() == []
+    with django_capture_on_commit_callbacks(execute=True):
+        second = pipeline.run_turn(seat_id=seat.pk, turn=2)  # the default: queue the next turn
+    assert (second.status, second.next_turn) == ("submitted", None)
+    assert take_queued() == [("workers.model_turn", (seat.pk, 3), 0)]
+    last = pipeline.run_turn(seat_id=seat.pk, turn=3, queue_next=False)
+    assert (last.status, last.next_turn) == ("submitted", None)  # the guess ended the seat
+    seat.refresh_from_db()
+    assert seat.status == Seat.Status.FINISHED

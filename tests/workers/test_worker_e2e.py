@@ -49,9 +49,12 @@ def test_a_real_worker_plays_a_model_race_to_the_end(fake) -> None:
         by_kind = {s.contestant: s for s in match.seats.all()}
         fake_seat = next(s for slug, s in by_kind.items() if slug != "infogain")
         assert fake_seat.score["solved"] is True and fake_seat.tests_used == 1
+        # turn 2 was played on in turn 1's task; its retry is a task of its own, as attempt 2
         assert list(
-            ModelCall.objects.filter(seat=fake_seat).order_by("id").values_list("turn", "error_class")
-        ) == [(1, ""), (2, "rate_limit"), (2, "")]
+            ModelCall.objects.filter(seat=fake_seat)
+            .order_by("id")
+            .values_list("turn", "attempt", "error_class")
+        ) == [(1, 1, ""), (2, 1, "rate_limit"), (2, 2, "")]
         solver_seat = by_kind["infogain"]
         assert solver_seat.status == Seat.Status.FINISHED
         for seat in match.seats.all():
@@ -85,6 +88,59 @@ def test_worker_killed_mid_turn_loses_nothing_and_writes_nothing_twice(fake) -> 
         calls = list(ModelCall.objects.filter(seat=seat).order_by("id").values_list("turn", "error_class"))
         # the killed call stays in the trace as in flight; the turn was then played once
         assert calls == [(1, "in_flight"), (1, ""), (2, "")]
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+
+
+def test_one_task_plays_on_through_a_fast_models_turns(fake) -> None:
+    point_the_app_at_the_test_queue()
+    fake.script(*[Reply(content=TEST)] * 4, Reply(content=GUESS_RIGHT))
+    worker = Worker(extra_env={"ARENA_MODEL_TURN_SLICE_S": "30"})
+    try:
+        worker.wait_ready()
+        match, (seat,) = model_race(contestant(fake))
+        wait_finished(match)
+        seat.refresh_from_db()
+        assert seat.status == Seat.Status.FINISHED and seat.tests_used == 4
+        assert_log_is_clean(seat)
+        # one task played all five turns (the worker logs each task's return value)
+        assert "'turns_played': 5" in worker.output(), worker.output()[-3000:]
+    finally:
+        worker.stop()
+
+
+def test_worker_killed_in_a_later_turn_of_its_slice_resumes_at_that_turn(fake) -> None:
+    point_the_app_at_the_test_queue()
+    fake.script(
+        Reply(content=TEST),
+        Reply(content=TEST),
+        Reply(content=TEST, delay=6.0),  # turn 3, played on in turn 1's task: killed here
+        Reply(content=TEST),
+        Reply(content=GUESS_RIGHT),
+    )
+    first = Worker(visibility_timeout=3, extra_env={"ARENA_MODEL_TURN_SLICE_S": "30"})
+    second = None
+    try:
+        first.wait_ready()
+        match, (seat,) = model_race(contestant(fake, http_timeout_s=20))
+        deadline = time.monotonic() + 30
+        while len(fake.requests) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(fake.requests) == 3, first.output()[-2000:]
+        first.kill9()
+        assert seat.steps.count() == 2  # turns 1 and 2 were written; turn 3 was in the call
+        second = Worker(visibility_timeout=3)
+        second.wait_ready()
+        match = wait_finished(match, timeout=120)
+        seat.refresh_from_db()
+        assert seat.status == Seat.Status.FINISHED and seat.score["solved"] is True
+        assert list(seat.steps.order_by("seq").values_list("kind", flat=True)) == ["test"] * 3 + ["guess"]
+        assert_log_is_clean(seat)
+        calls = list(ModelCall.objects.filter(seat=seat).order_by("id").values_list("turn", "error_class"))
+        # the redelivered task replayed turn 1, skipped to turn 3 and played it once
+        assert calls == [(1, ""), (2, ""), (3, "in_flight"), (3, ""), (4, "")]
     finally:
         first.stop()
         if second is not None:

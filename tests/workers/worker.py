@@ -50,6 +50,7 @@ class Worker:
                 "ARENA_CHANNEL_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
                 "ARENA_CELERY_QUEUE": test_queue(),
                 "ARENA_CELERY_VISIBILITY_TIMEOUT": str(visibility_timeout),
+                "ARENA_CELERY_RESTORE_SWEEP_S": "1",
                 "ARENA_MODEL_RETRY_BASE_S": "0.05",
                 "ARENA_MODEL_RETRY_CAP_S": "2",
                 **(extra_env or {}),
@@ -113,3 +114,24 @@ class Worker:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=10)
         self.log.close()
+
+
+def take_queued(limit: int = 100) -> list[tuple[str, tuple, int]]:
+    """Pop the messages waiting in the test queue: (task name, args, retries) each."""
+    from arena.celery import app
+
+    taken = []
+    with app.connection_for_read() as conn:
+        queue = conn.SimpleQueue(test_queue())
+        try:
+            while len(taken) < limit:
+                try:
+                    message = queue.get(timeout=0.2)
+                except queue.Empty:
+                    break
+                args, _kwargs, _embed = message.decode()
+                taken.append((message.headers["task"], tuple(args), int(message.headers.get("retries") or 0)))
+                message.ack()
+        finally:
+            queue.close()
+    return taken
