@@ -177,6 +177,9 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("ARENA_CELERY_QUEUE", "arena")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Keep a worker's database connection across tasks (see arena/celery.py); Django's CONN_MAX_AGE
+# and health checks decide when it is replaced.
+CELERY_DB_REUSE_MAX = int(os.environ.get("ARENA_CELERY_DB_REUSE_MAX", "1000"))
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 150
 # Model turns: HTTP timeout (per contestant, default 60 s) < soft < hard < visibility timeout.
