@@ -317,8 +317,8 @@ class _Converter:
         if isinstance(node, ast.BoolOp):
             name = "and" if isinstance(node.op, ast.And) else "or"
             operands: list[Node] = []
-            for value in node.values:
-                child = self.convert(value, depth)
+            for operand_node in node.values:
+                child = self.convert(operand_node, depth)
                 if isinstance(child, BoolOp) and child.op == name:
                     operands.extend(child.operands)  # canonical: flatten a and (b and c)
                 else:
@@ -546,7 +546,7 @@ def _pow_scalar(a: float, b: float) -> float | None:
         return None
 
 
-def _binop_scalar(op: str, a: Any, b: Any) -> _Scalar:
+def _binop_scalar(op: str, a: float, b: float) -> _Scalar:
     if isinstance(a, bool):  # logical & | ^ on conditions
         if op == "&":
             return a and b
@@ -737,11 +737,13 @@ def _and(a: Mask, b: Mask) -> Mask:
 
 def _finite_mask(v: Arr) -> BoolArr:
     # NaN and infinities fail the comparison too
-    return np.abs(v) <= MAX_MAGNITUDE
+    finite: BoolArr = np.abs(v) <= MAX_MAGNITUDE
+    return finite
 
 
 def _is_int_arr(v: Arr) -> BoolArr:
-    return np.isfinite(v) & (v == np.floor(v))
+    whole: BoolArr = np.isfinite(v) & (v == np.floor(v))
+    return whole
 
 
 def _checked(v: Arr, ok: Mask) -> tuple[Arr, Mask]:
@@ -809,9 +811,12 @@ def _cmp_vec(op: str, a: Arr, b: Arr) -> BoolArr:
         return a > b
     if op == ">=":
         return a >= b
+    # numpy's stubs type == and != on arrays as Any; the annotations keep the result checked
     if op == "==":
-        return a == b
-    return a != b
+        equal: BoolArr = a == b
+        return equal
+    unequal: BoolArr = a != b
+    return unequal
 
 
 def _compile_cmp(ops: tuple[str, ...], parts: list[Compiled]) -> Compiled:
@@ -959,5 +964,5 @@ def _is_square_arr(a: Arr) -> BoolArr:
     safe = np.where(good, a, 0.0)
     r = np.floor(np.sqrt(safe))
     # float sqrt can be off by one near large squares; check neighbours exactly
-    hit = (r * r == safe) | ((r + 1) * (r + 1) == safe) | ((r - 1) * (r - 1) == safe)
+    hit: BoolArr = (r * r == safe) | ((r + 1) * (r + 1) == safe) | ((r - 1) * (r - 1) == safe)
     return good & hit

@@ -68,7 +68,8 @@ class HypothesisSpace:
             return alive
         truth = self.truth([h["input"] for h in history])
         observed = np.array([bool(h["result"]) for h in history])
-        return alive & np.all(truth == observed[None, :], axis=1)
+        consistent: npt.NDArray[np.bool_] = np.all(truth == observed[None, :], axis=1)
+        return alive & consistent
 
     def mismatches(self, history: Sequence[Mapping[str, Any]]) -> npt.NDArray[np.int64]:
         """How many observations each hypothesis gets wrong."""
@@ -76,4 +77,5 @@ class HypothesisSpace:
             return np.zeros(len(self), dtype=np.int64)
         truth = self.truth([h["input"] for h in history])
         observed = np.array([bool(h["result"]) for h in history])
-        return np.sum(truth != observed[None, :], axis=1).astype(np.int64)
+        misses: npt.NDArray[np.int64] = np.sum(truth != observed[None, :], axis=1).astype(np.int64)
+        return misses

@@ -13,6 +13,7 @@ def play(family: Family, instance: Instance, solver_name: str, *, seed: int = 0)
     solver = family.make_solver(solver_name, instance.public, seed)
     max_tests = int(instance.public["max_tests"])
     history: list[dict[str, Any]] = []
+    rule: str | None = None
     while True:
         action = solver.act(history, max_tests - len(history))
         if action["type"] == "test" and len(history) < max_tests:

@@ -19,7 +19,7 @@ import itertools
 import json
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -97,8 +97,16 @@ PARAMS_SCHEMA: dict[str, Any] = {
 
 # -- the evaluation domain ---------------------------------------------------------------
 
+Triple = tuple[float, float, float]
 
-def _simplicity_key(p: tuple[float, float, float]) -> tuple[Any, ...]:
+
+def _orderings(triple: Triple) -> Iterator[Triple]:
+    """Every ordering of the triple (repeated values give repeated orderings)."""
+    # an explicit r=3 is what tells the type checker each ordering is a triple too
+    return itertools.permutations(triple, 3)
+
+
+def _simplicity_key(p: Triple) -> tuple[Any, ...]:
     """Integers before decimals, then small before large, non-negative before negative."""
     all_int = all(float(v).is_integer() for v in p)
     mags = tuple(abs(v) for v in p)
@@ -127,13 +135,13 @@ def domain() -> tuple[npt.NDArray[np.float64], int]:
         )
     )
     grid = grid[order]
-    edges: set[tuple[float, float, float]] = set()
+    edges: set[Triple] = set()
     specials = [0.0, 0.5, -0.5, 1.5, 2.5, -2.5, 50.0, 100.0, -100.0, 1000.0, 99.5, 1e6, -1e6]
     for a in specials:
         edges.add((a, a, a))
         for b in (0.0, 1.0, -1.0, 2.0):
-            edges.update(itertools.permutations((a, b, b)))
-            edges.update(itertools.permutations((a, b, 2 * b)))
+            edges.update(_orderings((a, b, b)))
+            edges.update(_orderings((a, b, 2 * b)))
     for a in (0.5, 1.5, 2.5, 10.5):
         edges.update({(a, a + 1, a + 2), (a, 2 * a, 3 * a), (-a, a, 0.0)})
     edges = {e for e in edges if not (all(float(v).is_integer() and abs(v) <= GRID for v in e))}
@@ -559,7 +567,7 @@ class WasonSpace(HypothesisSpace):
         self.texts = [self._text(k) for k in range(len(self.hi))]
 
     def _text(self, k: int) -> str:
-        a, b, op = self.atoms[self.hi[k]], self.atoms[self.hj[k]], self.hop[k]
+        a, b, op = self.atoms[int(self.hi[k])], self.atoms[int(self.hj[k])], self.hop[k]
         if op == 0:
             return a
         return parse(f"({a}) {'and' if op == 1 else 'or'} ({b})").text
@@ -568,7 +576,8 @@ class WasonSpace(HypothesisSpace):
     def _compose(atom_truth: npt.NDArray[np.bool_], i: Any, j: Any, op: Any) -> npt.NDArray[np.bool_]:
         a, b = atom_truth[i], atom_truth[j]
         op = np.asarray(op)[:, None]
-        return np.where(op == 0, a, np.where(op == 1, a & b, a | b))
+        composed: npt.NDArray[np.bool_] = np.where(op == 0, a, np.where(op == 1, a & b, a | b))
+        return composed
 
     def _atom_truth(self, points: Sequence[Sequence[float]]) -> npt.NDArray[np.bool_]:
         cols = points_to_columns(points, 3)
@@ -583,7 +592,7 @@ class WasonSpace(HypothesisSpace):
 @functools.lru_cache(maxsize=1)
 def probe_pool() -> npt.NDArray[np.float64]:
     """Candidate tests for the information-gain solver, simplest first."""
-    pts: set[tuple[float, float, float]] = set()
+    pts: set[Triple] = set()
     r = range(-3, 11)
     pts.update(
         (float(a), float(b), float(c))
@@ -594,16 +603,16 @@ def probe_pool() -> npt.NDArray[np.float64]:
     )
     for a in range(-3, 8):
         for k in ADD_CONSTANTS + (4, 6, 7):
-            pts.update(itertools.permutations((float(a), float(a + k), float(a + 2 * k))))
+            pts.update(_orderings((float(a), float(a + k), float(a + 2 * k))))
         for k in (2, 3):
-            pts.update(itertools.permutations((float(a), float(k * a), float(k * k * a))))
+            pts.update(_orderings((float(a), float(k * a), float(k * k * a))))
     for a in range(1, 8):
         for b in range(1, 8):
-            pts.update(itertools.permutations((float(a), float(b), float(a + b))))
-            pts.update(itertools.permutations((float(a), float(b), float(a * b))))
-    for t in ((3, 4, 5), (6, 8, 10), (5, 12, 13), (8, 15, 17)):
-        pts.update(itertools.permutations(tuple(float(v) for v in t)))
-    for t in (
+            pts.update(_orderings((float(a), float(b), float(a + b))))
+            pts.update(_orderings((float(a), float(b), float(a * b))))
+    for x, y, z in ((3, 4, 5), (6, 8, 10), (5, 12, 13), (8, 15, 17)):
+        pts.update(_orderings((float(x), float(y), float(z))))
+    for triple in (
         (1.5, 2.5, 3.5),
         (0.5, 1.0, 2.0),
         (2.5, 5.0, 7.5),
@@ -611,9 +620,9 @@ def probe_pool() -> npt.NDArray[np.float64]:
         (4.5, 4.5, 4.5),
         (-1.5, 2.0, 3.0),
     ):
-        pts.update(itertools.permutations(t))
-    for t in ((20, 40, 60), (-20, -10, 0), (15, 30, 45), (12, 14, 16), (25, 30, 35), (-7, -5, -3)):
-        pts.update(itertools.permutations(tuple(float(v) for v in t)))
+        pts.update(_orderings(triple))
+    for x, y, z in ((20, 40, 60), (-20, -10, 0), (15, 30, 45), (12, 14, 16), (25, 30, 35), (-7, -5, -3)):
+        pts.update(_orderings((float(x), float(y), float(z))))
     ordered = sorted(pts, key=_simplicity_key)
     arr = np.asarray(ordered, dtype=np.float64)
     arr.setflags(write=False)

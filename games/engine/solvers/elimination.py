@@ -21,11 +21,15 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from games.engine.hypotheses import HypothesisSpace
 
+FloatArr = npt.NDArray[np.float64]
+BoolArr = npt.NDArray[np.bool_]
 
-def _binary_entropy(p: np.ndarray) -> np.ndarray:
+
+def _binary_entropy(p: FloatArr) -> FloatArr:
     with np.errstate(divide="ignore", invalid="ignore"):
         h = -(p * np.log2(p) + (1 - p) * np.log2(1 - p))
     return np.nan_to_num(h, nan=0.0)
@@ -53,7 +57,7 @@ class _EliminationSolver:
         misses = self.space.mismatches(observations)
         return self.space.text(int(np.argmin(misses)))
 
-    def _split(self, alive: np.ndarray) -> np.ndarray:
+    def _split(self, alive: BoolArr) -> FloatArr:
         truth = self.space.probe_truth
         n = int(alive.sum())
         if n == 0:
@@ -61,7 +65,7 @@ class _EliminationSolver:
         counts = truth[alive].sum(axis=0) if n < len(alive) else truth.sum(axis=0)
         return _binary_entropy(counts / n)
 
-    def _undecided(self, history: Sequence[Mapping[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    def _undecided(self, history: Sequence[Mapping[str, Any]]) -> tuple[BoolArr, FloatArr]:
         alive = self.space.survivors(self._observations(history))
         return alive, self._split(alive)
 
