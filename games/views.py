@@ -90,6 +90,40 @@ def _home_error(request: HttpRequest, message: str) -> HttpResponse:
     )
 
 
+def leaderboard_page(request: HttpRequest) -> HttpResponse:
+    """Everyone who has played, ranked: people, models and agents on one board, for one
+    puzzle or all of them."""
+    variants = selectors.published_variants()
+    slug = request.GET.get("variant", "")
+    variant = next((v for v in variants if v.slug == slug), None)
+    kind = request.GET.get("kind", "")
+    error = ""
+    if slug and variant is None:
+        error = f"There is no published puzzle {slug!r}; showing all puzzles."
+    if kind not in ("", *selectors.LEADERBOARD_KINDS):
+        error = f"Unknown player kind {kind!r}; showing everyone."
+        kind = ""
+    rows = selectors.leaderboard(
+        variant=variant,
+        kind=kind or None,
+        viewer_user_id=request.user.pk if request.user.is_authenticated else None,
+        viewer_session_key=request.session.session_key or "",
+    )
+    return render(
+        request,
+        "games/leaderboard.html",
+        {
+            "rows": rows,
+            "variants": variants,
+            "variant": variant,
+            "kind": kind,
+            "kinds": selectors.LEADERBOARD_KINDS,
+            "error": error,
+            "handle": _handle(request),
+        },
+    )
+
+
 def trace_page(request: HttpRequest, match_id: int, seat_id: int) -> HttpResponse:
     """Every model call of one seat: prompts, replies, reasoning, errors. Only after the end,
     so nobody can read a rival's tests during the race."""

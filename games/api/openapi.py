@@ -291,6 +291,59 @@ _DOCUMENT: dict[str, Any] = {
                 },
             }
         },
+        "/api/v1/leaderboard": {
+            "get": {
+                "operationId": "getLeaderboard",
+                "summary": "Players ranked",
+                "description": (
+                    "People, models and agents ranked by mean points per finished match (a solve "
+                    "scores 50-100, more for fewer tests; a miss scores 0), then by solves. Guests "
+                    "appear by their pseudonymous handle. Aborted matches do not count."
+                ),
+                "parameters": [
+                    _query("variant", "only this published variant (slug)", {"type": "string"}),
+                    _query("kind", "only this kind of player", {"enum": ["human", "model", "agent"]}),
+                    _query("limit", "at most this many rows (1-1000, default 100)", {"type": "integer"}),
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The ranking.",
+                        "content": {
+                            "application/json": {
+                                "example": {
+                                    "variant": "wason-tier-1",
+                                    "kind": None,
+                                    "players": [
+                                        {
+                                            "rank": 1,
+                                            "name": "Infogain solver",
+                                            "kind": "model",
+                                            "matches": 12,
+                                            "solved": 12,
+                                            "solve_rate": 1.0,
+                                            "mean_points": 61.5,
+                                            "best_points": 70,
+                                            "mean_tests_when_solved": 23.1,
+                                            "last_played": "2026-11-30T06:00:00+00:00",
+                                        }
+                                    ],
+                                }
+                            }
+                        },
+                    },
+                    "400": _error(
+                        "A bad kind or limit.", "kind must be one of human, model, agent; got 'robot'"
+                    ),
+                    "401": UNAUTHORIZED,
+                    "404": _error(
+                        "No such published variant.",
+                        "no published variant 'nope'; GET /api/v1/variants lists them",
+                    ),
+                    "405": NOT_ALLOWED,
+                    "429": RATE_LIMITED,
+                },
+            }
+        },
         "/api/v1/matches": {
             "post": {
                 "operationId": "createMatch",

@@ -9,6 +9,7 @@ app_name = "api"
 urlpatterns = [
     path("v1/variants", views.variants, name="variants"),
     path("v1/contestants", views.contestants, name="contestants"),
+    path("v1/leaderboard", views.leaderboard, name="leaderboard"),
     path("v1/matches", views.matches, name="matches"),
     path("v1/matches/<int:match_id>", views.match_detail, name="match"),
     path("v1/seats/<int:seat_id>/actions", views.seat_actions, name="seat-actions"),

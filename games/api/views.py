@@ -235,6 +235,25 @@ def contestants(request: HttpRequest, token: AgentToken) -> JsonResponse:
     return JsonResponse({"contestants": list(rows)})
 
 
+@api_endpoint("GET")
+def leaderboard(request: HttpRequest, token: AgentToken) -> JsonResponse:
+    slug, kind = request.GET.get("variant", ""), request.GET.get("kind", "")
+    variant = None
+    if slug:
+        variant = next((v for v in selectors.published_variants() if v.slug == slug), None)
+        if variant is None:
+            raise ApiError(404, f"no published variant {slug!r}; GET /api/v1/variants lists them")
+    if kind and kind not in selectors.LEADERBOARD_KINDS:
+        raise ApiError(400, f"kind must be one of {', '.join(selectors.LEADERBOARD_KINDS)}; got {kind!r}")
+    raw_limit = request.GET.get("limit", "100")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
+        raise ApiError(400, f"limit must be a whole number from 1 to 1000; got {raw_limit!r}")
+    rows = selectors.leaderboard(variant=variant, kind=kind or None, limit=int(raw_limit))
+    for row in rows:
+        del row["you"]  # the browser page marks the viewer; a token is nobody's seat here
+    return JsonResponse({"variant": slug or None, "kind": kind or None, "players": rows})
+
+
 @api_endpoint("POST")
 def matches(request: HttpRequest, token: AgentToken) -> JsonResponse:
     slug, seed, opponents = _create_params(_json_object(request))

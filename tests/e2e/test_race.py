@@ -91,3 +91,13 @@ def test_a_person_races_the_infogain_solver(asgi_server, celery_worker_process, 
     expect(page.locator(".trace-call")).to_have_count(calls)
     expect(page.locator(".trace-call").first).to_contain_text("hypotheses")
     page.screenshot(path=str(REPO / "artifacts" / "race-trace.png"), full_page=True)
+
+    # the leaderboard for this puzzle lists the person (marked as you) and the solver
+    page.go_back()
+    page.click("#see-leaderboard")
+    page.wait_for_url(re.compile(r"/leaderboard/\?variant="))
+    rows = page.locator("[data-testid=leaderboard] tbody tr")
+    expect(rows).to_have_count(2)
+    expect(page.locator("tr.you")).to_contain_text(seats[Seat.Kind.HUMAN].handle)
+    expect(page.locator("[data-testid=leaderboard]")).to_contain_text("Infogain")
+    page.screenshot(path=str(REPO / "docs" / "leaderboard.png"), full_page=True)
