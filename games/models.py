@@ -254,3 +254,66 @@ class AgentToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class Tournament(models.Model):
+    """Model contestants race each other on every (variant, seed) of a schedule: one race per
+    round, all contestants on the same instance. Started at ``starts_at`` (or at once) and run by
+    a self-rescheduling Celery task, a few rounds at a time."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled"
+        RUNNING = "running"
+        FINISHED = "finished"
+        CANCELLED = "cancelled"
+
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    variants = models.ManyToManyField(PuzzleVariant, related_name="tournaments")
+    contestants = models.ManyToManyField(ModelContestant, related_name="tournaments")
+    seeds = models.CharField(max_length=200, help_text="e.g. 0-9 or 1,5,7: one round per variant and seed")
+    concurrency = models.PositiveSmallIntegerField(default=2, help_text="rounds running at once")
+    starts_at = models.DateTimeField(null=True, blank=True, help_text="empty: as soon as it is saved")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
+    published = models.BooleanField(default=True, help_text="listed on the site")
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    # The tick task that is due next; an earlier or duplicate tick finds it in the future and stops,
+    # so there is only ever one chain of ticks per tournament.
+    next_tick_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True, help_text="why it is waiting, if it is")
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            models.CheckConstraint(condition=Q(concurrency__gte=1), name="tournament_concurrency_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_over(self) -> bool:
+        return self.status in (self.Status.FINISHED, self.Status.CANCELLED)
+
+
+class TournamentRound(models.Model):
+    tournament = models.ForeignKey(Tournament, on_delete=models.CASCADE, related_name="rounds")
+    variant = models.ForeignKey(PuzzleVariant, on_delete=models.PROTECT, related_name="+")
+    seed = models.BigIntegerField()
+    match = models.OneToOneField(
+        Match, null=True, blank=True, on_delete=models.SET_NULL, related_name="tournament_round"
+    )
+
+    class Meta:
+        ordering = ["tournament_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tournament", "variant", "seed"], name="round_unique_per_tournament"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tournament.slug}: {self.variant.slug} seed={self.seed}"

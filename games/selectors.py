@@ -243,6 +243,7 @@ def leaderboard(
     *,
     variant: PuzzleVariant | None = None,
     kind: str | None = None,
+    tournament: Any = None,
     limit: int = 100,
     viewer_user_id: int | None = None,
     viewer_session_key: str = "",
@@ -263,6 +264,8 @@ def leaderboard(
         seats = seats.filter(match__instance__variant=variant)
     if kind:
         seats = seats.filter(kind=kind)
+    if tournament is not None:
+        seats = seats.filter(match__tournament_round__tournament=tournament)
     points = Cast(KT("score__points"), IntegerField())
     solved = Q(score__solved=True)
     rows = seats.values(

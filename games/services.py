@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from games import events, selectors
 from games.engine.core import QueryError, RuleError, get_family
-from games.models import Match, PuzzleInstance, PuzzleVariant, Seat, Step
+from games.models import Match, PuzzleInstance, PuzzleVariant, Seat, Step, Tournament, TournamentRound
 
 logger = logging.getLogger(__name__)
 
@@ -597,3 +598,209 @@ def race_create(
         if human_handle is None:
             match = match_start(match=match)
     return match, player
+
+
+# -- tournaments -------------------------------------------------------------------------------------
+
+TOURNAMENT_TICK_TASK = "workers.tournament_tick"
+MAX_TOURNAMENT_ROUNDS = 10_000
+_TICK_SLACK = dt.timedelta(milliseconds=250)
+
+
+def parse_seeds(text: str) -> list[int]:
+    """ "0-99", "1,5,7", "0-9,20-29" -> sorted unique seeds."""
+    seeds: set[int] = set()
+    for part in (p.strip() for p in str(text).split(",")):
+        if not part:
+            continue
+        found = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if found is None:
+            raise ActionError(f"bad seed range {part!r}; use e.g. 0-99 or 1,5,7 (non-negative integers)")
+        lo = int(found.group(1))
+        hi = int(found.group(2)) if found.group(2) is not None else lo
+        if hi < lo:
+            raise ActionError(f"bad seed range {part!r}: the end is before the start")
+        if hi - lo >= 1_000_000:
+            raise ActionError(f"seed range {part!r} is too large (at most 1,000,000 seeds)")
+        seeds.update(range(lo, hi + 1))
+    if not seeds:
+        raise ActionError("no seeds given; use e.g. 0-99")
+    return sorted(seeds)
+
+
+def tournament_create(
+    *,
+    slug: str,
+    title: str,
+    variants: list[PuzzleVariant],
+    contestants: list[Any],
+    seeds: str,
+    concurrency: int = 2,
+    starts_at: dt.datetime | None = None,
+    description: str = "",
+    published: bool = True,
+) -> Tournament:
+    """A tournament: every contestant races the others on each (variant, seed), one round each."""
+    if not re.fullmatch(r"[-a-zA-Z0-9_]{1,80}", slug or ""):
+        raise ActionError("a tournament slug is 1-80 letters, digits, '-' or '_'")
+    if Tournament.objects.filter(slug=slug).exists():
+        raise ActionError(f"there is already a tournament {slug!r}")
+    if not variants:
+        raise ActionError("a tournament needs at least one puzzle variant")
+    if not contestants:
+        raise ActionError("a tournament needs at least one model contestant")
+    if not isinstance(concurrency, int) or not 1 <= concurrency <= 100:
+        raise ActionError("concurrency (rounds running at once) must be a whole number from 1 to 100")
+    with transaction.atomic():
+        tournament = Tournament.objects.create(
+            slug=slug,
+            title=title or slug,
+            description=description,
+            seeds=seeds,
+            concurrency=concurrency,
+            starts_at=starts_at,
+            published=published,
+        )
+        tournament.variants.set(variants)
+        tournament.contestants.set(contestants)
+        tournament_schedule(tournament=tournament)
+    return tournament
+
+
+def tournament_schedule(*, tournament: Tournament) -> int:
+    """Make the tournament's rounds (one per variant and seed, those missing) and queue its first
+    tick after commit. Returns the number of rounds."""
+    seeds = parse_seeds(tournament.seeds)
+    variants = list(tournament.variants.order_by("slug"))
+    if len(seeds) * len(variants) > MAX_TOURNAMENT_ROUNDS:
+        raise ActionError(
+            f"{len(variants)} variants x {len(seeds)} seeds is {len(seeds) * len(variants):,} rounds; "
+            f"at most {MAX_TOURNAMENT_ROUNDS:,} per tournament"
+        )
+    with transaction.atomic():
+        TournamentRound.objects.bulk_create(
+            [
+                TournamentRound(tournament=tournament, variant=v, seed=seed)
+                for seed in seeds
+                for v in variants
+            ],
+            ignore_conflicts=True,
+        )
+        Tournament.objects.filter(pk=tournament.pk).update(next_tick_at=None)
+        _tournament_tick_request(tournament.pk)
+    return len(seeds) * len(variants)
+
+
+def tournament_start_now(*, tournament: Tournament) -> Tournament:
+    if tournament.is_over:
+        raise ActionError(f"tournament {tournament.slug!r} is {tournament.status}")
+    Tournament.objects.filter(pk=tournament.pk).update(starts_at=timezone.now(), next_tick_at=None)
+    _tournament_tick_request(tournament.pk)
+    tournament.refresh_from_db()
+    return tournament
+
+
+def tournament_cancel(*, tournament: Tournament) -> Tournament:
+    """No more rounds start; the races already running play to their end."""
+    with transaction.atomic():
+        locked = Tournament.objects.select_for_update().get(pk=tournament.pk)
+        if locked.is_over:
+            raise ActionError(f"tournament {locked.slug!r} is already {locked.status}")
+        locked.status = Tournament.Status.CANCELLED
+        locked.finished = timezone.now()
+        locked.next_tick_at = None
+        locked.note = ""
+        locked.save(update_fields=["status", "finished", "next_tick_at", "note"])
+    return locked
+
+
+@dataclass
+class TournamentProgress:
+    status: str
+    total: int = 0
+    done: int = 0
+    running: int = 0
+    pending: int = 0
+    next_tick_in_s: float | None = None  # None: no further tick is needed (or another chain owns it)
+    note: str = ""
+
+
+def tournament_progress(*, tournament: Tournament) -> TournamentProgress:
+    rounds = list(tournament.rounds.select_related("match").only("id", "match__status"))
+    done = sum(1 for r in rounds if r.match is not None and r.match.is_over)
+    pending = sum(1 for r in rounds if r.match is None)
+    return TournamentProgress(
+        status=tournament.status,
+        total=len(rounds),
+        done=done,
+        running=len(rounds) - done - pending,
+        pending=pending,
+        note=tournament.note,
+    )
+
+
+def tournament_advance(*, tournament_id: int, tick_s: float = 2.0) -> TournamentProgress:
+    """One tick: start the tournament when it is due, start rounds up to its concurrency, and
+    finish it when every round's race is over. Safe to run twice: rounds start under the
+    tournament's row lock, and a tick that is not the one due finds out and stops."""
+    with transaction.atomic():
+        tournament = Tournament.objects.select_for_update().get(pk=tournament_id)
+        now = timezone.now()
+        if tournament.is_over:
+            return tournament_progress(tournament=tournament)
+        if tournament.next_tick_at is not None and now < tournament.next_tick_at - _TICK_SLACK:
+            superseded = tournament_progress(tournament=tournament)
+            superseded.next_tick_in_s = None
+            return superseded
+        if tournament.starts_at is not None and now < tournament.starts_at:
+            wait = min((tournament.starts_at - now).total_seconds(), 60.0)
+            tournament.next_tick_at = now + dt.timedelta(seconds=wait)
+            tournament.save(update_fields=["next_tick_at"])
+            progress = tournament_progress(tournament=tournament)
+            progress.next_tick_in_s = wait
+            return progress
+        if tournament.status == Tournament.Status.SCHEDULED:
+            tournament.status = Tournament.Status.RUNNING
+            tournament.started = now
+        rounds = list(tournament.rounds.select_related("match", "variant").order_by("id"))
+        running = sum(1 for r in rounds if r.match is not None and not r.match.is_over)
+        slugs = list(
+            tournament.contestants.filter(enabled=True).order_by("slug").values_list("slug", flat=True)
+        )
+        note = ""
+        if not slugs:
+            note = "waiting: none of its contestants is enabled"
+        for round_ in (r for r in rounds if r.match_id is None):
+            if running >= tournament.concurrency or not slugs:
+                break
+            try:
+                round_.match, _ = race_create(variant=round_.variant, opponents=slugs, seed=round_.seed)
+            except ActionError as exc:  # a contestant is busy elsewhere: try again next tick
+                note = f"waiting: {exc.message}"
+                break
+            round_.save(update_fields=["match"])
+            running += 1
+        all_over = all(r.match is not None and r.match.is_over for r in rounds)
+        if all_over:
+            tournament.status = Tournament.Status.FINISHED
+            tournament.finished = now
+            tournament.next_tick_at = None
+        else:
+            tournament.next_tick_at = now + dt.timedelta(seconds=tick_s)
+        tournament.note = note[:300]
+        tournament.save(update_fields=["status", "started", "finished", "next_tick_at", "note"])
+        progress = tournament_progress(tournament=tournament)
+        progress.next_tick_in_s = None if all_over else tick_s
+        return progress
+
+
+def _tournament_tick_request(tournament_id: int) -> None:
+    def send() -> None:
+        from celery import current_app
+
+        try:
+            current_app.send_task(TOURNAMENT_TICK_TASK, args=(tournament_id,), ignore_result=True)
+        except Exception:  # the broker is down: "start now" in the admin queues it again
+            logger.exception("could not queue a tick of tournament %s", tournament_id)
+
+    transaction.on_commit(send)

@@ -97,3 +97,22 @@ def model_turn(self, seat_id: int, turn: int) -> dict:
 
 def _queue(seat_id: int, turn: int, *, countdown: float | None = None, retries: int = 0) -> None:
     model_turn.apply_async((seat_id, turn), countdown=countdown, retries=retries, ignore_result=True)
+
+
+@shared_task(name="workers.tournament_tick", acks_late=True, reject_on_worker_lost=True)
+def tournament_tick(tournament_id: int) -> dict:
+    """Advance a tournament (start it when due, start rounds up to its concurrency, finish it),
+    then queue the next tick. Only the tick that is due goes on; a duplicate one stops here."""
+    from games import services
+
+    tick_s = float(getattr(settings, "ARENA_TOURNAMENT_TICK_S", 2.0))
+    progress = services.tournament_advance(tournament_id=tournament_id, tick_s=tick_s)
+    if progress.next_tick_in_s is not None:
+        tournament_tick.apply_async((tournament_id,), countdown=progress.next_tick_in_s, ignore_result=True)
+    return {
+        "status": progress.status,
+        "done": progress.done,
+        "running": progress.running,
+        "pending": progress.pending,
+        "note": progress.note,
+    }

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -35,23 +34,10 @@ from games.models import Match, ModelCall, ModelContestant, PuzzleVariant, Seat
 
 def parse_seeds(text: str) -> list[int]:
     """ "0-99", "1,5,7", "0-9,20-29" -> sorted unique seeds."""
-    seeds: set[int] = set()
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            continue
-        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
-        if match is None:
-            raise CommandError(f"bad seed range {part!r}; use e.g. 0-99 or 1,5,7 (non-negative integers)")
-        lo = int(match.group(1))
-        hi = int(match.group(2)) if match.group(2) is not None else lo
-        if hi < lo:
-            raise CommandError(f"bad seed range {part!r}: the end is before the start")
-        if hi - lo >= 1_000_000:
-            raise CommandError(f"seed range {part!r} is too large (at most 1,000,000 seeds)")
-        seeds.update(range(lo, hi + 1))
-    if not seeds:
-        raise CommandError("no seeds given; use e.g. --seeds 0-99")
-    return sorted(seeds)
+    try:
+        return services.parse_seeds(text)
+    except services.ActionError as exc:
+        raise CommandError(exc.message.replace("e.g. 0-99", "e.g. --seeds 0-99", 1)) from None
 
 
 @dataclass

@@ -1,0 +1,147 @@
+"""Tournaments: validation, the rounds, and each tick's decisions (start when due, concurrency,
+busy contestants, duplicate ticks, finishing, cancelling). Races are played here through the
+services; tests/workers/test_tournament_worker.py runs a whole tournament on a real worker."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from games import services
+from games.models import Match, ModelContestant, Seat, Tournament
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+RIGHT = "z < x + y"  # the factories' hidden rule is x + y > z
+
+
+def contestants(*slugs: str, limit: int = 10) -> list[ModelContestant]:
+    return [
+        ModelContestant.objects.get_or_create(
+            slug=s, defaults={"name": s.title(), "backend": "builtin", "max_concurrent_matches": limit}
+        )[0]
+        for s in slugs
+    ]
+
+
+def make(
+    slug="cup", *, seeds="0-2", concurrency=2, starts_at=None, variants=None, players=None
+) -> Tournament:
+    return services.tournament_create(
+        slug=slug,
+        title=slug.title(),
+        variants=variants or [factories.variant()],
+        contestants=players or contestants("alpha", "beta"),
+        seeds=seeds,
+        concurrency=concurrency,
+        starts_at=starts_at,
+    )
+
+
+def advance(t: Tournament) -> services.TournamentProgress:
+    Tournament.objects.filter(pk=t.pk).update(next_tick_at=None)  # as if this tick were the one due
+    return services.tournament_advance(tournament_id=t.pk)
+
+
+def finish_running(t: Tournament) -> None:
+    for seat in Seat.objects.filter(match__tournament_round__tournament=t, status=Seat.Status.PLAYING):
+        services.step_submit(seat=seat, action={"type": "guess", "rule": RIGHT})
+
+
+def test_a_tournament_has_one_round_per_variant_and_seed() -> None:
+    v1, v2 = factories.variant(), factories.variant()
+    t = make(variants=[v1, v2], seeds="0-1,5")
+    rounds = sorted((r.variant.slug, r.seed) for r in t.rounds.all())
+    assert rounds == sorted((v.slug, s) for v in (v1, v2) for s in (0, 1, 5))
+    assert t.status == Tournament.Status.SCHEDULED
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"seeds": "9-1"}, "end is before the start"),
+        ({"seeds": ""}, "no seeds given"),
+        ({"concurrency": 0}, "concurrency (rounds running at once) must be a whole number from 1 to 100"),
+        ({"variants": []}, "at least one puzzle variant"),
+        ({"contestants": []}, "at least one model contestant"),
+        ({"slug": "no spaces"}, "slug is 1-80 letters"),
+        ({"seeds": "0-99999"}, "at most 10,000 per tournament"),
+    ],
+)
+def test_bad_tournaments_are_refused_with_a_reason_and_nothing_is_written(fields, message) -> None:
+    args = {
+        "slug": "bad",
+        "title": "Bad",
+        "variants": [factories.variant()],
+        "contestants": contestants("alpha"),
+        "seeds": "0-2",
+        **fields,
+    }
+    with pytest.raises(services.ActionError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        services.tournament_create(**args)
+    assert not Tournament.objects.exists()
+
+
+def test_a_slug_is_taken_once() -> None:
+    make("cup")
+    with pytest.raises(services.ActionError, match="already a tournament 'cup'"):
+        make("cup")
+
+
+def test_ticks_start_rounds_up_to_the_concurrency_and_finish_when_all_races_are_over() -> None:
+    t = make(seeds="0-2", concurrency=2)
+    first = advance(t)
+    assert (first.status, first.running, first.pending, first.done) == ("running", 2, 1, 0)
+    match = Match.objects.filter(tournament_round__tournament=t).first()
+    assert sorted(match.seats.values_list("contestant", flat=True)) == ["alpha", "beta"]
+    assert match.mode == Match.Mode.RACE and match.status == Match.Status.RUNNING
+    assert advance(t).running == 2  # nothing finished: nothing more starts
+    finish_running(t)
+    second = advance(t)
+    assert (second.running, second.pending, second.done) == (1, 0, 2)
+    finish_running(t)
+    last = advance(t)
+    assert (last.status, last.done, last.next_tick_in_s) == ("finished", 3, None)
+    t.refresh_from_db()
+    assert t.finished is not None and t.is_over
+    # every seed is an instance of its own
+    instances = {r.seed: r.match.instance_id for r in t.rounds.select_related("match")}
+    assert len(set(instances.values())) == 3
+
+
+def test_a_tick_that_is_not_due_stops_without_scheduling_another() -> None:
+    t = make()
+    Tournament.objects.filter(pk=t.pk).update(next_tick_at=timezone.now() + dt.timedelta(seconds=30))
+    progress = services.tournament_advance(tournament_id=t.pk)
+    assert progress.next_tick_in_s is None and progress.running == 0
+    assert not Match.objects.exists()
+
+
+def test_a_scheduled_tournament_waits_for_its_start() -> None:
+    t = make(starts_at=timezone.now() + dt.timedelta(hours=2))
+    progress = advance(t)
+    assert progress.status == "scheduled" and progress.next_tick_in_s == 60.0  # re-checks every minute
+    assert not Match.objects.exists()
+    services.tournament_start_now(tournament=t)
+    assert advance(t).running == 2
+
+
+def test_a_busy_contestant_makes_the_tournament_wait_and_says_why() -> None:
+    busy = contestants("solo", limit=1)
+    t = make(players=busy, concurrency=3)
+    progress = advance(t)
+    assert progress.running == 1 and progress.pending == 2
+    assert "waiting: Solo is busy" in progress.note
+
+
+def test_a_cancelled_tournament_starts_no_more_rounds() -> None:
+    t = make(seeds="0-4", concurrency=1)
+    advance(t)
+    services.tournament_cancel(tournament=t)
+    progress = advance(t)
+    assert (progress.status, progress.running, progress.pending) == ("cancelled", 1, 4)
+    with pytest.raises(services.ActionError, match="already cancelled"):
+        services.tournament_cancel(tournament=t)
