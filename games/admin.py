@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 
-from games.models import Match, PuzzleInstance, PuzzleVariant, Seat, Step
+from games import services
+from games.models import Match, PuzzleInstance, PuzzleVariant, Seat, Step, Tournament, TournamentRound
 
 
 @admin.register(PuzzleVariant)
@@ -51,3 +53,89 @@ class StepAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class TournamentForm(forms.ModelForm):
+    class Meta:
+        model = Tournament
+        fields = [
+            "slug",
+            "title",
+            "description",
+            "variants",
+            "contestants",
+            "seeds",
+            "concurrency",
+            "starts_at",
+        ]
+
+    def clean_seeds(self) -> str:
+        seeds = self.cleaned_data["seeds"]
+        try:
+            services.parse_seeds(seeds)
+        except services.ActionError as exc:
+            raise forms.ValidationError(exc.message) from None
+        return seeds
+
+    def clean(self) -> dict:
+        data = super().clean()
+        seeds, variants = data.get("seeds"), data.get("variants")
+        if seeds and variants is not None:
+            rounds = len(services.parse_seeds(seeds)) * len(variants)
+            if rounds > services.MAX_TOURNAMENT_ROUNDS:
+                raise forms.ValidationError(
+                    f"{rounds:,} rounds (variants x seeds); at most {services.MAX_TOURNAMENT_ROUNDS:,} per tournament"
+                )
+        return data
+
+
+class TournamentRoundInline(admin.TabularInline):
+    model = TournamentRound
+    extra = 0
+    fields = ["variant", "seed", "match"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Tournament)
+class TournamentAdmin(admin.ModelAdmin):
+    """Schedule a tournament: pick variants, contestants and seeds; it starts at ``starts_at``
+    (or at once) and runs by itself. The schedule is fixed once saved."""
+
+    form = TournamentForm
+    list_display = ["slug", "title", "status", "starts_at", "started", "finished", "published"]
+    list_filter = ["status", "published"]
+    filter_horizontal = ["variants", "contestants"]
+    readonly_fields = ["status", "started", "finished", "note"]
+    inlines = [TournamentRoundInline]
+    actions = ["start_now", "cancel"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        return [*self.readonly_fields, "slug", "variants", "contestants", "seeds"]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not change:  # the variants and contestants are saved now: make the rounds, queue the first tick
+            rounds = services.tournament_schedule(tournament=form.instance)
+            messages.info(request, f"{rounds} rounds scheduled.")
+
+    @admin.action(description="Start now")
+    def start_now(self, request, queryset):
+        for tournament in queryset:
+            try:
+                services.tournament_start_now(tournament=tournament)
+            except services.ActionError as exc:
+                messages.error(request, exc.message)
+
+    @admin.action(description="Cancel (running races play to their end)")
+    def cancel(self, request, queryset):
+        for tournament in queryset:
+            try:
+                services.tournament_cancel(tournament=tournament)
+            except services.ActionError as exc:
+                messages.error(request, exc.message)

@@ -348,3 +348,34 @@ def leaderboard(
         )
         player["rank"] = board[i - 1]["rank"] if tied else i + 1
     return board
+
+
+# -- tournaments -----------------------------------------------------------------------------------
+
+
+def published_tournaments() -> list[Any]:
+    from games.models import Tournament
+
+    return list(Tournament.objects.filter(published=True).order_by("-created"))
+
+
+def tournament_rounds(*, tournament: Any) -> list[dict[str, Any]]:
+    """Each round with its race's status and its winners: the seats that solved it with the top
+    score (none while it runs, or when nobody solved it)."""
+    rounds = tournament.rounds.select_related("variant", "match").prefetch_related("match__seats")
+    out = []
+    for r in rounds.order_by("variant__slug", "seed"):
+        row: dict[str, Any] = {
+            "variant": r.variant.slug,
+            "variant_title": r.variant.title,
+            "seed": r.seed,
+            "match": r.match_id,
+            "status": r.match.status if r.match else "pending",
+            "winners": [],
+        }
+        if r.match is not None and r.match.is_over:
+            solved = [s for s in r.match.seats.all() if s.score and s.score.get("solved")]
+            top = max((s.score.get("points", 0) for s in solved), default=None)
+            row["winners"] = [s.handle for s in solved if s.score.get("points", 0) == top]
+        out.append(row)
+    return out

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from games import selectors, services
 from games.handles import new_handle
-from games.models import ModelContestant, PuzzleVariant, Seat
+from games.models import ModelContestant, PuzzleVariant, Seat, Tournament
 
 
 def _handle(request: HttpRequest) -> str:
@@ -119,6 +119,31 @@ def leaderboard_page(request: HttpRequest) -> HttpResponse:
             "kind": kind,
             "kinds": selectors.LEADERBOARD_KINDS,
             "error": error,
+            "handle": _handle(request),
+        },
+    )
+
+
+def tournaments_page(request: HttpRequest) -> HttpResponse:
+    rows = [
+        {"tournament": t, "progress": services.tournament_progress(tournament=t)}
+        for t in selectors.published_tournaments()
+    ]
+    return render(request, "games/tournaments.html", {"rows": rows, "handle": _handle(request)})
+
+
+def tournament_page(request: HttpRequest, slug: str) -> HttpResponse:
+    tournament = get_object_or_404(Tournament, slug=slug, published=True)
+    return render(
+        request,
+        "games/tournament.html",
+        {
+            "tournament": tournament,
+            "progress": services.tournament_progress(tournament=tournament),
+            "standings": selectors.leaderboard(tournament=tournament),
+            "rounds": selectors.tournament_rounds(tournament=tournament),
+            "contestants": tournament.contestants.order_by("name"),
+            "variants": tournament.variants.order_by("slug"),
             "handle": _handle(request),
         },
     )

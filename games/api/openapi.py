@@ -72,6 +72,17 @@ RESEARCH_ONLY = _error(
 )
 
 
+TOURNAMENT_EXAMPLE = {
+    "slug": "december-cup",
+    "title": "December cup",
+    "status": "running",
+    "starts_at": "2026-12-01T09:00:00+00:00",
+    "started": "2026-12-01T09:00:01+00:00",
+    "finished": None,
+    "progress": {"rounds": 100, "done": 37, "running": 4, "pending": 59, "note": ""},
+}
+
+
 def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
@@ -338,6 +349,86 @@ _DOCUMENT: dict[str, Any] = {
                     "404": _error(
                         "No such published variant.",
                         "no published variant 'nope'; GET /api/v1/variants lists them",
+                    ),
+                    "405": NOT_ALLOWED,
+                    "429": RATE_LIMITED,
+                },
+            }
+        },
+        "/api/v1/tournaments": {
+            "get": {
+                "operationId": "listTournaments",
+                "summary": "Tournaments and their progress",
+                "description": "Published tournaments (a research token sees all), newest first.",
+                "responses": {
+                    "200": {
+                        "description": "The tournaments.",
+                        "content": {"application/json": {"example": {"tournaments": [TOURNAMENT_EXAMPLE]}}},
+                    },
+                    "401": UNAUTHORIZED,
+                    "405": NOT_ALLOWED,
+                    "429": RATE_LIMITED,
+                },
+            },
+            "post": {
+                "operationId": "createTournament",
+                "summary": "Schedule a tournament (research tokens)",
+                "description": (
+                    "Every listed contestant races the others on each (variant, seed): one round per "
+                    "pair, all on the same instance, `concurrency` rounds at a time, from `starts_at` "
+                    "(or at once). Follow it with GET /api/v1/tournaments/{slug}."
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "example": {
+                                "slug": "december-cup",
+                                "title": "December cup",
+                                "variants": ["wason-tier-1", "wason-tier-2"],
+                                "contestants": ["infogain", "random-tester"],
+                                "seeds": "0-49",
+                                "concurrency": 4,
+                                "starts_at": "2026-12-01T09:00:00+00:00",
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": {
+                        "description": "Scheduled.",
+                        "content": {"application/json": {"example": TOURNAMENT_EXAMPLE}},
+                    },
+                    "400": _error("A bad field.", "bad seed range '9-1': the end is before the start"),
+                    "401": UNAUTHORIZED,
+                    "403": _error(
+                        "Not a research token.",
+                        "only research tokens may schedule tournaments; an admin makes one with "
+                        "`python manage.py create_agent_token NAME --research`",
+                    ),
+                    "404": _error("An unknown variant or contestant.", "no enabled contestant 'gpt-9'"),
+                    "405": NOT_ALLOWED,
+                    "409": _error("The slug is taken.", "there is already a tournament 'december-cup'"),
+                    "429": RATE_LIMITED,
+                },
+            },
+        },
+        "/api/v1/tournaments/{slug}": {
+            "get": {
+                "operationId": "getTournament",
+                "summary": "One tournament: progress, standings, rounds",
+                "parameters": [
+                    {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The tournament, with standings ranked as on the leaderboard and each "
+                        "round's race (match id, status, winners).",
+                        "content": {"application/json": {"example": TOURNAMENT_EXAMPLE}},
+                    },
+                    "401": UNAUTHORIZED,
+                    "404": _error(
+                        "No such tournament.", "no tournament 'nope'; GET /api/v1/tournaments lists them"
                     ),
                     "405": NOT_ALLOWED,
                     "429": RATE_LIMITED,

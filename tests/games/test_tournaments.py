@@ -145,3 +145,118 @@ def test_a_cancelled_tournament_starts_no_more_rounds() -> None:
     assert (progress.status, progress.running, progress.pending) == ("cancelled", 1, 4)
     with pytest.raises(services.ActionError, match="already cancelled"):
         services.tournament_cancel(tournament=t)
+
+
+# -- pages, API, admin ---------------------------------------------------------------------------
+
+
+def test_the_pages_show_progress_standings_and_each_rounds_winners() -> None:
+    from django.test import Client
+
+    t = make(seeds="0-1", concurrency=1)
+    advance(t)
+    client = Client()
+    listing = client.get("/tournaments/").content.decode()
+    assert "Cup" in listing and "0/2 rounds" in listing
+    page = client.get("/tournaments/cup/").content.decode()
+    assert "0 of 2 rounds finished" in page and 'http-equiv="refresh"' in page
+    seat = Seat.objects.filter(match__tournament_round__tournament=t, contestant="alpha").get()
+    services.step_submit(seat=seat, action={"type": "guess", "rule": RIGHT})
+    other = Seat.objects.filter(match__tournament_round__tournament=t, contestant="beta").get()
+    services.step_submit(seat=other, action={"type": "guess", "rule": "x < y"})
+    page = client.get("/tournaments/cup/").content.decode()
+    assert "1 of 2 rounds finished" in page
+    standings = page[page.index('data-testid="standings"') : page.index('data-testid="rounds"')]
+    assert standings.index("Alpha") < standings.index("Beta")
+    rounds = page[page.index('data-testid="rounds"') :]
+    assert "<td>Alpha</td>" in rounds and "pending" in rounds
+
+
+def test_an_unpublished_tournament_is_not_shown() -> None:
+    from django.test import Client
+
+    t = make()
+    Tournament.objects.filter(pk=t.pk).update(published=False)
+    assert Client().get("/tournaments/cup/").status_code == 404
+    assert "Cup" not in Client().get("/tournaments/").content.decode()
+
+
+def api_client(research: bool):
+    from django.test import Client
+
+    from games.api.auth import agent_token_create
+
+    _, key = agent_token_create(name=f"t-{research}", can_read_research=research)
+    return Client(headers={"Authorization": f"Bearer {key}"})
+
+
+def test_the_api_schedules_and_reports_tournaments() -> None:
+    v = factories.variant()
+    contestants("alpha", "beta")
+    research = api_client(True)
+    body = {"slug": "api-cup", "variants": [v.slug], "contestants": ["alpha", "beta"], "seeds": "0-3"}
+    created = research.post("/api/v1/tournaments", body, content_type="application/json")
+    assert created.status_code == 201, created.content
+    assert created.json()["progress"] == {"rounds": 4, "done": 0, "running": 0, "pending": 4, "note": ""}
+    reader = api_client(False)
+    assert [t["slug"] for t in reader.get("/api/v1/tournaments").json()["tournaments"]] == ["api-cup"]
+    detail = reader.get("/api/v1/tournaments/api-cup").json()
+    assert detail["contestants"] == ["alpha", "beta"] and len(detail["rounds"]) == 4
+    assert detail["standings"] == [] and detail["rounds"][0]["status"] == "pending"
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "fragment"),
+    [
+        ({"seeds": "9-1"}, 400, "end is before the start"),
+        ({"contestants": ["nobody"]}, 404, "no enabled contestant 'nobody'"),
+        ({"variants": []}, 400, '"variants" must be a non-empty list'),
+        ({"starts_at": "tomorrow"}, 400, "ISO 8601"),
+        ({"starts_at": "2026-12-01T09:00:00"}, 400, "needs a time zone"),
+        ({"concurrency": "2"}, 400, "whole number"),
+        ({"colour": "red"}, 400, "unknown field(s) colour"),
+        ({"slug": "taken"}, 409, "already a tournament 'taken'"),
+    ],
+)
+def test_bad_tournament_requests_get_a_clear_error(change, status, fragment) -> None:
+    v = factories.variant()
+    contestants("alpha")
+    make("taken")
+    body = {"slug": "new", "variants": [v.slug], "contestants": ["alpha"], "seeds": "0-1", **change}
+    response = api_client(True).post("/api/v1/tournaments", body, content_type="application/json")
+    assert response.status_code == status and fragment in response.json()["error"], response.content
+    assert not Tournament.objects.filter(slug="new").exists()
+
+
+def test_only_research_tokens_schedule_tournaments() -> None:
+    response = api_client(False).post("/api/v1/tournaments", {"slug": "x"}, content_type="application/json")
+    assert response.status_code == 403 and "only research tokens" in response.json()["error"]
+
+
+def test_an_admin_schedules_a_tournament_in_the_admin_and_bad_seeds_are_explained() -> None:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    admin_user = get_user_model().objects.create_superuser("root", "root@example.org", "pw-12345-long")
+    client = Client()
+    client.force_login(admin_user)
+    v = factories.variant()
+    (alpha,) = contestants("alpha")
+    form = {
+        "slug": "admin-cup",
+        "title": "Admin cup",
+        "variants": [v.pk],
+        "contestants": [alpha.pk],
+        "seeds": "0-2",
+        "concurrency": 1,
+        "published": "on",
+        "rounds-TOTAL_FORMS": 0,
+        "rounds-INITIAL_FORMS": 0,
+    }
+    bad = client.post("/admin/games/tournament/add/", {**form, "seeds": "2-1"})
+    assert bad.status_code == 200 and "the end is before the start" in bad.content.decode()
+    assert not Tournament.objects.exists()
+    good = client.post("/admin/games/tournament/add/", form)
+    assert good.status_code == 302, good.content.decode()[:2000]
+    t = Tournament.objects.get(slug="admin-cup")
+    assert t.rounds.count() == 3 and t.status == Tournament.Status.SCHEDULED
