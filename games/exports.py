@@ -45,7 +45,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from games.engine.core import EngineError, Family, all_families, get_family
-from games.models import Match, ModelCall, ModelContestant, PuzzleVariant, Seat, Step
+from games.models import Match, ModelCall, ModelContestant, PuzzleVariant, Seat, Step, Tournament
 
 try:  # optional: about 5x faster JSON; the output is the same JSON either way
     import orjson
@@ -56,7 +56,7 @@ if os.environ.get("ARENA_EXPORT_STDLIB_JSON"):  # benchmarks compare the two
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: matches.tournament
 FORMATS = ("jsonl", "csv", "parquet")
 KINDS = tuple(Seat.Kind.values)
 DEFAULT_CHUNK = 250  # matches per chunk (~12k steps): bounded memory, few queries
@@ -107,6 +107,7 @@ SCHEMA: dict[str, tuple[Field, ...]] = {
         ),
         Field("public", "json", "what every player saw before the end: examples, budgets, query shape"),
         Field("mode", "string", "solo | race | benchmark"),
+        Field("tournament", "string", "slug of the tournament this race is a round of; empty otherwise"),
         Field("status", "string", "waiting | running | finished | aborted"),
         Field("max_tests", "int", "test budget per seat"),
         Field("time_limit_s", "int", "time limit in seconds, empty = none"),
@@ -246,6 +247,7 @@ class ExportFilters:
     kind: str | None = None
     contestant: str | None = None
     finished_only: bool = False
+    tournament: str | None = None
 
     @classmethod
     def from_query(cls, params: Any) -> ExportFilters:
@@ -258,6 +260,7 @@ class ExportFilters:
             kind=params.get("kind"),
             contestant=params.get("contestant"),
             finished_only=params.get("finished"),
+            tournament=params.get("tournament"),
         )
 
     @classmethod
@@ -271,10 +274,13 @@ class ExportFilters:
         kind: str | None = None,
         contestant: str | None = None,
         finished_only: bool | str | None = False,
+        tournament: str | None = None,
     ) -> ExportFilters:
         """Filters from text (a form, a query string, the command line); ExportError says what
         was wrong. Dates are YYYY-MM-DD (``until`` includes that whole day) or ISO 8601."""
-        family, variant, kind, contestant = (_blank(v) for v in (family, variant, kind, contestant))
+        family, variant, kind, contestant, tournament = (
+            _blank(v) for v in (family, variant, kind, contestant, tournament)
+        )
         if family is not None:
             try:
                 get_family(family)
@@ -290,6 +296,11 @@ class ExportFilters:
             raise ExportError(
                 f"no contestant {contestant!r}; known contestants: {', '.join(known) or 'none'}"
             )
+        if tournament is not None and not Tournament.objects.filter(slug=tournament).exists():
+            known = list(Tournament.objects.order_by("slug").values_list("slug", flat=True)[:30])
+            raise ExportError(
+                f"no tournament {tournament!r}; known tournaments: {', '.join(known) or 'none'}"
+            )
         start = _parse_when("since", since, end_of_day=False)
         end = _parse_when("until", until, end_of_day=True)
         if start is not None and end is not None and start >= end:
@@ -302,6 +313,7 @@ class ExportFilters:
             kind=kind,
             contestant=contestant,
             finished_only=_truthy(finished_only),
+            tournament=tournament,
         )
 
     def apply(self, matches: QuerySet[Match]) -> QuerySet[Match]:
@@ -315,6 +327,8 @@ class ExportFilters:
             matches = matches.filter(created__lt=self.until)
         if self.finished_only:
             matches = matches.filter(status=Match.Status.FINISHED)
+        if self.tournament:
+            matches = matches.filter(tournament_round__tournament__slug=self.tournament)
         # Kind and contestant select matches with such a seat; every seat of those matches is
         # exported (a race is one unit), and seats.kind / seats.contestant narrow it further.
         if self.kind:
@@ -422,6 +436,7 @@ MATCH_COLUMNS = (
     "created",
     "started",
     "finished",
+    "tournament_round__tournament__slug",
 )
 _SEAT_COLUMNS = (
     "id",
@@ -515,7 +530,7 @@ class RecordBuilder:
 
     def _match(self, row: tuple, seats: list[tuple], steps_by_seat: Mapping, calls_by_seat: Mapping) -> dict:
         (match_id, family_id, variant, instance_id, seed, version, params, public, hidden) = row[:9]
-        mode, status, max_tests, time_limit_s, created, started, finished = row[9:]
+        mode, status, max_tests, time_limit_s, created, started, finished, tournament = row[9:]
         self.generator_versions[family_id].add(version)
         over = status in (Match.Status.FINISHED, Match.Status.ABORTED)
         hidden = hidden if over else None
@@ -533,6 +548,7 @@ class RecordBuilder:
             "params": params,
             "public": public,
             "mode": mode,
+            "tournament": tournament,
             "status": status,
             "max_tests": max_tests,
             "time_limit_s": time_limit_s,

@@ -14,9 +14,9 @@ from django.views.decorators.http import require_GET
 
 from games import exports
 from games.analytics_views import is_researcher
-from games.models import ModelContestant, PuzzleVariant
+from games.models import ModelContestant, PuzzleVariant, Tournament
 
-FILTER_FIELDS = ("family", "variant", "since", "until", "kind", "contestant", "finished")
+FILTER_FIELDS = ("family", "variant", "since", "until", "kind", "contestant", "finished", "tournament")
 
 
 def zip_response(*, fmt: str, filters: exports.ExportFilters, analytics: bool) -> FileResponse:
@@ -61,6 +61,7 @@ def exports_page(request: HttpRequest) -> HttpResponse:
             "families": sorted(set(PuzzleVariant.objects.values_list("family", flat=True))),
             "variants": PuzzleVariant.objects.order_by("slug").values_list("slug", flat=True),
             "contestants": ModelContestant.objects.order_by("slug").values_list("slug", flat=True),
+            "tournaments": Tournament.objects.order_by("slug").values_list("slug", flat=True),
             "kinds": exports.KINDS,
             "formats": exports.FORMATS,
             "schema_version": exports.SCHEMA_VERSION,

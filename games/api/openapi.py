@@ -99,6 +99,7 @@ RESEARCH_FILTERS = [
     _query("since", "matches created on or after (YYYY-MM-DD or ISO 8601)", {"type": "string"}),
     _query("until", "matches created up to (YYYY-MM-DD: the whole day, or ISO 8601)", {"type": "string"}),
     _query("finished", "1 = finished matches only", {"type": "integer", "enum": [0, 1]}),
+    _query("tournament", "only the races of this tournament (slug)", {"type": "string"}),
 ]
 PAGINATION = [
     _query("page", "1-based page", {"type": "integer", "minimum": 1, "default": 1}),

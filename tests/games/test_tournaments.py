@@ -260,3 +260,31 @@ def test_an_admin_schedules_a_tournament_in_the_admin_and_bad_seeds_are_explaine
     assert good.status_code == 302, good.content.decode()[:2000]
     t = Tournament.objects.get(slug="admin-cup")
     assert t.rounds.count() == 3 and t.status == Tournament.Status.SCHEDULED
+
+
+def test_exports_name_each_races_tournament_and_filter_by_it(tmp_path) -> None:
+    import json
+
+    from games import exports
+
+    t = make(seeds="0-1", concurrency=2)
+    advance(t)
+    finish_running(t)
+    other, _ = services.race_create(variant=factories.variant(), opponents=["alpha"], seed=9)
+    every = [
+        r
+        for chunk in exports.RecordBuilder(analytics=False).records(Match.objects.order_by("id"))
+        for r in chunk
+    ]
+    assert {r["match_id"]: r["tournament"] for r in every} == {
+        **{r.match_id: "cup" for r in t.rounds.all()},
+        other.pk: None,
+    }
+    filters = exports.ExportFilters.from_query({"tournament": "cup"})
+    exports.export_directory(tmp_path / "out", fmt="jsonl", filters=filters, analytics=False)
+    lines = (tmp_path / "out" / "matches.jsonl").read_text().splitlines()
+    assert sorted(json.loads(line)["match_id"] for line in lines) == sorted(
+        r.match_id for r in t.rounds.all()
+    )
+    with pytest.raises(exports.ExportError, match="no tournament 'nope'; known tournaments: cup"):
+        exports.ExportFilters.from_query({"tournament": "nope"})

@@ -67,6 +67,7 @@ class Command(BaseCommand):
         parser.add_argument("--kind", help=f"only matches with a seat of this kind: {', '.join(KINDS)}")
         parser.add_argument("--contestant", help="only matches with a seat of this model contestant (slug)")
         parser.add_argument("--finished-only", action="store_true", help="only finished matches")
+        parser.add_argument("--tournament", help="only the races of this tournament (slug)")
         parser.add_argument(
             "--analytics",
             action="store_true",
@@ -96,6 +97,7 @@ class Command(BaseCommand):
                 kind=options["kind"],
                 contestant=options["contestant"],
                 finished_only=options["finished_only"],
+                tournament=options["tournament"],
             )
         except ExportError as exc:
             raise CommandError(str(exc)) from None
