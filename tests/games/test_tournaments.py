@@ -288,3 +288,37 @@ def test_exports_name_each_races_tournament_and_filter_by_it(tmp_path) -> None:
     )
     with pytest.raises(exports.ExportError, match="no tournament 'nope'; known tournaments: cup"):
         exports.ExportFilters.from_query({"tournament": "nope"})
+
+
+def test_the_command_line_creates_follows_and_cancels_tournaments() -> None:
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    v = factories.variant()
+    contestants("alpha", "beta")
+    out = io.StringIO()
+    call_command(
+        "tournament", "create", "cli-cup", "--variants", v.slug, "--contestants", "alpha,beta", "--seeds", "0-1",
+        stdout=out,
+    )  # fmt: skip
+    assert "Scheduled tournament 'cli-cup': 2 rounds (1 variants x 2 seeds), 2 contestants" in out.getvalue()
+    t = Tournament.objects.get(slug="cli-cup")
+    for _ in range(2):
+        advance(t)
+        finish_running(t)
+    advance(t)
+    out = io.StringIO()
+    call_command("tournament", "status", "cli-cup", "--follow", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "finished: 2/2 rounds finished, 0 running, 0 to come"
+    assert lines[2].split()[:3] == ["1", "Alpha", "2"] and lines[3].split()[:3] == ["1", "Beta", "2"]
+    for argv, message in [
+        (["create", "x", "--variants", "nope", "--contestants", "alpha", "--seeds", "0"], "unknown variant(s): nope"),
+        (["create", "x", "--variants", v.slug, "--contestants", "alpha", "--seeds", "3-1"], "end is before"),
+        (["create", "x", "--variants", v.slug, "--contestants", "alpha", "--seeds", "0", "--starts-at", "soon"], "ISO 8601"),
+        (["status", "nope"], "no tournament 'nope'; known: cli-cup"),
+        (["cancel", "cli-cup"], "already finished"),
+    ]:  # fmt: skip
+        with pytest.raises(CommandError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            call_command("tournament", *argv)
