@@ -89,12 +89,14 @@ def test_up_serves_the_site_runs_a_worker_and_stops_its_children(fresh_env):
 
         # a task round trip through the embedded broker and the worker `up` started
         from celery import Celery
-
-        client = Celery("probe", broker=f"redis+socket://{sock}", backend=f"redis+socket://{sock}")
         from django.conf import settings
 
         queue = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")
-        assert client.send_task("workers.ping", args=["hi"], queue=queue).get(timeout=60) == "hi"
+        # not the current app: later tests' services send their tasks through the current app
+        with Celery(
+            "probe", broker=f"redis+socket://{sock}", backend=f"redis+socket://{sock}", set_as_current=False
+        ) as client:
+            assert client.send_task("workers.ping", args=["hi"], queue=queue).get(timeout=60) == "hi"
 
         kids = children_of(proc.pid)
         assert len(kids) >= 3  # redis, celery, uvicorn
