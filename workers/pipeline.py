@@ -134,7 +134,10 @@ def conversation(
         tests_left = max(seat.match.max_tests - tests_used, 0)
         if step.kind == Step.Kind.TEST:
             feedback = prompts.feedback_text(
-                {"type": "test", "input": step.action.get("input")}, step.result.get("result"), tests_left
+                {"type": "test", "input": step.action.get("input")},
+                step.result.get("result"),
+                tests_left,
+                family,
             )
         elif forfeited_turn:
             feedback = prompts.feedback_text(
@@ -314,7 +317,9 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1, queue_next: bool = Tr
         call.parse_error = first.message
         call.save(update_fields=_OUTCOME_FIELDS)
         if _budget_problem(_usage(seat), contestant) is None:
-            retry_messages = prompts.reprompt_messages(messages, completion.text, first.message)
+            retry_messages = prompts.reprompt_messages(
+                messages, completion.text, first.message, family_id=match.instance.family
+            )
             call, completion, error = _call(
                 seat=seat,
                 contestant=contestant,

@@ -30,14 +30,27 @@ _FORMAT = {
         '  {"action": "guess", "rule": "<rule>"}     to state the rule (this ends your game).\n'
         "Only the last JSON object in your reply counts."
     ),
+    "eleusis": (
+        "Answer format: think as much as you like, then end your reply with exactly one JSON object "
+        "on its own line, either\n"
+        '  {"action": "test", "input": [prev_rank, prev_suit, rank, suit]}   to test a pair of cards, or\n'
+        '  {"action": "guess", "rule": "<rule>"}     to state the rule (this ends your game).\n'
+        "Only the last JSON object in your reply counts."
+    ),
 }
 _GENERIC_FORMAT = (
     "Answer format: end your reply with exactly one JSON object on its own line: "
     '{"action": "test", "input": ...} or {"action": "guess", "rule": "..."}.'
 )
+# A valid test and a syntax example per family for the format reminder (never a rule the
+# generator can produce).
+_REMINDER_EXAMPLES = {
+    "wason": ("[1, 2, 3]", "min(x, z) > 3 and y != 4"),
+    "eleusis": ("[12, 3, 5, 0]", "rank + suit > prev_rank and prev_suit != 2"),
+}
 FORMAT_REMINDER = (
     "I could not read an action from your reply ({error}). Reply again and end with exactly one JSON "
-    'object such as {{"action": "test", "input": [1, 2, 3]}} or {{"action": "guess", "rule": "min(x, z) > 3 and y != 4"}}.'
+    'object such as {{"action": "test", "input": {test}}} or {{"action": "guess", "rule": "{rule}"}}.'
 )
 
 
@@ -69,12 +82,18 @@ def first_user_prompt(family: Family, public: Mapping[str, Any], tests_left: int
     return f"{family.render_observation(public, [], tests_left)}\nWhat is your first move?"
 
 
-def feedback_text(action: Mapping[str, Any], result: Any, tests_left: int) -> str:
+def feedback_text(
+    action: Mapping[str, Any], result: Any, tests_left: int, family: Family | None = None
+) -> str:
     """What the player is told after a test, in the words a person would see."""
     if action.get("type") == "test":
-        shown = ", ".join(_num(v) for v in action.get("input", []))
+        format_query = family.extras.get("format_query") if family is not None else None
+        if format_query is not None:
+            shown = format_query(action.get("input", []))
+        else:
+            shown = "(" + ", ".join(_num(v) for v in action.get("input", [])) + ")"
         verdict = "fits the rule (True)" if result is True else "does not fit the rule (False)"
-        return f"({shown}) {verdict}. Tests left: {tests_left}. Your next move?"
+        return f"{shown} {verdict}. Tests left: {tests_left}. Your next move?"
     if action.get("type") == "forfeit":
         return f"That turn was forfeited: {result}. Tests left: {tests_left}. Your next move?"
     return f"Result: {json.dumps(result)}. Tests left: {tests_left}. Your next move?"
@@ -99,12 +118,13 @@ def build_messages(
 
 
 def reprompt_messages(
-    messages: Sequence[Mapping[str, str]], bad_reply: str, error: str
+    messages: Sequence[Mapping[str, str]], bad_reply: str, error: str, family_id: str = "wason"
 ) -> list[dict[str, str]]:
+    test, rule = _REMINDER_EXAMPLES.get(family_id, _REMINDER_EXAMPLES["wason"])
     return [
         *[dict(m) for m in messages],
         {"role": "assistant", "content": bad_reply},
-        {"role": "user", "content": FORMAT_REMINDER.format(error=error)},
+        {"role": "user", "content": FORMAT_REMINDER.format(error=error, test=test, rule=rule)},
     ]
 
 

@@ -30,7 +30,19 @@
     return node;
   }
 
-  function fmt(v) { return Array.isArray(v) ? "(" + v.join(", ") + ")" : String(v); }
+  // Playing cards (the eleusis family): rank 1-13, suit 0 clubs, 1 spades, 2 diamonds, 3 hearts.
+  const RANKS = { 1: "A", 11: "J", 12: "Q", 13: "K" };
+  const SUITS = ["♣", "♠", "♦", "♥"];
+  const SUIT_NAMES = ["clubs", "spades", "diamonds", "hearts"];
+  function isCards() { return !!(state && state.public && state.public.input_kind === "cards"); }
+  function card(rank, suit) { return (RANKS[rank] || String(rank)) + (SUITS[suit] || "?"); }
+  function fmt(v) {
+    if (Array.isArray(v) && v.length === 4 && isCards()) return card(v[0], v[1]) + " → " + card(v[2], v[3]);
+    return Array.isArray(v) ? "(" + v.join(", ") + ")" : String(v);
+  }
+  function ruleExample() {
+    return (state && state.public && state.public.rule_example) || "min(x, z) > 3 and y != 4";
+  }
 
   function showMessage(text, kind) {
     const box = $("messages");
@@ -182,7 +194,7 @@
       $("run-test").disabled = !canMove || left <= 0 || !!pending;
       $("submit-guess").disabled = !canMove || !!pending;
       $("rule").disabled = !canMove;
-      document.querySelectorAll("#test-inputs input").forEach((i) => { i.disabled = !canMove || left <= 0; });
+      document.querySelectorAll("#test-inputs .test-field").forEach((i) => { i.disabled = !canMove || left <= 0; });
     }
     renderSeats(me);
     renderReveal();
@@ -211,10 +223,23 @@
     const vars = (state.public && state.public.variables) || ["input"];
     $("rule-vars").textContent = vars.join(", ");
     const box = $("test-inputs");
+    $("rule").placeholder = "e.g. " + ruleExample();
+    const ex = state.public.examples && state.public.examples[0];
     vars.forEach((v, i) => {
       const id = "input-" + v;
-      const input = el("input", { id, name: v, type: "number", step: "any", inputmode: "decimal", required: "required" });
-      const ex = state.public.examples && state.public.examples[0];
+      let input;
+      if (isCards()) {  // a rank picker and a suit picker per card
+        const rank = v.endsWith("rank");
+        const options = rank
+          ? Array.from({ length: 13 }, (_, k) => el("option", { value: String(k + 1), text: RANKS[k + 1] || String(k + 1) }))
+          : SUITS.map((sym, k) => el("option", { value: String(k), text: sym + " " + SUIT_NAMES[k] }));
+        input = el("select", { id, name: v, class: "test-field" }, ...options);
+        const label = (v.startsWith("prev_") ? "previous card " : "next card ") + (rank ? "rank" : "suit");
+        if (ex && Array.isArray(ex.input)) input.value = String(ex.input[i]);
+        box.append(el("label", { for: id }, label + " ", input));
+        return;
+      }
+      input = el("input", { id, name: v, type: "number", step: "any", inputmode: "decimal", required: "required", class: "test-field" });
       if (ex && Array.isArray(ex.input)) input.value = ex.input[i];
       box.append(el("label", { for: id }, v + " ", input));
     });
@@ -318,7 +343,7 @@
   if (!cfg.spectate) {
     $("test-form").addEventListener("submit", (e) => {
       e.preventDefault();
-      const inputs = Array.from(document.querySelectorAll("#test-inputs input"));
+      const inputs = Array.from(document.querySelectorAll("#test-inputs .test-field"));
       const values = [];
       for (const i of inputs) {
         if (i.value.trim() === "" || !isFinite(Number(i.value))) {
@@ -337,7 +362,7 @@
     $("guess-form").addEventListener("submit", (e) => {
       e.preventDefault();
       const rule = $("rule").value.trim();
-      if (!rule) { showMessage("Type a rule first, e.g. min(x, z) > 3 and y != 4"); $("rule").focus(); return; }
+      if (!rule) { showMessage("Type a rule first, e.g. " + ruleExample()); $("rule").focus(); return; }
       const picks = Array.from(document.querySelectorAll("#quiz-items select")).map((sel) => sel.value);
       const answered = picks.filter((v) => v !== "");
       if (answered.length && answered.length !== picks.length) {

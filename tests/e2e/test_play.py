@@ -106,3 +106,42 @@ def test_a_wrong_guess_shows_the_counterexample(asgi_server, page):
     expect(page.locator("#reveal-seats")).to_contain_text("Not the same rule.", timeout=15_000)
     expect(page.locator(".counterexample")).to_contain_text("Counterexample (", timeout=15_000)
     expect(page.locator("#run-test")).to_be_disabled()
+
+
+def test_a_person_plays_the_card_family_with_card_pickers(asgi_server, page):
+    from games import services
+
+    services.variant_create(
+        slug="cards-e2e",
+        family="eleusis",
+        title="Cards",
+        params={"rule": "rank > prev_rank", "max_tests": 20},
+        published=True,
+    )
+    page.set_default_timeout(15_000)
+    expect.set_options(timeout=15_000)
+    page.goto(asgi_server + "/")
+    page.get_by_role("button", name="Play Cards").click()
+    page.wait_for_url(re.compile(r"/matches/\d+/$"))
+    expect(page.locator("#connection")).to_have_text("live")
+    expect(page.locator("#examples")).to_contain_text("Known to fit:")
+    expect(page.locator("#test-inputs select")).to_have_count(4)
+    expect(page.locator("#rule")).to_have_attribute("placeholder", re.compile(r"prev_rank"))
+
+    page.select_option("#input-prev_rank", label="Q")
+    page.select_option("#input-prev_suit", label="♥ hearts")
+    page.select_option("#input-rank", label="A")
+    page.select_option("#input-suit", label="♣ clubs")
+    page.click("#run-test")
+    expect(page.locator("#last-answer")).to_have_text("Q♥ → A♣ does not fit the rule")
+    page.select_option("#input-rank", label="K")
+    page.click("#run-test")
+    expect(page.locator("#last-answer")).to_have_text("Q♥ → K♣ fits the rule")
+    expect(page.locator("#seats tbody tr")).to_have_count(2)
+
+    page.fill("#rule", "prev_rank < rank")
+    expect(page.locator("#rule-check")).to_have_text("Reads as: prev_rank < rank")
+    page.press("#rule", "Enter")
+    expect(page.locator("#reveal")).to_be_visible()
+    expect(page.locator("#reveal-rule")).to_have_text("rank > prev_rank")
+    page.screenshot(path=str(REPO / "docs" / "cards.png"), full_page=True)

@@ -267,3 +267,40 @@ def test_a_caller_that_plays_on_is_told_the_next_turn_and_nothing_is_queued(
     assert (last.status, last.next_turn) == ("submitted", None)  # the guess ended the seat
     seat.refresh_from_db()
     assert seat.status == Seat.Status.FINISHED
+
+
+def eleusis_race(*contestants, rule: str = "rank > prev_rank"):
+    from games import services
+
+    variant = services.variant_create(
+        slug=f"eleusis-test-{ModelCall.objects.count()}-{Seat.objects.count()}",
+        family="eleusis",
+        title="Cards",
+        params={"rule": rule, "max_tests": 20},
+    )
+    match, _ = services.race_create(variant=variant, opponents=[c.slug for c in contestants], seed=1)
+    return match, list(match.seats.order_by("id"))
+
+
+def test_a_model_plays_the_card_family_with_card_feedback_and_a_card_reprompt(fake) -> None:
+    fake.script(
+        Reply(content='{"action": "test", "input": [12, 3, 1, 0]}'),
+        Reply(content='{"action": "test", "input": [1, 9, 2, 0]}'),  # suit 9: refused, re-prompted
+        Reply(content='{"action": "test", "input": [1, 0, 2, 0]}'),
+        Reply(content='{"action": "guess", "rule": "prev_rank < rank"}'),
+    )
+    _, (seat,) = eleusis_race(contestant(fake))
+    drive(seat)
+    assert seat.status == Seat.Status.FINISHED and seat.score["solved"] is True and seat.tests_used == 2
+    reprompt = fake.requests[2][1]["messages"][-1]["content"]
+    assert "prev_suit = 9 is out of range: suits go from 0 to 3" in reprompt
+    assert '"input": [12, 3, 5, 0]' in reprompt  # the card family's own example, not a triple
+    last = fake.requests[3][1]["messages"]
+    assert "Q♥ then A♣ (12, 3, 1, 0) does not fit the rule (False)" in last[3]["content"]
+    assert "[prev_rank, prev_suit, rank, suit]" in last[0]["content"]
+
+
+def test_the_builtin_solver_plays_the_card_family() -> None:
+    _, (seat,) = eleusis_race(builtin("infogain"), rule="suit // 2 != prev_suit // 2")
+    drive(seat)
+    assert seat.status == Seat.Status.FINISHED and seat.score["solved"] is True

@@ -1,3 +1,6 @@
 """Puzzle families. Adding a family = one module here + one import line below."""
 
-from games.engine.families import wason  # noqa: F401
+from games.engine.families import (
+    eleusis,  # noqa: F401
+    wason,  # noqa: F401
+)

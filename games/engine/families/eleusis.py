@@ -1,0 +1,524 @@
+"""Family ``eleusis``: a hidden rule about which playing card may follow which.
+
+As in Robert Abbott's Eleusis (and Zendo): the secret rule says whether a card may be played
+after another. A test is a pair of cards (the previous card, the next card) and the answer is
+whether the next card may follow; then the player states the rule once.
+
+Cards are numbers so the rule language stays the one every family shares: a rank from 1 (ace)
+to 13 (king) and a suit from 0 to 3 (0 clubs, 1 spades, 2 diamonds, 3 hearts), so
+``suit // 2`` is the colour (0 black, 1 red). The variables are ``prev_rank``, ``prev_suit``,
+``rank`` and ``suit``.
+
+The domain is finite: all 52 x 52 = 2,704 pairs. A guess is judged on every one of them, so
+the verdict is exact (no sampling), and the counterexample is the first pair where the two
+rules differ, in the order low cards first.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import random
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from games.engine import analytics
+from games.engine.core import (
+    Family,
+    Instance,
+    ParamsError,
+    QueryError,
+    RuleError,
+    Verdict,
+    register,
+    seeded_rng,
+)
+from games.engine.dsl import Rule, compile_rule, parse_rule
+from games.engine.hypotheses import HypothesisSpace, points_to_columns
+from games.engine.solvers import InfoGainSolver, RandomSolver
+
+FAMILY_ID = "eleusis"
+VERSION = 1
+VARIABLES = ("prev_rank", "prev_suit", "rank", "suit")
+RANKS = range(1, 14)
+SUITS = range(4)
+RANK_NAMES = {1: "A", 11: "J", 12: "Q", 13: "K"}
+SUIT_NAMES = ("clubs", "spades", "diamonds", "hearts")
+SUIT_SYMBOLS = ("♣", "♠", "♦", "♥")
+# The syntax example in the instructions: a rule the generator cannot produce, so it is never a
+# hint (nor a false alarm for the leak scan).
+RULE_EXAMPLE = "rank + suit > prev_rank and prev_suit != 2"
+
+PARAMS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "tier": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 4,
+            "default": 1,
+            "description": "difficulty: 1 one comparison of rank, suit or colour; 2 parity, steps and "
+            "sums; 3 two clauses joined by and/or; 4 'a if condition else b' (e.g. red cards go up, "
+            "black cards go down)",
+        },
+        "max_tests": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 500,
+            "default": 20,
+            "description": "test budget before the final guess",
+        },
+        "examples": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 5,
+            "default": 1,
+            "description": "pairs that fit the rule, shown at the start",
+        },
+        "rule": {
+            "type": "string",
+            "default": "",
+            "description": "a hand-written hidden rule over prev_rank, prev_suit, rank, suit (empty: generated)",
+        },
+    },
+}
+
+# -- the domain: every (previous card, next card) pair -----------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def domain() -> npt.NDArray[np.float64]:
+    """All 2,704 pairs, low cards first (by the larger rank, then the ranks, then the suits)."""
+    cards = [(r, s) for r in RANKS for s in SUITS]
+    pairs = [(pr, ps, r, s) for pr, ps in cards for r, s in cards]
+    pairs.sort(key=lambda p: (max(p[0], p[2]), p[0], p[2], p[1], p[3]))
+    return np.asarray(pairs, dtype=np.float64)
+
+
+@functools.lru_cache(maxsize=1)
+def _columns() -> tuple[npt.NDArray[np.float64], ...]:
+    pairs = domain()
+    return tuple(pairs[:, i] for i in range(len(VARIABLES)))
+
+
+def parse(text: str) -> Rule:
+    return parse_rule(text, VARIABLES)
+
+
+@functools.lru_cache(maxsize=4096)
+def _truth(canonical: str) -> npt.NDArray[np.bool_]:
+    truth: npt.NDArray[np.bool_] = compile_rule(parse(canonical))(list(_columns()))
+    return truth
+
+
+def truth_on_domain(rule: Rule) -> npt.NDArray[np.bool_]:
+    return _truth(rule.text)
+
+
+def _pair_json(p: Sequence[float]) -> list[int]:
+    return [int(v) for v in p]
+
+
+def card_name(rank: int, suit: int) -> str:
+    return f"{RANK_NAMES.get(rank, str(rank))}{SUIT_SYMBOLS[suit]}"
+
+
+# -- the generator's grammar -----------------------------------------------------------------------
+
+SAME_COLOUR = "suit // 2 == prev_suit // 2"
+OTHER_COLOUR = "suit // 2 != prev_suit // 2"
+
+
+def clause_templates() -> dict[int, tuple[str, ...]]:
+    """Single clauses by tier; tiers 3 and 4 combine clauses of tiers 1 and 2."""
+    tier1 = (
+        "rank > prev_rank",
+        "rank < prev_rank",
+        "rank >= prev_rank",
+        "rank <= prev_rank",
+        "rank == prev_rank",
+        "rank != prev_rank",
+        "suit == prev_suit",
+        "suit != prev_suit",
+        SAME_COLOUR,
+        OTHER_COLOUR,
+        "suit // 2 == 1",
+        "suit // 2 == 0",
+        *(f"suit == {s}" for s in SUITS),
+        *(f"rank > {k}" for k in (4, 7, 10)),
+        *(f"rank < {k}" for k in (4, 7, 10)),
+    )
+    tier2 = (
+        "rank % 2 == 0",
+        "rank % 2 == 1",
+        "rank % 2 == prev_rank % 2",
+        "rank % 2 != prev_rank % 2",
+        "rank == prev_rank + 1",
+        "rank == prev_rank - 1",
+        *(f"abs(rank - prev_rank) <= {k}" for k in (1, 2, 3)),
+        *(f"abs(rank - prev_rank) >= {k}" for k in (3, 5)),
+        "(rank + prev_rank) % 2 == 0",
+        "(rank + prev_rank) % 3 == 0",
+        "rank + prev_rank > 13",
+        "rank + prev_rank <= 13",
+        "rank % 3 == 0",
+        "rank > 10 or rank == 1",
+    )
+    return {1: tier1, 2: tier2}
+
+
+def _sample_rule(rng: random.Random, tier: int) -> str:
+    t = clause_templates()
+    if tier <= 2:
+        return rng.choice(t[tier])
+    pool = t[1] + t[2]
+    if tier == 3:
+        a, b = rng.sample(pool, 2)
+        return f"({a}) {rng.choice(('and', 'or'))} ({b})"
+    condition = rng.choice(
+        (SAME_COLOUR, OTHER_COLOUR, "suit // 2 == 1", "prev_rank % 2 == 0", "prev_suit // 2 == 1")
+    )
+    a, b = rng.sample(pool, 2)
+    return f"({a}) if ({condition}) else ({b})"
+
+
+def _degenerate(rule: Rule, min_true: float = 0.1, max_true: float = 0.9) -> str | None:
+    fraction = float(truth_on_domain(rule).mean())
+    if fraction == 0.0:
+        return "no pair of cards fits it"
+    if fraction == 1.0:
+        return "every pair of cards fits it"
+    if not min_true <= fraction <= max_true:
+        return f"it fits {fraction:.0%} of the pairs"
+    return None
+
+
+def _reducible(rule: Rule) -> bool:
+    """A combined rule that equals one of its parts (e.g. 'a or b' with b implying a) is really
+    a simpler rule of a lower tier: the generator draws again."""
+    whole = truth_on_domain(rule)
+    for part in clause_templates()[1] + clause_templates()[2]:
+        if part in rule.text and np.array_equal(truth_on_domain(parse(part)), whole):
+            return True
+    return False
+
+
+def generate(seed: int, params: Mapping[str, Any]) -> Instance:
+    p = validate(params)
+    rng = seeded_rng(FAMILY_ID, VERSION, seed, p)
+    if p["rule"]:
+        try:
+            rule = parse(p["rule"])
+        except RuleError as exc:
+            raise ParamsError(f"parameter 'rule' is not a valid rule: {exc.message}") from None
+        problem = _degenerate(rule, 0.0, 1.0)
+        if problem:
+            raise ParamsError(f"parameter 'rule' is degenerate: {problem}")
+    else:
+        for _ in range(10_000):
+            rule = parse(_sample_rule(rng, p["tier"]))
+            if _degenerate(rule) is None and (p["tier"] <= 2 or not _reducible(rule)):
+                break
+        else:  # pragma: no cover - the templates make this unreachable
+            raise ParamsError("could not generate a non-degenerate rule with these params")
+    truth = truth_on_domain(rule)
+    fitting = np.flatnonzero(truth)
+    chosen = sorted(rng.sample(range(len(fitting)), min(p["examples"], len(fitting))))
+    examples = [{"input": _pair_json(domain()[fitting[i]]), "result": True} for i in chosen]
+    public = {
+        "family": FAMILY_ID,
+        "variables": list(VARIABLES),
+        "tier": p["tier"],
+        "max_tests": p["max_tests"],
+        "examples": examples,
+        "input_kind": "cards",
+        "rule_example": RULE_EXAMPLE,
+    }
+    hidden = {"rule": rule.text, "size": rule.size, "true_fraction": float(truth.mean())}
+    return Instance(family=FAMILY_ID, version=VERSION, seed=seed, params=p, public=public, hidden=hidden)
+
+
+def validate(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    from games.engine.core import validate_params
+
+    return validate_params(PARAMS_SCHEMA, params or {})
+
+
+# -- oracle, judge, score ---------------------------------------------------------------------------
+
+_SHAPE = "a test is two cards as four whole numbers: prev_rank, prev_suit, rank, suit"
+
+
+def parse_query(public: Mapping[str, Any], raw: Any) -> list[int]:
+    if isinstance(raw, str):
+        try:
+            raw = [int(s) for s in raw.replace(",", " ").split()]
+        except ValueError:
+            raise QueryError(f"{_SHAPE} (ranks 1-13, suits 0-3)") from None
+    if isinstance(raw, Mapping):
+        missing = [v for v in VARIABLES if v not in raw]
+        if missing:
+            raise QueryError(f"missing value for {', '.join(missing)}; {_SHAPE}")
+        raw = [raw[v] for v in VARIABLES]
+    if not isinstance(raw, (list, tuple)) or len(raw) != 4:
+        raise QueryError(f"{_SHAPE}, got {raw!r}"[:200])
+    out: list[int] = []
+    for name, v in zip(VARIABLES, raw):
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise QueryError(f"{name} must be a whole number, got {v!r}"[:200])
+        low, high = (1, 13) if name.endswith("rank") else (0, 3)
+        if not low <= v <= high:
+            what = (
+                "ranks go from 1 (ace) to 13 (king)"
+                if name.endswith("rank")
+                else ("suits go from 0 to 3 (0 clubs, 1 spades, 2 diamonds, 3 hearts)")
+            )
+            raise QueryError(f"{name} = {v} is out of range: {what}")
+        out.append(v)
+    return out
+
+
+def answer(instance: Instance, query: Any) -> bool:
+    point = parse_query(instance.public, query)
+    rule = parse(instance.hidden["rule"])
+    return bool(compile_rule(rule)(points_to_columns([point], 4))[0])
+
+
+def check_rule(text: str) -> dict[str, Any]:
+    try:
+        rule = parse(text)
+    except RuleError as exc:
+        return {"ok": False, "error": exc.message, "column": exc.column}
+    return {"ok": True, "canonical": rule.text, "size": rule.size}
+
+
+def judge(instance: Instance, guess: str) -> Verdict:
+    hidden = truth_on_domain(parse(instance.hidden["rule"]))
+    mine = truth_on_domain(parse(guess))
+    differ = np.flatnonzero(hidden != mine)
+    first = int(differ[0]) if len(differ) else None
+    return Verdict(
+        correct=first is None,
+        counterexample=None if first is None else _pair_json(domain()[first]),
+        hidden_answer=None if first is None else bool(hidden[first]),
+        guess_answer=None if first is None else bool(mine[first]),
+        agreement=round(float((hidden == mine).mean()), 6),
+        checked=len(hidden),
+    )
+
+
+def score(*, solved: bool, tests_used: int, max_tests: int, agreement: float = 0.0) -> dict[str, Any]:
+    """Solved: 50..100 points, fewer tests score more. Unsolved: 0 points; the partial credit
+    (agreement over all pairs) is reported beside it."""
+    max_tests = max(1, max_tests)
+    points = 100 - (50 * min(tests_used, max_tests)) // max_tests if solved else 0
+    return {
+        "solved": bool(solved),
+        "tests_used": int(tests_used),
+        "max_tests": int(max_tests),
+        "agreement": round(float(1.0 if solved else agreement), 6),
+        "points": int(points),
+    }
+
+
+def rule_size(text: str) -> int:
+    return parse(text).size
+
+
+# -- text for prompts and screen readers ------------------------------------------------------------
+
+
+def describe(public: Mapping[str, Any]) -> str:
+    return "\n".join(
+        [
+            "There is a hidden rule about which playing card may follow which, as in the game Eleusis.",
+            "A card is two whole numbers: its rank, 1 (ace) to 13 (king), and its suit, 0 clubs, 1 spades, "
+            "2 diamonds, 3 hearts (so suit // 2 is the colour: 0 black, 1 red).",
+            f"You may run up to {public['max_tests']} tests: give a previous card and a next card, and you "
+            "are told whether the next card may follow it (True) or not (False).",
+            "Then state the rule once. A guess ends your game; you may guess early.",
+            "Your guess is correct if it agrees with the hidden rule on every one of the 2,704 pairs of cards.",
+            "Write the rule as a Python-style condition over prev_rank, prev_suit, rank and suit, for example: "
+            f"{RULE_EXAMPLE}.",
+            "Allowed: whole numbers, the four names, + - * // % **, comparisons (also chained), and/or/not, "
+            "'a if c else b', and the functions abs, min, max.",
+        ]
+    )
+
+
+def _pair_text(p: Sequence[Any]) -> str:
+    pr, ps, r, s = (int(v) for v in p)
+    return f"{card_name(pr, ps)} then {card_name(r, s)} ({pr}, {ps}, {r}, {s})"
+
+
+def render_observation(
+    public: Mapping[str, Any], history: Sequence[Mapping[str, Any]], tests_left: int
+) -> str:
+    lines = []
+    examples = public.get("examples") or []
+    if examples:
+        lines.append("Examples given with the puzzle:")
+        lines += [f"  {_pair_text(e['input'])} -> {e['result']}" for e in examples]
+    if history:
+        lines.append("Your tests so far:")
+        lines += [f"  {i}. {_pair_text(h['input'])} -> {h['result']}" for i, h in enumerate(history, 1)]
+    else:
+        lines.append("You have not run any tests yet.")
+    lines.append(f"Tests left: {tests_left}.")
+    return "\n".join(lines)
+
+
+# -- the reference hypothesis space -----------------------------------------------------------------
+
+
+class EleusisSpace(HypothesisSpace):
+    """Every clause of the generator's grammar, and every pair of them joined by ``and`` / ``or``,
+    with rules that are constant or that repeat an earlier rule's truth table dropped; the probes
+    are the whole domain."""
+
+    def __init__(self) -> None:
+        templates = clause_templates()
+        atoms = list(templates[1] + templates[2])
+        texts: list[str] = list(atoms)
+        texts += [
+            f"({a}) {op} ({b})" for i, a in enumerate(atoms) for b in atoms[i + 1 :] for op in ("and", "or")
+        ]
+        seen: set[bytes] = set()
+        kept: list[str] = []
+        for text in texts:
+            rule = parse(text)
+            truth = truth_on_domain(rule)
+            key = np.packbits(truth).tobytes()
+            if truth.all() or not truth.any() or key in seen:
+                continue
+            seen.add(key)
+            kept.append(rule.text)
+        super().__init__(texts=kept, variables=VARIABLES, probes=domain())
+
+
+@functools.lru_cache(maxsize=1)
+def reference_space() -> EleusisSpace:
+    return EleusisSpace()
+
+
+def step_analytics(public: Mapping[str, Any], history: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return analytics.trace(reference_space(), history, examples=public.get("examples") or [])
+
+
+# -- the application quiz ----------------------------------------------------------------------------
+
+QUIZ_ITEMS = 6
+
+
+def quiz_items(instance: Instance) -> list[list[int]]:
+    """Fresh pairs to predict with the guess: the same for every player of the instance, half
+    fitting the hidden rule where it allows, none of them a given example."""
+    examples = tuple(tuple(e["input"]) for e in instance.public.get("examples") or [])
+    params = json.dumps(instance.params, sort_keys=True)
+    return [list(p) for p in _quiz_items(instance.hidden["rule"], instance.seed, params, examples)]
+
+
+@functools.lru_cache(maxsize=1024)
+def _quiz_items(
+    rule_text: str, seed: int, params: str, examples: tuple[tuple[Any, ...], ...]
+) -> tuple[tuple[int, ...], ...]:
+    rng = seeded_rng("quiz", FAMILY_ID, VERSION, seed, json.loads(params))
+    truth = _truth(rule_text)
+    pts = domain()
+    eligible = np.ones(len(pts), dtype=bool)
+    for example in examples:
+        eligible &= ~np.all(pts == np.asarray(example, dtype=np.float64), axis=1)
+
+    def sample(want: bool, count: int) -> list[tuple[int, ...]]:
+        pool = np.flatnonzero(eligible & (truth == want)).tolist()
+        return [tuple(_pair_json(pts[i])) for i in rng.sample(pool, min(count, len(pool)))]
+
+    chosen = sample(True, QUIZ_ITEMS // 2)
+    chosen += sample(False, QUIZ_ITEMS - len(chosen))
+    rng.shuffle(chosen)
+    return tuple(chosen)
+
+
+def quiz_score(instance: Instance, guess: str | None, answers: Sequence[Any]) -> dict[str, Any]:
+    """Predictions on the quiz items, scored against the hidden rule and against the player's
+    own stated rule."""
+    items = quiz_items(instance)
+    if not isinstance(answers, (list, tuple)) or len(answers) != len(items):
+        raise QueryError(f"the quiz needs exactly {len(items)} answers (true/false), one per item")
+    if not all(isinstance(a, bool) for a in answers):
+        raise QueryError("each quiz answer must be true or false")
+    cols = points_to_columns(items, 4)
+    hidden = [bool(v) for v in compile_rule(parse(instance.hidden["rule"]))(cols)]
+    own: list[bool] | None = None
+    if guess:
+        try:
+            own = [bool(v) for v in compile_rule(parse(guess))(cols)]
+        except RuleError:
+            own = None
+    vs_hidden = sum(a == h for a, h in zip(answers, hidden))
+    out: dict[str, Any] = {
+        "items": items,
+        "answers": list(answers),
+        "hidden_answers": hidden,
+        "correct_vs_hidden": vs_hidden,
+        "accuracy_vs_hidden": round(vs_hidden / len(items), 6),
+        "own_rule_answers": own,
+        "correct_vs_own_rule": None,
+        "accuracy_vs_own_rule": None,
+    }
+    if own is not None:
+        vs_own = sum(a == o for a, o in zip(answers, own))
+        out["correct_vs_own_rule"] = vs_own
+        out["accuracy_vs_own_rule"] = round(vs_own / len(items), 6)
+    return out
+
+
+# -- baseline solvers --------------------------------------------------------------------------------
+
+
+def _random_test(rng: random.Random) -> list[int | float]:
+    return [rng.choice(RANKS), rng.choice(SUITS), rng.choice(RANKS), rng.choice(SUITS)]
+
+
+def _infogain(public: Mapping[str, Any], seed: int) -> InfoGainSolver:
+    return InfoGainSolver(reference_space(), public.get("examples") or [], seed)
+
+
+def _random(public: Mapping[str, Any], seed: int) -> RandomSolver:
+    return RandomSolver(reference_space(), public.get("examples") or [], seed, _random_test)
+
+
+FAMILY = register(
+    Family(
+        id=FAMILY_ID,
+        version=VERSION,
+        title="Which card may follow (Eleusis)",
+        params_schema=PARAMS_SCHEMA,
+        generate=generate,
+        parse_query=parse_query,
+        answer=answer,
+        check_rule=check_rule,
+        judge=judge,
+        score=score,
+        describe=describe,
+        render_observation=render_observation,
+        solvers={"infogain": _infogain, "random": _random},
+        step_analytics=step_analytics,
+        rule_size=rule_size,
+        quiz_items=quiz_items,
+        quiz_score=quiz_score,
+        extras={
+            "parse": parse,
+            "reference_space": reference_space,
+            "domain": domain,
+            "card_name": card_name,
+            "format_query": _pair_text,
+        },
+    )
+)
