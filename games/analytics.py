@@ -333,18 +333,21 @@ def _kind_of(player: str) -> str:
 
 
 def solve_rate_rows(measures: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    groups: dict[tuple[str, Any], list[bool]] = defaultdict(list)
+    """Per player, family and tier: a tier is a difficulty level within its own family, so tiers
+    of different families are never pooled."""
+    groups: dict[tuple[str, str, Any], list[bool]] = defaultdict(list)
     for m in measures:
-        groups[(m["player"], m["tier"])].append(m["solved"])
+        groups[(m["player"], m["family"], m["tier"])].append(m["solved"])
     rows = []
     for player in _player_order(measures):
-        tiers = sorted((t for p, t in groups if p == player), key=lambda t: (t is None, t))
-        for tier in tiers:
-            solved = groups[(player, tier)]
+        keys = sorted(((f, t) for p, f, t in groups if p == player), key=lambda k: (k[0], k[1] is None, k[1]))
+        for family, tier in keys:
+            solved = groups[(player, family, tier)]
             rows.append(
                 {
                     "player": player,
                     "player_kind": _kind_of(player),
+                    "family": family,
                     "tier": tier,
                     "seats": len(solved),
                     "solved": sum(solved),
@@ -446,7 +449,7 @@ PLOTS: dict[str, Plot] = {
             "solve-rate",
             "Solve rate by difficulty tier",
             "Share of finished seats whose guess was judged correct, per player and tier.",
-            ("player", "player_kind", "tier", "seats", "solved", "solve_rate"),
+            ("player", "player_kind", "family", "tier", "seats", "solved", "solve_rate"),
             solve_rate_rows,
         ),
         Plot(

@@ -35,21 +35,25 @@
 
   // Solve rate vs tier: grouped bars, one group per tier, one bar per player.
   (function () {
+    // A tier is a level within its family: one group per (family, tier), never pooled.
     const rows = plots["solve-rate"];
-    const tiers = [...new Set(rows.map((r) => r.tier))].sort((a, b) => a - b);
+    const key = (r) => r.family + "\u0000" + r.tier;
+    const groups = [...new Map(rows.map((r) => [key(r), r])).values()]
+      .sort((a, b) => (a.family < b.family ? -1 : a.family > b.family ? 1 : a.tier - b.tier));
+    const families = new Set(rows.map((r) => r.family));
     make("solve-rate", {
       type: "bar",
       data: {
-        labels: tiers.map((t) => "Tier " + t),
+        labels: groups.map((g) => (families.size > 1 ? g.family + " tier " : "Tier ") + g.tier),
         datasets: playersOf(rows).map((player) => ({
           label: player,
           backgroundColor: colour(player),
-          data: tiers.map((t) => {
-            const r = rows.find((x) => x.player === player && x.tier === t);
+          data: groups.map((g) => {
+            const r = rows.find((x) => x.player === player && key(x) === key(g));
             return r ? Math.round(r.solve_rate * 1000) / 10 : null;
           }),
-          seats: tiers.map((t) => {
-            const r = rows.find((x) => x.player === player && x.tier === t);
+          seats: groups.map((g) => {
+            const r = rows.find((x) => x.player === player && key(x) === key(g));
             return r ? r.seats : 0;
           }),
         })),

@@ -232,11 +232,51 @@ def league():
 def test_solve_rate_by_tier_separates_humans_each_model_and_agents(league):
     rows = analytics.solve_rate_rows(analytics.dashboard_measures())
     assert rows == [
-        {"player": "humans", "player_kind": "human", "tier": 1, "seats": 2, "solved": 1, "solve_rate": 0.5},
-        {"player": "humans", "player_kind": "human", "tier": 2, "seats": 1, "solved": 0, "solve_rate": 0.0},
-        {"player": "infogain", "player_kind": "model", "tier": 1, "seats": 1, "solved": 1, "solve_rate": 1.0},
-        {"player": "infogain", "player_kind": "model", "tier": 2, "seats": 1, "solved": 1, "solve_rate": 1.0},
-        {"player": "agents", "player_kind": "agent", "tier": 2, "seats": 1, "solved": 0, "solve_rate": 0.0},
+        {
+            "player": "humans",
+            "player_kind": "human",
+            "family": "wason",
+            "tier": 1,
+            "seats": 2,
+            "solved": 1,
+            "solve_rate": 0.5,
+        },
+        {
+            "player": "humans",
+            "player_kind": "human",
+            "family": "wason",
+            "tier": 2,
+            "seats": 1,
+            "solved": 0,
+            "solve_rate": 0.0,
+        },
+        {
+            "player": "infogain",
+            "player_kind": "model",
+            "family": "wason",
+            "tier": 1,
+            "seats": 1,
+            "solved": 1,
+            "solve_rate": 1.0,
+        },
+        {
+            "player": "infogain",
+            "player_kind": "model",
+            "family": "wason",
+            "tier": 2,
+            "seats": 1,
+            "solved": 1,
+            "solve_rate": 1.0,
+        },
+        {
+            "player": "agents",
+            "player_kind": "agent",
+            "family": "wason",
+            "tier": 2,
+            "seats": 1,
+            "solved": 0,
+            "solve_rate": 0.0,
+        },
     ]
 
 
@@ -322,3 +362,16 @@ def test_an_engine_failure_leaves_the_steps_without_measures_and_is_not_cached(m
     assert analytics.dashboard_measures()[0]["analytics_failed"] is True
     monkeypatch.setattr(analytics, "get_family", get_family)
     assert analytics.dashboard_measures()[0]["analytics_failed"] is False  # recomputed, not cached
+
+
+def test_tiers_of_different_families_are_never_pooled() -> None:
+    measures = [
+        {"player": "humans", "family": "wason", "tier": 1, "solved": True},
+        {"player": "humans", "family": "eleusis", "tier": 1, "solved": False},
+        {"player": "humans", "family": "eleusis", "tier": 1, "solved": False},
+    ]
+    rows = analytics.solve_rate_rows(measures)
+    assert [(r["family"], r["tier"], r["seats"], r["solve_rate"]) for r in rows] == [
+        ("eleusis", 1, 2, 0.0),
+        ("wason", 1, 1, 1.0),
+    ]

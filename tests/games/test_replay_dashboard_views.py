@@ -128,7 +128,15 @@ def test_dashboard_opens_for_researchers_and_staff(client, staff):
     assert "vendor/chartjs/chart.umd.min.js" in html
     plots = embedded(response, "dashboard-data")
     assert plots["solve-rate"] == [
-        {"player": "humans", "player_kind": "human", "tier": 1, "seats": 2, "solved": 1, "solve_rate": 0.5}
+        {
+            "player": "humans",
+            "player_kind": "human",
+            "family": "wason",
+            "tier": 1,
+            "seats": 2,
+            "solved": 1,
+            "solve_rate": 0.5,
+        }
     ]
 
 
