@@ -105,6 +105,11 @@ def _columns() -> tuple[npt.NDArray[np.float64], ...]:
     return tuple(pairs[:, i] for i in range(len(VARIABLES)))
 
 
+@functools.lru_cache(maxsize=1)
+def _domain_index() -> dict[tuple[int, ...], int]:
+    return {tuple(int(v) for v in p): i for i, p in enumerate(domain().tolist())}
+
+
 def parse(text: str) -> Rule:
     return parse_rule(text, VARIABLES)
 
@@ -131,6 +136,8 @@ def card_name(rank: int, suit: int) -> str:
 
 SAME_COLOUR = "suit // 2 == prev_suit // 2"
 OTHER_COLOUR = "suit // 2 != prev_suit // 2"
+# What decides which of two rules applies in a tier-4 rule ("a if condition else b").
+CONDITIONS = (SAME_COLOUR, OTHER_COLOUR, "suit // 2 == 1", "prev_rank % 2 == 0", "prev_suit // 2 == 1")
 
 
 def clause_templates() -> dict[int, tuple[str, ...]]:
@@ -179,9 +186,7 @@ def _sample_rule(rng: random.Random, tier: int) -> str:
     if tier == 3:
         a, b = rng.sample(pool, 2)
         return f"({a}) {rng.choice(('and', 'or'))} ({b})"
-    condition = rng.choice(
-        (SAME_COLOUR, OTHER_COLOUR, "suit // 2 == 1", "prev_rank % 2 == 0", "prev_suit // 2 == 1")
-    )
+    condition = rng.choice(CONDITIONS)
     a, b = rng.sample(pool, 2)
     return f"({a}) if ({condition}) else ({b})"
 
@@ -378,9 +383,9 @@ def render_observation(
 
 
 class EleusisSpace(HypothesisSpace):
-    """Every clause of the generator's grammar, and every pair of them joined by ``and`` / ``or``,
-    with rules that are constant or that repeat an earlier rule's truth table dropped; the probes
-    are the whole domain."""
+    """Every clause of the generator's grammar, every pair of them joined by ``and`` / ``or``, and
+    every 'a if condition else b' of the tier-4 shape, with rules that are constant or that
+    repeat an earlier rule's truth table dropped; the probes are the whole domain."""
 
     def __init__(self) -> None:
         templates = clause_templates()
@@ -389,8 +394,11 @@ class EleusisSpace(HypothesisSpace):
         texts += [
             f"({a}) {op} ({b})" for i, a in enumerate(atoms) for b in atoms[i + 1 :] for op in ("and", "or")
         ]
+        # the tier-4 shape: one condition picks which of two clauses applies
+        texts += [f"({a}) if ({c}) else ({b})" for c in CONDITIONS for a in atoms for b in atoms if a != b]
         seen: set[bytes] = set()
         kept: list[str] = []
+        rows: list[npt.NDArray[np.bool_]] = []
         for text in texts:
             rule = parse(text)
             truth = truth_on_domain(rule)
@@ -399,7 +407,21 @@ class EleusisSpace(HypothesisSpace):
                 continue
             seen.add(key)
             kept.append(rule.text)
+            rows.append(truth)
         super().__init__(texts=kept, variables=VARIABLES, probes=domain())
+        # the probes are the domain, in the same order: the truth rows are already at hand
+        self._probe_truth = np.stack(rows)
+
+    def truth(self, points: Sequence[Sequence[float]]) -> npt.NDArray[np.bool_]:
+        """Every valid test is a pair of the domain, whose column is already in the probe truth
+        table: a lookup instead of evaluating thousands of rules."""
+        index = _domain_index()
+        try:
+            columns = [index[tuple(int(v) for v in p)] for p in points]
+        except KeyError:  # not a pair of cards: evaluate the rules
+            return super().truth(points)
+        selected: npt.NDArray[np.bool_] = self.probe_truth[:, columns]
+        return selected
 
 
 @functools.lru_cache(maxsize=1)
