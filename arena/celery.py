@@ -18,15 +18,20 @@ app.set_default()
 # process. (Celery's own Django fix-up would otherwise close the connection after every task, and
 # opening a PostgreSQL connection costs more than a whole fast model turn; CELERY_DB_REUSE_MAX
 # in the settings turns that off.)
-@task_prerun.connect
-def _task_started(**_: object) -> None:
+def _close_old_connections(task: object) -> None:
+    # An eager task runs inside its caller, possibly inside the caller's transaction.
+    if getattr(getattr(task, "request", None), "is_eager", False):
+        return
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@task_prerun.connect
+def _task_started(task: object = None, **_: object) -> None:
+    _close_old_connections(task)
 
 
 @task_postrun.connect
-def _task_finished(**_: object) -> None:
-    from django.db import close_old_connections
-
-    close_old_connections()
+def _task_finished(task: object = None, **_: object) -> None:
+    _close_old_connections(task)

@@ -107,7 +107,9 @@ SCHEMA: dict[str, tuple[Field, ...]] = {
         ),
         Field("public", "json", "what every player saw before the end: examples, budgets, query shape"),
         Field("mode", "string", "solo | race | benchmark"),
-        Field("tournament", "string", "slug of the tournament this race is a round of; empty otherwise"),
+        Field(
+            "tournament", "string", "slug of the tournament this race is a round of; empty (null) otherwise"
+        ),
         Field("status", "string", "waiting | running | finished | aborted"),
         Field("max_tests", "int", "test budget per seat"),
         Field("time_limit_s", "int", "time limit in seconds, empty = none"),

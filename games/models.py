@@ -306,6 +306,7 @@ class TournamentRound(models.Model):
     match = models.OneToOneField(
         Match, null=True, blank=True, on_delete=models.SET_NULL, related_name="tournament_round"
     )
+    error = models.CharField(max_length=300, blank=True, help_text="why this round could not start")
 
     class Meta:
         ordering = ["tournament_id", "id"]

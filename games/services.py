@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from games import events, selectors
-from games.engine.core import QueryError, RuleError, get_family
+from games.engine.core import EngineError, QueryError, RuleError, get_family
 from games.models import Match, PuzzleInstance, PuzzleVariant, Seat, Step, Tournament, TournamentRound
 
 logger = logging.getLogger(__name__)
@@ -607,25 +607,33 @@ MAX_TOURNAMENT_ROUNDS = 10_000
 _TICK_SLACK = dt.timedelta(milliseconds=250)
 
 
-def parse_seeds(text: str) -> list[int]:
-    """ "0-99", "1,5,7", "0-9,20-29" -> sorted unique seeds."""
-    seeds: set[int] = set()
+MAX_SEED = 2**63 - 1
+
+
+def parse_seeds(text: str, *, limit: int = 1_000_000) -> list[int]:
+    """ "0-99", "1,5,7", "0-9,20-29" -> sorted unique seeds; at most ``limit`` of them (counted
+    before any is made, so a huge range costs nothing) and each at most ``MAX_SEED``."""
+    ranges: list[tuple[int, int]] = []
+    total = 0
     for part in (p.strip() for p in str(text).split(",")):
         if not part:
             continue
-        found = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        found = re.fullmatch(r"(\d{1,19})(?:-(\d{1,19}))?", part)
         if found is None:
-            raise ActionError(f"bad seed range {part!r}; use e.g. 0-99 or 1,5,7 (non-negative integers)")
+            raise ActionError(f"bad seed range {part[:40]!r}; use e.g. 0-99 or 1,5,7 (non-negative integers)")
         lo = int(found.group(1))
         hi = int(found.group(2)) if found.group(2) is not None else lo
         if hi < lo:
             raise ActionError(f"bad seed range {part!r}: the end is before the start")
-        if hi - lo >= 1_000_000:
-            raise ActionError(f"seed range {part!r} is too large (at most 1,000,000 seeds)")
-        seeds.update(range(lo, hi + 1))
-    if not seeds:
+        if hi > MAX_SEED:
+            raise ActionError(f"seed {hi} is too large (at most {MAX_SEED})")
+        total += hi - lo + 1
+        if total > limit:
+            raise ActionError(f"too many seeds (at most {limit:,})")
+        ranges.append((lo, hi))
+    if not ranges:
         raise ActionError("no seeds given; use e.g. 0-99")
-    return sorted(seeds)
+    return sorted({seed for lo, hi in ranges for seed in range(lo, hi + 1)})
 
 
 def tournament_create(
@@ -651,6 +659,10 @@ def tournament_create(
         raise ActionError("a tournament needs at least one model contestant")
     if not isinstance(concurrency, int) or not 1 <= concurrency <= 100:
         raise ActionError("concurrency (rounds running at once) must be a whole number from 1 to 100")
+    if len(title or "") > 120:
+        raise ActionError(f"a tournament title is at most 120 characters; this one has {len(title)}")
+    if len(seeds or "") > 200:
+        raise ActionError(f"the seeds are at most 200 characters, e.g. 0-99 or 1,5,7; got {len(seeds)}")
     with transaction.atomic():
         tournament = Tournament.objects.create(
             slug=slug,
@@ -670,7 +682,7 @@ def tournament_create(
 def tournament_schedule(*, tournament: Tournament) -> int:
     """Make the tournament's rounds (one per variant and seed, those missing) and queue its first
     tick after commit. Returns the number of rounds."""
-    seeds = parse_seeds(tournament.seeds)
+    seeds = parse_seeds(tournament.seeds, limit=MAX_TOURNAMENT_ROUNDS)
     variants = list(tournament.variants.order_by("slug"))
     if len(seeds) * len(variants) > MAX_TOURNAMENT_ROUNDS:
         raise ActionError(
@@ -726,9 +738,9 @@ class TournamentProgress:
 
 
 def tournament_progress(*, tournament: Tournament) -> TournamentProgress:
-    rounds = list(tournament.rounds.select_related("match").only("id", "match__status"))
-    done = sum(1 for r in rounds if r.match is not None and r.match.is_over)
-    pending = sum(1 for r in rounds if r.match is None)
+    rounds = list(tournament.rounds.select_related("match").only("id", "error", "match__status"))
+    done = sum(1 for r in rounds if (r.match is not None and r.match.is_over) or r.error)
+    pending = sum(1 for r in rounds if r.match is None and not r.error)
     return TournamentProgress(
         status=tournament.status,
         total=len(rounds),
@@ -764,23 +776,29 @@ def tournament_advance(*, tournament_id: int, tick_s: float = 2.0) -> Tournament
             tournament.started = now
         rounds = list(tournament.rounds.select_related("match", "variant").order_by("id"))
         running = sum(1 for r in rounds if r.match is not None and not r.match.is_over)
-        slugs = list(
-            tournament.contestants.filter(enabled=True).order_by("slug").values_list("slug", flat=True)
-        )
+        contestants = list(tournament.contestants.order_by("slug"))
+        slugs = [c.slug for c in contestants]
+        disabled = [c.slug for c in contestants if not c.enabled]
         note = ""
-        if not slugs:
-            note = "waiting: none of its contestants is enabled"
-        for round_ in (r for r in rounds if r.match_id is None):
-            if running >= tournament.concurrency or not slugs:
+        if disabled:  # every round races the same field, or the standings compare unlike things
+            note = (
+                f"waiting: contestant {', '.join(disabled)} is disabled; enable it or cancel the tournament"
+            )
+        for round_ in (r for r in rounds if r.match_id is None and not r.error):
+            if running >= tournament.concurrency or disabled:
                 break
             try:
                 round_.match, _ = race_create(variant=round_.variant, opponents=slugs, seed=round_.seed)
             except ActionError as exc:  # a contestant is busy elsewhere: try again next tick
                 note = f"waiting: {exc.message}"
                 break
+            except EngineError as exc:  # e.g. the variant's parameters no longer generate a puzzle
+                round_.error = f"could not start: {exc.message}"[:300]
+                round_.save(update_fields=["error"])
+                continue
             round_.save(update_fields=["match"])
             running += 1
-        all_over = all(r.match is not None and r.match.is_over for r in rounds)
+        all_over = all((r.match is not None and r.match.is_over) or r.error for r in rounds)
         if all_over:
             tournament.status = Tournament.Status.FINISHED
             tournament.finished = now

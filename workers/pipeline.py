@@ -23,6 +23,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
 from django.db.models import Count, Sum
 
@@ -103,14 +104,16 @@ class SeatLog:
         replies: dict[int, str] = {}
         calls = tokens = 0
         cost = 0.0
-        for step_id, raw, tin, tout, usd in ModelCall.objects.filter(seat=seat).values_list(
-            "step_id", "raw_response", "tokens_in", "tokens_out", "cost_usd"
+        for step_id, raw, tin, tout, usd in (
+            ModelCall.objects.filter(seat=seat)
+            .order_by("id")
+            .values_list("step_id", "raw_response", "tokens_in", "tokens_out", "cost_usd")
         ):
             calls += 1
             tokens += (tin or 0) + (tout or 0)
             cost += float(usd or 0.0)
             if step_id is not None:
-                replies[step_id] = raw
+                replies.setdefault(step_id, raw)
         return cls(steps, replies, {"calls": calls, "tokens": tokens, "cost": cost})
 
 
@@ -202,6 +205,10 @@ def _call(
         completion = client_for(contestant.backend)(config, messages, observation=observation)
     except ModelCallError as exc:
         error = exc
+    except SoftTimeLimitExceeded:  # the task's time ran out inside the call: a timeout, retried
+        error = ModelCallError(
+            "the turn ran out of time during the call", error_class="timeout", transient=True
+        )
     except Exception as exc:  # noqa: BLE001 - a client bug must still leave a log row
         logger.exception("model client crashed for seat %s turn %s", seat.pk, turn)
         error = ModelCallError(
@@ -260,10 +267,13 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1, queue_next: bool = Tr
     steps = log.steps
     key = idempotency_key(turn)
     existing = next((s for s in steps if s.idempotency_key == key), None)
-    if existing is not None:  # a re-run turn; the next one may not have been played or queued
-        if queue_next:
-            services.model_turn_request(seat=seat, turn=len(steps) + 1)
-        return TurnResult("replayed", existing.pk, next_turn=None if queue_next else len(steps) + 1)
+    if existing is not None:
+        # A re-run turn (a redelivered task, a resumed benchmark). The next turn may never have
+        # been played or queued, so it is queued, never played on here: another task may be
+        # playing this seat right now, and the queued turn then finds its step written ("stale"
+        # or "replayed") instead of two tasks playing side by side from here on.
+        services.model_turn_request(seat=seat, turn=len(steps) + 1)
+        return TurnResult("replayed", existing.pk)
     if len(steps) != turn - 1:
         return TurnResult("stale", detail=f"seat has {len(steps)} steps; turn {turn} is not next")
     contestant = ModelContestant.objects.filter(slug=seat.contestant).first()
@@ -351,16 +361,29 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1, queue_next: bool = Tr
     call.parsed_action = action
     try:
         # The step and the call's link to it commit together: one commit instead of two.
+        committed: list[bool] = []
         with transaction.atomic():
+            transaction.on_commit(lambda: committed.append(True))  # runs before the other hooks
             outcome = services.step_submit(
                 seat=seat, action=action, idempotency_key=idempotency_key(turn), queue_next_turn=queue_next
             )
-            call.step = outcome.step
+            if outcome.replayed:  # another task wrote this turn first: this call did not make it
+                call.error_class = "superseded"
+                call.error_message = "another task wrote this turn first; this reply was not used"
+            else:
+                call.step = outcome.step
             call.save(update_fields=_OUTCOME_FIELDS)
     except services.ActionError as exc:
         call.parse_error = exc.message
         call.save(update_fields=_OUTCOME_FIELDS)
         return _forfeit_turn(seat, turn, call, f"move refused: {exc.message}", queue_next=queue_next)
+    except BaseException:
+        if not committed:
+            # Rolled back (the time limit, a database error): the call was made and paid for, so
+            # its reply, tokens and cost stay in the trace, unlinked.
+            call.step = None
+            call.save(update_fields=_OUTCOME_FIELDS)
+        raise
     return TurnResult(
         "replayed" if outcome.replayed else "submitted",
         outcome.step.pk,
@@ -369,7 +392,8 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1, queue_next: bool = Tr
 
 
 def _next_turn(outcome: services.StepOutcome, queue_next: bool) -> int | None:
-    if queue_next or outcome.seat.is_done or outcome.match.is_over:
+    # A replayed write means another task owns this seat's turns: stop here.
+    if queue_next or outcome.replayed or outcome.seat.is_done or outcome.match.is_over:
         return None
     return outcome.step.seq + 1
 

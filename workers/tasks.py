@@ -14,6 +14,7 @@ import time
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_ready
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
@@ -91,7 +92,11 @@ def model_turn(self, seat_id: int, turn: int) -> dict:
             return summary
         turn, retries, first = result.next_turn, 0, False
         if time.monotonic() - started >= slice_s:
-            _queue(seat_id, turn)
+            try:
+                _queue(seat_id, turn)
+            except Exception:  # the broker is unreachable: play on rather than strand the seat
+                logger.exception("could not queue turn %s of seat %s; playing on in this task", turn, seat_id)
+                continue
             return summary
 
 
@@ -102,11 +107,20 @@ def _queue(seat_id: int, turn: int, *, countdown: float | None = None, retries: 
 @shared_task(name="workers.tournament_tick", acks_late=True, reject_on_worker_lost=True)
 def tournament_tick(tournament_id: int) -> dict:
     """Advance a tournament (start it when due, start rounds up to its concurrency, finish it),
-    then queue the next tick. Only the tick that is due goes on; a duplicate one stops here."""
+    then queue the next tick. Only the tick that is due goes on; a duplicate one stops here.
+    An error of ours is logged and the chain goes on, so one bad tick never stalls it."""
     from games import services
+    from games.models import Tournament
 
     tick_s = float(getattr(settings, "ARENA_TOURNAMENT_TICK_S", 2.0))
-    progress = services.tournament_advance(tournament_id=tournament_id, tick_s=tick_s)
+    try:
+        progress = services.tournament_advance(tournament_id=tournament_id, tick_s=tick_s)
+    except Tournament.DoesNotExist:
+        return {"status": "deleted"}
+    except Exception:
+        logger.exception("tick of tournament %s failed; trying again in %s s", tournament_id, tick_s)
+        tournament_tick.apply_async((tournament_id,), countdown=tick_s * 5, ignore_result=True)
+        return {"status": "error"}
     if progress.next_tick_in_s is not None:
         tournament_tick.apply_async((tournament_id,), countdown=progress.next_tick_in_s, ignore_result=True)
     return {
@@ -116,3 +130,21 @@ def tournament_tick(tournament_id: int) -> dict:
         "pending": progress.pending,
         "note": progress.note,
     }
+
+
+@worker_ready.connect
+def _resume_tournaments(**_: object) -> None:
+    """A tick chain lost with a worker (or a broker outage) restarts when a worker starts; the
+    chain that is due goes on and any duplicate stops at once."""
+    from games.models import Tournament
+
+    try:
+        unfinished = list(
+            Tournament.objects.filter(
+                status__in=[Tournament.Status.SCHEDULED, Tournament.Status.RUNNING]
+            ).values_list("pk", flat=True)
+        )
+        for tournament_id in unfinished:
+            tournament_tick.apply_async((tournament_id,), ignore_result=True)
+    except Exception:  # no database or broker yet: the next worker start tries again
+        logger.exception("could not resume unfinished tournaments")

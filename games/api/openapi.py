@@ -191,7 +191,7 @@ RESEARCH_PAGE_EXAMPLE = {
     "page": 1,
     "page_size": 50,
     "pages": 1,
-    "schema_version": 1,
+    "schema_version": 2,
     "filters": {"family": "wason", "finished_only": True},
     "matches": [
         {
@@ -711,7 +711,7 @@ _DOCUMENT: dict[str, Any] = {
                                         "match": {"$ref": "#/components/schemas/ResearchMatch"},
                                     },
                                 },
-                                "example": {"schema_version": 1, "match": RESEARCH_MATCH_EXAMPLE},
+                                "example": {"schema_version": 2, "match": RESEARCH_MATCH_EXAMPLE},
                             }
                         },
                     },

@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 MAX_OPPONENTS = 8
 MAX_DB_ID = 2**63 - 1
-MAX_SEED = 2**63 - 1
+MAX_SEED = services.MAX_SEED
 CREATE_FIELDS = {"variant", "seed", "opponents"}
 
 
@@ -246,7 +246,7 @@ def leaderboard(request: HttpRequest, token: AgentToken) -> JsonResponse:
     if kind and kind not in selectors.LEADERBOARD_KINDS:
         raise ApiError(400, f"kind must be one of {', '.join(selectors.LEADERBOARD_KINDS)}; got {kind!r}")
     raw_limit = request.GET.get("limit", "100")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
+    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= 1000:
         raise ApiError(400, f"limit must be a whole number from 1 to 1000; got {raw_limit!r}")
     rows = selectors.leaderboard(variant=variant, kind=kind or None, limit=int(raw_limit))
     for row in rows:

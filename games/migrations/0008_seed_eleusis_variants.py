@@ -11,7 +11,7 @@ VARIANTS = [
         4,
         "eleusis-tier-4",
         "It depends",
-        "One condition decides which of two rules applies, e.g. red up, black down.",
+        "One condition decides which of two rules applies, e.g. after a face card go lower, otherwise go higher.",
     ),
 ]
 

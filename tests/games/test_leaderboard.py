@@ -137,6 +137,7 @@ def test_the_api_returns_the_ranking_and_clear_errors() -> None:
     for query, status, fragment in [
         ("?kind=robot", 400, "kind must be one of human, model, agent"),
         ("?limit=0", 400, "limit must be a whole number from 1 to 1000"),
+        ("?limit=%C2%B2", 400, "limit must be a whole number from 1 to 1000"),  # a superscript two
         ("?variant=nope", 404, "no published variant 'nope'"),
     ]:
         response = client.get(f"/api/v1/leaderboard{query}")

@@ -68,7 +68,10 @@ def test_a_tournament_has_one_round_per_variant_and_seed() -> None:
         ({"variants": []}, "at least one puzzle variant"),
         ({"contestants": []}, "at least one model contestant"),
         ({"slug": "no spaces"}, "slug is 1-80 letters"),
-        ({"seeds": "0-99999"}, "at most 10,000 per tournament"),
+        ({"seeds": "0-99999"}, "too many seeds (at most 10,000)"),
+        ({"seeds": "0-999999,1000000-1999999,2000000-2999999"}, "too many seeds (at most 10,000)"),
+        ({"seeds": "9223372036854775808"}, "seed 9223372036854775808 is too large"),
+        ({"title": "x" * 121}, "title is at most 120 characters"),
     ],
 )
 def test_bad_tournaments_are_refused_with_a_reason_and_nothing_is_written(fields, message) -> None:
@@ -322,3 +325,35 @@ def test_the_command_line_creates_follows_and_cancels_tournaments() -> None:
     ]:  # fmt: skip
         with pytest.raises(CommandError, match=message.replace("(", r"\(").replace(")", r"\)")):
             call_command("tournament", *argv)
+
+
+def test_a_round_that_cannot_start_is_marked_and_the_tournament_still_ends() -> None:
+    from games.models import PuzzleVariant
+
+    good, bad = factories.variant(), factories.variant()
+    t = make(variants=[good, bad], seeds="0", concurrency=2)
+    PuzzleVariant.objects.filter(pk=bad.pk).update(params={"tier": 1, "rule": "x > x"})  # as an admin might
+    progress = advance(t)
+    assert (progress.running, progress.pending, progress.done) == (1, 0, 1)
+    failed = t.rounds.get(variant=bad)
+    assert failed.match is None and failed.error.startswith("could not start: parameter 'rule' is degenerate")
+    finish_running(t)
+    assert advance(t).status == "finished"
+
+
+def test_a_disabled_contestant_makes_the_tournament_wait_and_says_why() -> None:
+    players = contestants("alpha", "beta")
+    t = make(players=players)
+    ModelContestant.objects.filter(slug="beta").update(enabled=False)
+    progress = advance(t)
+    assert progress.running == 0 and "contestant beta is disabled" in progress.note
+    ModelContestant.objects.filter(slug="beta").update(enabled=True)
+    assert advance(t).running == 2
+
+
+def test_a_tick_for_a_deleted_tournament_ends_its_chain() -> None:
+    from workers.tasks import tournament_tick
+
+    t = make()
+    t.delete()
+    assert tournament_tick.apply(args=[t.pk]).get() == {"status": "deleted"}

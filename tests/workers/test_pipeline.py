@@ -258,7 +258,9 @@ def test_a_caller_that_plays_on_is_told_the_next_turn_and_nothing_is_queued(
     assert take_queued() == []
     with django_capture_on_commit_callbacks(execute=True):
         replay = pipeline.run_turn(seat_id=seat.pk, turn=1, queue_next=False)
-    assert (replay.status, replay.next_turn) == ("replayed", 2) and take_queued() == []
+    # a re-run turn never plays on (another task may own the seat): it queues the next turn
+    assert (replay.status, replay.next_turn) == ("replayed", None)
+    assert take_queued() == [("workers.model_turn", (seat.pk, 2), 0)]
     with django_capture_on_commit_callbacks(execute=True):
         second = pipeline.run_turn(seat_id=seat.pk, turn=2)  # the default: queue the next turn
     assert (second.status, second.next_turn) == ("submitted", None)
@@ -304,3 +306,29 @@ def test_the_builtin_solver_plays_the_card_family() -> None:
     _, (seat,) = eleusis_race(builtin("infogain"), rule="suit // 2 != prev_suit // 2")
     drive(seat)
     assert seat.status == Seat.Status.FINISHED and seat.score["solved"] is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_turn_written_first_by_another_task_marks_this_call_superseded_and_stops(fake) -> None:
+    from django.db import connection
+
+    from games import services
+
+    _, (seat,) = model_race(contestant(fake))
+
+    def competing_task_writes_first(path, body):
+        try:  # what a second task playing the same turn would do, while this call is in flight
+            services.step_submit(
+                seat=seat, action={"type": "test", "input": [9, 9, 9]}, idempotency_key="turn-1"
+            )
+        finally:
+            connection.close()
+        return Reply(content=TEST)
+
+    fake.responder = competing_task_writes_first
+    result = pipeline.run_turn(seat_id=seat.pk, turn=1, queue_next=False)
+    assert (result.status, result.next_turn) == ("replayed", None)  # it does not play on
+    assert [s.action["input"] for s in seat.steps.all()] == [[9, 9, 9]]  # the first write stands
+    call = ModelCall.objects.get(seat=seat)
+    assert (call.error_class, call.step_id, call.raw_response) == ("superseded", None, TEST)
+    assert pipeline.SeatLog.read(seat).replies == {}  # its reply is not shown as that turn's

@@ -62,8 +62,8 @@ PARAMS_SCHEMA: dict[str, Any] = {
             "maximum": 4,
             "default": 1,
             "description": "difficulty: 1 one comparison of rank, suit or colour; 2 parity, steps and "
-            "sums; 3 two clauses joined by and/or; 4 'a if condition else b' (e.g. red cards go up, "
-            "black cards go down)",
+            "sums; 3 two clauses joined by and/or; 4 'a if condition else b': one condition decides "
+            "which of two rules applies",
         },
         "max_tests": {
             "type": "integer",
@@ -203,13 +203,11 @@ def _degenerate(rule: Rule, min_true: float = 0.1, max_true: float = 0.9) -> str
 
 
 def _reducible(rule: Rule) -> bool:
-    """A combined rule that equals one of its parts (e.g. 'a or b' with b implying a) is really
-    a simpler rule of a lower tier: the generator draws again."""
+    """A combined rule that equals a single clause (e.g. 'rank == prev_rank or rank > prev_rank'
+    is 'rank >= prev_rank') is really a rule of a lower tier: the generator draws again."""
     whole = truth_on_domain(rule)
-    for part in clause_templates()[1] + clause_templates()[2]:
-        if part in rule.text and np.array_equal(truth_on_domain(parse(part)), whole):
-            return True
-    return False
+    templates = clause_templates()
+    return any(np.array_equal(truth_on_domain(parse(c)), whole) for c in templates[1] + templates[2])
 
 
 def generate(seed: int, params: Mapping[str, Any]) -> Instance:
