@@ -191,6 +191,9 @@ ARENA_MODEL_MAX_RETRIES = int(os.environ.get("ARENA_MODEL_MAX_RETRIES", "5"))
 # A model-turn task plays on into the seat's next turns for this long before queueing the next
 # one (fast models skip a broker round trip per turn; 0 = one turn per task).
 ARENA_MODEL_TURN_SLICE_S = float(os.environ.get("ARENA_MODEL_TURN_SLICE_S", "0.5"))
+# A model seat with no step and no call for this long is given its next turn again by its
+# tournament's tick (more than the hard time limit plus the longest retry backoff).
+ARENA_MODEL_STALL_S = float(os.environ.get("ARENA_MODEL_STALL_S", "300"))
 # How often a running tournament checks its rounds and starts new ones.
 ARENA_TOURNAMENT_TICK_S = float(os.environ.get("ARENA_TOURNAMENT_TICK_S", "2"))
 # Broker visibility must exceed the hard time limit, or a long task is delivered twice; it is

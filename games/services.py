@@ -798,6 +798,10 @@ def tournament_advance(*, tournament_id: int, tick_s: float = 2.0) -> Tournament
                 continue
             round_.save(update_fields=["match"])
             running += 1
+        running_ids = [r.match_id for r in rounds if r.match is not None and not r.match.is_over]
+        resumed = _resume_stalled_model_seats(match_ids=running_ids, now=now)
+        if resumed and not note:
+            note = f"resumed {resumed} stalled model seat(s)"
         all_over = all((r.match is not None and r.match.is_over) or r.error for r in rounds)
         if all_over:
             tournament.status = Tournament.Status.FINISHED
@@ -810,6 +814,33 @@ def tournament_advance(*, tournament_id: int, tick_s: float = 2.0) -> Tournament
         progress = tournament_progress(tournament=tournament)
         progress.next_tick_in_s = None if all_over else tick_s
         return progress
+
+
+def _resume_stalled_model_seats(*, match_ids: list[int], now: dt.datetime) -> int:
+    """Queue the next turn of every model seat in these matches that has shown no sign of life
+    (no step, no model call) for ARENA_MODEL_STALL_S: a turn task lost with a broker outage or a
+    hard-killed worker would otherwise hold its race, and the tournament, for ever. A seat that
+    was only slow is safe too: the duplicate turn finds its step written and stops."""
+    from django.conf import settings
+    from django.db.models import Max
+
+    if not match_ids:
+        return 0
+    stall = dt.timedelta(seconds=float(getattr(settings, "ARENA_MODEL_STALL_S", 300)))
+    seats = Seat.objects.filter(
+        match_id__in=match_ids, kind=Seat.Kind.MODEL, status=Seat.Status.PLAYING
+    ).annotate(
+        last_step=Max("steps__created_at"),
+        last_call=Max("model_calls__created_at"),
+        started=Max("match__started"),
+    )
+    resumed = 0
+    for seat in seats:
+        seen = [t for t in (seat.last_step, seat.last_call, seat.started, seat.joined) if t is not None]
+        if seen and now - max(seen) > stall:
+            model_turn_request(seat=seat)
+            resumed += 1
+    return resumed
 
 
 def _tournament_tick_request(tournament_id: int) -> None:

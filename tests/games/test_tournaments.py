@@ -357,3 +357,28 @@ def test_a_tick_for_a_deleted_tournament_ends_its_chain() -> None:
     t = make()
     t.delete()
     assert tournament_tick.apply(args=[t.pk]).get() == {"status": "deleted"}
+
+
+def test_a_model_seat_that_shows_no_life_is_given_its_turn_again(
+    settings, django_capture_on_commit_callbacks
+) -> None:
+    from tests.workers.worker import point_the_app_at_the_test_queue, take_queued
+
+    point_the_app_at_the_test_queue()
+    settings.ARENA_MODEL_STALL_S = 60
+    t = make(seeds="0", concurrency=1)
+    advance(t)
+    match = Match.objects.get(tournament_round__tournament=t)
+    take_queued()
+    with django_capture_on_commit_callbacks(execute=True):
+        quiet = advance(t)
+    assert "resumed" not in quiet.note and take_queued() == []  # started just now: not stalled
+    Match.objects.filter(pk=match.pk).update(started=timezone.now() - dt.timedelta(minutes=5))
+    Seat.objects.filter(match=match).update(joined=timezone.now() - dt.timedelta(minutes=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        stalled = advance(t)
+    assert stalled.note == "resumed 2 stalled model seat(s)"
+    seat_ids = set(match.seats.values_list("pk", flat=True))
+    assert {(name, args[0], args[1]) for name, args, _ in take_queued()} == {
+        ("workers.model_turn", seat_id, 1) for seat_id in seat_ids
+    }
