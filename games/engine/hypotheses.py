@@ -9,6 +9,7 @@ information-gain solver chooses its tests from.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,9 +17,22 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from games.engine.dsl import Rule, parse_rule
+from games.engine.dsl import BoolOp, IfExp, Node, Not, Rule, parse_rule
 
 BoolMatrix = npt.NDArray[np.bool_]
+
+
+def clause_count(node: Node) -> int:
+    """How many clauses a rule's boolean structure joins: ``and`` / ``or`` / ``not`` and a
+    boolean ``a if c else b`` are structure, anything else (a comparison, ``is_int(x)``) is
+    one clause. ``x > 0 and (y < z or z == 1)`` has three."""
+    if isinstance(node, BoolOp):
+        return sum(clause_count(o) for o in node.operands)
+    if isinstance(node, Not):
+        return clause_count(node.operand)
+    if isinstance(node, IfExp):
+        return clause_count(node.cond) + clause_count(node.then) + clause_count(node.orelse)
+    return 1
 
 
 def points_to_columns(points: Sequence[Sequence[float]], arity: int) -> list[npt.NDArray[np.float64]]:
@@ -54,6 +68,14 @@ class HypothesisSpace:
             if self._rules
             else np.zeros((0, len(cols[0])), bool)
         )
+
+    @functools.cached_property
+    def clause_counts(self) -> npt.NDArray[np.int64]:
+        """``clause_count`` of every hypothesis, for priors that prefer fewer clauses. Kept on
+        the space because solvers are rebuilt at every step and parsing a large space takes
+        most of a second; subclasses that skip ``__post_init__`` still get it."""
+        counts = [clause_count(parse_rule(t, self.variables).tree) for t in self.texts]
+        return np.asarray(counts, dtype=np.int64)
 
     @property
     def probe_truth(self) -> BoolMatrix:

@@ -1,12 +1,14 @@
 """Hypothesis-elimination baselines.
 
 Both solvers keep the hypotheses of a reference space that agree with every
-observation so far and guess the simplest survivor (Occam). They differ only in
-how they choose tests:
+observation so far and guess the simplest survivor (Occam). They differ in how
+they choose tests and when they stop:
 
-* ``InfoGainSolver`` picks, from the space's probe pool, the point whose answer
-  splits the survivors most evenly (maximum expected information, uniform
-  prior); ties go to the simplest point.
+* ``InfoGainSolver`` weighs the survivors by a simplicity prior, picks from the
+  space's probe pool the point whose answer splits that weight most evenly
+  (maximum expected information; ties go to the simplest point), and guesses
+  as soon as the survivors that agree with its guess carry nearly all of the
+  weight (see the class docstring).
 * ``RandomSolver`` tests uniformly random integer points.
 
 Both stop testing as soon as no probe point can tell the survivors apart, or
@@ -71,19 +73,64 @@ class _EliminationSolver:
 
 
 class InfoGainSolver(_EliminationSolver):
+    """Information gain under an Occam prior, with an Occam stopping rule.
+
+    Prior: the hypotheses with the same number of clauses (``clause_counts``: one
+    for ``x < y``, two for ``x < y or z == 1``) form a class; each extra clause
+    halves a class's total weight (``extra_clause_odds``) and the weight is spread
+    evenly inside the class. In the wason space (161 single clauses, 21,668
+    pairs) one clause against two is 2:1 as classes but about 270:1 per rule.
+
+    Stopping: guess the simplest survivor once the survivors that agree with it
+    on the whole probe pool hold at least ``confidence`` of the survivors'
+    weight; in the wason space a lone single clause is guessed once at most five
+    pairs survive beside it. 0.98 because one more test costs 50 / 30 of a point
+    while a wrong guess forfeits 60-90 points, so a 2% risk is about break-even.
+    Measured on 600 seeds, it saves about 4 of ~22 tests on single-clause rules
+    (tiers 1-3) and costs 1.7 points of solve rate on two-clause rules (tier 4);
+    0.99 saves about 2 tests for 0.7 points, 0.95 about 8 tests for 7.8 points.
+    """
+
     name = "infogain"
+    extra_clause_odds = 0.5
+    confidence = 0.98
+
+    def class_weight(self, clauses: int, class_size: int) -> float:
+        """Prior weight of one hypothesis that has ``clauses`` clauses, in a space
+        holding ``class_size`` such hypotheses."""
+        return float(self.extra_clause_odds ** (clauses - 1)) / class_size
 
     def act(self, history: Sequence[Mapping[str, Any]], tests_left: int) -> dict[str, Any]:
         if tests_left <= 0:
             return {"type": "guess", "rule": self.best_guess(history)}
-        alive, gain = self._undecided(history)
-        tested = {tuple(float(v) for v in h["input"]) for h in self._observations(history)}
-        if tested:
-            probes = self.space.probes
-            seen = np.array([tuple(p) in tested for p in probes.tolist()])
-            gain = np.where(seen, 0.0, gain)
+        observations = self._observations(history)
+        alive = self.space.survivors(observations)
+        if alive.sum() <= 1:
+            return {"type": "guess", "rule": self.best_guess(history)}
+        truth = self.space.probe_truth
+        survivors = np.flatnonzero(alive)
+        alive_truth = truth[survivors]
+        alive_classes = self.space.clause_counts[survivors]
+        # Masses are integer counts per class combined in a fixed order, so the
+        # choice never depends on how a BLAS happens to sum floats.
+        weights: list[tuple[float, BoolArr]] = []
+        for clauses, class_size in zip(*np.unique(self.space.clause_counts, return_counts=True)):
+            in_class = alive_classes == clauses
+            if in_class.any():
+                weights.append((self.class_weight(int(clauses), int(class_size)), in_class))
+        total = sum(w * int(in_class.sum()) for w, in_class in weights)
+        # ``survivors[0]`` is the simplest survivor, the rule we would guess.
+        agree = np.all(alive_truth == alive_truth[0], axis=1)
+        agreeing = sum(w * int((agree & in_class).sum()) for w, in_class in weights)
+        if agreeing >= self.confidence * total:
+            return {"type": "guess", "rule": self.best_guess(history)}
+        p_true = sum(w * alive_truth[in_class].sum(axis=0) for w, in_class in weights) / total
+        gain = _binary_entropy(np.asarray(p_true, dtype=np.float64))
+        tested = {tuple(float(v) for v in o["input"]) for o in observations}
+        seen = np.array([tuple(p) in tested for p in self.space.probes.tolist()])
+        gain = np.where(seen, 0.0, gain)
         best = int(np.argmax(gain))
-        if alive.sum() <= 1 or gain[best] <= 0.0:
+        if gain[best] <= 0.0:
             return {"type": "guess", "rule": self.best_guess(history)}
         return {"type": "test", "input": _as_json_point(self.space.probes[best])}
 
