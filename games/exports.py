@@ -56,7 +56,7 @@ if os.environ.get("ARENA_EXPORT_STDLIB_JSON"):  # benchmarks compare the two
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 2: matches.tournament
+SCHEMA_VERSION = 2  # 2: matches.tournament, matches.ranked
 FORMATS = ("jsonl", "csv", "parquet")
 KINDS = tuple(Seat.Kind.values)
 DEFAULT_CHUNK = 250  # matches per chunk (~12k steps): bounded memory, few queries
@@ -111,6 +111,7 @@ SCHEMA: dict[str, tuple[Field, ...]] = {
             "tournament", "string", "slug of the tournament this race is a round of; empty (null) otherwise"
         ),
         Field("status", "string", "waiting | running | finished | aborted"),
+        Field("ranked", "bool", "false when a player chose the seed (kept off the leaderboard)"),
         Field("max_tests", "int", "test budget per seat"),
         Field("time_limit_s", "int", "time limit in seconds, empty = none"),
         Field("created", "timestamp", "when the match was created (the date filters apply to this)"),
@@ -439,6 +440,7 @@ MATCH_COLUMNS = (
     "started",
     "finished",
     "tournament_round__tournament__slug",
+    "ranked",
 )
 _SEAT_COLUMNS = (
     "id",
@@ -532,7 +534,7 @@ class RecordBuilder:
 
     def _match(self, row: tuple, seats: list[tuple], steps_by_seat: Mapping, calls_by_seat: Mapping) -> dict:
         (match_id, family_id, variant, instance_id, seed, version, params, public, hidden) = row[:9]
-        mode, status, max_tests, time_limit_s, created, started, finished, tournament = row[9:]
+        mode, status, max_tests, time_limit_s, created, started, finished, tournament, ranked = row[9:]
         self.generator_versions[family_id].add(version)
         over = status in (Match.Status.FINISHED, Match.Status.ABORTED)
         hidden = hidden if over else None
@@ -552,6 +554,7 @@ class RecordBuilder:
             "mode": mode,
             "tournament": tournament,
             "status": status,
+            "ranked": bool(ranked),
             "max_tests": max_tests,
             "time_limit_s": time_limit_s,
             "created": _iso(created),

@@ -62,6 +62,9 @@ class Match(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
     max_tests = models.PositiveIntegerField()
     time_limit_s = models.PositiveIntegerField(null=True, blank=True)
+    # False when a player chose the seed: the engine is public, so a known seed could have told
+    # them the rule. Unranked matches stay out of the leaderboard.
+    ranked = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)

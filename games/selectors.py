@@ -249,7 +249,8 @@ def leaderboard(
     viewer_session_key: str = "",
 ) -> list[dict[str, Any]]:
     """Players ranked by mean points over their finished seats (a seat that did not solve
-    scores 0), then by solves, then by matches played; aborted matches do not count.
+    scores 0), then by solves, then by matches played; aborted and unranked matches (a player
+    chose the seed) do not count.
 
     A player is a model contestant, an agent token, a signed-in account, or a guest's browser
     session (shown by its pseudonymous handle; the session key never leaves this function)."""
@@ -259,7 +260,9 @@ def leaderboard(
 
     from games.models import ModelContestant
 
-    seats = Seat.objects.filter(match__status=Match.Status.FINISHED).exclude(status=Seat.Status.PLAYING)
+    seats = Seat.objects.filter(match__status=Match.Status.FINISHED, match__ranked=True).exclude(
+        status=Seat.Status.PLAYING
+    )
     if variant is not None:
         seats = seats.filter(match__instance__variant=variant)
     if kind:

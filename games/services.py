@@ -104,6 +104,7 @@ def match_create(
     mode: str = Match.Mode.SOLO,
     max_tests: int | None = None,
     time_limit_s: int | None = None,
+    ranked: bool = True,
 ) -> Match:
     if seed is None:
         seed = secrets.randbelow(2**31)
@@ -116,6 +117,7 @@ def match_create(
         max_tests=max_tests,
         time_limit_s=time_limit_s,
         status=Match.Status.WAITING,
+        ranked=ranked,
     )
 
 
@@ -552,6 +554,7 @@ def race_create(
     session_key: str = "",
     kind: str = Seat.Kind.HUMAN,
     agent_token: Any = None,
+    ranked: bool = True,
 ) -> tuple[Match, Seat | None]:
     """A match on one instance for a person (or agent) and model contestants.
     With ``human_handle=None`` it is a race between models only and starts at once;
@@ -582,7 +585,7 @@ def race_create(
         raise ActionError("a race needs at least one player")
     mode = Match.Mode.RACE if (len(contestants) + (human_handle is not None)) > 1 else Match.Mode.SOLO
     with transaction.atomic():
-        match = match_create(variant=variant, seed=seed, mode=mode)
+        match = match_create(variant=variant, seed=seed, mode=mode, ranked=ranked)
         player = None
         if human_handle is not None:
             player = seat_join(

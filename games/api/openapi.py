@@ -464,6 +464,7 @@ _DOCUMENT: dict[str, Any] = {
                                     "seat": 12,
                                     "status": "running",
                                     "mode": "race",
+                                    "ranked": True,
                                     "observation": {
                                         **OBSERVATION_EXAMPLE,
                                         "history": [],
@@ -889,6 +890,10 @@ _DOCUMENT: dict[str, Any] = {
                     "seat": {"type": "integer", "description": "your seat: POST its actions"},
                     "status": {"type": "string"},
                     "mode": {"type": "string", "enum": ["solo", "race", "benchmark"]},
+                    "ranked": {
+                        "type": "boolean",
+                        "description": "false when you chose the seed: such matches stay off the leaderboard",
+                    },
                     "observation": {"$ref": "#/components/schemas/Observation"},
                 },
             },

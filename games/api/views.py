@@ -279,6 +279,7 @@ def matches(request: HttpRequest, token: AgentToken) -> JsonResponse:
                 human_handle=token.name,
                 kind=Seat.Kind.AGENT,
                 agent_token=token,
+                ranked=seed is None,  # a chosen seed plus the public engine could give away the rule
             )
             match = services.match_start(match=match)
     except services.ActionError as exc:
@@ -291,6 +292,7 @@ def matches(request: HttpRequest, token: AgentToken) -> JsonResponse:
             "seat": seat.pk,
             "status": match.status,
             "mode": match.mode,
+            "ranked": match.ranked,
             "observation": _observation(seat),
         },
         status=201,

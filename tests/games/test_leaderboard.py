@@ -143,3 +143,20 @@ def test_the_api_returns_the_ranking_and_clear_errors() -> None:
         response = client.get(f"/api/v1/leaderboard{query}")
         assert response.status_code == status and fragment in response.json()["error"]
     assert Client().get("/api/v1/leaderboard").status_code == 401
+
+
+def test_a_match_on_a_seed_the_player_chose_is_unranked() -> None:
+    v = factories.variant()
+    _, key = agent_token_create(name="chooser")
+    client = Client(headers={"Authorization": f"Bearer {key}"})
+    chosen = client.post("/api/v1/matches", {"variant": v.slug, "seed": 7}, content_type="application/json")
+    drawn = client.post("/api/v1/matches", {"variant": v.slug}, content_type="application/json")
+    assert (chosen.json()["ranked"], drawn.json()["ranked"]) == (False, True)
+    for response in (chosen, drawn):
+        client.post(
+            f"/api/v1/seats/{response.json()['seat']}/actions",
+            {"type": "guess", "rule": RIGHT},
+            content_type="application/json",
+        )
+    (row,) = selectors.leaderboard(variant=v)
+    assert (row["name"], row["matches"]) == ("chooser", 1)  # only the drawn seed counts

@@ -283,6 +283,12 @@ def test_exports_name_each_races_tournament_and_filter_by_it(tmp_path) -> None:
         **{r.match_id: "cup" for r in t.rounds.all()},
         other.pk: None,
     }
+    assert {r["ranked"] for r in every} == {True}
+    Match.objects.filter(pk=other.pk).update(ranked=False)
+    (unranked,) = exports.RecordBuilder(analytics=False).build(
+        list(Match.objects.filter(pk=other.pk).values_list(*exports.MATCH_COLUMNS))
+    )
+    assert unranked["ranked"] is False
     filters = exports.ExportFilters.from_query({"tournament": "cup"})
     exports.export_directory(tmp_path / "out", fmt="jsonl", filters=filters, analytics=False)
     lines = (tmp_path / "out" / "matches.jsonl").read_text().splitlines()
