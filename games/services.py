@@ -802,7 +802,7 @@ def tournament_advance(*, tournament_id: int, tick_s: float = 2.0) -> Tournament
             round_.save(update_fields=["match"])
             running += 1
         running_ids = [r.match_id for r in rounds if r.match is not None and not r.match.is_over]
-        resumed = _resume_stalled_model_seats(match_ids=running_ids, now=now)
+        resumed = resume_stalled_model_seats(match_ids=running_ids, now=now)
         if resumed and not note:
             note = f"resumed {resumed} stalled model seat(s)"
         all_over = all((r.match is not None and r.match.is_over) or r.error for r in rounds)
@@ -819,27 +819,33 @@ def tournament_advance(*, tournament_id: int, tick_s: float = 2.0) -> Tournament
         return progress
 
 
-def _resume_stalled_model_seats(*, match_ids: list[int], now: dt.datetime) -> int:
-    """Queue the next turn of every model seat in these matches that has shown no sign of life
-    (no step, no model call) for ARENA_MODEL_STALL_S: a turn task lost with a broker outage or a
-    hard-killed worker would otherwise hold its race, and the tournament, for ever. A seat that
-    was only slow is safe too: the duplicate turn finds its step written and stops."""
+def resume_stalled_model_seats(*, match_ids: list[int] | None = None, now: dt.datetime | None = None) -> int:
+    """Queue the next turn of every model seat of a running match (of these matches, if given)
+    that has shown no sign of life (no step, no model call) for ARENA_MODEL_STALL_S: a turn task
+    lost with a broker outage or a hard-killed worker would otherwise hold its race, and its
+    tournament, for ever. A seat that was only slow is safe too: the duplicate turn finds its
+    step written and stops. Run by tournament ticks and when a worker starts."""
     from django.conf import settings
-    from django.db.models import Max
+    from django.db.models import OuterRef, Subquery
 
-    if not match_ids:
+    from games.models import ModelCall
+
+    if match_ids is not None and not match_ids:
         return 0
+    now = now or timezone.now()
     stall = dt.timedelta(seconds=float(getattr(settings, "ARENA_MODEL_STALL_S", 300)))
     seats = Seat.objects.filter(
-        match_id__in=match_ids, kind=Seat.Kind.MODEL, status=Seat.Status.PLAYING
-    ).annotate(
-        last_step=Max("steps__created_at"),
-        last_call=Max("model_calls__created_at"),
-        started=Max("match__started"),
-    )
+        match__status=Match.Status.RUNNING, kind=Seat.Kind.MODEL, status=Seat.Status.PLAYING
+    ).select_related("match")
+    if match_ids is not None:
+        seats = seats.filter(match_id__in=match_ids)
+    latest = {
+        "last_step": Step.objects.filter(seat=OuterRef("pk")).order_by("-seq").values("created_at")[:1],
+        "last_call": ModelCall.objects.filter(seat=OuterRef("pk")).order_by("-id").values("created_at")[:1],
+    }
     resumed = 0
-    for seat in seats:
-        seen = [t for t in (seat.last_step, seat.last_call, seat.started, seat.joined) if t is not None]
+    for seat in seats.annotate(**{name: Subquery(q) for name, q in latest.items()}):
+        seen = [t for t in (seat.last_step, seat.last_call, seat.match.started, seat.joined) if t is not None]
         if seen and now - max(seen) > stall:
             model_turn_request(seat=seat)
             resumed += 1

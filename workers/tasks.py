@@ -133,9 +133,11 @@ def tournament_tick(tournament_id: int) -> dict:
 
 
 @worker_ready.connect
-def _resume_tournaments(**_: object) -> None:
-    """A tick chain lost with a worker (or a broker outage) restarts when a worker starts; the
-    chain that is due goes on and any duplicate stops at once."""
+def _resume_after_a_restart(**_: object) -> None:
+    """Work lost with a worker (or a broker outage) resumes when a worker starts: unfinished
+    tournaments get a tick (the chain that is due goes on; a duplicate stops at once), and
+    model seats that have shown no sign of life for ARENA_MODEL_STALL_S get their turn again."""
+    from games import services
     from games.models import Tournament
 
     try:
@@ -146,5 +148,6 @@ def _resume_tournaments(**_: object) -> None:
         )
         for tournament_id in unfinished:
             tournament_tick.apply_async((tournament_id,), ignore_result=True)
+        services.resume_stalled_model_seats()
     except Exception:  # no database or broker yet: the next worker start tries again
-        logger.exception("could not resume unfinished tournaments")
+        logger.exception("could not resume unfinished work")

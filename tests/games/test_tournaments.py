@@ -388,3 +388,26 @@ def test_a_model_seat_that_shows_no_life_is_given_its_turn_again(
     assert {(name, args[0], args[1]) for name, args, _ in take_queued()} == {
         ("workers.model_turn", seat_id, 1) for seat_id in seat_ids
     }
+
+
+def test_stalled_model_seats_of_ordinary_races_are_found_too(
+    settings, django_capture_on_commit_callbacks
+) -> None:
+    from tests.workers.worker import point_the_app_at_the_test_queue, take_queued
+
+    point_the_app_at_the_test_queue()
+    settings.ARENA_MODEL_STALL_S = 60
+    contestants("alpha")
+    match, _ = services.race_create(variant=factories.variant(), opponents=["alpha"], seed=3)
+    (seat,) = match.seats.all()
+    services.step_submit(seat=seat, action={"type": "test", "input": [1, 2, 3]}, idempotency_key="turn-1")
+    take_queued()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.resume_stalled_model_seats() == 0  # it just played
+    old = timezone.now() - dt.timedelta(minutes=5)
+    Match.objects.filter(pk=match.pk).update(started=old)
+    Seat.objects.filter(pk=seat.pk).update(joined=old)
+    seat.steps.update(created_at=old)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.resume_stalled_model_seats() == 1
+    assert take_queued() == [("workers.model_turn", (seat.pk, 2), 0)]
