@@ -362,12 +362,14 @@ def published_tournaments() -> list[Any]:
     return list(Tournament.objects.filter(published=True).order_by("-created"))
 
 
-def tournament_rounds(*, tournament: Any) -> list[dict[str, Any]]:
-    """Each round with its race's status and its winners: the seats that solved it with the top
-    score (none while it runs, or when nobody solved it)."""
+def tournament_rounds(*, tournament: Any, limit: int | None = None) -> list[dict[str, Any]]:
+    """Each round (the first ``limit``, in puzzle and seed order) with its race's status and its
+    winners: the seats that solved it with the top score (none while it runs, or when nobody
+    solved it)."""
     rounds = tournament.rounds.select_related("variant", "match").prefetch_related("match__seats")
+    rounds = rounds.order_by("variant__slug", "seed")
     out = []
-    for r in rounds.order_by("variant__slug", "seed"):
+    for r in rounds[:limit] if limit is not None else rounds:
         row: dict[str, Any] = {
             "variant": r.variant.slug,
             "variant_title": r.variant.title,

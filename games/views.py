@@ -124,6 +124,9 @@ def leaderboard_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+ROUNDS_SHOWN = 300  # the page refreshes itself; the API lists every round
+
+
 def tournaments_page(request: HttpRequest) -> HttpResponse:
     rows = [
         {"tournament": t, "progress": services.tournament_progress(tournament=t)}
@@ -141,7 +144,8 @@ def tournament_page(request: HttpRequest, slug: str) -> HttpResponse:
             "tournament": tournament,
             "progress": services.tournament_progress(tournament=tournament),
             "standings": selectors.leaderboard(tournament=tournament),
-            "rounds": selectors.tournament_rounds(tournament=tournament),
+            "rounds": selectors.tournament_rounds(tournament=tournament, limit=ROUNDS_SHOWN),
+            "rounds_shown": ROUNDS_SHOWN,
             "contestants": tournament.contestants.order_by("name"),
             "variants": tournament.variants.order_by("slug"),
             "handle": _handle(request),

@@ -411,3 +411,16 @@ def test_stalled_model_seats_of_ordinary_races_are_found_too(
     with django_capture_on_commit_callbacks(execute=True):
         assert services.resume_stalled_model_seats() == 1
     assert take_queued() == [("workers.model_turn", (seat.pk, 2), 0)]
+
+
+def test_a_big_tournament_page_shows_its_first_rounds_and_says_so(monkeypatch) -> None:
+    from django.test import Client
+
+    from games import views
+
+    monkeypatch.setattr(views, "ROUNDS_SHOWN", 2)
+    make(seeds="0-4")
+    page = Client().get("/tournaments/cup/").content.decode()
+    rounds = page[page.index('data-testid="rounds"') :]
+    assert rounds.count("<tr>") == 1 + 2  # the header and two rounds
+    assert "The first 2 of 5 rounds" in page
