@@ -37,6 +37,7 @@ from games.engine.core import (
     seeded_rng,
 )
 from games.engine.dsl import Rule, compile_rule, parse_rule
+from games.engine.families import common
 from games.engine.hypotheses import HypothesisSpace, points_to_columns
 from games.engine.solvers import InfoGainSolver, RandomSolver
 
@@ -426,11 +427,7 @@ def answer(instance: Instance, query: Any) -> bool:
 
 
 def check_rule(text: str) -> dict[str, Any]:
-    try:
-        rule = parse_rule(text, VARIABLES)
-    except RuleError as exc:
-        return {"ok": False, "error": exc.message, "column": exc.column}
-    return {"ok": True, "canonical": rule.text, "size": rule.size}
+    return common.check_rule(text, parse)
 
 
 def judge(instance: Instance, guess: str) -> Verdict:
@@ -447,18 +444,7 @@ def judge(instance: Instance, guess: str) -> Verdict:
     )
 
 
-def score(*, solved: bool, tests_used: int, max_tests: int, agreement: float = 0.0) -> dict[str, Any]:
-    """Solved: 50..100 points, fewer tests score more. Unsolved: 0 points; the
-    partial credit (agreement on the integer grid) is reported beside it."""
-    max_tests = max(1, max_tests)
-    points = 100 - (50 * min(tests_used, max_tests)) // max_tests if solved else 0
-    return {
-        "solved": bool(solved),
-        "tests_used": int(tests_used),
-        "max_tests": int(max_tests),
-        "agreement": round(float(1.0 if solved else agreement), 6),
-        "points": int(points),
-    }
+score = common.score
 
 
 def rule_size(text: str) -> int:
@@ -675,37 +661,15 @@ def _quiz_items(
 
 
 def quiz_score(instance: Instance, guess: str | None, answers: Sequence[Any]) -> dict[str, Any]:
-    """Score predictions on the quiz items: against the hidden rule (can the player apply the
-    true rule?) and against the player's own guess (can it apply the rule it stated?)."""
-    items = quiz_items(instance)
-    if not isinstance(answers, (list, tuple)) or len(answers) != len(items):
-        raise QueryError(f"the quiz needs exactly {len(items)} answers (true/false), one per item")
-    if not all(isinstance(a, bool) for a in answers):
-        raise QueryError("each quiz answer must be true or false")
-    cols = points_to_columns(items, 3)
-    hidden = compile_rule(parse(instance.hidden["rule"]))(cols).tolist()
-    own: list[bool] | None = None
-    if guess:
-        try:
-            own = compile_rule(parse_rule(guess, VARIABLES))(cols).tolist()
-        except RuleError:
-            own = None
-    vs_hidden = sum(a == h for a, h in zip(answers, hidden))
-    out: dict[str, Any] = {
-        "items": items,
-        "answers": list(answers),
-        "hidden_answers": hidden,
-        "correct_vs_hidden": vs_hidden,
-        "accuracy_vs_hidden": round(vs_hidden / len(items), 6),
-        "own_rule_answers": own,
-        "correct_vs_own_rule": None,
-        "accuracy_vs_own_rule": None,
-    }
-    if own is not None:
-        vs_own = sum(a == o for a, o in zip(answers, own))
-        out["correct_vs_own_rule"] = vs_own
-        out["accuracy_vs_own_rule"] = round(vs_own / len(items), 6)
-    return out
+    """The quiz answers, scored against the hidden rule and against the player's own rule."""
+    return common.quiz_score(
+        items=quiz_items(instance),
+        arity=3,
+        hidden=parse(instance.hidden["rule"]),
+        guess=guess,
+        parse=parse,
+        answers=answers,
+    )
 
 
 def _random_test(rng: random.Random) -> list[int | float]:

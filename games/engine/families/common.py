@@ -1,0 +1,74 @@
+"""Pieces that boolean-rule families share: the score, the rule checker and the scoring of the
+application quiz. A family keeps its own domain, grammar, judge and texts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from games.engine.core import QueryError, RuleError
+from games.engine.dsl import Rule, compile_rule
+from games.engine.hypotheses import points_to_columns
+
+
+def score(*, solved: bool, tests_used: int, max_tests: int, agreement: float = 0.0) -> dict[str, Any]:
+    """Solved: 50..100 points, fewer tests score more. Unsolved: 0 points; the partial credit
+    (the family's agreement measure) is reported beside it."""
+    max_tests = max(1, max_tests)
+    points = 100 - (50 * min(tests_used, max_tests)) // max_tests if solved else 0
+    return {
+        "solved": bool(solved),
+        "tests_used": int(tests_used),
+        "max_tests": int(max_tests),
+        "agreement": round(float(1.0 if solved else agreement), 6),
+        "points": int(points),
+    }
+
+
+def check_rule(text: str, parse: Callable[[str], Rule]) -> dict[str, Any]:
+    try:
+        rule = parse(text)
+    except RuleError as exc:
+        return {"ok": False, "error": exc.message, "column": exc.column}
+    return {"ok": True, "canonical": rule.text, "size": rule.size}
+
+
+def quiz_score(
+    *,
+    items: Sequence[Sequence[Any]],
+    arity: int,
+    hidden: Rule,
+    guess: str | None,
+    parse: Callable[[str], Rule],
+    answers: Sequence[Any],
+) -> dict[str, Any]:
+    """Score predictions on the quiz items: against the hidden rule (can the player apply the
+    true rule?) and against the player's own guess (can it apply the rule it stated?)."""
+    if not isinstance(answers, (list, tuple)) or len(answers) != len(items):
+        raise QueryError(f"the quiz needs exactly {len(items)} answers (true/false), one per item")
+    if not all(isinstance(a, bool) for a in answers):
+        raise QueryError("each quiz answer must be true or false")
+    cols = points_to_columns(items, arity)
+    hidden_answers = [bool(v) for v in compile_rule(hidden)(cols)]
+    own: list[bool] | None = None
+    if guess:
+        try:
+            own = [bool(v) for v in compile_rule(parse(guess))(cols)]
+        except RuleError:
+            own = None
+    vs_hidden = sum(a == h for a, h in zip(answers, hidden_answers))
+    out: dict[str, Any] = {
+        "items": list(items),
+        "answers": list(answers),
+        "hidden_answers": hidden_answers,
+        "correct_vs_hidden": vs_hidden,
+        "accuracy_vs_hidden": round(vs_hidden / len(items), 6),
+        "own_rule_answers": own,
+        "correct_vs_own_rule": None,
+        "accuracy_vs_own_rule": None,
+    }
+    if own is not None:
+        vs_own = sum(a == o for a, o in zip(answers, own))
+        out["correct_vs_own_rule"] = vs_own
+        out["accuracy_vs_own_rule"] = round(vs_own / len(items), 6)
+    return out
