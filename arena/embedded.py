@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -113,3 +114,22 @@ def stop(proc: subprocess.Popen, *, timeout: float = 10.0) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def celery_worker_argv(
+    *,
+    queue: str | None = None,
+    concurrency: int | None = None,
+    loglevel: str = "warning",
+    heartbeat: bool = False,
+    extra: tuple[str, ...] = (),
+) -> list[str]:
+    """The command line of a Celery worker for this project: one process, no gossip or mingle
+    (nothing to sync with), on ``queue`` (default: the settings' queue)."""
+    argv = [sys.executable, "-m", "celery", "-A", "arena", "worker", "--loglevel", loglevel]
+    argv += ["--without-gossip", "--without-mingle"] + ([] if heartbeat else ["--without-heartbeat"])
+    if queue:
+        argv += ["-Q", queue]
+    if concurrency:
+        argv += ["--concurrency", str(concurrency)]
+    return argv + list(extra)

@@ -59,9 +59,9 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
     if not os.environ.get("ARENA_DATABASE_URL"):
         os.environ["ARENA_DATABASE_URL"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
-    if not os.environ.get("ARENA_REDIS_URL"):
-        from arena import embedded
+    from arena import embedded
 
+    if not os.environ.get("ARENA_REDIS_URL"):
         sock = tmp / "redis.sock"
         redis_proc = embedded.start_redis(sock)
         os.environ["ARENA_CELERY_BROKER_URL"] = f"redis+socket://{sock}"
@@ -114,23 +114,7 @@ def main() -> None:
     env = dict(os.environ)
     worker_log = open(tmp / "worker.log", "w")  # noqa: SIM115
     worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "arena",
-            "worker",
-            "-Q",
-            queue,
-            "--concurrency",
-            str(args.concurrency),
-            "--loglevel",
-            "WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
+        embedded.celery_worker_argv(queue=queue, concurrency=args.concurrency, loglevel="WARNING"),
         cwd=REPO,
         env=env,
         stdout=worker_log,
@@ -171,8 +155,6 @@ def main() -> None:
         fake.stop()
         contestant.delete()
         if redis_proc is not None:
-            from arena import embedded
-
             embedded.stop(redis_proc)
         shutil.rmtree(tmp, ignore_errors=True) if not os.environ.get("BENCH_KEEP") else print(
             tmp, file=sys.stderr

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+
+from arena.embedded import celery_worker_argv
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -59,25 +60,9 @@ class Worker:
         self.log_path = log_path or Path(f"/tmp/arena-worker-{os.getpid()}-{time.monotonic_ns()}.log")
         self.log = open(self.log_path, "w")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "arena",
-                "worker",
-                "-Q",
-                test_queue(),
-                "--concurrency",
-                "1",
-                "--pool",
-                "prefork",
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
+            celery_worker_argv(
+                queue=test_queue(), concurrency=1, loglevel="INFO", extra=("--pool", "prefork")
+            ),
             cwd=REPO,
             env=env,
             stdout=self.log,

@@ -17,7 +17,6 @@ import csv
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -227,21 +226,7 @@ class _Worker:
             "w+", prefix="arena-bench-worker-", suffix=".log", delete=False
         )  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "arena",
-                "worker",
-                "--loglevel",
-                "WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-Q",
-                settings.CELERY_TASK_DEFAULT_QUEUE,
-            ],
+            embedded.celery_worker_argv(queue=settings.CELERY_TASK_DEFAULT_QUEUE, loglevel="WARNING"),
             cwd=settings.BASE_DIR,
             env=env,
             stdout=self.log,

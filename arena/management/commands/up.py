@@ -67,20 +67,7 @@ class Command(BaseCommand):
         if not no_worker:
             self._spawn(
                 "celery",
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "arena",
-                    "worker",
-                    "--loglevel",
-                    "warning",
-                    "--concurrency",
-                    str(max(workers, 1)),
-                    "--without-gossip",
-                    "--without-mingle",
-                ],
+                embedded.celery_worker_argv(concurrency=max(workers, 1), heartbeat=True),
                 env=env,
                 cwd=base,
             )
