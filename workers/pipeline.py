@@ -25,7 +25,6 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
-from django.db.models import Count, Sum
 
 from games import selectors, services
 from games.engine.core import EngineError, get_family
@@ -116,6 +115,14 @@ class SeatLog:
                 replies.setdefault(step_id, raw)
         return cls(steps, replies, {"calls": calls, "tokens": tokens, "cost": cost})
 
+    def usage_with(self, call: ModelCall) -> dict[str, Any]:
+        """The usage once ``call``, made after the log was read, counts too."""
+        return {
+            "calls": self.usage["calls"] + 1,
+            "tokens": self.usage["tokens"] + call.tokens_in + call.tokens_out,
+            "cost": self.usage["cost"] + float(call.cost_usd),
+        }
+
 
 def conversation(
     *,
@@ -154,17 +161,6 @@ def conversation(
     return prompts.build_messages(
         family, instance.public, turns, seat.match.max_tests, contestant.prompt_version, quiz_items=quiz_items
     )
-
-
-def _usage(seat: Seat) -> dict[str, Any]:
-    agg = ModelCall.objects.filter(seat=seat).aggregate(
-        calls=Count("id"), tin=Sum("tokens_in"), tout=Sum("tokens_out"), cost=Sum("cost_usd")
-    )
-    return {
-        "calls": agg["calls"] or 0,
-        "tokens": (agg["tin"] or 0) + (agg["tout"] or 0),
-        "cost": float(agg["cost"] or 0.0),
-    }
 
 
 def _budget_problem(used: dict[str, Any], contestant: ModelContestant) -> str | None:
@@ -326,7 +322,7 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1, queue_next: bool = Tr
     except ParseError as first:
         call.parse_error = first.message
         call.save(update_fields=_OUTCOME_FIELDS)
-        if _budget_problem(_usage(seat), contestant) is None:
+        if _budget_problem(log.usage_with(call), contestant) is None:
             retry_messages = prompts.reprompt_messages(
                 messages, completion.text, first.message, family_id=match.instance.family
             )

@@ -332,3 +332,11 @@ def test_a_turn_written_first_by_another_task_marks_this_call_superseded_and_sto
     call = ModelCall.objects.get(seat=seat)
     assert (call.error_class, call.step_id, call.raw_response) == ("superseded", None, TEST)
     assert pipeline.SeatLog.read(seat).replies == {}  # its reply is not shown as that turn's
+
+
+def test_no_reprompt_when_the_first_call_used_up_the_call_budget(fake) -> None:
+    fake.responder = lambda path, body: Reply(content="I am not sure yet.")
+    _, (seat,) = model_race(contestant(fake, max_calls=1))
+    result = pipeline.run_turn(seat_id=seat.pk, turn=1)
+    assert result.status == "forfeited_turn" and len(fake.requests) == 1  # no re-prompt was sent
+    assert [(t, p) for t, _, p, _, _ in calls(seat)] == [(1, "turn")]
