@@ -27,7 +27,7 @@ def _session_key(request: HttpRequest) -> str:
     return request.session.session_key
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HttpRequest, *, error: str = "") -> HttpResponse:
     return render(
         request,
         "games/home.html",
@@ -36,7 +36,9 @@ def home(request: HttpRequest) -> HttpResponse:
             "contestants": ModelContestant.objects.filter(enabled=True),
             "matches": selectors.recent_matches(limit=10),
             "handle": _handle(request),
+            "error": error,
         },
+        status=400 if error else 200,
     )
 
 
@@ -76,18 +78,7 @@ def models_race_view(request: HttpRequest) -> HttpResponse:
 
 
 def _home_error(request: HttpRequest, message: str) -> HttpResponse:
-    return render(
-        request,
-        "games/home.html",
-        {
-            "variants": selectors.published_variants(),
-            "contestants": ModelContestant.objects.filter(enabled=True),
-            "matches": selectors.recent_matches(limit=10),
-            "handle": _handle(request),
-            "error": message,
-        },
-        status=400,
-    )
+    return home(request, error=message)
 
 
 def leaderboard_page(request: HttpRequest) -> HttpResponse:
