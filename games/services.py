@@ -742,6 +742,10 @@ class TournamentProgress:
 
 def tournament_progress(*, tournament: Tournament) -> TournamentProgress:
     rounds = list(tournament.rounds.select_related("match").only("id", "error", "match__status"))
+    return _progress_of(tournament, rounds)
+
+
+def _progress_of(tournament: Tournament, rounds: list[TournamentRound]) -> TournamentProgress:
     done = sum(1 for r in rounds if (r.match is not None and r.match.is_over) or r.error)
     pending = sum(1 for r in rounds if r.match is None and not r.error)
     return TournamentProgress(
@@ -814,7 +818,7 @@ def tournament_advance(*, tournament_id: int, tick_s: float = 2.0) -> Tournament
             tournament.next_tick_at = now + dt.timedelta(seconds=tick_s)
         tournament.note = note[:300]
         tournament.save(update_fields=["status", "started", "finished", "next_tick_at", "note"])
-        progress = tournament_progress(tournament=tournament)
+        progress = _progress_of(tournament, rounds)  # the rounds in hand, as this tick left them
         progress.next_tick_in_s = None if all_over else tick_s
         return progress
 
