@@ -67,6 +67,7 @@ class TournamentForm(forms.ModelForm):
             "seeds",
             "concurrency",
             "starts_at",
+            "published",
         ]
 
     def clean_seeds(self) -> str:

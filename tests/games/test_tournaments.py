@@ -262,7 +262,10 @@ def test_an_admin_schedules_a_tournament_in_the_admin_and_bad_seeds_are_explaine
     good = client.post("/admin/games/tournament/add/", form)
     assert good.status_code == 302, good.content.decode()[:2000]
     t = Tournament.objects.get(slug="admin-cup")
-    assert t.rounds.count() == 3 and t.status == Tournament.Status.SCHEDULED
+    assert t.rounds.count() == 3 and t.status == Tournament.Status.SCHEDULED and t.published
+    hidden = {k: v for k, v in form.items() if k != "published"} | {"slug": "private-cup"}
+    assert client.post("/admin/games/tournament/add/", hidden).status_code == 302
+    assert Tournament.objects.get(slug="private-cup").published is False
 
 
 def test_exports_name_each_races_tournament_and_filter_by_it(tmp_path) -> None:
