@@ -12,8 +12,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from games import analytics, selectors
+from games import analytics, selectors, visibility
 from games.engine.core import all_families
+from games.visibility import Viewer
 
 RESEARCHERS_GROUP = "researchers"
 
@@ -43,7 +44,7 @@ def replay_page(request: HttpRequest, match_id: int) -> HttpResponse:
     match = selectors.match_get(match_id=match_id)
     if match is None:
         raise Http404("no such match")
-    if not match.is_over:
+    if not visibility.match_view(match=match, viewer=Viewer.spectator()).sees_instance:
         # Replaying a running race would show a player the rivals' tests.
         return render(request, "games/replay.html", {"match": match, "locked": True}, status=403)
     return render(

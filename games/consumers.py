@@ -26,7 +26,7 @@ from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import connection
 
-from games import events, selectors, services
+from games import events, selectors, services, visibility
 from games.engine.core import get_family
 from games.models import Seat
 
@@ -114,7 +114,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
         self.group = events.group_name(self.match_id)
         session = self.scope.get("session")
         user = self.scope.get("user")
-        found, seat_id = await self._viewer(
+        found, seat_id, over = await self._viewer(
             session_key=getattr(session, "session_key", None),
             user_id=user.pk if getattr(user, "is_authenticated", False) else None,
         )
@@ -122,6 +122,10 @@ class MatchConsumer(AsyncWebsocketConsumer):
             await self.close(code=4404)
             return
         self.seat_id = None if self.spectate else seat_id
+        self.viewer = (
+            visibility.Viewer.player(self.seat_id) if self.seat_id else visibility.Viewer.spectator()
+        )
+        self.over = over
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
 
@@ -201,34 +205,30 @@ class MatchConsumer(AsyncWebsocketConsumer):
 
     async def match_event(self, message: dict[str, Any]) -> None:
         event = message["event"]
-        seat = event.get("seat")
-        if (
-            self.seat_id is not None
-            and isinstance(seat, dict)
-            and seat.get("id") != self.seat_id
-            and event.get("event") == "step"
-        ):
-            # A rival's moves stay private to a player until the match ends: only progress.
-            seat = {k: seat[k] for k in ("id", "handle", "kind", "status", "tests_used", "tests_left")}
-            event = {**{k: event[k] for k in ("type", "match", "seq")}, "event": "progress", "seat": seat}
-        await self.send_json(event)
+        if event.get("event") == "match_finished":
+            self.over = True
+        # A live event shows a rival's moves only as progress until the match ends (a delayed
+        # spectator log, where a variant sets one, comes with the state snapshot).
+        view = visibility.MatchView(viewer=self.viewer, over=self.over)
+        await self.send_json(view.event(event))
 
     # -- database work, in a thread -------------------------------------------------------------
 
     @database_work
-    def _viewer(self, *, session_key: str | None, user_id: int | None) -> tuple[bool, int | None]:
+    def _viewer(self, *, session_key: str | None, user_id: int | None) -> tuple[bool, int | None, bool]:
         match = selectors.match_get(match_id=self.match_id)
         if match is None:
-            return False, None
+            return False, None, False
         seat = selectors.seat_for_viewer(match=match, session_key=session_key, user_id=user_id)
-        return True, seat.pk if seat else None
+        return True, seat.pk if seat else None, visibility.is_over(match.status)
 
     @database_work
     def _resume(self, *, after: int | None) -> dict[str, Any]:
         match = selectors.match_get(match_id=self.match_id)
         if after is not None and after == match.event_seq:
             return {"type": "resumed", "event_seq": match.event_seq}
-        return selectors.match_public_state(match=match, viewer_seat_id=self.seat_id)
+        self.over = visibility.is_over(match.status)
+        return selectors.match_public_state(match=match, viewer=self.viewer)
 
     @database_work
     def _check_rule(self, rule: str) -> dict[str, Any]:

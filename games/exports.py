@@ -14,8 +14,11 @@ What leaves and what does not:
   players, their session key: ``h_<hex>``; agents by their token id: ``a_<hex>``; models keep
   their contestant slug. Handles (a logged-in player's handle is their user name; an agent's is
   its token's name), user ids, session keys, tokens and idempotency keys are never written;
-* the hidden rule is written only for matches that are over (finished or aborted, the moment
-  the site reveals it); a running match is exported with ``hidden`` and its sizes left empty.
+* what a match shows is decided by ``games.visibility``, as for every other viewer: a match that
+  is over (finished or aborted, the moment the site reveals it) is written whole; a running
+  match is listed with progress only: no instance id, seed, params, public data or hidden rule
+  (the public engine could rebuild the rule from them), and each seat with its status and tests
+  used but no steps, guess, verdict, score or model calls.
 """
 
 from __future__ import annotations
@@ -44,8 +47,10 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from games import visibility
 from games.engine.core import EngineError, Family, all_families, get_family
 from games.models import Match, ModelCall, ModelContestant, PuzzleVariant, Seat, Step, Tournament
+from games.visibility import Viewer
 
 try:  # optional: about 5x faster JSON; the output is the same JSON either way
     import orjson
@@ -96,16 +101,27 @@ SCHEMA: dict[str, tuple[Field, ...]] = {
         ),
         Field("family", "string", "puzzle family id, e.g. wason"),
         Field("variant", "string", "puzzle variant slug (family + parameters configured by an admin)"),
-        Field("instance_id", "int", "puzzle instance id; matches on the same instance share it (races)"),
-        Field("seed", "int", "instance seed: family.generate(seed, params) rebuilds the instance"),
+        Field(
+            "instance_id",
+            "int",
+            "puzzle instance id; matches on the same instance share it (races); empty unless the match is over",
+        ),
+        Field(
+            "seed",
+            "int",
+            "instance seed: family.generate(seed, params) rebuilds the instance; empty unless the match is over",
+        ),
         Field("generator_version", "int", "family generator version the instance was generated with"),
         Field(
             "params",
             "json",
-            "validated family parameters the instance was generated with; for a match that is not over, "
-            "text parameters are left out (a hand-written hidden rule is one)",
+            "validated family parameters the instance was generated with; empty unless the match is over",
         ),
-        Field("public", "json", "what every player saw before the end: examples, budgets, query shape"),
+        Field(
+            "public",
+            "json",
+            "what every player saw before the end: examples, budgets, query shape; empty unless the match is over",
+        ),
         Field("mode", "string", "solo | race | benchmark"),
         Field(
             "tournament", "string", "slug of the tournament this race is a round of; empty (null) otherwise"
@@ -536,10 +552,10 @@ class RecordBuilder:
         (match_id, family_id, variant, instance_id, seed, version, params, public, hidden) = row[:9]
         mode, status, max_tests, time_limit_s, created, started, finished, tournament, ranked = row[9:]
         self.generator_versions[family_id].add(version)
-        over = status in (Match.Status.FINISHED, Match.Status.ABORTED)
-        hidden = hidden if over else None
-        if not over:  # a hand-written hidden rule is a text parameter: keep only the numeric knobs
-            params = {k: v for k, v in (params or {}).items() if not isinstance(v, str)}
+        # games.visibility decides; a researcher has no seat, so a running match shows progress only
+        view = visibility.status_view(status=status, viewer=Viewer.researcher())
+        if not view.sees_instance:  # nothing the public engine could rebuild the rule from
+            instance_id = seed = params = public = hidden = None
         hidden_size = _int_or_none((hidden or {}).get("size"))
         family = self.family(family_id)
         record = {
@@ -568,6 +584,7 @@ class RecordBuilder:
         record["seats"] = [
             self._seat(
                 seat,
+                view=view,
                 match_id=match_id,
                 family=family,
                 public=public,
@@ -580,10 +597,13 @@ class RecordBuilder:
         ]
         return record
 
-    def _seat(self, row: tuple, *, match_id: int, family: Family | None, public: Any, started: Any,
-              hidden_size: int | None, steps: Iterable[tuple], calls: Iterable[tuple]) -> dict:  # fmt: skip
+    def _seat(self, row: tuple, *, view: visibility.MatchView, match_id: int, family: Family | None,
+              public: Any, started: Any, hidden_size: int | None, steps: Iterable[tuple],
+              calls: Iterable[tuple]) -> dict:  # fmt: skip
         seat_id, _, kind, user_id, session_key, token_id, contestant, status, outcome, score = row[:10]
         tests_used, joined, finished = row[10:]
+        if not view.sees_log(seat_id):  # progress only: its tests, guess and calls stay private
+            steps, calls, outcome, score = (), (), None, None
         outcome, score = _json(outcome) or {}, _json(score)
         (joined_iso, joined), (finished_iso, _) = _stamp(joined), _stamp(finished)
         verdict = outcome.get("verdict") or {}
@@ -633,7 +653,7 @@ class RecordBuilder:
             "redundant_tests": sum(1 for r in redundant if r) if self.analytics and step_records else None,
             "steps": step_records,
             "model_calls": call_records,
-        }
+        } | ({} if view.sees_log(seat_id) else _LOG_HIDDEN)
 
     def _rule_size(self, family: Family | None, guess: Any) -> int | None:
         if family is None or not isinstance(guess, str):
@@ -732,6 +752,16 @@ class RecordBuilder:
             "error_message": err_msg or None,
             "created_at": _stamp(created)[0],
         }
+
+
+# A seat's fields that describe its log, left empty while the log is private (games.visibility).
+_LOG_HIDDEN: dict[str, Any] = {
+    key: None
+    for key in (
+        "steps_count", "model_calls_count", "tokens_in", "tokens_out", "cost_usd", "bits_total",
+        "redundant_tests",
+    )
+}  # fmt: skip
 
 
 def _select(queryset: QuerySet, columns: tuple[str, ...]) -> QuerySet:
@@ -1205,9 +1235,10 @@ def dataset_card(
         "",
         "The hidden rule (`matches.hidden`, `hidden_rule`, `hidden_size`, and so `seats.hidden_size` and "
         "`parsimony`) is included only for matches that are over (status finished or aborted), the moment "
-        "the site reveals it to the players. Running and waiting matches are exported with those fields "
-        "empty and without text parameters (`params.rule`, a hand-written hidden rule); their steps are "
-        "complete up to the export time.",
+        "the site reveals it to the players. Running and waiting matches are listed with progress only, "
+        "as a spectator sees them: no `instance_id`, `seed`, `params`, `public` or hidden rule (the "
+        "public engine rebuilds the rule from a seed), and each seat with its `status`, `tests_used` and "
+        "times but no steps, guess, verdict, score or model calls; export again once they are over.",
         "",
         "## Analytics",
         "",

@@ -15,6 +15,14 @@ class PuzzleVariant(models.Model):
     description = models.TextField(blank=True)
     params = models.JSONField(default=dict, blank=True)
     published = models.BooleanField(default=False)
+    spectator_delay_s = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=(
+            "While a match runs, spectators see each seat's tests once they are this many seconds old "
+            "(never a guess, verdict or score). Empty: spectators see progress only (tests used, status)."
+        ),
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -11,8 +11,10 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
+from games import visibility
 from games.engine.core import Family, Instance, get_family
 from games.models import Match, PuzzleInstance, PuzzleVariant, Seat, Step
+from games.visibility import Viewer
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -130,7 +132,8 @@ def quiz_items(*, instance: PuzzleInstance) -> list[Any]:
 
 
 def match_reveal(*, match: Match) -> dict[str, Any] | None:
-    if not match.is_over:
+    """The hidden rule and every seat's guess, verdict and score: None until the match is over."""
+    if not visibility.is_over(match.status):
         return None
     hidden = match.instance.hidden
     return {
@@ -150,20 +153,21 @@ def match_reveal(*, match: Match) -> dict[str, Any] | None:
     }
 
 
-def match_public_state(*, match: Match, viewer_seat_id: int | None = None) -> dict[str, Any]:
-    """The match as one viewer may see it. A player in a running multi-seat match sees only
-    its own steps; spectators and finished matches show every seat's log."""
+def match_public_state(*, match: Match, viewer: Viewer) -> dict[str, Any]:
+    """The match as one viewer may see it (games.visibility decides): a seat's own log, rivals'
+    progress, and every seat's log once the match is over."""
     instance = match.instance
     family = family_for(instance=instance)
-    seats = list(match.seats.all())
-    show_all = viewer_seat_id is None or match.is_over
+    view = visibility.match_view(match=match, viewer=viewer)
+    delayed_before = view.delayed_tests_before()
     seat_rows = []
-    for seat in seats:
-        row = seat_summary(seat=seat)
-        if show_all or seat.pk == viewer_seat_id:
+    for seat in match.seats.all():
+        row = view.seat(seat_summary(seat=seat))
+        if view.sees_log(seat.pk):
             row["steps"] = [step_public(step=s) for s in seat.steps.order_by("seq")]
-        else:
-            row["outcome"] = None
+        elif delayed_before is not None:
+            tests = seat.steps.filter(kind=Step.Kind.TEST, created_at__lte=delayed_before).order_by("seq")
+            row["steps"] = [step_public(step=s) for s in tests]
         seat_rows.append(row)
     return {
         "type": "state",
@@ -185,7 +189,8 @@ def match_public_state(*, match: Match, viewer_seat_id: int | None = None) -> di
         "description": family.describe(instance.public),
         "quiz_items": quiz_items(instance=instance),
         "seats": seat_rows,
-        "you": viewer_seat_id,
+        "you": viewer.seat_id,
+        "spectator_delay_s": view.spectator_delay_s,
         "reveal": match_reveal(match=match),
     }
 

@@ -107,7 +107,10 @@ def match_create(
     ranked: bool = True,
 ) -> Match:
     if seed is None:
-        seed = secrets.randbelow(2**31)
+        # Ranked play: 53 random bits, so no one outside the server can predict the seed or find
+        # it by running the public engine over every seed until its public data matches (and it
+        # stays exact as a JSON number in any client).
+        seed = secrets.randbelow(RANKED_SEED_SPACE)
     instance = instance_get_or_create(variant=variant, seed=seed)
     if max_tests is None:
         max_tests = int(instance.public.get("max_tests", 30))
@@ -611,6 +614,7 @@ _TICK_SLACK = dt.timedelta(milliseconds=250)
 
 
 MAX_SEED = 2**63 - 1
+RANKED_SEED_SPACE = 2**53
 
 
 def parse_seeds(text: str, *, limit: int = 1_000_000) -> list[int]:

@@ -8,9 +8,10 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from games import selectors, services
+from games import selectors, services, visibility
 from games.handles import new_handle
 from games.models import ModelContestant, PuzzleVariant, Seat, Tournament
+from games.visibility import Viewer
 
 
 def _handle(request: HttpRequest) -> str:
@@ -151,7 +152,7 @@ def trace_page(request: HttpRequest, match_id: int, seat_id: int) -> HttpRespons
     seat = get_object_or_404(Seat, pk=seat_id, match_id=match_id) if match else None
     if match is None or seat is None:
         raise Http404("no such match or seat")
-    if not match.is_over:
+    if not visibility.match_view(match=match, viewer=Viewer.spectator()).sees_instance:
         return render(request, "games/trace.html", {"match": match, "seat": seat, "locked": True}, status=403)
     return render(
         request,

@@ -24,6 +24,7 @@ from games.api import auth
 from games.api.openapi import docs_operations, openapi_document
 from games.engine.core import get_family
 from games.models import AgentToken, Match, ModelContestant, PuzzleVariant, Seat, Step
+from games.visibility import Viewer
 
 logger = logging.getLogger(__name__)
 
@@ -216,11 +217,6 @@ def _variant_row(variant: PuzzleVariant) -> dict[str, Any]:
     }
 
 
-def _progress_only(row: dict[str, Any]) -> dict[str, Any]:
-    keep = ("id", "handle", "kind", "status", "tests_used", "tests_left")
-    return {k: row[k] for k in keep}
-
-
 # -- endpoints -------------------------------------------------------------------------------------
 
 
@@ -305,9 +301,17 @@ def match_detail(request: HttpRequest, token: AgentToken, match_id: int) -> Json
     if match is None:
         raise ApiError(404, f"no match {match_id}")
     own = next((s.pk for s in match.seats.all() if s.agent_token_id == token.pk), None)
-    full_view = match.is_over or (own is None and token.can_read_research)
-    state = selectors.match_public_state(match=match, viewer_seat_id=None if full_view else (own or 0))
-    seats = [row if full_view or row["id"] == own else _progress_only(row) for row in state["seats"]]
+    # A research token is no exception: while a match runs it sees progress only, like anyone
+    # without a seat (games.visibility); everything once the match is over.
+    viewer = (
+        Viewer.player(own)
+        if own is not None
+        else Viewer.researcher()
+        if token.can_read_research
+        else Viewer()
+    )
+    state = selectors.match_public_state(match=match, viewer=viewer)
+    seats = state["seats"]
     reveal = state["reveal"]
     body = {
         "match": match.pk,

@@ -75,6 +75,18 @@
     };
   }
 
+  // A spectator of a variant with a spectator delay sees each seat's tests once they are that
+  // old: live events carry progress only, so ask for a fresh snapshot now and then.
+  let delayedLogTimer = null;
+  function scheduleDelayedLog() {
+    if (delayedLogTimer || !cfg.spectate || !state.spectator_delay_s) return;
+    const every = Math.max(5, state.spectator_delay_s / 2) * 1000;
+    delayedLogTimer = setInterval(() => {
+      if (state && state.status !== "running") { clearInterval(delayedLogTimer); return; }
+      send({ type: "resume" });
+    }, every);
+  }
+
   function resend() {
     if (pending) send(pending);
   }
@@ -82,7 +94,7 @@
   function handle(msg) {
     switch (msg.type) {
       case "state":
-        state = msg; lastSeq = msg.event_seq; render(); resend(); break;
+        state = msg; lastSeq = msg.event_seq; render(); resend(); scheduleDelayedLog(); break;
       case "resumed":
         resend(); break;
       case "event":

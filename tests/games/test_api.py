@@ -212,17 +212,23 @@ def test_in_a_running_race_other_seats_show_progress_only_and_the_rule_stays_hid
     assert finished["seats"][1]["steps"][0]["input"] == [5, 6, 7]
 
 
-def test_a_bystander_token_sees_progress_only_and_a_research_token_sees_everything():
+def test_bystander_and_research_tokens_see_progress_only_until_the_end_then_everything():
     api, _ = new_api()
     body = api.create(factories.variant(), opponents=[builtin().slug]).json()
     api.act(body["seat"], {"type": "test", "input": [1, 2, 3]})
     bystander, _ = new_api("bystander")
     researcher, _ = new_api("researcher", can_read_research=True)
 
-    seen = bystander.get(f"/api/v1/matches/{body['match']}").json()
-    assert seen["you"] is None and all("steps" not in s for s in seen["seats"])
+    for token in (bystander, researcher):
+        seen = token.get(f"/api/v1/matches/{body['match']}").json()
+        assert seen["you"] is None and "rule" not in seen
+        assert all("steps" not in s and "score" not in s for s in seen["seats"])
+        assert seen["seats"][0]["tests_used"] == 1
+    api.act(body["seat"], {"type": "forfeit"})
+    for model_seat in Seat.objects.filter(match_id=body["match"], kind=Seat.Kind.MODEL):
+        services.seat_end(seat=model_seat, reason="test over")
     full = researcher.get(f"/api/v1/matches/{body['match']}").json()
-    assert full["seats"][0]["steps"][0]["input"] == [1, 2, 3] and "rule" not in full
+    assert full["seats"][0]["steps"][0]["input"] == [1, 2, 3] and "rule" in full
 
 
 # -- discovery ----------------------------------------------------------------------------------------

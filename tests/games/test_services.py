@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from games import selectors, services
 from games.engine.core import ParamsError, get_family
 from games.models import Match, Seat, Step
+from games.visibility import Viewer
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -172,11 +173,11 @@ def test_observation_is_built_from_the_log_and_never_holds_the_hidden_rule():
 
 def test_public_state_reveals_the_rule_only_after_the_end():
     match, (seat,) = factories.match()
-    before = selectors.match_public_state(match=match, viewer_seat_id=seat.pk)
+    before = selectors.match_public_state(match=match, viewer=Viewer.player(seat.pk))
     assert before["reveal"] is None and factories.HIDDEN_RULE not in json.dumps(before)
     services.step_submit(seat=seat, action={"type": "forfeit"}, idempotency_key="f")
     match.refresh_from_db()
-    after = selectors.match_public_state(match=match, viewer_seat_id=seat.pk)
+    after = selectors.match_public_state(match=match, viewer=Viewer.player(seat.pk))
     assert after["reveal"]["rule"] == factories.HIDDEN_RULE
 
 
