@@ -156,6 +156,7 @@ def contestant_busy(*, slug: str, now: dt.datetime | None = None) -> int:
     return (
         Seat.objects.filter(contestant=slug, kind=Seat.Kind.MODEL, status=Seat.Status.PLAYING)
         .filter(live_match_q(via="match", now=now))
+        .order_by()  # Seat's default ordering would put its id into the DISTINCT
         .values("match_id")
         .distinct()
         .count()
