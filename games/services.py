@@ -586,23 +586,31 @@ def race_create(
     ``creator``: who asked, for the fair-play caps (see ``match_create``)."""
     from games.models import ModelContestant
 
-    contestants = []
-    for slug in opponents:
-        contestant = ModelContestant.objects.filter(slug=slug, enabled=True).first()
-        if contestant is None:
-            known = ", ".join(ModelContestant.objects.filter(enabled=True).values_list("slug", flat=True))
-            raise ActionError(f"unknown or disabled contestant {slug!r}; available: {known}")
-        busy = limits.contestant_busy(slug=slug)
-        if busy >= contestant.max_concurrent_matches:
-            raise ActionError(
-                f"{contestant.name} is busy: already in {busy} running matches "
-                f"(its limit is {contestant.max_concurrent_matches}); try again in a minute"
-            )
-        contestants.append(contestant)
-    if human_handle is None and not contestants:
+    if human_handle is None and not opponents:
         raise ActionError("a race needs at least one player")
-    mode = Match.Mode.RACE if (len(contestants) + (human_handle is not None)) > 1 else Match.Mode.SOLO
+    mode = Match.Mode.RACE if (len(opponents) + (human_handle is not None)) > 1 else Match.Mode.SOLO
     with transaction.atomic():
+        # The contestants' rows stay locked until commit (in one order: no deadlocks), so two
+        # races asking for the last free place of a contestant are counted one after the other.
+        enabled = {
+            c.slug: c
+            for c in ModelContestant.objects.select_for_update()
+            .filter(slug__in=set(opponents), enabled=True)
+            .order_by("slug")
+        }
+        contestants = []
+        for slug in opponents:
+            contestant = enabled.get(slug)
+            if contestant is None:
+                known = ", ".join(ModelContestant.objects.filter(enabled=True).values_list("slug", flat=True))
+                raise ActionError(f"unknown or disabled contestant {slug!r}; available: {known}")
+            busy = limits.contestant_busy(slug=slug)
+            if busy >= contestant.max_concurrent_matches:
+                raise ActionError(
+                    f"{contestant.name} is busy: already in {busy} running matches "
+                    f"(its limit is {contestant.max_concurrent_matches}); try again in a minute"
+                )
+            contestants.append(contestant)
         match = match_create(variant=variant, seed=seed, mode=mode, ranked=ranked, creator=creator)
         player = None
         if human_handle is not None:

@@ -373,3 +373,27 @@ def test_the_reported_lockout_is_refused_with_the_shipped_defaults(caps):
     assert accepted == shipped.ARENA_MAX_RUNNING_MATCHES_PER_PLAYER and set(statuses) == {302, 429}
     assert limits.contestant_busy(slug="random-tester") == accepted < tester.max_concurrent_matches
     _race_for(visitor("203.0.113.50"), "random-tester")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_parallel_requests_cannot_all_pass_the_count(caps):
+    """The count and the new match are one transaction, serialised per creator (SQLite: BEGIN
+    IMMEDIATE; PostgreSQL: an advisory lock), so simultaneous requests do not overshoot."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    caps.ARENA_MAX_RUNNING_MATCHES_PER_PLAYER = 2
+    slug = factories.variant().slug
+    agent = Agent("burst")
+
+    def create(_: int) -> int:
+        try:
+            return agent.create(variant=slug).status_code
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = sorted(pool.map(create, range(6)))
+    assert statuses == [201, 201, 429, 429, 429, 429]
+    assert Match.objects.count() == 2
