@@ -68,10 +68,13 @@ def address_key(address: str) -> str:
     """A keyed hash of the client address, so the table holds no address. IPv6 clients are
     counted by their /64: one host usually holds a whole /64 and could otherwise hop addresses
     at will. An IPv4-mapped IPv6 address counts as its IPv4 address."""
+    address = address.strip()
+    if not address:
+        return ""  # no peer address (a unix socket): no address to count by
     try:
-        ip = ipaddress.ip_address(address.strip())
+        ip = ipaddress.ip_address(address)
     except ValueError:
-        return ""
+        return _keyed(address)  # not an address, but the same text is the same client
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped is not None:
             ip = ip.ipv4_mapped

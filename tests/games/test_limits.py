@@ -213,7 +213,7 @@ def test_one_ipv6_host_is_one_address_across_its_64():
     assert limits.address_key("2001:db8:1:2::1") == limits.address_key("2001:db8:1:2:ffff::9")
     assert limits.address_key("2001:db8:1:2::1") != limits.address_key("2001:db8:1:3::1")
     assert limits.address_key("::ffff:203.0.113.9") == limits.address_key("203.0.113.9")
-    assert limits.address_key("not an address") == ""
+    assert limits.address_key("") == "" and limits.address_key("unknown") == limits.address_key(" unknown")
 
 
 @pytest.mark.parametrize(
@@ -397,3 +397,12 @@ def test_a_burst_of_parallel_requests_cannot_all_pass_the_count(caps):
         statuses = sorted(pool.map(create, range(6)))
     assert statuses == [201, 201, 429, 429, 429, 429]
     assert Match.objects.count() == 2
+
+
+def test_the_admin_shows_who_created_a_match_and_cannot_change_it(admin_client):
+    visitor().post(PLAY)
+    match = Match.objects.get()
+    page = admin_client.get(f"/admin/games/match/{match.pk}/change/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert match.creator_address in body and 'name="creator_address"' not in body
