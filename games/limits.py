@@ -230,9 +230,11 @@ def creator_cap_hit(*, creator: Creator, now: dt.datetime | None = None) -> CapH
         if running_cap:
             running = Match.objects.filter(mine).filter(live_match_q(now=now)).count()
             if running >= running_cap:
+                idle_min = max(1, round((now - _idle_cutoff(now)).total_seconds() / 60))
                 return CapHit(
-                    f"{who} already has {running} matches in play (at most {running_cap} at once, "
-                    "so that the models stay free for everyone); finish or forfeit one first"
+                    f"{who} already has {_count(running, 'match')} in play (at most {running_cap} at once, "
+                    "so that the models stay free for everyone); finish or forfeit one first "
+                    f"(a match with no move for {_count(idle_min, 'minute')} stops counting)"
                 )
         hourly_cap = _cap(hourly_setting)
         if hourly_cap:
@@ -243,14 +245,18 @@ def creator_cap_hit(*, creator: Creator, now: dt.datetime | None = None) -> CapH
                 freeing = recent.order_by("created").values_list("created", flat=True)[count - hourly_cap]
                 wait = max(1, math.ceil((freeing + HOUR - now).total_seconds()))
                 return CapHit(
-                    f"{who} has started {count} matches in the last hour (at most {hourly_cap} an hour); "
+                    f"{who} has started {_count(count, 'match')} in the last hour (at most {hourly_cap} an hour); "
                     f"try again in {_minutes(wait)}",
                     retry_after_s=wait,
                 )
     return None
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}es" if noun.endswith("ch") else f"{n} {noun}s"
+
+
 def _minutes(seconds: int) -> str:
     if seconds < 90:
         return f"{seconds} s"
-    return f"{math.ceil(seconds / 60)} minutes"
+    return _count(math.ceil(seconds / 60), "minute")

@@ -74,6 +74,7 @@ def test_a_guest_session_may_have_only_so_many_matches_in_play_and_is_told_why(c
         "this browser session already has 2 matches in play",
         "at most 2 at once",
         "finish or forfeit one first",
+        "a match with no move for 10 minutes stops counting",
     )
     assert Match.objects.count() == 2
     # Another guest on the same address plays on; so does this one once a match is over.
@@ -137,7 +138,7 @@ def test_an_account_has_an_hourly_cap_too(caps):
     guest.force_login(user)
     assert guest.post(PLAY).status_code == 302
     forfeit_all(Match.objects.all())
-    refused(guest.post(PLAY), 429, "your account has started 1 matches in the last hour")
+    refused(guest.post(PLAY), 429, "your account has started 1 match in the last hour")
 
 
 # -- per agent token ------------------------------------------------------------------------------
@@ -334,7 +335,7 @@ def test_an_idle_match_does_not_count_against_its_creator_either(caps):
     caps.ARENA_SEAT_IDLE_TIMEOUT_S = 300
     guest = visitor()
     assert guest.post(PLAY).status_code == 302
-    refused(guest.post(PLAY), 429, "already has 1 matches in play")
+    refused(guest.post(PLAY), 429, "already has 1 match in play")
     long_ago = timezone.now() - dt.timedelta(seconds=301)
     Match.objects.update(started=long_ago)
     Seat.objects.update(joined=long_ago)
