@@ -12,6 +12,9 @@ ARENA_SERVE_STATIC  serve /static/ from the ASGI app (default on; turn off behin
 ARENA_CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. https://arena.example.org
 ARENA_BEHIND_TLS_PROXY      "1" when a proxy terminates TLS and sets X-Forwarded-Proto
 ARENA_API_RATE_PER_MIN      agent API requests a minute per token (default 600; 0 = no limit)
+ARENA_MAX_RUNNING_MATCHES_PER_PLAYER / _PER_ADDRESS, ARENA_MAX_MATCHES_PER_HOUR_PER_PLAYER /
+_PER_ADDRESS                fair-play caps on match creation (README, Configuration)
+ARENA_TRUSTED_PROXIES       proxies whose X-Forwarded-For names the client address
 """
 
 from __future__ import annotations
@@ -168,6 +171,24 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 ARENA_API_RATE_PER_MIN = int(os.environ.get("ARENA_API_RATE_PER_MIN", "600"))
+
+# Fair play (games/limits.py): matches a player (a guest's session, an account, an agent token)
+# and a client address may have in play at once, and may start an hour. 0 = no cap. An address
+# gets more room than a player: a classroom or an office shares one.
+ARENA_MAX_RUNNING_MATCHES_PER_PLAYER = int(os.environ.get("ARENA_MAX_RUNNING_MATCHES_PER_PLAYER", "5"))
+ARENA_MAX_MATCHES_PER_HOUR_PER_PLAYER = int(os.environ.get("ARENA_MAX_MATCHES_PER_HOUR_PER_PLAYER", "60"))
+ARENA_MAX_RUNNING_MATCHES_PER_ADDRESS = int(os.environ.get("ARENA_MAX_RUNNING_MATCHES_PER_ADDRESS", "20"))
+ARENA_MAX_MATCHES_PER_HOUR_PER_ADDRESS = int(os.environ.get("ARENA_MAX_MATCHES_PER_HOUR_PER_ADDRESS", "300"))
+# Proxies whose X-Forwarded-For is believed when they are the peer (addresses or networks,
+# comma-separated). Behind the TLS proxy the default is the proxy on this machine; otherwise
+# none, and the client address is the connection's own: anybody can send the header.
+ARENA_TRUSTED_PROXIES = [
+    p.strip()
+    for p in os.environ.get(
+        "ARENA_TRUSTED_PROXIES", "127.0.0.1,::1" if _env_bool("ARENA_BEHIND_TLS_PROXY") else ""
+    ).split(",")
+    if p.strip()
+]
 
 # Tests (and odd deployments) can point Celery elsewhere than the channel layer.
 CELERY_BROKER_URL = os.environ.get("ARENA_CELERY_BROKER_URL") or CELERY_BROKER_URL

@@ -30,6 +30,8 @@ class MatchAdmin(admin.ModelAdmin):
     list_display = ["id", "instance", "mode", "status", "max_tests", "created", "finished"]
     list_filter = ["mode", "status"]
     inlines = [SeatInline]
+    # Who asked for the match (the fair-play caps count these); a record, not a setting.
+    readonly_fields = ["creator_user", "creator_session_key", "creator_token", "creator_address"]
 
 
 @admin.register(Seat)

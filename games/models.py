@@ -78,12 +78,29 @@ class Match(models.Model):
     finished = models.DateTimeField(null=True, blank=True)
     # Last event number published for this match; bumped inside each write transaction.
     event_seq = models.PositiveIntegerField(default=0)
+    # Who asked for the match, for the per-creator caps (games/limits.py): an account, a guest's
+    # session or an agent token, and a keyed hash of the client address (never the address).
+    # Empty for matches the arena makes itself (tournaments, the bench command).
+    creator_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    creator_session_key = models.CharField(max_length=64, blank=True)
+    creator_token = models.ForeignKey(
+        "AgentToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    creator_address = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["-created"]
         verbose_name_plural = "matches"
         constraints = [
             models.CheckConstraint(condition=Q(max_tests__gte=0), name="match_max_tests_nonnegative"),
+        ]
+        indexes = [
+            # The caps count a creator's matches of the last hour. Not partial indexes: SQLite
+            # uses one only when the query repeats its condition with literal values.
+            models.Index(fields=["creator_session_key", "created"], name="match_creator_session_created"),
+            models.Index(fields=["creator_address", "created"], name="match_creator_address_created"),
         ]
 
     def __str__(self) -> str:
@@ -126,6 +143,14 @@ class Seat(models.Model):
 
     class Meta:
         ordering = ["match_id", "id"]
+        indexes = [
+            # A contestant's busy count (games/limits.py) runs before every race it joins.
+            models.Index(
+                fields=["contestant"],
+                condition=Q(kind="model", status="playing"),
+                name="seat_model_playing_contestant",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.handle} in match {self.match_id}"

@@ -15,7 +15,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from games import events, selectors
+from games import events, limits, selectors
 from games.engine.core import EngineError, QueryError, RuleError, get_family
 from games.models import Match, PuzzleInstance, PuzzleVariant, Seat, Step, Tournament, TournamentRound
 
@@ -33,6 +33,15 @@ class ActionError(Exception):
         super().__init__(message)
         self.message = message
         self.column = column
+
+
+class CapReached(ActionError):
+    """A creator is at one of the fair-play caps (games/limits.py); nothing was written.
+    ``retry_after_s`` says when a slot frees, when that is known (the hourly caps)."""
+
+    def __init__(self, message: str, *, retry_after_s: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 @dataclass
@@ -105,7 +114,11 @@ def match_create(
     max_tests: int | None = None,
     time_limit_s: int | None = None,
     ranked: bool = True,
+    creator: limits.Creator | None = None,
 ) -> Match:
+    """A waiting match. With a ``creator`` (a browser visitor or an agent token) the fair-play
+    caps apply: CapReached, and nothing written, when they are at one. Matches the arena makes
+    itself (tournaments, the bench command) pass none."""
     if seed is None:
         # Ranked play: 53 random bits, so no one outside the server can predict the seed or find
         # it by running the public engine over every seed until its public data matches (and it
@@ -114,14 +127,24 @@ def match_create(
     instance = instance_get_or_create(variant=variant, seed=seed)
     if max_tests is None:
         max_tests = int(instance.public.get("max_tests", 30))
-    return Match.objects.create(
-        instance=instance,
-        mode=mode,
-        max_tests=max_tests,
-        time_limit_s=time_limit_s,
-        status=Match.Status.WAITING,
-        ranked=ranked,
-    )
+    with transaction.atomic():
+        if creator is not None:
+            limits.creator_lock(creator)
+            hit = limits.creator_cap_hit(creator=creator)
+            if hit is not None:
+                raise CapReached(hit.message, retry_after_s=hit.retry_after_s)
+        return Match.objects.create(
+            instance=instance,
+            mode=mode,
+            max_tests=max_tests,
+            time_limit_s=time_limit_s,
+            status=Match.Status.WAITING,
+            ranked=ranked,
+            creator_user_id=creator.user_id if creator else None,
+            creator_session_key=creator.session_key if creator else "",
+            creator_token_id=creator.token_id if creator else None,
+            creator_address=creator.address if creator else "",
+        )
 
 
 @transaction.atomic
@@ -558,37 +581,40 @@ def race_create(
     kind: str = Seat.Kind.HUMAN,
     agent_token: Any = None,
     ranked: bool = True,
+    creator: limits.Creator | None = None,
 ) -> tuple[Match, Seat | None]:
-    """A match on one instance for a person (or agent) and model contestants.
-    With ``human_handle=None`` it is a race between models only and starts at once;
-    otherwise the models start when the person starts (``match_start``)."""
+    """A match on one instance for a person (or agent) and model contestants; with no
+    opponents, a solo match. With ``human_handle=None`` it is a race between models only and
+    starts at once; otherwise the models start when the person starts (``match_start``).
+    ``creator``: who asked, for the fair-play caps (see ``match_create``)."""
     from games.models import ModelContestant
 
-    contestants = []
-    for slug in opponents:
-        contestant = ModelContestant.objects.filter(slug=slug, enabled=True).first()
-        if contestant is None:
-            known = ", ".join(ModelContestant.objects.filter(enabled=True).values_list("slug", flat=True))
-            raise ActionError(f"unknown or disabled contestant {slug!r}; available: {known}")
-        busy = (
-            Seat.objects.filter(
-                contestant=slug, match__status__in=[Match.Status.WAITING, Match.Status.RUNNING]
-            )
-            .values("match")
-            .distinct()
-            .count()
-        )
-        if busy >= contestant.max_concurrent_matches:
-            raise ActionError(
-                f"{contestant.name} is busy: already in {busy} running matches "
-                f"(its limit is {contestant.max_concurrent_matches}); try again in a minute"
-            )
-        contestants.append(contestant)
-    if human_handle is None and not contestants:
+    if human_handle is None and not opponents:
         raise ActionError("a race needs at least one player")
-    mode = Match.Mode.RACE if (len(contestants) + (human_handle is not None)) > 1 else Match.Mode.SOLO
+    mode = Match.Mode.RACE if (len(opponents) + (human_handle is not None)) > 1 else Match.Mode.SOLO
     with transaction.atomic():
-        match = match_create(variant=variant, seed=seed, mode=mode, ranked=ranked)
+        # The contestants' rows stay locked until commit (in one order: no deadlocks), so two
+        # races asking for the last free place of a contestant are counted one after the other.
+        enabled = {
+            c.slug: c
+            for c in ModelContestant.objects.select_for_update()
+            .filter(slug__in=set(opponents), enabled=True)
+            .order_by("slug")
+        }
+        contestants = []
+        for slug in opponents:
+            contestant = enabled.get(slug)
+            if contestant is None:
+                known = ", ".join(ModelContestant.objects.filter(enabled=True).values_list("slug", flat=True))
+                raise ActionError(f"unknown or disabled contestant {slug!r}; available: {known}")
+            busy = limits.contestant_busy(slug=slug)
+            if busy >= contestant.max_concurrent_matches:
+                raise ActionError(
+                    f"{contestant.name} is busy: already in {busy} running matches "
+                    f"(its limit is {contestant.max_concurrent_matches}); try again in a minute"
+                )
+            contestants.append(contestant)
+        match = match_create(variant=variant, seed=seed, mode=mode, ranked=ranked, creator=creator)
         player = None
         if human_handle is not None:
             player = seat_join(

@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from games import selectors, services, visibility
+from games import limits, selectors, services, visibility
 from games.handles import new_handle
 from games.models import ModelContestant, PuzzleVariant, Seat, Tournament
 from games.visibility import Viewer
@@ -28,7 +28,13 @@ def _session_key(request: HttpRequest) -> str:
     return request.session.session_key
 
 
-def home(request: HttpRequest, *, error: str = "") -> HttpResponse:
+def _creator(request: HttpRequest) -> limits.Creator:
+    """Who is asking, for the fair-play caps: the account, or else the guest's session, and the
+    client address."""
+    return limits.creator_for_request(request, session_key=_session_key(request))
+
+
+def home(request: HttpRequest, *, error: str = "", status: int = 400) -> HttpResponse:
     return render(
         request,
         "games/home.html",
@@ -39,7 +45,7 @@ def home(request: HttpRequest, *, error: str = "") -> HttpResponse:
             "handle": _handle(request),
             "error": error,
         },
-        status=400 if error else 200,
+        status=status if error else 200,
     )
 
 
@@ -57,10 +63,11 @@ def race_start_view(request: HttpRequest, slug: str) -> HttpResponse:
             human_handle=_handle(request),
             user=request.user,
             session_key=_session_key(request),
+            creator=_creator(request),
         )
         services.match_start(match=match)
     except services.ActionError as exc:
-        return _home_error(request, exc.message)
+        return _home_error(request, exc)
     return redirect("match", match_id=match.pk)
 
 
@@ -72,14 +79,19 @@ def models_race_view(request: HttpRequest) -> HttpResponse:
     if len(opponents) < 1:
         return _home_error(request, "Pick at least one model to watch.")
     try:
-        match, _ = services.race_create(variant=variant, opponents=opponents)
+        match, _ = services.race_create(variant=variant, opponents=opponents, creator=_creator(request))
     except services.ActionError as exc:
-        return _home_error(request, exc.message)
+        return _home_error(request, exc)
     return redirect("spectate", match_id=match.pk)
 
 
-def _home_error(request: HttpRequest, message: str) -> HttpResponse:
-    return home(request, error=message)
+def _home_error(request: HttpRequest, problem: str | services.ActionError) -> HttpResponse:
+    if isinstance(problem, services.CapReached):
+        response = home(request, error=problem.message, status=429)
+        if problem.retry_after_s:
+            response["Retry-After"] = str(problem.retry_after_s)
+        return response
+    return home(request, error=problem if isinstance(problem, str) else problem.message)
 
 
 def leaderboard_page(request: HttpRequest) -> HttpResponse:
@@ -164,11 +176,18 @@ def trace_page(request: HttpRequest, match_id: int, seat_id: int) -> HttpRespons
 @require_POST
 def match_start_view(request: HttpRequest, slug: str) -> HttpResponse:
     variant = get_object_or_404(PuzzleVariant, slug=slug, published=True)
-    match = services.match_create(variant=variant)
-    services.seat_join(
-        match=match, handle=_handle(request), user=request.user, session_key=_session_key(request)
-    )
-    services.match_start(match=match)
+    try:
+        match, _ = services.race_create(  # no opponents: a solo match
+            variant=variant,
+            opponents=[],
+            human_handle=_handle(request),
+            user=request.user,
+            session_key=_session_key(request),
+            creator=_creator(request),
+        )
+        services.match_start(match=match)
+    except services.ActionError as exc:
+        return _home_error(request, exc)
     return redirect("match", match_id=match.pk)
 
 

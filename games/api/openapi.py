@@ -484,7 +484,17 @@ _DOCUMENT: dict[str, Any] = {
                         "no published variant 'wason-tier-9'; see GET /api/v1/variants",
                     ),
                     "405": NOT_ALLOWED,
-                    "429": RATE_LIMITED,
+                    "429": {
+                        **_error(
+                            "Over the per-token request rate, or at a fair-play cap: this token or "
+                            "this client address has as many matches in play as it may have at once "
+                            "(finish or forfeit one; no Retry-After), or has started as many as it may "
+                            "in an hour (Retry-After says when the next one may start).",
+                            "this API token has started 60 matches in the last hour (at most 60 an hour); "
+                            "try again in 12 minutes",
+                        ),
+                        "headers": RATE_LIMITED["headers"],
+                    },
                 },
             }
         },

@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
-from games import selectors, services
+from games import limits, selectors, services
 from games.api import auth
 from games.api.openapi import docs_operations, openapi_document
 from games.engine.core import get_family
@@ -84,6 +84,8 @@ def api_endpoint(*methods: str) -> Callable[[View], View]:
                     response = view(request, token, *args, **kwargs)
                 except ApiError as exc:
                     response = error(exc.status, exc.message, **exc.extra)
+                    if exc.extra.get("retry_after"):
+                        response["Retry-After"] = str(exc.extra["retry_after"])
                 except Exception:  # ours, not the client's: log it, and still answer in JSON
                     logger.exception(
                         "agent API %s %s failed (token %s)", request.method, request.path, token.pk
@@ -276,8 +278,12 @@ def matches(request: HttpRequest, token: AgentToken) -> JsonResponse:
                 kind=Seat.Kind.AGENT,
                 agent_token=token,
                 ranked=seed is None,  # a chosen seed plus the public engine could give away the rule
+                creator=limits.creator_for_request(request, token=token),
             )
             match = services.match_start(match=match)
+    except services.CapReached as exc:
+        extra = {} if exc.retry_after_s is None else {"retry_after": exc.retry_after_s}
+        raise ApiError(429, exc.message, **extra) from None
     except services.ActionError as exc:
         raise ApiError(400, exc.message) from None
     assert seat is not None
