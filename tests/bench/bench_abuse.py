@@ -112,16 +112,16 @@ class Tally:
     statuses: Counter[str] = field(default_factory=Counter)
     by_category: Counter[str] = field(default_factory=Counter)
     server_5xx: int = 0
-    samples_5xx: list[dict[str, Any]] = field(default_factory=list)
+    samples_5xx: dict[str, dict[str, Any]] = field(default_factory=dict)  # one per distinct request
     client_exceptions: Counter[str] = field(default_factory=Counter)
     created_matches: list[int] = field(default_factory=list)
 
-    def status(self, category: str, code: int, detail: str = "") -> None:
+    def status(self, category: str, code: int, request: str = "", reply: str = "") -> None:
         self.statuses[str(code)] += 1
         if code >= 500:
             self.server_5xx += 1
-            if len(self.samples_5xx) < 8:
-                self.samples_5xx.append({"category": category, "status": code, "detail": detail[:300]})
+            if request not in self.samples_5xx and len(self.samples_5xx) < 20:
+                self.samples_5xx[request] = {"category": category, "status": code, "reply": reply[:120]}
 
     def exception(self, category: str, exc: BaseException) -> None:
         self.client_exceptions[f"{category}: {type(exc).__name__}"] += 1
@@ -324,7 +324,8 @@ async def http_worker(t: Target, tally: Tally, stop: asyncio.Event, worker: int)
             except Exception as exc:  # a dropped connection is worth reporting, not stopping for
                 tally.exception(category, exc)
                 continue
-            tally.status(category, response.status_code, f"{method} {path[:120]}: {response.text[:200]}")
+            body = kwargs.get("content", b"")[:60].decode("utf-8", "replace")
+            tally.status(category, response.status_code, f"{method} {path[:100]} {body}", response.text)
             if category == "rapid_create" and response.status_code == 201:
                 tally.created_matches.append(int(response.json()["match"]))
 
@@ -492,7 +493,7 @@ async def ws_own_seat_worker(t: Target, tally: Tally, stop: asyncio.Event, worke
                     except TimeoutError:
                         tally.client_exceptions["ws_bad_message: no reply in 5 s"] += 1
         except websockets.InvalidStatus as exc:
-            tally.status("ws_handshake", exc.response.status_code, url)
+            tally.status("ws_handshake", exc.response.status_code, f"GET {url}")
         except Exception as exc:  # the server closed the socket: note it and connect again
             tally.exception("ws_bad_message", exc)
             await asyncio.sleep(0.05)
@@ -534,7 +535,7 @@ async def ws_raw_worker(t: Target, tally: Tally, stop: asyncio.Event, worker: in
         except Exception as exc:
             tally.exception(category, exc)
             continue
-        tally.status(category, status, path[:120])
+        tally.status(category, status, f"GET {path[:100]} (WebSocket)")
 
 
 # -- the normal players ---------------------------------------------------------------------------
@@ -773,7 +774,7 @@ def main() -> None:
                     "error_log_records": len(error_lines),
                     "error_log_by_logger": dict(by_logger.most_common()),
                     "tracebacks": tracebacks,
-                    "samples_5xx": tally.samples_5xx,
+                    "samples_5xx": [{"request": k, **v} for k, v in tally.samples_5xx.items()],
                     "samples_log": list(dict.fromkeys(line[:160] for line in error_lines))[:10],
                 },
                 "normal_moves": {
