@@ -70,7 +70,7 @@ def rule_swap_bits(family: Family, inst: Instance, *, version: int) -> float:
         tuple(map(tuple, family.quiz_items(with_rule(inst, rule, version=version)))) for rule in rules
     )
     n = sum(shown.values())
-    return -sum(c / n * math.log2(c / n) for c in shown.values())
+    return sum(c / n * math.log2(n / c) for c in shown.values())
 
 
 @pytest.mark.parametrize("family_id", ["wason", "eleusis"])
