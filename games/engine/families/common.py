@@ -3,8 +3,12 @@ application quiz. A family keeps its own domain, grammar, judge and texts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import random
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from games.engine.core import QueryError, RuleError
 from games.engine.dsl import Rule, compile_rule
@@ -31,6 +35,43 @@ def check_rule(text: str, parse: Callable[[str], Rule]) -> dict[str, Any]:
     except RuleError as exc:
         return {"ok": False, "error": exc.message, "column": exc.column}
     return {"ok": True, "canonical": rule.text, "size": rule.size}
+
+
+def quiz_rng_key(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The params that seed the quiz: all but a hand-written hidden rule, so that not even the
+    random stream the items come from depends on the rule."""
+    return {k: v for k, v in params.items() if k != "rule"}
+
+
+def public_quiz_pick(
+    rng: random.Random,
+    *,
+    eligible: npt.NDArray[np.bool_],
+    strata: Sequence[npt.NDArray[np.bool_]],
+) -> list[int]:
+    """Indices of quiz items drawn from public data only (generator version 2 on).
+
+    ``eligible`` masks the candidate pool (the public examples already removed); each item comes
+    from one of ``strata`` (rule-independent shapes such as "two equal components", so the quiz
+    is not all one answer for common rules), one item per stratum, in an order the rng shuffles.
+    The hidden rule is not an argument: whatever it is, the same seed gives the same items, so
+    the items tell a player nothing about it (the version 1 quiz, exactly half fitting, ruled
+    out hypotheses worth 2-3 bits before the first test)."""
+    order = list(range(len(strata)))
+    rng.shuffle(order)
+    taken = np.zeros(len(eligible), dtype=bool)
+    picked: list[int] = []
+    for k in order:
+        candidates = np.flatnonzero(eligible & strata[k] & ~taken)
+        if len(candidates) == 0:  # a stratum emptied by the examples: any eligible item
+            candidates = np.flatnonzero(eligible & ~taken)
+        if len(candidates) == 0:
+            break
+        index = int(candidates[rng.randrange(len(candidates))])
+        taken[index] = True
+        picked.append(index)
+    rng.shuffle(picked)
+    return picked
 
 
 def quiz_score(

@@ -42,7 +42,12 @@ from games.engine.hypotheses import HypothesisSpace, points_to_columns
 from games.engine.solvers import InfoGainSolver, RandomSolver
 
 FAMILY_ID = "eleusis"
-VERSION = 1
+# Generator versions: 1 drew the application quiz from the hidden rule (exactly half fitting);
+# 2 draws it from public data only. Rules and examples did not change, so they keep drawing from
+# the version 1 random stream: a seed gives the same rule in both.
+VERSION = 2
+RULE_STREAM_VERSION = 1
+PUBLIC_QUIZ_VERSION = 2
 VARIABLES = ("prev_rank", "prev_suit", "rank", "suit")
 RANKS = range(1, 14)
 SUITS = range(4)
@@ -213,7 +218,7 @@ def _reducible(rule: Rule) -> bool:
 
 def generate(seed: int, params: Mapping[str, Any]) -> Instance:
     p = validate(params)
-    rng = seeded_rng(FAMILY_ID, VERSION, seed, p)
+    rng = seeded_rng(FAMILY_ID, RULE_STREAM_VERSION, seed, p)
     if p["rule"]:
         try:
             rule = parse(p["rule"])
@@ -423,18 +428,53 @@ QUIZ_ITEMS = 6
 
 
 def quiz_items(instance: Instance) -> list[list[int]]:
-    """Fresh pairs to predict with the guess: the same for every player of the instance, half
-    fitting the hidden rule where it allows, none of them a given example."""
+    """Fresh pairs to predict with the guess: the same for every player of the instance, none of
+    them a given example. From version 2 they depend on public data only
+    (``common.public_quiz_pick``); version 1 instances keep their half-fitting items so their
+    matches replay and score as they were played."""
     examples = tuple(tuple(e["input"]) for e in instance.public.get("examples") or [])
-    params = json.dumps(instance.params, sort_keys=True)
-    return [list(p) for p in _quiz_items(instance.hidden["rule"], instance.seed, params, examples)]
+    if instance.version < PUBLIC_QUIZ_VERSION:
+        params = json.dumps(instance.params, sort_keys=True)
+        return [list(p) for p in _quiz_items_v1(instance.hidden["rule"], instance.seed, params, examples)]
+    public_params = json.dumps(common.quiz_rng_key(instance.params), sort_keys=True)
+    return [list(p) for p in _public_quiz_items(instance.seed, public_params, examples)]
+
+
+@functools.lru_cache(maxsize=1)
+def _quiz_strata() -> tuple[npt.NDArray[np.bool_], ...]:
+    """Shapes of pairs that no rule is asked about, mixed in so that common rules (suits,
+    colours, rank steps) do not answer every item the same way."""
+    prev_rank, prev_suit, rank, suit = _columns()
+    anything = np.ones(len(rank), dtype=bool)
+    return (
+        anything,
+        anything,
+        suit == prev_suit,
+        (suit // 2 == prev_suit // 2) & (suit != prev_suit),
+        np.abs(rank - prev_rank) == 1,
+        rank == prev_rank,
+    )
 
 
 @functools.lru_cache(maxsize=1024)
-def _quiz_items(
+def _public_quiz_items(
+    seed: int, public_params: str, examples: tuple[tuple[Any, ...], ...]
+) -> tuple[tuple[int, ...], ...]:
+    rng = seeded_rng("quiz", FAMILY_ID, PUBLIC_QUIZ_VERSION, seed, json.loads(public_params))
+    pts = domain()
+    eligible = np.ones(len(pts), dtype=bool)
+    for example in examples:
+        eligible &= ~np.all(pts == np.asarray(example, dtype=np.float64), axis=1)
+    picked = common.public_quiz_pick(rng, eligible=eligible, strata=_quiz_strata()[:QUIZ_ITEMS])
+    return tuple(tuple(_pair_json(pts[i])) for i in picked)
+
+
+@functools.lru_cache(maxsize=1024)
+def _quiz_items_v1(
     rule_text: str, seed: int, params: str, examples: tuple[tuple[Any, ...], ...]
 ) -> tuple[tuple[int, ...], ...]:
-    rng = seeded_rng("quiz", FAMILY_ID, VERSION, seed, json.loads(params))
+    """Generator version 1: half the items fit the hidden rule (which leaked 2-3 bits)."""
+    rng = seeded_rng("quiz", FAMILY_ID, 1, seed, json.loads(params))
     truth = _truth(rule_text)
     pts = domain()
     eligible = np.ones(len(pts), dtype=bool)

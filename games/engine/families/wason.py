@@ -4,7 +4,7 @@ As in Wason's 2-4-6 task and WILT: the player is shown an example triple that
 fits the rule, runs tests (any triple -> True/False), then states the rule. The
 guess is judged by equivalence over a fixed evaluation domain, not by text.
 
-Evaluation domain (generator version 1): the integer grid -20..20 in each
+Evaluation domain (the same in generator versions 1 and 2): the integer grid -20..20 in each
 variable (68,921 points), 10,000 seeded random floats in (1, 100) and
 hand-picked edge points (zeros, negatives, halves, equal components, large
 values). Points are ordered simplest first (integers before floats, then by
@@ -42,7 +42,13 @@ from games.engine.hypotheses import HypothesisSpace, points_to_columns
 from games.engine.solvers import InfoGainSolver, RandomSolver
 
 FAMILY_ID = "wason"
-VERSION = 1
+# Generator versions: 1 drew the application quiz from the hidden rule (exactly half fitting);
+# 2 draws it from public data only. Rules, examples and the judge's domain did not change, so
+# they keep drawing from the version 1 random streams: a seed gives the same rule in both, and
+# old matches are judged on the same domain.
+VERSION = 2
+RULE_STREAM_VERSION = 1
+PUBLIC_QUIZ_VERSION = 2
 VARIABLES = ("x", "y", "z")
 GRID = 20
 FLOAT_POINTS = 10_000
@@ -146,7 +152,7 @@ def domain() -> tuple[npt.NDArray[np.float64], int]:
     for a in (0.5, 1.5, 2.5, 10.5):
         edges.update({(a, a + 1, a + 2), (a, 2 * a, 3 * a), (-a, a, 0.0)})
     edges = {e for e in edges if not (all(float(v).is_integer() and abs(v) <= GRID for v in e))}
-    rng = np.random.default_rng(20240601 + VERSION)
+    rng = np.random.default_rng(20240601 + RULE_STREAM_VERSION)
     floats = rng.uniform(1.0, 100.0, size=(FLOAT_POINTS, 3))
     floats = np.nextafter(floats, 100.0)  # strictly inside (1, 100)
     extra = sorted(edges, key=_simplicity_key)
@@ -332,7 +338,7 @@ def _redundant_combination(rule: Rule) -> bool:
 
 def generate(seed: int, params: Mapping[str, Any]) -> Instance:
     p = validate(params)
-    rng = seeded_rng(FAMILY_ID, VERSION, seed, p)
+    rng = seeded_rng(FAMILY_ID, RULE_STREAM_VERSION, seed, p)
     if p["rule"]:
         try:
             rule = parse(p["rule"])
@@ -630,19 +636,58 @@ QUIZ_ITEMS = 6
 
 
 def quiz_items(instance: Instance) -> list[list[int | float]]:
-    """Fresh triples to predict with the guess: the same for every player of the instance,
-    half fitting the hidden rule and half not where the rule allows, none of them a given
-    example. Deterministic in (family, version, seed, params)."""
+    """Fresh triples to predict with the guess: the same for every player of the instance, none
+    of them a given example, deterministic in (family, version, seed, params). From version 2
+    they depend on public data only (``common.public_quiz_pick``); version 1 instances keep
+    their half-fitting items so their matches replay and score as they were played."""
     examples = tuple(tuple(e["input"]) for e in instance.public.get("examples") or [])
-    params = json.dumps(instance.params, sort_keys=True)
-    return [list(p) for p in _quiz_items(instance.hidden["rule"], instance.seed, params, examples)]
+    if instance.version < PUBLIC_QUIZ_VERSION:
+        params = json.dumps(instance.params, sort_keys=True)
+        return [list(p) for p in _quiz_items_v1(instance.hidden["rule"], instance.seed, params, examples)]
+    public_params = json.dumps(common.quiz_rng_key(instance.params), sort_keys=True)
+    return [list(p) for p in _public_quiz_items(instance.seed, public_params, examples)]
+
+
+@functools.lru_cache(maxsize=1)
+def _quiz_pool() -> tuple[npt.NDArray[np.float64], tuple[npt.NDArray[np.bool_], ...]]:
+    """The quiz's candidate triples (integers -10..20) and its strata: shapes that no rule is
+    asked about, mixed in so that common rules (orderings, equalities, progressions) do not
+    answer every item the same way."""
+    pts, n_grid = domain()
+    grid = pts[:n_grid]
+    pool = grid[np.all((grid >= -10) & (grid <= 20), axis=1)]
+    x, y, z = pool[:, 0], pool[:, 1], pool[:, 2]
+    anything = np.ones(len(pool), dtype=bool)
+    strata = (
+        anything,
+        anything,
+        (x == y) | (y == z) | (x == z),
+        ((x < y) & (y < z)) | ((x > y) & (y > z)),
+        (y - x == z - y) & (x != y),
+        np.all((pool >= 1) & (pool <= 12), axis=1),
+    )
+    return pool, strata
 
 
 @functools.lru_cache(maxsize=1024)
-def _quiz_items(
+def _public_quiz_items(
+    seed: int, public_params: str, examples: tuple[tuple[Any, ...], ...]
+) -> tuple[tuple[Any, ...], ...]:
+    rng = seeded_rng("quiz", FAMILY_ID, PUBLIC_QUIZ_VERSION, seed, json.loads(public_params))
+    pool, strata = _quiz_pool()
+    eligible = np.ones(len(pool), dtype=bool)
+    for example in examples:
+        eligible &= ~np.all(pool == np.asarray(example, dtype=np.float64), axis=1)
+    picked = common.public_quiz_pick(rng, eligible=eligible, strata=strata[:QUIZ_ITEMS])
+    return tuple(tuple(_point_json(pool[i])) for i in picked)
+
+
+@functools.lru_cache(maxsize=1024)
+def _quiz_items_v1(
     rule_text: str, seed: int, params: str, examples: tuple[tuple[Any, ...], ...]
 ) -> tuple[Any, ...]:
-    rng = seeded_rng("quiz", FAMILY_ID, VERSION, seed, json.loads(params))
+    """Generator version 1: half the items fit the hidden rule (which leaked 2-3 bits)."""
+    rng = seeded_rng("quiz", FAMILY_ID, 1, seed, json.loads(params))
     truth = truth_on_domain(parse(rule_text))
     pts, n_grid = domain()
     grid = pts[:n_grid]

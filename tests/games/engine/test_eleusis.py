@@ -87,12 +87,11 @@ def test_the_judge_is_exact_over_all_pairs_and_gives_the_first_counterexample() 
         FAMILY.judge(inst, "import os")
 
 
-def test_the_quiz_is_fixed_per_instance_half_fitting_and_scored_both_ways() -> None:
+def test_the_quiz_is_fixed_per_instance_and_scored_both_ways() -> None:
     inst = make(3, tier=1)
     items = FAMILY.quiz_items(inst)
     assert items == FAMILY.quiz_items(make(3, tier=1)) and len(items) == 6
     truth = [FAMILY.answer(inst, item) for item in items]
-    assert sum(truth) == 3
     assert all(item != e["input"] for e in inst.public["examples"] for item in items)
     result = FAMILY.quiz_score(inst, inst.hidden["rule"], truth)
     assert result["accuracy_vs_hidden"] == 1.0 and result["accuracy_vs_own_rule"] == 1.0

@@ -181,14 +181,13 @@ def test_text_rendering_for_prompts() -> None:
     assert "x % 2 == 0 or z > 5" not in FAMILY.render_observation(inst2.public, [], 30)
 
 
-def test_quiz_items_are_fixed_balanced_and_fresh() -> None:
+def test_quiz_items_are_fixed_and_fresh() -> None:
+    # how many fit is left to chance (test_quiz_information: the items say nothing of the rule)
     for seed in range(10):
         inst = make(seed, tier=1 + seed % 5)
         items = FAMILY.quiz_items(inst)
         assert items == FAMILY.quiz_items(make(seed, tier=1 + seed % 5))  # same for every player
         assert len(items) == wason.QUIZ_ITEMS
-        answers = [FAMILY.answer(inst, q) for q in items]
-        assert sum(answers) == wason.QUIZ_ITEMS // 2
         assert not {tuple(e["input"]) for e in inst.public["examples"]} & {tuple(q) for q in items}
 
 
