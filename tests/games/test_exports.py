@@ -415,6 +415,30 @@ def test_the_command_writes_a_directory_with_a_progress_bar(log, tmp_path):
     assert (tmp_path / "x" / "steps.csv").exists()
 
 
+def test_the_command_writes_whole_lines_into_a_log(log, tmp_path):
+    err = io.StringIO()  # not a terminal: no redraws, just lines (games.progress counts them)
+    call_command(
+        "export", "--format", "jsonl", "--out", str(tmp_path / "x"), stdout=io.StringIO(), stderr=err
+    )
+    assert "\r" not in err.getvalue() and "\x1b" not in err.getvalue()
+    assert err.getvalue().splitlines()[-1].startswith("export jsonl: 3/3 matches 100%")
+
+
+def test_no_progress_means_a_quiet_stderr(log, tmp_path):
+    err = io.StringIO()
+    call_command(
+        "export",
+        "--format",
+        "csv",
+        "--out",
+        str(tmp_path / "x"),
+        "--no-progress",
+        stdout=io.StringIO(),
+        stderr=err,
+    )
+    assert err.getvalue() == ""
+
+
 def test_the_command_writes_a_zip(log, tmp_path):
     call_command(
         "export",

@@ -19,7 +19,7 @@ import statistics
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from django.db.models import Sum
 
 from games import services
 from games.models import Match, ModelCall, ModelContestant, PuzzleVariant, Seat
+from games.progress import Progress
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -46,27 +47,6 @@ class Job:
     seed: int
     match_id: int | None = None
     done: bool = False
-
-
-@dataclass
-class Progress:
-    total: int
-    skipped: int
-    start: float = field(default_factory=time.monotonic)
-    done: int = 0
-
-    def render(self) -> str:
-        width = 30
-        finished = self.done + self.skipped
-        filled = int(width * finished / max(self.total, 1))
-        elapsed = max(time.monotonic() - self.start, 1e-9)
-        rate = self.done / elapsed
-        left = self.total - finished
-        eta = f"{left / rate:,.0f}s" if rate > 0 else "?"
-        return (
-            f"\r[{'#' * filled}{'.' * (width - filled)}] {finished}/{self.total} matches"
-            f" ({self.skipped} skipped)  {rate:.2f}/s  ETA {eta}  "
-        )
 
 
 class Command(BaseCommand):
@@ -92,15 +72,24 @@ class Command(BaseCommand):
             raise CommandError("--concurrency must be at least 1")
         jobs = [Job(c, v, s) for v in variants for s in seeds for c in contestants]
         pending = [job for job in jobs if not self._resume(job)]
-        progress = Progress(total=len(jobs), skipped=len(jobs) - len(pending))
+        skipped = len(jobs) - len(pending)
         self.stderr.write(
             f"{len(jobs)} matches: {len(contestants)} contestants x {len(variants)} variants x {len(seeds)} seeds; "
-            f"{progress.skipped} already finished"
+            f"{skipped} already finished"
         )
         worker = self._start_worker() if opts["with_worker"] and pending else None
+        progress = (
+            None
+            if opts["no_progress"]
+            else Progress(
+                self.stderr, label="bench", total=len(jobs), initial=skipped, note=f"({skipped} skipped)"
+            )
+        )
         try:
             self._run(pending, progress, opts)
         finally:
+            if progress is not None:
+                progress.close()
             if worker is not None:
                 worker.stop()
         rows = summarise(jobs)
@@ -156,12 +145,11 @@ class Command(BaseCommand):
 
     # -- the run ---------------------------------------------------------------------------------------
 
-    def _run(self, jobs: list[Job], progress: Progress, opts: dict[str, Any]) -> None:
+    def _run(self, jobs: list[Job], progress: Progress | None, opts: dict[str, Any]) -> None:
         deadline = time.monotonic() + opts["timeout"]
         queue = list(jobs)
         running: list[Job] = [j for j in queue if j.match_id is not None]
         queue = [j for j in queue if j.match_id is None]
-        show = not opts["no_progress"]
         while queue or running:
             while queue and len(running) < opts["concurrency"]:
                 # Respect each contestant's own limit on simultaneous matches.
@@ -192,19 +180,16 @@ class Command(BaseCommand):
                     status__in=[Match.Status.FINISHED, Match.Status.ABORTED],
                 ).values_list("pk", flat=True)
             )
-            for job in [j for j in running if j.match_id in over]:
+            ended = [j for j in running if j.match_id in over]
+            for job in ended:
                 job.done = True
                 running.remove(job)
-                progress.done += 1
-            if show:
-                self.stderr.write(progress.render(), ending="")
-                self.stderr.flush()
+            if progress is not None:
+                progress.advance(len(ended))
             if time.monotonic() > deadline:
                 raise CommandError(
                     f"timed out with {len(running) + len(queue)} matches unfinished; re-run to resume"
                 )
-        if show:
-            self.stderr.write("")
 
     def _start_worker(self) -> _Worker:
         return _Worker()

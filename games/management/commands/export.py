@@ -1,15 +1,15 @@
 """python manage.py export --format jsonl|csv|parquet --out PATH [filters]: research game logs.
 
-PATH is a new directory, or a file ending in .zip. A progress bar goes to stderr; the manifest's
-counts to stdout."""
+PATH is a new directory, or a file ending in .zip. Progress goes to stderr (a live bar on a
+terminal, otherwise a line every 10 s and a last one); the manifest's counts to stdout."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.core.management.base import BaseCommand, CommandError
 
 from games.exports import (
     DEFAULT_CHUNK,
@@ -20,38 +20,11 @@ from games.exports import (
     export_directory,
     export_zip,
 )
+from games.progress import Progress
 
 
-class ProgressBar:
-    """A plain-text bar on one line of stderr, redrawn at most a few times a second."""
-
-    def __init__(self, stream: OutputWrapper, label: str, *, width: int = 30, every_s: float = 0.25) -> None:
-        self.stream = stream
-        self.label = label
-        self.width = width
-        self.every_s = every_s
-        self.started = time.monotonic()
-        self._last = 0.0
-
-    def __call__(self, done: int, total: int, counts: Mapping[str, int]) -> None:
-        now = time.monotonic()
-        if done < total and now - self._last < self.every_s:
-            return
-        self._last = now
-        fraction = done / total if total else 1.0
-        filled = int(self.width * fraction)
-        elapsed = max(now - self.started, 1e-9)
-        steps = counts.get("steps", 0)
-        self.stream.write(
-            ending="",
-            msg=f"\r{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} matches "
-            f"{fraction:4.0%}  {steps:,} steps  {steps / elapsed:,.0f} steps/s  {elapsed:.0f}s",
-        )
-        self.stream.flush()
-
-    def finish(self) -> None:
-        self.stream.write("")
-        self.stream.flush()
+def _report(bar: Progress, done: int, total: int, counts: Mapping[str, int]) -> None:
+    bar.update(done, total=total, note=f"{counts.get('steps', 0):,} steps")
 
 
 class Command(BaseCommand):
@@ -102,13 +75,13 @@ class Command(BaseCommand):
         except ExportError as exc:
             raise CommandError(str(exc)) from None
         path = Path(out)
-        bar = None if options["no_progress"] else ProgressBar(self.stderr, f"export {fmt}")
+        bar = None if options["no_progress"] else Progress(self.stderr, label=f"export {fmt}")
         kwargs = {
             "fmt": fmt,
             "filters": filters,
             "analytics": options["analytics"],
             "chunk_size": options["chunk_size"],
-            "progress": bar,
+            "progress": None if bar is None else partial(_report, bar),
         }
         try:
             if path.suffix == ".zip":
@@ -128,6 +101,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         finally:
             if bar is not None:
-                bar.finish()
+                bar.close()
         counts = ", ".join(f"{n:,} {table}" for table, n in manifest["counts"].items())
         self.stdout.write(f"wrote {path}: {counts}")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from games.engine import dsl
 from games.engine.core import RuleError
-from games.engine.dsl import parse_rule
+from games.engine.dsl import MAX_DEPTH, MAX_NODES, parse_rule
 
 V = ("x", "y", "z")
 HOSTILE = [
@@ -109,34 +113,73 @@ _fragments = st.sampled_from(
 hostile_texts = st.lists(_fragments, min_size=1, max_size=60).map(" ".join)
 
 
-def _check(text: str) -> None:
-    start = time.perf_counter()
+@contextmanager
+def _counting_work() -> Iterator[Counter[str]]:
+    """Count the engine's units of work: a tree node converted from Python's ast, evaluated at
+    one point, or compiled for numpy. The limits bound each count; a count beyond them is a
+    blow-up (or a loop that would hang) without timing anything."""
+    calls: Counter[str] = Counter()
+
+    def counted(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            calls[name] += 1
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    originals = (dsl._Converter.convert, dsl._eval_scalar, dsl._compile)
+    dsl._Converter.convert = counted("convert", originals[0])  # type: ignore[method-assign]
+    dsl._eval_scalar = counted("eval", originals[1])
+    dsl._compile = counted("compile", originals[2])
     try:
-        rule = parse_rule(text, V)
-    except RuleError as exc:
-        assert exc.message, "every rejection says what was wrong"
-    else:
-        # Accepted text is a plain arithmetic/logic rule: evaluating it must be safe too.
-        rule.evaluate_point((1, 2, 3))
-        rule.evaluate([[0, 1], [2, 3], [4, 5]])
-    elapsed = time.perf_counter() - start
-    assert elapsed < 0.5, f"took {elapsed:.3f}s"  # generous guard against hangs, not a benchmark
+        yield calls
+    finally:
+        dsl._Converter.convert, dsl._eval_scalar, dsl._compile = originals  # type: ignore[method-assign]
+
+
+def _depth(node: dsl.Node) -> int:
+    children = [c for v in vars(node).values() for c in (v if isinstance(v, tuple) else (v,))]
+    return 1 + max((_depth(c) for c in children if not isinstance(c, (str, int, float, bool))), default=0)
+
+
+def _check(text: str) -> None:
+    with _counting_work() as work:
+        try:
+            rule = parse_rule(text, V)
+        except RuleError as exc:
+            assert exc.message, "every rejection says what was wrong"
+            assert work["convert"] <= MAX_NODES + 1, "the converter stops at the size limit"
+            return
+        assert work["convert"] <= MAX_NODES
+        assert rule.size <= MAX_NODES and _depth(rule.tree) <= MAX_DEPTH + 1
+        # Accepted text is a plain arithmetic/logic rule: evaluating it must be safe and bounded too.
+        work.clear()
+        assert rule.evaluate_point((1, 2, 3)) in (True, False)
+        assert work["eval"] <= rule.size, "each node is evaluated at most once per point"
+        values = rule.evaluate([[0, 1], [2, 3], [4, 5]])
+        assert values.shape == (2,) and values.dtype == bool
+        assert work["compile"] <= rule.size, "each node is compiled once, whatever the number of points"
 
 
 @pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
 def test_known_hostile_input_is_rejected_with_a_message(text: str) -> None:
-    with pytest.raises(RuleError) as info:
+    with _counting_work() as work, pytest.raises(RuleError) as info:
         parse_rule(text, V)
+    assert work["convert"] <= MAX_NODES + 1  # rejected before any blow-up, however long the text
     assert info.value.message
     assert len(info.value.message) < 400
 
 
+# Hang guard, not a benchmark: a generous limit for the whole run (the thread method also stops
+# a loop inside C code). How much work an input may cause is bounded by _check's counts.
+@pytest.mark.timeout(300, method="thread")
 @settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(hostile_texts)
 def test_fuzzed_input_never_escapes_or_hangs(text: str) -> None:
     _check(text)
 
 
+@pytest.mark.timeout(300, method="thread")
 @settings(max_examples=500, deadline=None)
 @given(st.text(max_size=300))
 def test_arbitrary_unicode_is_handled(text: str) -> None:
