@@ -156,7 +156,11 @@ def site(client):
     contestant = builtin("infogain")
     variant = factories.variant()
     race, human = services.race_create(
-        variant=variant, opponents=[contestant.slug], seed=4, human_handle="Ann", session_key=factories.session_key()
+        variant=variant,
+        opponents=[contestant.slug],
+        seed=4,
+        human_handle="Ann",
+        session_key=factories.session_key(),
     )
     services.match_start(match=race)
     model = race.seats.get(kind=Seat.Kind.MODEL)
