@@ -78,6 +78,13 @@ def test_the_lockout_is_per_address_for_any_account(users):
     assert response.status_code == 429 and not logged_in(client)
 
 
+def test_logging_in_to_an_own_account_does_not_reset_the_address_count(users):
+    fail("nobody", LIMIT - 1, ip="10.0.0.1")
+    client, response = log_in("bob", PASSWORD, ip="10.0.0.1")
+    assert response.status_code == 302 and logged_in(client)
+    assert fail("ann", 1, ip="10.0.0.1") == [429]
+
+
 def test_another_account_from_another_address_is_not_affected(users):
     fail("ann", LIMIT, ip="10.0.0.1")
     client, response = log_in("bob", PASSWORD, ip="10.0.0.2")
