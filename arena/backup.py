@@ -248,35 +248,43 @@ def _backup_redis(target: Path) -> dict[str, Any]:
     socket = Path(settings.EMBEDDED_REDIS_SOCKET)
     redis_dir = _embedded_redis_dir()
     live = socket.exists() and socket_is_live(socket)
+    leftover: Path | None = None
     if live:
         import redis
 
         client = redis.Redis(unix_socket_path=str(socket))
         try:
             redis_dir = Path(client.config_get("dir")["dir"])
+            persists = (
+                client.config_get("save").get("save")
+                or client.config_get("appendonly").get("appendonly") == "yes"
+            )
+            if not persists and not (redis_dir / "dump.rdb").exists():
+                # Our snapshot must not be loaded by the next start of a Redis that keeps nothing.
+                leftover = redis_dir / "dump.rdb"
+            # BGSAVE is refused while another save or an AOF rewrite runs; once it has answered,
+            # rdb_bgsave_in_progress stays set until its snapshot is on disk.
             _wait_for(client, "rdb_bgsave_in_progress")
-            before = client.lastsave()
+            _wait_for(client, "aof_rewrite_in_progress")
             client.bgsave()
-            deadline = time.monotonic() + 60
-            while client.lastsave() == before or client.info("persistence").get("rdb_bgsave_in_progress"):
-                if time.monotonic() > deadline:
-                    raise BackupError("the embedded Redis did not finish BGSAVE within 60 s")
-                time.sleep(0.05)
+            _wait_for(client, "rdb_bgsave_in_progress")
             if client.info("persistence").get("rdb_last_bgsave_status") != "ok":
                 raise BackupError(f"the embedded Redis could not save its snapshot in {redis_dir}")
-            if client.config_get("appendonly").get("appendonly") == "yes":
-                _wait_for(client, "aof_rewrite_in_progress")
         finally:
             client.close()
     copied = []
-    for name in REDIS_FILES:
-        if (redis_dir / name).is_file():
-            target.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(redis_dir / name, target / name)
-            copied.append(name)
-    if (redis_dir / REDIS_AOF_DIR).is_dir():
-        shutil.copytree(redis_dir / REDIS_AOF_DIR, target / REDIS_AOF_DIR)
-        copied.append(REDIS_AOF_DIR + "/")
+    try:
+        for name in REDIS_FILES:
+            if (redis_dir / name).is_file():
+                target.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(redis_dir / name, target / name)
+                copied.append(name)
+        if (redis_dir / REDIS_AOF_DIR).is_dir():
+            shutil.copytree(redis_dir / REDIS_AOF_DIR, target / REDIS_AOF_DIR)
+            copied.append(REDIS_AOF_DIR + "/")
+    finally:
+        if leftover is not None:
+            leftover.unlink(missing_ok=True)
     return {"included": bool(copied), "running": live, "files": copied, "source_dir": str(redis_dir)}
 
 

