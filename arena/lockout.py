@@ -62,5 +62,5 @@ def lockout_response(
             context[REDIRECT_FIELD_NAME] = reverse("admin:index")
         return render(request, "admin/login.html", context, status=LOCKED_OUT_STATUS)
     form = _locked_out_form(AuthenticationForm, request, username, message)
-    context = {"form": form, "next": request.POST.get(REDIRECT_FIELD_NAME, ""), "locked_out": True}
+    context = {"form": form, "next": request.POST.get(REDIRECT_FIELD_NAME, "")}
     return render(request, "registration/login.html", context, status=LOCKED_OUT_STATUS)
