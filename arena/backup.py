@@ -320,6 +320,20 @@ def verify(source: Path, manifest: Manifest) -> None:
         raise BackupError("the backup is not intact: " + "; ".join(problems))
 
 
+def _check_migrations_known(manifest: Manifest) -> None:
+    """A backup from a newer version of the arena has tables this code does not know."""
+    from django.db.migrations.loader import MigrationLoader
+
+    known = set(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
+    unknown = sorted(f"{app}.{name}" for app, name in manifest.migrations.items() if (app, name) not in known)
+    if unknown:
+        raise BackupError(
+            "the backup was made by a newer version of the arena (migrations this code does not have: "
+            + ", ".join(unknown)
+            + "); install that version, then restore"
+        )
+
+
 def rows_in_use() -> dict[str, int]:
     """Rows in the tables that mean the current database is in use (missing tables: empty)."""
     existing = set(connection.introspection.table_names())
@@ -344,6 +358,7 @@ def restore(source: Path, *, force: bool = False, include_redis: bool = True) ->
             f"this backup is of a {manifest.engine} database but the arena is configured for {engine} "
             "(ARENA_DATABASE_URL); restore it into the same kind of database"
         )
+    _check_migrations_known(manifest)
     in_use = rows_in_use()
     if in_use and not force:
         held = ", ".join(f"{n} rows in {t}" for t, n in in_use.items())

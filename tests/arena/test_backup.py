@@ -192,6 +192,12 @@ def test_clear_errors_for_a_used_out_dir_and_a_directory_that_is_not_a_backup(sm
     (tmp_path / "empty").mkdir()
     refused = manage(env, "restore", "--from", str(tmp_path / "empty"), check=False)
     assert refused.returncode != 0 and "has no manifest.json" in refused.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["migrations"]["games"] = "9999_from_the_future"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    refused = manage(arena_env(tmp_path / "fresh"), "restore", "--from", str(out), check=False)
+    assert refused.returncode != 0 and "made by a newer version of the arena" in refused.stderr
+    assert "games.9999_from_the_future" in refused.stderr
     # and a failed backup leaves no partial directory behind
     assert not [p for p in tmp_path.iterdir() if ".partial-" in p.name]
 
