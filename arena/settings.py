@@ -10,7 +10,10 @@ ARENA_ALLOWED_HOSTS comma-separated; default localhost,127.0.0.1,[::1]
 ARENA_SERVE_STATIC  serve /static/ from the ASGI app (default on; turn off behind a proxy
                     that serves STATIC_ROOT)
 ARENA_CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. https://arena.example.org
-ARENA_BEHIND_TLS_PROXY      "1" when a proxy terminates TLS and sets X-Forwarded-Proto
+ARENA_BEHIND_TLS_PROXY      "1" when a proxy terminates TLS and sets X-Forwarded-Proto: https
+                            redirect, HSTS (ARENA_HSTS_SECONDS, default a year), secure cookies
+ARENA_LOGIN_FAILURE_LIMIT   failed log-ins per account or address before a lockout (default 5)
+ARENA_LOGIN_COOLOFF_MIN     minutes a lockout lasts (default 15)
 ARENA_API_RATE_PER_MIN      agent API requests a minute per token (default 600; 0 = no limit)
 ARENA_MAX_RUNNING_MATCHES_PER_PLAYER / _PER_ADDRESS, ARENA_MAX_MATCHES_PER_HOUR_PER_PLAYER /
 _PER_ADDRESS                fair-play caps on match creation (README, Configuration)
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -65,10 +69,25 @@ CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("ARENA_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
 SERVE_STATIC = _env_bool("ARENA_SERVE_STATIC", True)
-if _env_bool("ARENA_BEHIND_TLS_PROXY"):
-    # The proxy terminates TLS and says so in X-Forwarded-Proto.
+BEHIND_TLS_PROXY = _env_bool("ARENA_BEHIND_TLS_PROXY")
+if BEHIND_TLS_PROXY:
+    # The proxy terminates TLS and says so in X-Forwarded-Proto; anything that reaches us as
+    # plain http through it is sent to https, and browsers are told to stay on https.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    # Load balancers and orchestrators probe the app directly over http: answer them, do not
+    # redirect them to an https port nothing listens on. (SECURE_REDIRECT_EXEMPT is matched
+    # against the path without its leading slash.)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("ARENA_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("ARENA_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = _env_bool("ARENA_HSTS_PRELOAD", True)
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -78,6 +97,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "csp",
+    "axes",
     "games",
     "arena",
     "workers",
@@ -91,7 +112,48 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out log-in into the lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# -- content security policy (django-csp) ---------------------------------------------------------
+# No inline script, no inline style, nothing from other origins: every script and stylesheet is a
+# file under /static/ (data for scripts comes in data-* attributes or json_script blocks, which a
+# browser never executes). 'self' also covers same-origin ws:/wss: for the match WebSocket.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# -- failed log-ins (django-axes) ---------------------------------------------------------------
+# Failures are counted per account and, separately, per client address; either reaching the
+# limit refuses further log-ins (even with the right password) until the cool-off has passed.
+# The address is REMOTE_ADDR: behind a proxy run uvicorn/daphne with --proxy-headers so it is
+# the client's, not the proxy's.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("ARENA_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("ARENA_LOGIN_COOLOFF_MIN", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A success does not wipe the count: it would clear the address's failures too, so a guesser
+# could log in to an account of their own between guesses and never reach the limit.
+AXES_RESET_ON_SUCCESS = False
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "arena.lockout.lockout_response"
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "arena.urls"
 ASGI_APPLICATION = "arena.asgi.application"
