@@ -57,7 +57,9 @@ def parse_json(
         raise InputError(f"{what} is too large: {len(data):,} bytes (at most {max_bytes:,})", status=413)
     depth = json_depth(data)
     if depth > max_depth:
-        raise InputError(f"{what} is nested too deeply: {depth} levels of arrays/objects (at most {max_depth})")
+        raise InputError(
+            f"{what} is nested too deeply: {depth} levels of arrays/objects (at most {max_depth})"
+        )
     try:
         return json.loads(data)
     except UnicodeDecodeError:
@@ -73,7 +75,9 @@ def parse_int(raw: str, *, name: str, minimum: int, maximum: int) -> int:
     digits) from ``minimum`` to ``maximum``."""
     if not isinstance(raw, str) or not _ASCII_INT.fullmatch(raw) or not minimum <= int(raw) <= maximum:
         shown = raw if isinstance(raw, str) and len(raw) <= 40 else f"{str(raw)[:40]}…"
-        raise InputError(f"{name} must be a whole number from {minimum} to {maximum:,} in digits 0-9; got {shown!r}")
+        raise InputError(
+            f"{name} must be a whole number from {minimum} to {maximum:,} in digits 0-9; got {shown!r}"
+        )
     return int(raw)
 
 

@@ -697,7 +697,9 @@ def tournament_create(
     if not isinstance(concurrency, int) or not 1 <= concurrency <= 100:
         raise ActionError("concurrency (rounds running at once) must be a whole number from 1 to 100")
     if len(title or "") > TITLE_MAX_LENGTH:
-        raise ActionError(f"a tournament title is at most {TITLE_MAX_LENGTH} characters; this one has {len(title)}")
+        raise ActionError(
+            f"a tournament title is at most {TITLE_MAX_LENGTH} characters; this one has {len(title)}"
+        )
     if len(description or "") > DESCRIPTION_MAX_LENGTH:
         raise ActionError(
             f"a tournament description is at most {DESCRIPTION_MAX_LENGTH:,} characters; "

@@ -149,7 +149,9 @@ def tournament_detail(request: HttpRequest, token: AgentToken, slug: str) -> Jso
     count = summary["progress"]["rounds"]
     pages = max(1, -(-count // limit))
     if page > pages:
-        raise ApiError(404, f"page {page} is past the last page ({pages}); this tournament has {count} rounds")
+        raise ApiError(
+            404, f"page {page} is past the last page ({pages}); this tournament has {count} rounds"
+        )
     standings = selectors.leaderboard(tournament=tournament)
     for row in standings:
         del row["you"]
@@ -163,6 +165,8 @@ def tournament_detail(request: HttpRequest, token: AgentToken, slug: str) -> Jso
             "contestants": list(tournament.contestants.order_by("slug").values_list("slug", flat=True)),
             "standings": standings,
             "rounds_page": {"page": page, "limit": limit, "pages": pages, "count": count},
-            "rounds": selectors.tournament_rounds(tournament=tournament, offset=(page - 1) * limit, limit=limit),
+            "rounds": selectors.tournament_rounds(
+                tournament=tournament, offset=(page - 1) * limit, limit=limit
+            ),
         }
     )

@@ -72,7 +72,7 @@ def api_endpoint(*methods: str) -> Callable[[View], View]:
             if not rate.allowed:
                 response = error(
                     429,
-                    f"rate limit: at most {rate.limit} requests a minute per token; "
+                    f"rate limit: at most {rate.limit} requests in any 60 seconds per token; "
                     f"retry after {rate.retry_after_s} s",
                     retry_after=rate.retry_after_s,
                 )
@@ -116,7 +116,9 @@ def _json_object(request: HttpRequest) -> dict[str, Any]:
     try:
         raw = request.body
     except RequestDataTooBig:
-        raise ApiError(413, f"the request body is too large (at most {inputs.MAX_JSON_BYTES:,} bytes)") from None
+        raise ApiError(
+            413, f"the request body is too large (at most {inputs.MAX_JSON_BYTES:,} bytes)"
+        ) from None
     if not raw.strip():
         raise ApiError(400, "the request body is empty; send a JSON object")
     data = inputs.parse_json(raw)

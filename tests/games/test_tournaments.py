@@ -94,7 +94,9 @@ def test_a_tournament_over_the_round_limit_is_refused_with_the_count_and_the_lim
     settings.ARENA_TOURNAMENT_MAX_ROUNDS = 10
     with pytest.raises(services.ActionError) as refused:
         make(seeds="0-5", variants=[factories.variant(), factories.variant()])
-    assert refused.value.message.startswith("2 variant(s) x 6 seeds is 12 rounds; a tournament has at most 10")
+    assert refused.value.message.startswith(
+        "2 variant(s) x 6 seeds is 12 rounds; a tournament has at most 10"
+    )
     assert not Tournament.objects.exists()
     assert make(seeds="0-4", variants=[factories.variant(), factories.variant()]).rounds.count() == 10
 
