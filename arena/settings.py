@@ -11,7 +11,8 @@ ARENA_SERVE_STATIC  serve /static/ from the ASGI app (default on; turn off behin
                     that serves STATIC_ROOT)
 ARENA_CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. https://arena.example.org
 ARENA_BEHIND_TLS_PROXY      "1" when a proxy terminates TLS and sets X-Forwarded-Proto
-ARENA_API_RATE_PER_MIN      agent API requests a minute per token (default 600; 0 = no limit)
+ARENA_API_RATE_PER_MIN      agent API requests in any 60 s per token (default 600; 0 = no limit)
+ARENA_TOURNAMENT_MAX_ROUNDS rounds one tournament may have (default 2000)
 """
 
 from __future__ import annotations
@@ -168,6 +169,8 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 ARENA_API_RATE_PER_MIN = int(os.environ.get("ARENA_API_RATE_PER_MIN", "600"))
+# Rounds (variants x seeds) one tournament may have; creating more is refused with a message.
+ARENA_TOURNAMENT_MAX_ROUNDS = int(os.environ.get("ARENA_TOURNAMENT_MAX_ROUNDS", "2000"))
 
 # Tests (and odd deployments) can point Celery elsewhere than the channel layer.
 CELERY_BROKER_URL = os.environ.get("ARENA_CELERY_BROKER_URL") or CELERY_BROKER_URL

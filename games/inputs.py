@@ -76,7 +76,7 @@ def parse_int(raw: str, *, name: str, minimum: int, maximum: int) -> int:
     if not isinstance(raw, str) or not _ASCII_INT.fullmatch(raw) or not minimum <= int(raw) <= maximum:
         shown = raw if isinstance(raw, str) and len(raw) <= 40 else f"{str(raw)[:40]}…"
         raise InputError(
-            f"{name} must be a whole number from {minimum} to {maximum:,} in digits 0-9; got {shown!r}"
+            f"{name} must be a whole number from {minimum} to {maximum} in digits 0-9; got {shown!r}"
         )
     return int(raw)
 

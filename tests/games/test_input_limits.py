@@ -433,3 +433,18 @@ def test_the_filter_drops_the_line_when_info_is_off():
         assert wslog.InvalidUtf8FrameFilter().filter(record) is False
     finally:
         uvicorn_log.setLevel(old)
+
+
+def test_the_openapi_document_states_the_limits_and_the_rounds_pagination():
+    from games.api.openapi import openapi_document
+
+    document = openapi_document()
+    for path, item in document["paths"].items():
+        if "post" in item:
+            assert "413" in item["post"]["responses"], path
+    detail = document["paths"]["/api/v1/tournaments/{slug}"]["get"]
+    params = {p["name"]: p["schema"] for p in detail["parameters"] if p["in"] == "query"}
+    assert params["limit"]["maximum"] == 500 and params["page"]["minimum"] == 1
+    assert "rounds_page" in detail["responses"]["200"]["content"]["application/json"]["example"]
+    described = document["info"]["description"]
+    assert "64 KiB" in described and "32" in described and "2,000 rounds" in described
