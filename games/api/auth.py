@@ -40,6 +40,9 @@ def token_hash(key: str) -> str:
 
 def agent_token_create(*, name: str, can_read_research: bool = False, user=None) -> tuple[AgentToken, str]:
     """A new active token. Returns the row and the token itself, which is not stored."""
+    max_length = AgentToken._meta.get_field("name").max_length
+    if not name or not name.strip() or len(name) > max_length:
+        raise ValueError(f"a token name is 1-{max_length} characters, not blank; got {len(name)}")
     key = secrets.token_urlsafe(32)
     try:
         with transaction.atomic():

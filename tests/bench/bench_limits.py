@@ -2,9 +2,9 @@
 measured in the same run. Prints one JSON line.
 
 * tournaments: creating one at the default round limit (2,000) and at 10,000 (the probe's size,
-  allowed here by raising ARENA_TOURNAMENT_MAX_ROUNDS); refusing one over the limit; the API
-  detail and the page, paginated (the default 100 rounds) against every round in one reply (the
-  old detail).
+  allowed here by raising ARENA_TOURNAMENT_MAX_ROUNDS); refusing one over the limit; then, with
+  a finished two-seat race behind each of the 10,000 rounds (bulk-made), the API detail and the
+  page, paginated (the default 100 rounds) against every round in one reply (the old detail).
 * downloads: peak traced memory (tracemalloc) while Django's ASGI handler sends a ``--mb`` MiB
   zip, through the export views' ChunkedFileResponse against a plain FileResponse (which Django
   reads whole under ASGI). The zip's bytes are random (a stand-in for a big export: the
@@ -80,6 +80,8 @@ def bench_tournaments() -> dict:
     settings.ARENA_TOURNAMENT_MAX_ROUNDS = 10_000
     big, create_10k_ms = _timed(lambda: create("cup-10k", "0-4999"))
 
+    _, finish_ms = _timed(lambda: _finish_every_round(big, players))
+
     _, key = agent_token_create(name="bench", can_read_research=True)
     api = Client(headers={"Authorization": f"Bearer {key}"})
     detail, detail_ms = _timed(lambda: api.get("/api/v1/tournaments/cup-10k"))
@@ -92,6 +94,7 @@ def bench_tournaments() -> dict:
     return {
         "create_2000_rounds_ms": create_2k_ms,
         "create_10000_rounds_ms": create_10k_ms,
+        "synthetic_finish_10000_races_ms": finish_ms,
         "over_limit_refused": refused,
         "refuse_10000_at_default_limit_ms": refuse_ms,
         "api_detail_page_ms": detail_ms,
@@ -101,6 +104,46 @@ def bench_tournaments() -> dict:
         "html_page_ms": page_ms,
         "html_page_bytes": len(page.content),
     }
+
+
+def _finish_every_round(tournament, players) -> None:
+    """A finished two-seat race behind every round (bulk, synthetic): what the detail and the
+    page read once a big tournament is over."""
+    from django.utils import timezone
+
+    from games import services
+    from games.models import Match, Seat, TournamentRound
+
+    rounds = list(tournament.rounds.select_related("variant").order_by("id"))
+    instances = {}
+    for r in rounds:
+        if r.variant_id not in instances:
+            instances[r.variant_id] = services.instance_get_or_create(variant=r.variant, seed=0)
+    now = timezone.now()
+    matches = Match.objects.bulk_create(
+        [
+            Match(
+                instance=instances[r.variant_id], mode=Match.Mode.RACE, status=Match.Status.FINISHED,
+                max_tests=30, started=now, finished=now,
+            )
+            for r in rounds
+        ],
+        batch_size=2_000,
+    )  # fmt: skip
+    Seat.objects.bulk_create(
+        [
+            Seat(
+                match=m, kind=Seat.Kind.MODEL, handle=p.name, contestant=p.slug, status=Seat.Status.FINISHED,
+                tests_used=5 + i, finished=now, score={"solved": i == 0, "points": 90 if i == 0 else 0},
+            )
+            for m in matches
+            for i, p in enumerate(players)
+        ],
+        batch_size=2_000,
+    )  # fmt: skip
+    for r, m in zip(rounds, matches):
+        r.match = m
+    TournamentRound.objects.bulk_update(rounds, ["match"], batch_size=2_000)
 
 
 def _asgi_download_peak(response_class, size: int) -> tuple[int, int]:
