@@ -10,6 +10,13 @@ from __future__ import annotations
 
 import logging
 
+from games.consumers import MAX_FRAME_BYTES
+
+# The largest WebSocket message the server reads (``uvicorn --ws-max-size``): every message the
+# consumers accept (at most MAX_FRAME_BYTES characters, at most 4 bytes each in UTF-8) fits;
+# a bigger frame is refused by the server with close code 1009 before it is buffered.
+WS_MAX_MESSAGE_BYTES = 4 * MAX_FRAME_BYTES
+
 UVICORN_LOGGER = "uvicorn.error"
 # uvicorn's websockets-sansio protocol (its default with websockets installed) and its
 # legacy websockets protocol word it so.

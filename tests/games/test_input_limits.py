@@ -337,9 +337,17 @@ def uvicorn_server(transactional_db):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(application, host="127.0.0.1", port=port, lifespan="off", log_level="info")
+    from arena import wslog
+
+    config = uvicorn.Config(
+        application,
+        host="127.0.0.1",
+        port=port,
+        lifespan="off",
+        log_level="info",
+        ws_max_size=wslog.WS_MAX_MESSAGE_BYTES,  # as `manage.py up` runs it
     )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn-limits", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -381,7 +389,13 @@ def _raw_websocket(port: int, path: str) -> socket.socket:
 def _masked_frame(opcode: int, payload: bytes) -> bytes:
     mask = os.urandom(4)
     masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-    return bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked
+    if len(payload) < 126:
+        length = bytes([0x80 | len(payload)])
+    elif len(payload) < 2**16:
+        length = bytes([0x80 | 126]) + struct.pack("!H", len(payload))
+    else:
+        length = bytes([0x80 | 127]) + struct.pack("!Q", len(payload))
+    return bytes([0x80 | opcode]) + length + mask + masked
 
 
 def _read_close_code(sock: socket.socket) -> int:
@@ -417,6 +431,22 @@ def test_an_invalid_utf8_frame_is_closed_quietly_with_one_info_line(uvicorn_serv
         uvicorn_log.removeHandler(records)
     quiet = [r for r in records.records if "not valid UTF-8" in r.getMessage()]
     assert [r.levelno for r in quiet] == [logging.INFO]
+    assert not [r for r in records.records if r.levelno >= logging.WARNING or r.exc_info]
+
+
+def test_a_frame_over_the_size_limit_is_refused_with_1009_and_no_error(uvicorn_server):
+    from arena import wslog
+
+    match, _ = factories.match()
+    records = Records()
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    uvicorn_log.addHandler(records)
+    try:
+        with _raw_websocket(uvicorn_server, f"/ws/matches/{match.pk}/spectate/") as sock:
+            sock.sendall(_masked_frame(0x1, b"x" * (wslog.WS_MAX_MESSAGE_BYTES + 1)))
+            assert _read_close_code(sock) == 1009  # message too big
+    finally:
+        uvicorn_log.removeHandler(records)
     assert not [r for r in records.records if r.levelno >= logging.WARNING or r.exc_info]
 
 
