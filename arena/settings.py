@@ -18,6 +18,7 @@ ARENA_API_RATE_PER_MIN      agent API requests a minute per token (default 600; 
 ARENA_MAX_RUNNING_MATCHES_PER_PLAYER / _PER_ADDRESS, ARENA_MAX_MATCHES_PER_HOUR_PER_PLAYER /
 _PER_ADDRESS                fair-play caps on match creation (README, Configuration)
 ARENA_TRUSTED_PROXIES       proxies whose X-Forwarded-For names the client address
+ARENA_TOURNAMENT_MAX_ROUNDS rounds one tournament may have (default 2000)
 """
 
 from __future__ import annotations
@@ -233,6 +234,8 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 ARENA_API_RATE_PER_MIN = int(os.environ.get("ARENA_API_RATE_PER_MIN", "600"))
+# Rounds (variants x seeds) one tournament may have; creating more is refused with a message.
+ARENA_TOURNAMENT_MAX_ROUNDS = int(os.environ.get("ARENA_TOURNAMENT_MAX_ROUNDS", "2000"))
 
 # Fair play (games/limits.py): matches a player (a guest's session, an account, an agent token)
 # and a client address may have in play at once, and may start an hour. 0 = no cap. An address

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from games import services
-from games.models import Match, PuzzleInstance, PuzzleVariant, Seat, Step, Tournament, TournamentRound
+from games.models import Match, PuzzleInstance, PuzzleVariant, Seat, Step, Tournament
 
 
 @admin.register(PuzzleVariant)
@@ -84,23 +84,11 @@ class TournamentForm(forms.ModelForm):
         data = super().clean()
         seeds, variants = data.get("seeds"), data.get("variants")
         if seeds and variants is not None:
-            rounds = len(services.parse_seeds(seeds)) * len(variants)
-            if rounds > services.MAX_TOURNAMENT_ROUNDS:
-                raise forms.ValidationError(
-                    f"{rounds:,} rounds (variants x seeds); at most {services.MAX_TOURNAMENT_ROUNDS:,} per tournament"
-                )
+            try:
+                services.tournament_round_count(seeds=seeds, variant_count=len(variants))
+            except services.ActionError as exc:
+                raise forms.ValidationError(exc.message) from None
         return data
-
-
-class TournamentRoundInline(admin.TabularInline):
-    model = TournamentRound
-    extra = 0
-    fields = ["variant", "seed", "match"]
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Tournament)
@@ -112,9 +100,17 @@ class TournamentAdmin(admin.ModelAdmin):
     list_display = ["slug", "title", "status", "starts_at", "started", "finished", "published"]
     list_filter = ["status", "published"]
     filter_horizontal = ["variants", "contestants"]
-    readonly_fields = ["status", "started", "finished", "note"]
-    inlines = [TournamentRoundInline]
+    readonly_fields = ["status", "started", "finished", "note", "rounds_summary"]
     actions = ["start_now", "cancel"]
+
+    @admin.display(description="Rounds")
+    def rounds_summary(self, obj):
+        # Counts, not an inline of every round: a tournament may have thousands (its page and the
+        # API list them a page at a time).
+        if obj is None or obj.pk is None:
+            return "-"
+        p = services.tournament_progress(tournament=obj)
+        return f"{p.total:,} rounds: {p.done:,} done, {p.running:,} running, {p.pending:,} to come"
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

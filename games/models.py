@@ -4,15 +4,23 @@ or updated in the same transaction that appends to it (see services.py)."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
+
+# Free text people type (admin forms, the API) has a bound; CharFields carry theirs, and
+# TextFields get a validator too, because the database enforces neither on SQLite.
+TITLE_MAX_LENGTH = 120
+DESCRIPTION_MAX_LENGTH = 4_000
 
 
 class PuzzleVariant(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     family = models.CharField(max_length=40)
-    title = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
+    title = models.CharField(max_length=TITLE_MAX_LENGTH)
+    description = models.TextField(
+        blank=True, max_length=DESCRIPTION_MAX_LENGTH, validators=[MaxLengthValidator(DESCRIPTION_MAX_LENGTH)]
+    )
     params = models.JSONField(default=dict, blank=True)
     published = models.BooleanField(default=False)
     spectator_delay_s = models.PositiveIntegerField(
@@ -304,8 +312,10 @@ class Tournament(models.Model):
         CANCELLED = "cancelled"
 
     slug = models.SlugField(max_length=80, unique=True)
-    title = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
+    title = models.CharField(max_length=TITLE_MAX_LENGTH)
+    description = models.TextField(
+        blank=True, max_length=DESCRIPTION_MAX_LENGTH, validators=[MaxLengthValidator(DESCRIPTION_MAX_LENGTH)]
+    )
     variants = models.ManyToManyField(PuzzleVariant, related_name="tournaments")
     contestants = models.ManyToManyField(ModelContestant, related_name="tournaments")
     seeds = models.CharField(max_length=200, help_text="e.g. 0-9 or 1,5,7: one round per variant and seed")

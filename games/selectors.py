@@ -367,14 +367,14 @@ def published_tournaments() -> list[Any]:
     return list(Tournament.objects.filter(published=True).order_by("-created"))
 
 
-def tournament_rounds(*, tournament: Any, limit: int | None = None) -> list[dict[str, Any]]:
-    """Each round (the first ``limit``, in puzzle and seed order) with its race's status and its
-    winners: the seats that solved it with the top score (none while it runs, or when nobody
-    solved it)."""
+def tournament_rounds(*, tournament: Any, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
+    """The rounds from ``offset`` (``limit`` of them; all with None), in puzzle and seed order,
+    each with its race's status and its winners: the seats that solved it with the top score
+    (none while it runs, or when nobody solved it)."""
     rounds = tournament.rounds.select_related("variant", "match").prefetch_related("match__seats")
-    rounds = rounds.order_by("variant__slug", "seed")
+    rounds = rounds.order_by("variant__slug", "seed", "id")
     out = []
-    for r in rounds[:limit] if limit is not None else rounds:
+    for r in rounds[offset : offset + limit] if limit is not None else rounds[offset:]:
         row: dict[str, Any] = {
             "variant": r.variant.slug,
             "variant_title": r.variant.title,

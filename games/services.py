@@ -12,12 +12,24 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from games import events, limits, selectors
 from games.engine.core import EngineError, QueryError, RuleError, get_family
-from games.models import Match, PuzzleInstance, PuzzleVariant, Seat, Step, Tournament, TournamentRound
+from games.models import (
+    DESCRIPTION_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    Match,
+    PuzzleInstance,
+    PuzzleVariant,
+    Seat,
+    Step,
+    Tournament,
+    TournamentRound,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -635,12 +647,31 @@ def race_create(
 # -- tournaments -------------------------------------------------------------------------------------
 
 TOURNAMENT_TICK_TASK = "workers.tournament_tick"
-MAX_TOURNAMENT_ROUNDS = 10_000
+DEFAULT_MAX_TOURNAMENT_ROUNDS = 2_000
 _TICK_SLACK = dt.timedelta(milliseconds=250)
 
 
 MAX_SEED = 2**63 - 1
 RANKED_SEED_SPACE = 2**53
+
+
+def max_tournament_rounds() -> int:
+    """Rounds (variants x seeds) one tournament may have: ``ARENA_TOURNAMENT_MAX_ROUNDS``."""
+    return int(getattr(settings, "ARENA_TOURNAMENT_MAX_ROUNDS", DEFAULT_MAX_TOURNAMENT_ROUNDS))
+
+
+def tournament_round_count(*, seeds: str, variant_count: int) -> int:
+    """The number of rounds ``seeds`` x ``variant_count`` variants makes, refused (ActionError)
+    above ``max_tournament_rounds()``; counted before any seed list is built."""
+    limit = max_tournament_rounds()
+    seed_count = len(parse_seeds(seeds, limit=limit))
+    rounds = seed_count * variant_count
+    if rounds > limit:
+        raise ActionError(
+            f"{variant_count} variant(s) x {seed_count:,} seeds is {rounds:,} rounds; a tournament has at most "
+            f"{limit:,} (ARENA_TOURNAMENT_MAX_ROUNDS): use fewer seeds or variants, or split it"
+        )
+    return rounds
 
 
 def parse_seeds(text: str, *, limit: int = 1_000_000) -> list[int]:
@@ -662,7 +693,10 @@ def parse_seeds(text: str, *, limit: int = 1_000_000) -> list[int]:
             raise ActionError(f"seed {hi} is too large (at most {MAX_SEED})")
         total += hi - lo + 1
         if total > limit:
-            raise ActionError(f"too many seeds (at most {limit:,})")
+            raise ActionError(
+                f"too many seeds (at least {total:,}); a tournament has at most {limit:,} rounds "
+                "(ARENA_TOURNAMENT_MAX_ROUNDS)"
+            )
         ranges.append((lo, hi))
     if not ranges:
         raise ActionError("no seeds given; use e.g. 0-99")
@@ -692,10 +726,18 @@ def tournament_create(
         raise ActionError("a tournament needs at least one model contestant")
     if not isinstance(concurrency, int) or not 1 <= concurrency <= 100:
         raise ActionError("concurrency (rounds running at once) must be a whole number from 1 to 100")
-    if len(title or "") > 120:
-        raise ActionError(f"a tournament title is at most 120 characters; this one has {len(title)}")
+    if len(title or "") > TITLE_MAX_LENGTH:
+        raise ActionError(
+            f"a tournament title is at most {TITLE_MAX_LENGTH} characters; this one has {len(title)}"
+        )
+    if len(description or "") > DESCRIPTION_MAX_LENGTH:
+        raise ActionError(
+            f"a tournament description is at most {DESCRIPTION_MAX_LENGTH:,} characters; "
+            f"this one has {len(description):,}"
+        )
     if len(seeds or "") > 200:
         raise ActionError(f"the seeds are at most 200 characters, e.g. 0-99 or 1,5,7; got {len(seeds)}")
+    tournament_round_count(seeds=seeds, variant_count=len(variants))  # refuse before writing anything
     with transaction.atomic():
         tournament = Tournament.objects.create(
             slug=slug,
@@ -715,13 +757,9 @@ def tournament_create(
 def tournament_schedule(*, tournament: Tournament) -> int:
     """Make the tournament's rounds (one per variant and seed, those missing) and queue its first
     tick after commit. Returns the number of rounds."""
-    seeds = parse_seeds(tournament.seeds, limit=MAX_TOURNAMENT_ROUNDS)
     variants = list(tournament.variants.order_by("slug"))
-    if len(seeds) * len(variants) > MAX_TOURNAMENT_ROUNDS:
-        raise ActionError(
-            f"{len(variants)} variants x {len(seeds)} seeds is {len(seeds) * len(variants):,} rounds; "
-            f"at most {MAX_TOURNAMENT_ROUNDS:,} per tournament"
-        )
+    tournament_round_count(seeds=tournament.seeds, variant_count=len(variants))
+    seeds = parse_seeds(tournament.seeds, limit=max_tournament_rounds())
     with transaction.atomic():
         TournamentRound.objects.bulk_create(
             [
@@ -771,8 +809,21 @@ class TournamentProgress:
 
 
 def tournament_progress(*, tournament: Tournament) -> TournamentProgress:
-    rounds = list(tournament.rounds.select_related("match").only("id", "error", "match__status"))
-    return _progress_of(tournament, rounds)
+    """Counts in one aggregate query, not a row per round (pages and the API ask often)."""
+    over = [Match.Status.FINISHED, Match.Status.ABORTED]
+    counts = tournament.rounds.aggregate(
+        total=Count("id"),
+        done=Count("id", filter=~Q(error="") | Q(match__status__in=over)),
+        pending=Count("id", filter=Q(error="", match__isnull=True)),
+    )
+    return TournamentProgress(
+        status=tournament.status,
+        total=counts["total"],
+        done=counts["done"],
+        running=counts["total"] - counts["done"] - counts["pending"],
+        pending=counts["pending"],
+        note=tournament.note,
+    )
 
 
 def _progress_of(tournament: Tournament, rounds: list[TournamentRound]) -> TournamentProgress:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth import login
 from django.contrib.auth.forms import UserCreationForm
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from games import limits, selectors, services, visibility
+from games import inputs, limits, selectors, services, visibility
 from games.handles import new_handle
 from games.models import ModelContestant, PuzzleVariant, Seat, Tournament
 from games.visibility import Viewer
@@ -128,7 +128,7 @@ def leaderboard_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-ROUNDS_SHOWN = 300  # the page refreshes itself; the API lists every round
+ROUNDS_PER_PAGE = 100
 
 
 def tournaments_page(request: HttpRequest) -> HttpResponse:
@@ -140,16 +140,28 @@ def tournaments_page(request: HttpRequest) -> HttpResponse:
 
 
 def tournament_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """Progress, standings and one page of rounds (``?page=N``, ``ROUNDS_PER_PAGE`` each)."""
     tournament = get_object_or_404(Tournament, slug=slug, published=True)
+    progress = services.tournament_progress(tournament=tournament)
+    pages = max(1, -(-progress.total // ROUNDS_PER_PAGE))
+    try:
+        page = inputs.query_int(request.GET, "page", default=1, minimum=1, maximum=pages)
+    except inputs.InputError as exc:
+        return HttpResponseBadRequest(exc.message, content_type="text/plain; charset=utf-8")
     return render(
         request,
         "games/tournament.html",
         {
             "tournament": tournament,
-            "progress": services.tournament_progress(tournament=tournament),
+            "progress": progress,
             "standings": selectors.leaderboard(tournament=tournament),
-            "rounds": selectors.tournament_rounds(tournament=tournament, limit=ROUNDS_SHOWN),
-            "rounds_shown": ROUNDS_SHOWN,
+            "rounds": selectors.tournament_rounds(
+                tournament=tournament, offset=(page - 1) * ROUNDS_PER_PAGE, limit=ROUNDS_PER_PAGE
+            ),
+            "page": page,
+            "pages": pages,
+            "first_shown": (page - 1) * ROUNDS_PER_PAGE + 1,
+            "last_shown": min(page * ROUNDS_PER_PAGE, progress.total),
             "contestants": tournament.contestants.order_by("name"),
             "variants": tournament.variants.order_by("slug"),
             "handle": _handle(request),

@@ -225,7 +225,8 @@ def _fill(
     call.tokens_out = completion.tokens_out if completion else 0
     call.latency_ms = completion.latency_ms if completion else (error.latency_ms if error else 0.0)
     call.cost_usd = completion.cost(config) if completion else 0.0
-    call.finish_reason = completion.finish_reason if completion else ""
+    # The endpoint chooses this text; the column holds 40 characters (PostgreSQL would refuse more).
+    call.finish_reason = (completion.finish_reason if completion else "")[:40]
     call.error_class = error.error_class if error else ""
     call.error_message = error.message if error else ""
 

@@ -13,6 +13,7 @@ import logging
 import math
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -39,6 +40,9 @@ def token_hash(key: str) -> str:
 
 def agent_token_create(*, name: str, can_read_research: bool = False, user=None) -> tuple[AgentToken, str]:
     """A new active token. Returns the row and the token itself, which is not stored."""
+    max_length = AgentToken._meta.get_field("name").max_length
+    if not name or not name.strip() or len(name) > max_length:
+        raise ValueError(f"a token name is 1-{max_length} characters, not blank; got {len(name)}")
     key = secrets.token_urlsafe(32)
     try:
         with transaction.atomic():
@@ -80,28 +84,62 @@ class RateDecision:
     retry_after_s: int
 
 
-def rate_limit_hit(*, token: AgentToken) -> RateDecision:
-    """Count one request for ``token`` in the current one-minute window (fixed windows in the
-    shared cache, so every server process counts against the same budget)."""
+RATE_WINDOW_S = 60
+RATE_BUCKET_S = 5
+_RATE_BUCKETS = RATE_WINDOW_S // RATE_BUCKET_S + 1  # the 60 s before now touch 13 five-second buckets
+
+clock: Callable[[], float] = time.time  # tests put a fake clock here
+
+
+def _rate_key(token_id: int, bucket: int) -> str:
+    return f"arena:api-rate:{token_id}:{bucket}"
+
+
+def rate_limit_hit(*, token: AgentToken, now: float | None = None) -> RateDecision:
+    """Count one request for ``token`` against a sliding one-minute window.
+
+    Requests are counted in five-second buckets in the shared cache (``incr`` is atomic in
+    Redis, so every server process counts against one budget). A request is let through when
+    the buckets that overlap the last 60 s (13 of them: 60 to 65 s of history) hold fewer
+    than the limit. Counting the oldest bucket whole errs on the strict side: no 60 s span,
+    wherever it starts, ever sees more than the limit; a fixed per-minute window let twice the
+    limit through around a minute boundary. A refused request is not counted."""
     limit = int(getattr(settings, "ARENA_API_RATE_PER_MIN", DEFAULT_RATE_PER_MIN))
-    now = time.time()
-    window = int(now // 60)
-    retry_after = max(1, math.ceil((window + 1) * 60 - now))
     if limit <= 0:  # 0 = no limit
         return RateDecision(allowed=True, limit=0, remaining=0, retry_after_s=0)
-    key = f"arena:api-rate:{token.pk}:{window}"
+    now = clock() if now is None else now
+    current = int(now // RATE_BUCKET_S)
+    buckets = range(current - _RATE_BUCKETS + 1, current + 1)
+    timeout = RATE_WINDOW_S + 2 * RATE_BUCKET_S
+    key = _rate_key(token.pk, current)
     try:
-        cache.add(key, 0, timeout=70)
-        count = cache.incr(key)
-    except ValueError:  # the key expired between add and incr
-        cache.set(key, 1, timeout=70)
-        count = 1
+        cache.add(key, 0, timeout=timeout)
+        try:
+            mine = cache.incr(key)
+        except ValueError:  # the key expired between add and incr
+            cache.set(key, 1, timeout=timeout)
+            mine = 1
+        older = cache.get_many([_rate_key(token.pk, b) for b in buckets if b != current])
+        counts = {b: int(older.get(_rate_key(token.pk, b), 0)) for b in buckets if b != current}
+        counts[current] = mine
+        used = sum(counts.values())
+        if used <= limit:
+            return RateDecision(allowed=True, limit=limit, remaining=limit - used, retry_after_s=0)
+        cache.decr(key)  # a refused request does not use up the budget
     except Exception:  # a cache outage must not take the API down with it
         logger.exception("rate-limit cache unavailable; letting the request through")
         return RateDecision(allowed=True, limit=limit, remaining=limit, retry_after_s=0)
+    counts[current] -= 1
     return RateDecision(
-        allowed=count <= limit,
-        limit=limit,
-        remaining=max(limit - count, 0),
-        retry_after_s=retry_after,
+        allowed=False, limit=limit, remaining=0, retry_after_s=_retry_after(counts, limit, now)
     )
+
+
+def _retry_after(counts: dict[int, int], limit: int, now: float) -> int:
+    """Whole seconds until enough old buckets have left the window for one more request."""
+    current = max(counts)
+    for later in range(current + 1, current + _RATE_BUCKETS + 1):
+        still_in = sum(n for b, n in counts.items() if b > later - _RATE_BUCKETS)
+        if still_in < limit:
+            return max(1, math.ceil(later * RATE_BUCKET_S - now))
+    return RATE_WINDOW_S + RATE_BUCKET_S

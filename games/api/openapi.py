@@ -29,11 +29,16 @@ UNAUTHORIZED = _error(
 )
 RATE_LIMITED = {
     **_error(
-        "Too many requests for this token; wait Retry-After seconds.",
-        "rate limit: at most 600 requests a minute per token; retry after 17 s",
+        "Too many requests for this token in the last 60 seconds (a sliding window, counted in "
+        "five-second buckets; refused requests do not count); wait Retry-After seconds.",
+        "rate limit: at most 600 requests in any 60 seconds per token; retry after 17 s",
     ),
     "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}},
 }
+BODY_TOO_LARGE = _error(
+    "The body is larger than 64 KiB (65,536 bytes).",
+    "the request body is too large: 2,000,052 bytes (at most 65,536)",
+)
 NOT_ALLOWED = _error(
     "Wrong HTTP method; the Allow header lists the right ones.", "GET is not allowed here; allowed: POST"
 )
@@ -80,6 +85,27 @@ TOURNAMENT_EXAMPLE = {
     "started": "2026-12-01T09:00:01+00:00",
     "finished": None,
     "progress": {"rounds": 100, "done": 37, "running": 4, "pending": 59, "note": ""},
+}
+
+TOURNAMENT_DETAIL_EXAMPLE = {
+    **TOURNAMENT_EXAMPLE,
+    "description": "",
+    "seeds": "0-49",
+    "concurrency": 4,
+    "variants": ["wason-tier-1", "wason-tier-2"],
+    "contestants": ["infogain", "random-tester"],
+    "standings": [],
+    "rounds_page": {"page": 1, "limit": 100, "pages": 1, "count": 100},
+    "rounds": [
+        {
+            "variant": "wason-tier-1",
+            "variant_title": "Tier 1",
+            "seed": 0,
+            "match": 41,
+            "status": "finished",
+            "winners": ["Info-gain solver"],
+        }
+    ],
 }
 
 
@@ -224,8 +250,15 @@ _DOCUMENT: dict[str, Any] = {
             "rule once. The hidden rule is never in a response until the match is over.\n\n"
             "Every request needs `Authorization: Bearer <token>`; an admin makes a token with "
             "`python manage.py create_agent_token NAME`. Requests are rate-limited per token "
-            "(default 600 a minute; 429 with Retry-After beyond that). Every error is "
-            '`{"error": "<message>"}` with its status code.'
+            "(default 600 in any 60 seconds, a sliding window; 429 with Retry-After beyond that). "
+            "Every error is "
+            '`{"error": "<message>"}` with its status code.\n\n'
+            "Limits on input: a request body is one JSON object of at most 64 KiB (413 beyond), "
+            "nested at most 32 arrays/objects deep, in UTF-8 (400 otherwise); a whole number in a "
+            "query string is plain ASCII digits within the parameter's range (400 otherwise, naming "
+            "the parameter and the range); a tournament title is at most 120 characters, its "
+            "description at most 4,000, its slug 1-80 letters, digits, '-' or '_', and it has at most "
+            "2,000 rounds (variants x seeds; the server's ARENA_TOURNAMENT_MAX_ROUNDS)."
         ),
     },
     "servers": [{"url": "/"}],
@@ -400,7 +433,40 @@ _DOCUMENT: dict[str, Any] = {
                         "description": "Scheduled.",
                         "content": {"application/json": {"example": TOURNAMENT_EXAMPLE}},
                     },
-                    "400": _error("A bad field.", "bad seed range '9-1': the end is before the start"),
+                    "400": {
+                        **_error("A bad field.", "bad seed range '9-1': the end is before the start"),
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/Error"},
+                                "examples": {
+                                    "seeds": {
+                                        "value": {
+                                            "error": "bad seed range '9-1': the end is before the start"
+                                        }
+                                    },
+                                    "too many rounds": {
+                                        "value": {
+                                            "error": "2 variant(s) x 5,000 seeds is 10,000 rounds; a tournament "
+                                            "has at most 2,000 (ARENA_TOURNAMENT_MAX_ROUNDS): use fewer seeds "
+                                            "or variants, or split it"
+                                        }
+                                    },
+                                    "long text": {
+                                        "value": {
+                                            "error": "a tournament description is at most 4,000 characters; "
+                                            "this one has 5,120"
+                                        }
+                                    },
+                                    "deep JSON": {
+                                        "value": {
+                                            "error": "the request body is nested too deeply: 1000 levels of "
+                                            "arrays/objects (at most 32)"
+                                        }
+                                    },
+                                },
+                            }
+                        },
+                    },
                     "401": UNAUTHORIZED,
                     "403": _error(
                         "Not a research token.",
@@ -417,19 +483,34 @@ _DOCUMENT: dict[str, Any] = {
         "/api/v1/tournaments/{slug}": {
             "get": {
                 "operationId": "getTournament",
-                "summary": "One tournament: progress, standings, rounds",
+                "summary": "One tournament: progress, standings, a page of rounds",
+                "description": (
+                    "Rounds come a page at a time (`page`, `limit`), in puzzle and seed order; "
+                    "`rounds_page` says which page this is and how many there are."
+                ),
                 "parameters": [
-                    {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+                    {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+                    _query("page", "1-based page of rounds", {"type": "integer", "minimum": 1, "default": 1}),
+                    _query(
+                        "limit",
+                        "rounds per page",
+                        {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
+                    ),
                 ],
                 "responses": {
                     "200": {
-                        "description": "The tournament, with standings ranked as on the leaderboard and each "
-                        "round's race (match id, status, winners).",
-                        "content": {"application/json": {"example": TOURNAMENT_EXAMPLE}},
+                        "description": "The tournament, with standings ranked as on the leaderboard and one "
+                        "page of rounds, each with its race (match id, status, winners).",
+                        "content": {"application/json": {"example": TOURNAMENT_DETAIL_EXAMPLE}},
                     },
+                    "400": _error(
+                        "A bad page or limit.",
+                        "limit must be a whole number from 1 to 500 in digits 0-9; got '²'",
+                    ),
                     "401": UNAUTHORIZED,
                     "404": _error(
-                        "No such tournament.", "no tournament 'nope'; GET /api/v1/tournaments lists them"
+                        "No such tournament, or the page is past the last one.",
+                        "no tournament 'nope'; GET /api/v1/tournaments lists them",
                     ),
                     "405": NOT_ALLOWED,
                     "429": RATE_LIMITED,
@@ -980,6 +1061,13 @@ _DOCUMENT: dict[str, Any] = {
         },
     },
 }
+
+
+# Every POST takes a JSON body through the same parser, with the same size limit.
+for _item in _DOCUMENT["paths"].values():
+    if "post" in _item:
+        _item["post"]["responses"]["413"] = BODY_TOO_LARGE
+        _item["post"]["responses"] = dict(sorted(_item["post"]["responses"].items()))
 
 
 def openapi_document() -> dict[str, Any]:

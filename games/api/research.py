@@ -10,13 +10,14 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from games import exports
+from games import exports, inputs
 from games.api.views import MAX_DB_ID, ApiError, api_endpoint
 from games.models import AgentToken, Match
 from games.research_views import zip_response
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+MAX_PAGE = 10**9
 
 
 def _require_research(token: AgentToken) -> None:
@@ -34,15 +35,6 @@ def _filters(request: HttpRequest) -> exports.ExportFilters:
         return exports.ExportFilters.from_query(params)
     except exports.ExportError as exc:
         raise ApiError(400, str(exc)) from None
-
-
-def _positive_int(request: HttpRequest, name: str, default: int, maximum: int) -> int:
-    raw = request.GET.get(name, "")
-    if raw == "":
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise ApiError(400, f"{name} must be a whole number from 1 to {maximum}, got {raw!r}")
-    return int(raw)
 
 
 def _analytics(request: HttpRequest) -> bool:
@@ -70,8 +62,10 @@ def _steps_summary(steps: list[dict[str, Any]]) -> dict[str, Any]:
 def research_matches(request: HttpRequest, token: AgentToken) -> JsonResponse:
     _require_research(token)
     filters = _filters(request)
-    page = _positive_int(request, "page", 1, 10**9)
-    page_size = _positive_int(request, "page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    page = inputs.query_int(request.GET, "page", default=1, minimum=1, maximum=MAX_PAGE)
+    page_size = inputs.query_int(
+        request.GET, "page_size", default=DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE
+    )
     matches = exports.matches_for(filters)
     count = matches.count()
     pages = max(1, -(-count // page_size))

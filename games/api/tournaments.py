@@ -9,9 +9,13 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
-from games import selectors, services
+from games import inputs, selectors, services
 from games.api.views import ApiError, _json_object, api_endpoint
 from games.models import AgentToken, ModelContestant, PuzzleVariant, Tournament
+
+DEFAULT_ROUNDS_PER_PAGE = 100
+MAX_ROUNDS_PER_PAGE = 500
+MAX_PAGE = 10**9
 
 CREATE_FIELDS = {
     "slug",
@@ -132,21 +136,37 @@ def tournaments(request: HttpRequest, token: AgentToken) -> JsonResponse:
 
 @api_endpoint("GET")
 def tournament_detail(request: HttpRequest, token: AgentToken, slug: str) -> JsonResponse:
+    """Progress, standings and one page of rounds (``page``, ``limit``): a tournament may have
+    thousands of rounds, so they are never all in one reply."""
+    page = inputs.query_int(request.GET, "page", default=1, minimum=1, maximum=MAX_PAGE)
+    limit = inputs.query_int(
+        request.GET, "limit", default=DEFAULT_ROUNDS_PER_PAGE, minimum=1, maximum=MAX_ROUNDS_PER_PAGE
+    )
     tournament = _visible(token).filter(slug=slug).first()
     if tournament is None:
         raise ApiError(404, f"no tournament {slug!r}; GET /api/v1/tournaments lists them")
+    summary = _summary(tournament)
+    count = summary["progress"]["rounds"]
+    pages = max(1, -(-count // limit))
+    if page > pages:
+        raise ApiError(
+            404, f"page {page} is past the last page ({pages}); this tournament has {count} rounds"
+        )
     standings = selectors.leaderboard(tournament=tournament)
     for row in standings:
         del row["you"]
     return JsonResponse(
         {
-            **_summary(tournament),
+            **summary,
             "description": tournament.description,
             "seeds": tournament.seeds,
             "concurrency": tournament.concurrency,
             "variants": list(tournament.variants.order_by("slug").values_list("slug", flat=True)),
             "contestants": list(tournament.contestants.order_by("slug").values_list("slug", flat=True)),
             "standings": standings,
-            "rounds": selectors.tournament_rounds(tournament=tournament),
+            "rounds_page": {"page": page, "limit": limit, "pages": pages, "count": count},
+            "rounds": selectors.tournament_rounds(
+                tournament=tournament, offset=(page - 1) * limit, limit=limit
+            ),
         }
     )

@@ -8,7 +8,6 @@ allowed>"}`` with its status code; bad input never becomes a 500.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +18,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
-from games import limits, selectors, services
+from games import inputs, limits, selectors, services
 from games.api import auth
 from games.api.openapi import docs_operations, openapi_document
 from games.engine.core import get_family
@@ -74,7 +73,7 @@ def api_endpoint(*methods: str) -> Callable[[View], View]:
             if not rate.allowed:
                 response = error(
                     429,
-                    f"rate limit: at most {rate.limit} requests a minute per token; "
+                    f"rate limit: at most {rate.limit} requests in any 60 seconds per token; "
                     f"retry after {rate.retry_after_s} s",
                     retry_after=rate.retry_after_s,
                 )
@@ -86,6 +85,8 @@ def api_endpoint(*methods: str) -> Callable[[View], View]:
                     response = error(exc.status, exc.message, **exc.extra)
                     if exc.extra.get("retry_after"):
                         response["Retry-After"] = str(exc.extra["retry_after"])
+                except inputs.InputError as exc:
+                    response = error(exc.status, exc.message)
                 except Exception:  # ours, not the client's: log it, and still answer in JSON
                     logger.exception(
                         "agent API %s %s failed (token %s)", request.method, request.path, token.pk
@@ -108,16 +109,22 @@ def api_endpoint(*methods: str) -> Callable[[View], View]:
 
 
 def _json_object(request: HttpRequest) -> dict[str, Any]:
+    """The body as a JSON object, through the one parser with limits (games.inputs): at most
+    ``MAX_JSON_BYTES`` and ``MAX_JSON_DEPTH`` levels, else a 413 or a 400 saying so."""
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if declared.isascii() and declared.isdigit() and int(declared) > inputs.MAX_JSON_BYTES:
+        raise ApiError(
+            413, f"the request body is too large: {int(declared):,} bytes (at most {inputs.MAX_JSON_BYTES:,})"
+        )
     try:
         raw = request.body
     except RequestDataTooBig:
-        raise ApiError(413, "the request body is too large") from None
+        raise ApiError(
+            413, f"the request body is too large (at most {inputs.MAX_JSON_BYTES:,} bytes)"
+        ) from None
     if not raw.strip():
         raise ApiError(400, "the request body is empty; send a JSON object")
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"the request body is not valid JSON: {exc}") from None
+    data = inputs.parse_json(raw)
     if not isinstance(data, dict):
         raise ApiError(400, f"the request body must be a JSON object, got {type(data).__name__}")
     return data
@@ -243,10 +250,8 @@ def leaderboard(request: HttpRequest, token: AgentToken) -> JsonResponse:
             raise ApiError(404, f"no published variant {slug!r}; GET /api/v1/variants lists them")
     if kind and kind not in selectors.LEADERBOARD_KINDS:
         raise ApiError(400, f"kind must be one of {', '.join(selectors.LEADERBOARD_KINDS)}; got {kind!r}")
-    raw_limit = request.GET.get("limit", "100")
-    if not (raw_limit.isascii() and raw_limit.isdigit()) or not 1 <= int(raw_limit) <= 1000:
-        raise ApiError(400, f"limit must be a whole number from 1 to 1000; got {raw_limit!r}")
-    rows = selectors.leaderboard(variant=variant, kind=kind or None, limit=int(raw_limit))
+    limit = inputs.query_int(request.GET, "limit", default=100, minimum=1, maximum=1000)
+    rows = selectors.leaderboard(variant=variant, kind=kind or None, limit=limit)
     for row in rows:
         del row["you"]  # the browser page marks the viewer; a token is nobody's seat here
     return JsonResponse({"variant": slug or None, "kind": kind or None, "players": rows})

@@ -5,6 +5,7 @@ services; tests/workers/test_tournament_worker.py runs a whole tournament on a r
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -68,8 +69,9 @@ def test_a_tournament_has_one_round_per_variant_and_seed() -> None:
         ({"variants": []}, "at least one puzzle variant"),
         ({"contestants": []}, "at least one model contestant"),
         ({"slug": "no spaces"}, "slug is 1-80 letters"),
-        ({"seeds": "0-99999"}, "too many seeds (at most 10,000)"),
-        ({"seeds": "0-999999,1000000-1999999,2000000-2999999"}, "too many seeds (at most 10,000)"),
+        ({"seeds": "0-99999"}, "too many seeds (at least 100,000); a tournament has at most 2,000 rounds"),
+        ({"seeds": "0-999999,1000000-1999999,2000000-2999999"}, "too many seeds (at least 1,000,000)"),
+        ({"description": "d" * 4_001}, "description is at most 4,000 characters; this one has 4,001"),
         ({"seeds": "9223372036854775808"}, "seed 9223372036854775808 is too large"),
         ({"title": "x" * 121}, "title is at most 120 characters"),
     ],
@@ -86,6 +88,17 @@ def test_bad_tournaments_are_refused_with_a_reason_and_nothing_is_written(fields
     with pytest.raises(services.ActionError, match=message.replace("(", r"\(").replace(")", r"\)")):
         services.tournament_create(**args)
     assert not Tournament.objects.exists()
+
+
+def test_a_tournament_over_the_round_limit_is_refused_with_the_count_and_the_limit(settings) -> None:
+    settings.ARENA_TOURNAMENT_MAX_ROUNDS = 10
+    with pytest.raises(services.ActionError) as refused:
+        make(seeds="0-5", variants=[factories.variant(), factories.variant()])
+    assert refused.value.message.startswith(
+        "2 variant(s) x 6 seeds is 12 rounds; a tournament has at most 10"
+    )
+    assert not Tournament.objects.exists()
+    assert make(seeds="0-4", variants=[factories.variant(), factories.variant()]).rounds.count() == 10
 
 
 def test_a_slug_is_taken_once() -> None:
@@ -416,14 +429,31 @@ def test_stalled_model_seats_of_ordinary_races_are_found_too(
     assert take_queued() == [("workers.model_turn", (seat.pk, 2), 0)]
 
 
-def test_a_big_tournament_page_shows_its_first_rounds_and_says_so(monkeypatch) -> None:
+def test_a_big_tournament_page_shows_its_rounds_a_page_at_a_time(monkeypatch) -> None:
     from django.test import Client
 
     from games import views
 
-    monkeypatch.setattr(views, "ROUNDS_SHOWN", 2)
+    monkeypatch.setattr(views, "ROUNDS_PER_PAGE", 2)
     make(seeds="0-4")
-    page = Client().get("/tournaments/cup/").content.decode()
-    rounds = page[page.index('data-testid="rounds"') :]
-    assert rounds.count("<tr>") == 1 + 2  # the header and two rounds
-    assert "The first 2 of 5 rounds" in page
+    client = Client()
+    pages = [client.get(f"/tournaments/cup/?page={n}").content.decode() for n in (1, 2, 3)]
+    rounds = [p[p.index('data-testid="rounds"') :] for p in pages]
+    assert [r.count("<tr>") - 1 for r in rounds] == [2, 2, 1]  # minus the header row
+    assert "Rounds 1–2 of 5 (page 1 of 3)" in pages[0] and 'rel="next"' in pages[0]
+    assert "Rounds 5–5 of 5 (page 3 of 3)" in pages[2] and 'rel="next"' not in pages[2]
+    seeds = [re.findall(r"<td>(\d+)</td>", r) for r in rounds]
+    assert sum(seeds, []) == ["0", "1", "2", "3", "4"]  # each round once, in order
+
+
+@pytest.mark.parametrize("page", ["0", "4", "²", "1.0", "-1", " 1", "9" * 30])
+def test_a_bad_tournament_page_number_is_400_with_the_allowed_range(page, monkeypatch) -> None:
+    from django.test import Client
+
+    from games import views
+
+    monkeypatch.setattr(views, "ROUNDS_PER_PAGE", 2)
+    make(seeds="0-4")
+    response = Client().get("/tournaments/cup/", {"page": page})
+    assert response.status_code == 400
+    assert "page must be a whole number from 1 to 3" in response.content.decode()

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from arena import embedded
+from arena import embedded, wslog
 
 
 class Command(BaseCommand):
@@ -87,6 +87,8 @@ class Command(BaseCommand):
                 "--log-level",
                 "warning",
                 "--no-access-log",
+                "--ws-max-size",  # uvicorn's default buffers frames up to 16 MiB
+                str(wslog.WS_MAX_MESSAGE_BYTES),
             ],
             env=env,
             cwd=base,
