@@ -26,7 +26,7 @@ from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import connection
 
-from games import events, selectors, services, visibility
+from games import events, inputs, selectors, services, visibility
 from games.engine.core import get_family
 from games.models import Seat
 
@@ -56,6 +56,19 @@ def database_work(func: Callable[..., Any]) -> Callable[..., Any]:
     return DatabaseSyncToAsync(func, thread_sensitive=False, executor=_db_executor)
 
 
+try:  # the ASGI server's "send after the client left" error, when the server is uvicorn
+    from uvicorn.protocols.utils import ClientDisconnected as ClientGone
+except ImportError:  # pragma: no cover - another server
+    ClientGone = ()  # type: ignore[assignment,misc]
+
+
+class NotFoundConsumer(AsyncWebsocketConsumer):
+    """Any WebSocket path that is not a match's: closed with 4404 (not a server error)."""
+
+    async def connect(self) -> None:
+        await self.close(code=4404)
+
+
 class BadMessage(Exception):
     pass
 
@@ -75,10 +88,10 @@ def parse_message(text: str | None) -> dict[str, Any]:
     if len(text) > MAX_FRAME_BYTES:
         raise BadMessage(f"message too large: {len(text)} characters (at most {MAX_FRAME_BYTES})")
     try:
-        msg = json.loads(text)
-    except (ValueError, RecursionError):
+        msg = inputs.parse_json(text, what="the message", max_bytes=4 * MAX_FRAME_BYTES)
+    except inputs.InputError as exc:
         raise BadMessage(
-            'malformed JSON; send an object such as {"type": "test", "input": [1, 2, 3]}'
+            f'malformed JSON: {exc.message}; send an object such as {{"type": "test", "input": [1, 2, 3]}}'
         ) from None
     if not isinstance(msg, dict):
         raise BadMessage(f'a message must be a JSON object with a "type", got {type(msg).__name__}')
@@ -144,7 +157,10 @@ class MatchConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def send_json(self, data: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(data, separators=(",", ":")))
+        try:
+            await self.send(text_data=json.dumps(data, separators=(",", ":")))
+        except ClientGone:  # the client left while we answered: nothing to tell it, nothing lost
+            logger.info("match %s: client left before a %s reached it", self.match_id, data.get("type"))
 
     async def error(self, message: str, *, move_id: str = "", column: int | None = None) -> None:
         data: dict[str, Any] = {"type": "error", "message": message}

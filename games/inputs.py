@@ -61,7 +61,14 @@ def parse_json(
             f"{what} is nested too deeply: {depth} levels of arrays/objects (at most {max_depth})"
         )
     try:
-        return json.loads(data)
+        value = json.loads(data)
+        # "\ud800" is valid JSON but no character: it would fail later, writing to the database
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        raise InputError(
+            f"{what} holds a lone surrogate escape (\\ud800-\\udfff), which is not a character"
+        ) from None
     except UnicodeDecodeError:
         raise InputError(f"{what} is not valid UTF-8") from None
     except RecursionError:  # unreachable within max_depth; kept so no input can become a 500

@@ -271,3 +271,18 @@ async def test_an_unknown_match_closes_the_socket():
     client = _connect(999_999)
     connected, code = await client.connect(timeout=TIMEOUT)
     assert not connected and code == 4404
+
+
+async def test_a_socket_on_an_unknown_path_is_refused_not_an_error():
+    comm = WebsocketCommunicator(application, "/ws/nope/", headers=[(b"origin", b"http://localhost")])
+    connected, code = await comm.connect(timeout=TIMEOUT)
+    assert not connected and code == 4404
+
+
+async def test_a_lone_surrogate_in_a_message_is_refused_and_nothing_is_written():
+    match, (seat,) = await make_match()
+    player = await open_client(match.pk, seat.session_key)
+    reply = await player.ask('{"type": "test", "input": [1, 2, 3], "id": "\\ud800"}', "error")
+    assert "lone surrogate" in reply["message"]
+    assert await step_count(seat) == 0
+    await player.close()

@@ -75,6 +75,15 @@ def test_deeply_nested_json_is_a_400_on_every_post_endpoint(target, body):
     assert_4xx(response, 400, "nested too deeply", "(at most 32)")
 
 
+@pytest.mark.parametrize("target", [0, 1, 2], ids=["matches", "seat-actions", "tournaments"])
+def test_a_lone_surrogate_escape_is_a_400_on_every_post_endpoint(target):
+    api = client()
+    url = _post_targets(api)[target]
+    body = '{"variant": "\\ud800", "slug": "\\udfff", "type": "test", "input": [1, 2, 3], "id": "\\ud800"}'
+    response = api.post(url, data=body, content_type="application/json")
+    assert_4xx(response, 400, "lone surrogate")
+
+
 def test_nesting_up_to_the_limit_is_parsed_and_brackets_inside_strings_do_not_count():
     assert inputs.parse_json(deep_json(32)) == json.loads(deep_json(32))
     assert inputs.parse_json(json.dumps({"rule": "[" * 500})) == {"rule": "[" * 500}
