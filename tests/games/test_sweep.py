@@ -121,7 +121,9 @@ def model_seat_with_a_call(worker_id: str, *, turn: int = 1) -> tuple[Seat, Mode
     match, _ = services.race_create(variant=factories.variant(), opponents=[slug], seed=1)
     seat = match.seats.get()
     Seat.objects.filter(pk=seat.pk).update(turn_worker=worker_id)
-    call = ModelCall.objects.create(seat=seat, turn=turn, messages=[], error_class="in_flight", worker=worker_id)
+    call = ModelCall.objects.create(
+        seat=seat, turn=turn, messages=[], error_class="in_flight", worker=worker_id
+    )
     return seat, call
 
 
