@@ -244,7 +244,11 @@ class ModelCall(models.Model):
 
     class Meta:
         ordering = ["seat_id", "id"]
-        indexes = [models.Index(fields=["seat", "turn"], name="modelcall_seat_turn")]
+        indexes = [
+            models.Index(fields=["seat", "turn"], name="modelcall_seat_turn"),
+            # The sweep looks for calls in flight every few seconds; they are a handful among many.
+            models.Index(fields=["worker"], condition=Q(error_class="in_flight"), name="modelcall_in_flight"),
+        ]
 
     def __str__(self) -> str:
         return f"call seat={self.seat_id} turn={self.turn} attempt={self.attempt} {self.error_class or 'ok'}"

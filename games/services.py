@@ -900,7 +900,9 @@ RESUME_AGAIN_AFTER = dt.timedelta(seconds=30)
 def model_turn_claim(*, seat_id: int, worker_id: str) -> None:
     """A worker received a turn task for this seat: the seat's turns are that worker's until it
     dies (see resume_stalled_model_seats)."""
-    Seat.objects.filter(pk=seat_id).exclude(turn_worker=worker_id).update(turn_worker=worker_id)
+    claim = Seat.objects.filter(pk=seat_id).exclude(turn_worker=worker_id)
+    if claim.exists():  # a read first: most turns of a seat arrive at the worker that has it
+        claim.update(turn_worker=worker_id)
 
 
 def worker_beat(*, worker_id: str, hostname: str, pid: int, now: dt.datetime | None = None) -> None:

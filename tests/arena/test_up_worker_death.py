@@ -15,6 +15,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -157,16 +158,21 @@ def test_up_restarts_a_killed_worker_and_every_race_finishes_with_a_clean_log(da
         for pid in {first_worker} | descendants(first_worker):
             os.kill(pid, signal.SIGKILL)
         killed_at_steps = steps_written()
+        killed_at = time.monotonic()
 
         second_worker = wait_for(
             lambda: (pid := celery_worker_of(up.pid)) not in (None, first_worker) and pid,
             60,
             "up to start the worker again",
         )
+        restarted_s = time.monotonic() - killed_at
+        wait_for(lambda: steps_written() > killed_at_steps, 120, "the races to go on")
+        resumed_s = time.monotonic() - killed_at
         assert up.poll() is None, output()[-3000:]  # up went on
         assert "starting it again" in output()
 
         wait_for(lambda: running() == 0, 300, "every race to finish")
+        finished_s = time.monotonic() - killed_at
         assert steps_written() > killed_at_steps
         assert celery_worker_of(up.pid) == second_worker  # one restart was enough
 
@@ -187,9 +193,16 @@ def test_up_restarts_a_killed_worker_and_every_race_finishes_with_a_clean_log(da
             assert keys == [f"turn-{n}" for n in seqs], (seat_id, keys)  # one step per turn, no twins
         calls = dict(db.execute("SELECT error_class, COUNT(*) FROM games_modelcall GROUP BY error_class"))
         assert "in_flight" not in calls, calls  # a call the kill cut short is closed as interrupted
-        print(
-            "model calls by outcome:", calls, "steps at the kill:", killed_at_steps, "after:", steps_written()
-        )
+        # Figures for the report, not assertions: seconds after the kill.
+        figures = {
+            "worker_restarted_s": round(restarted_s, 1),
+            "first_step_after_kill_s": round(resumed_s, 1),
+            "all_races_finished_s": round(finished_s, 1),
+            "steps_at_kill": killed_at_steps,
+            "steps_total": steps_written(),
+            "model_calls": calls,
+        }
+        print(json.dumps(figures))
     except BaseException:
         print(output()[-6000:])
         raise
