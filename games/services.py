@@ -7,12 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-import os
 import re
 import secrets
-import socket
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -873,7 +870,7 @@ def resume_stalled_model_seats(*, match_ids: list[int] | None = None, now: dt.da
         last_call_state=Subquery(last_call.values("error_class")[:1]),
     )
     seats = list(seats)
-    dead = workers_dead(worker_ids={s.turn_worker for s in seats if s.turn_worker}, now=now)
+    dead = selectors.workers_dead(worker_ids={s.turn_worker for s in seats if s.turn_worker}, now=now)
     resumed = []
     for seat in seats:
         if seat.resumed_at is not None and now - seat.resumed_at < RESUME_AGAIN_AFTER:
@@ -917,47 +914,6 @@ def worker_beat(*, worker_id: str, hostname: str, pid: int, now: dt.datetime | N
         )
 
 
-def workers_dead(*, worker_ids: set[str], now: dt.datetime | None = None) -> set[str]:
-    """Which of these workers are dead: no beat for three heartbeats, no beat at all, or (on
-    this host) no such process any more, which a restarted worker finds out at once."""
-    from django.conf import settings
-
-    from games.models import WorkerBeat
-
-    if not worker_ids:
-        return set()
-    now = now or timezone.now()
-    silent = dt.timedelta(seconds=3 * float(getattr(settings, "ARENA_WORKER_HEARTBEAT_S", 5)))
-    beats = {b.worker_id: b for b in WorkerBeat.objects.filter(worker_id__in=worker_ids)}
-    host = socket.gethostname()
-    dead = set()
-    for worker_id in worker_ids:
-        beat = beats.get(worker_id)
-        if (
-            beat is None
-            or now - beat.beat_at > silent
-            or (beat.hostname == host and not _process_alive(beat.pid))
-        ):
-            dead.add(worker_id)
-    return dead
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    except (OSError, IndexError):  # no /proc here: ask the kernel
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    return state not in ("Z", "X")  # a zombie is a dead worker its parent has not reaped yet
-
-
 def model_calls_interrupt(*, now: dt.datetime | None = None) -> set[int]:
     """Close as "interrupted" every in-flight model call whose worker is dead, or that has been
     in flight longer than a turn's hard time limit (its task was killed). Returns their seats."""
@@ -968,7 +924,7 @@ def model_calls_interrupt(*, now: dt.datetime | None = None) -> set[int]:
     now = now or timezone.now()
     in_flight = ModelCall.objects.filter(error_class="in_flight")
     workers = set(in_flight.exclude(worker="").values_list("worker", flat=True).distinct())
-    dead = workers_dead(worker_ids=workers, now=now)
+    dead = selectors.workers_dead(worker_ids=workers, now=now)
     hard_limit = float(getattr(settings, "ARENA_MODEL_TURN_HARD_LIMIT_S", 180))
     too_old = now - dt.timedelta(seconds=hard_limit + 30)
     closed: set[int] = set()
@@ -1079,12 +1035,6 @@ def sweep_due(*, interval_s: float, now: dt.datetime | None = None) -> bool:
         sweep.next_at = now + dt.timedelta(seconds=interval_s)
         sweep.save(update_fields=["next_at"])
     return True
-
-
-def sweep_next_at() -> dt.datetime | None:
-    from games.models import Sweep
-
-    return Sweep.objects.filter(pk=1).values_list("next_at", flat=True).first()
 
 
 def sweep_run(*, now: dt.datetime | None = None) -> dict[str, Any]:

@@ -207,7 +207,7 @@ def _resume_after_a_restart(**_: object) -> None:
 
     from django.utils import timezone
 
-    from games import services
+    from games import selectors, services
     from games.models import Tournament
 
     liveness.start_heartbeat()
@@ -224,7 +224,7 @@ def _resume_after_a_restart(**_: object) -> None:
             logger.warning("worker start: queued %s model turn(s) again", report["resumed"])
         # After the booked sweep is due: if that chain is alive it has moved on and this one
         # stops; if it died (its next sweep held by a dead worker), this one takes over.
-        next_at = services.sweep_next_at()
+        next_at = selectors.sweep_next_at()
         now = timezone.now()
         eta = now if next_at is None or next_at < now else next_at + dt.timedelta(seconds=2)
         sweep.apply_async(eta=eta, ignore_result=True)

@@ -12,7 +12,7 @@ import sys
 import pytest
 from django.utils import timezone
 
-from games import events, services
+from games import events, selectors, services
 from games.models import Match, ModelCall, ModelContestant, Seat, Step, WorkerBeat
 from tests import factories
 
@@ -163,7 +163,7 @@ def test_a_worker_that_stopped_beating_is_dead_wherever_it_ran(settings) -> None
         beat_at=timezone.now() - dt.timedelta(seconds=16)
     )
     ids = {"elsewhere:7:a", "elsewhere:8:b", "never-beat"}
-    assert services.workers_dead(worker_ids=ids) == {"elsewhere:7:a", "never-beat"}
+    assert selectors.workers_dead(worker_ids=ids) == {"elsewhere:7:a", "never-beat"}
 
 
 def test_a_seat_whose_owner_died_between_calls_is_queued_again(django_capture_on_commit_callbacks) -> None:
@@ -188,4 +188,4 @@ def test_the_sweep_chain_goes_on_only_from_the_sweep_that_is_due() -> None:
     assert services.sweep_due(interval_s=10, now=now) is True
     assert services.sweep_due(interval_s=10, now=now + dt.timedelta(seconds=3)) is False  # a duplicate
     assert services.sweep_due(interval_s=10, now=now + dt.timedelta(seconds=9.5)) is True  # the one due
-    assert services.sweep_next_at() == now + dt.timedelta(seconds=19.5)
+    assert selectors.sweep_next_at() == now + dt.timedelta(seconds=19.5)
