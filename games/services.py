@@ -873,8 +873,6 @@ def resume_stalled_model_seats(*, match_ids: list[int] | None = None, now: dt.da
     dead = selectors.workers_dead(worker_ids={s.turn_worker for s in seats if s.turn_worker}, now=now)
     resumed = []
     for seat in seats:
-        if seat.resumed_at is not None and now - seat.resumed_at < RESUME_AGAIN_AFTER:
-            continue  # just queued again: give that task time to arrive
         signs = (seat.last_step, seat.last_call, seat.match.started, seat.joined, seat.resumed_at)
         seen = max(t for t in signs if t is not None)
         owner_dead = seat.turn_worker in dead
@@ -882,16 +880,17 @@ def resume_stalled_model_seats(*, match_ids: list[int] | None = None, now: dt.da
         if (owner_dead and not calling) or now - seen > stall:
             resumed.append(seat)
     if resumed:
-        Seat.objects.filter(pk__in=[s.pk for s in resumed]).update(resumed_at=now)
+        # The dead owner's claim goes with it (unless a live worker claimed the seat meanwhile):
+        # the worker that receives the new task claims the seat, so it is queued once, not at
+        # every sweep while it waits in the queue.
+        for owner in {s.turn_worker for s in resumed}:
+            Seat.objects.filter(
+                pk__in=[s.pk for s in resumed if s.turn_worker == owner], turn_worker=owner
+            ).update(resumed_at=now, turn_worker="" if owner in dead else owner)
         for seat in resumed:
             model_turn_request(seat=seat)
         logger.info("queued the turn of %d model seat(s) again: %s", len(resumed), [s.pk for s in resumed])
     return len(resumed)
-
-
-# A seat queued again by the sweep is not queued again for this long (unless its new owner dies
-# meanwhile and it is still unowned after this): the task sent may wait behind others.
-RESUME_AGAIN_AFTER = dt.timedelta(seconds=30)
 
 
 def model_turn_claim(*, seat_id: int, worker_id: str) -> None:
@@ -963,8 +962,7 @@ def seat_time_out(*, seat: Seat, reason: str) -> StepOutcome:
     return step_submit(
         seat=seat,
         action={"type": "timeout", "reason": reason},
-        idempotency_key="idle-timeout",
-        _internal=True,
+        _internal=True,  # no idempotency key: a second sweep finds the seat done and is refused
     )
 
 
