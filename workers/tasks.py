@@ -167,11 +167,15 @@ def sweep_interval_s() -> float:
 def _name_this_worker(**_: object) -> None:
     """Before the pool starts, so its child processes inherit the id (through the environment),
     and the first beat is in before any task is received."""
+    from django.db import connections
+
     liveness.assign_worker_id()
     try:
         liveness.beat()
     except Exception:  # no database yet: the heartbeat thread tries again
         logger.exception("first worker heartbeat failed")
+    finally:
+        connections.close_all()  # the pool forks next: no connection of ours to inherit
 
 
 @task_received.connect
