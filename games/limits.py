@@ -30,7 +30,7 @@ from django.utils.crypto import salted_hmac
 
 from games.models import Match, Seat, Step
 
-DEFAULT_SEAT_IDLE_TIMEOUT_S = 600.0
+DEFAULT_SEAT_IDLE_TIMEOUT_S = 900.0
 HOUR = dt.timedelta(hours=1)
 OPEN_STATUSES = (Match.Status.WAITING, Match.Status.RUNNING)
 
@@ -129,6 +129,8 @@ def creator_for_request(request: Any, *, session_key: str = "", token: Any = Non
 def _idle_cutoff(now: dt.datetime) -> dt.datetime:
     # ARENA_SEAT_IDLE_TIMEOUT_S belongs to the idle-seat sweep; read here with the same default.
     idle = float(getattr(settings, "ARENA_SEAT_IDLE_TIMEOUT_S", DEFAULT_SEAT_IDLE_TIMEOUT_S))
+    if idle <= 0:  # 0: seats never time out, so a seat still playing is never idle either
+        return dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
     return now - dt.timedelta(seconds=idle)
 
 

@@ -148,6 +148,10 @@ class Seat(models.Model):
     tests_used = models.PositiveIntegerField(default=0)
     joined = models.DateTimeField(auto_now_add=True)
     finished = models.DateTimeField(null=True, blank=True)
+    # A model seat's turns: the worker that last received a turn task for it (WorkerBeat.worker_id),
+    # and when the sweep last queued a turn because that worker had died or the seat had stalled.
+    turn_worker = models.CharField(max_length=120, blank=True)
+    resumed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["match_id", "id"]
@@ -271,6 +275,9 @@ class ModelCall(models.Model):
     finish_reason = models.CharField(max_length=40, blank=True)
     error_class = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)
+    # The worker process that made the call (WorkerBeat.worker_id; empty when run outside a
+    # worker): an "in_flight" call whose worker is dead was cut short and nobody owns its turn.
+    worker = models.CharField(max_length=120, blank=True)
     step = models.ForeignKey(
         Step, null=True, blank=True, on_delete=models.SET_NULL, related_name="model_calls"
     )
@@ -278,7 +285,11 @@ class ModelCall(models.Model):
 
     class Meta:
         ordering = ["seat_id", "id"]
-        indexes = [models.Index(fields=["seat", "turn"], name="modelcall_seat_turn")]
+        indexes = [
+            models.Index(fields=["seat", "turn"], name="modelcall_seat_turn"),
+            # The sweep looks for calls in flight every few seconds; they are a handful among many.
+            models.Index(fields=["worker"], condition=Q(error_class="in_flight"), name="modelcall_in_flight"),
+        ]
 
     def __str__(self) -> str:
         return f"call seat={self.seat_id} turn={self.turn} attempt={self.attempt} {self.error_class or 'ok'}"
@@ -364,3 +375,31 @@ class TournamentRound(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tournament.slug}: {self.variant.slug} seed={self.seed}"
+
+
+class WorkerBeat(models.Model):
+    """A Celery worker process that is (or was) running model turns, and the last time it said
+    so. A worker whose beat is older than a few heartbeats (or, on this host, whose process is
+    gone) is dead: its in-flight calls are closed as interrupted and their seats played again."""
+
+    worker_id = models.CharField(max_length=120, unique=True)
+    hostname = models.CharField(max_length=200)
+    pid = models.PositiveIntegerField()
+    started = models.DateTimeField()
+    beat_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"worker {self.worker_id} (last beat {self.beat_at:%H:%M:%S})"
+
+
+class Sweep(models.Model):
+    """The one row that keeps the periodic sweep (lost model turns, abandoned matches) a single
+    chain of tasks: the sweep due next; an earlier or duplicate one finds it in the future and
+    stops, as tournament ticks do."""
+
+    next_at = models.DateTimeField(null=True, blank=True)
+    last_at = models.DateTimeField(null=True, blank=True)
+    last_report = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"sweep (next {self.next_at})"

@@ -7,13 +7,19 @@ match is over.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 import threading
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
 
 from games import visibility
 from games.engine.core import Family, Instance, get_family
-from games.models import Match, PuzzleInstance, PuzzleVariant, Seat, Step
+from games.models import Match, PuzzleInstance, PuzzleVariant, Seat, Step, Sweep, WorkerBeat
 from games.visibility import Viewer
 
 
@@ -389,3 +395,47 @@ def tournament_rounds(*, tournament: Any, offset: int = 0, limit: int | None = N
             row["winners"] = [s.handle for s in solved if s.score.get("points", 0) == top]
         out.append(row)
     return out
+
+
+# -- workers and the sweep ---------------------------------------------------------------------
+
+
+def workers_dead(*, worker_ids: set[str], now: dt.datetime | None = None) -> set[str]:
+    """Which of these workers are dead: no beat for three heartbeats, no beat at all, or (on
+    this host) no such process any more, which a restarted worker finds out at once."""
+    if not worker_ids:
+        return set()
+    now = now or timezone.now()
+    silent = dt.timedelta(seconds=3 * float(getattr(settings, "ARENA_WORKER_HEARTBEAT_S", 5)))
+    beats = {b.worker_id: b for b in WorkerBeat.objects.filter(worker_id__in=worker_ids)}
+    host = socket.gethostname()
+    dead = set()
+    for worker_id in worker_ids:
+        beat = beats.get(worker_id)
+        if (
+            beat is None
+            or now - beat.beat_at > silent
+            or (beat.hostname == host and not _process_alive(beat.pid))
+        ):
+            dead.add(worker_id)
+    return dead
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    except (OSError, IndexError):  # no /proc here: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return state not in ("Z", "X")  # a zombie is a dead worker its parent has not reaped yet
+
+
+def sweep_next_at() -> dt.datetime | None:
+    return Sweep.objects.filter(pk=1).values_list("next_at", flat=True).first()

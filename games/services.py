@@ -242,6 +242,8 @@ def _validate_action(action: Any, *, internal: bool = False) -> dict[str, Any]:
         return {"type": "forfeit", "reason": str(reason)[:500]} if reason else {"type": "forfeit"}
     if kind == "forfeit_turn" and internal:
         return {"type": "forfeit_turn", "reason": str(action.get("reason", ""))[:500]}
+    if kind == "timeout" and internal:
+        return {"type": "timeout", "reason": str(action.get("reason", ""))[:500]}
     raise ActionError(f"unknown action type {kind!r}; allowed: test, guess, forfeit")
 
 
@@ -453,6 +455,14 @@ def step_submit(
                 solved=False, tests_used=seat.tests_used, max_tests=match.max_tests, agreement=0.0
             )
             seat.outcome = {"timeout": True}
+        elif action["type"] == "timeout":  # the player went away (matches_time_out_idle)
+            kind = Step.Kind.TIMEOUT
+            stored_action, result = {"reason": action["reason"]}, {"idle": True}
+            seat.status = Seat.Status.TIMED_OUT
+            seat.score = family.score(
+                solved=False, tests_used=seat.tests_used, max_tests=match.max_tests, agreement=0.0
+            )
+            seat.outcome = {"timeout": True, "reason": action["reason"]}
         elif action["type"] == "test":
             if seat.tests_used >= match.max_tests:
                 raise ActionError(
@@ -906,10 +916,16 @@ def tournament_advance(*, tournament_id: int, tick_s: float = 2.0) -> Tournament
 
 def resume_stalled_model_seats(*, match_ids: list[int] | None = None, now: dt.datetime | None = None) -> int:
     """Queue the next turn of every model seat of a running match (of these matches, if given)
-    that has shown no sign of life (no step, no model call) for ARENA_MODEL_STALL_S: a turn task
-    lost with a broker outage or a hard-killed worker would otherwise hold its race, and its
-    tournament, for ever. A seat that was only slow is safe too: the duplicate turn finds its
-    step written and stops. Run by tournament ticks and when a worker starts."""
+    whose turn no live task owns, and close the in-flight calls of dead workers as interrupted.
+
+    A seat's turn is owned by the worker that last received a turn task for it
+    (``Seat.turn_worker``); while that worker beats (``WorkerBeat``) the turn is its business.
+    When it is dead, the turn is queued again at once: its running task died with it, and the
+    turns it had reserved or held for a retry sit unacknowledged in the broker until the
+    visibility timeout. A seat with no sign of life (no step, no model call) for
+    ARENA_MODEL_STALL_S is queued again too, whoever owns it: a turn lost with a broker outage.
+    Duplicates are safe: the turn's idempotency key stops a second write and the duplicate
+    task stops. Run by the periodic sweep, tournament ticks and when a worker starts."""
     from django.conf import settings
     from django.db.models import OuterRef, Subquery
 
@@ -919,22 +935,197 @@ def resume_stalled_model_seats(*, match_ids: list[int] | None = None, now: dt.da
         return 0
     now = now or timezone.now()
     stall = dt.timedelta(seconds=float(getattr(settings, "ARENA_MODEL_STALL_S", 300)))
+    interrupted = model_calls_interrupt(now=now)
     seats = Seat.objects.filter(
         match__status=Match.Status.RUNNING, kind=Seat.Kind.MODEL, status=Seat.Status.PLAYING
     ).select_related("match")
     if match_ids is not None:
         seats = seats.filter(match_id__in=match_ids)
-    latest = {
-        "last_step": Step.objects.filter(seat=OuterRef("pk")).order_by("-seq").values("created_at")[:1],
-        "last_call": ModelCall.objects.filter(seat=OuterRef("pk")).order_by("-id").values("created_at")[:1],
-    }
-    resumed = 0
-    for seat in seats.annotate(**{name: Subquery(q) for name, q in latest.items()}):
-        seen = [t for t in (seat.last_step, seat.last_call, seat.match.started, seat.joined) if t is not None]
-        if seen and now - max(seen) > stall:
+    last_call = ModelCall.objects.filter(seat=OuterRef("pk")).order_by("-id")
+    seats = seats.annotate(
+        last_step=Subquery(
+            Step.objects.filter(seat=OuterRef("pk")).order_by("-seq").values("created_at")[:1]
+        ),
+        last_call=Subquery(last_call.values("created_at")[:1]),
+        last_call_state=Subquery(last_call.values("error_class")[:1]),
+    )
+    seats = list(seats)
+    dead = selectors.workers_dead(worker_ids={s.turn_worker for s in seats if s.turn_worker}, now=now)
+    resumed = []
+    for seat in seats:
+        signs = (seat.last_step, seat.last_call, seat.match.started, seat.joined, seat.resumed_at)
+        seen = max(t for t in signs if t is not None)
+        owner_dead = seat.turn_worker in dead
+        calling = seat.last_call_state == "in_flight" and seat.pk not in interrupted
+        if (owner_dead and not calling) or now - seen > stall:
+            resumed.append(seat)
+    if resumed:
+        # The dead owner's claim goes with it (unless a live worker claimed the seat meanwhile):
+        # the worker that receives the new task claims the seat, so it is queued once, not at
+        # every sweep while it waits in the queue.
+        for owner in {s.turn_worker for s in resumed}:
+            Seat.objects.filter(
+                pk__in=[s.pk for s in resumed if s.turn_worker == owner], turn_worker=owner
+            ).update(resumed_at=now, turn_worker="" if owner in dead else owner)
+        for seat in resumed:
             model_turn_request(seat=seat)
-            resumed += 1
-    return resumed
+        logger.info("queued the turn of %d model seat(s) again: %s", len(resumed), [s.pk for s in resumed])
+    return len(resumed)
+
+
+def model_turn_claim(*, seat_id: int, worker_id: str) -> None:
+    """A worker received a turn task for this seat: the seat's turns are that worker's until it
+    dies (see resume_stalled_model_seats)."""
+    claim = Seat.objects.filter(pk=seat_id).exclude(turn_worker=worker_id)
+    if claim.exists():  # a read first: most turns of a seat arrive at the worker that has it
+        claim.update(turn_worker=worker_id)
+
+
+def worker_beat(*, worker_id: str, hostname: str, pid: int, now: dt.datetime | None = None) -> None:
+    """A worker process says it is alive."""
+    from games.models import WorkerBeat
+
+    now = now or timezone.now()
+    updated = WorkerBeat.objects.filter(worker_id=worker_id).update(beat_at=now)
+    if not updated:
+        WorkerBeat.objects.get_or_create(
+            worker_id=worker_id, defaults={"hostname": hostname, "pid": pid, "started": now, "beat_at": now}
+        )
+
+
+def model_calls_interrupt(*, now: dt.datetime | None = None) -> set[int]:
+    """Close as "interrupted" every in-flight model call whose worker is dead, or that has been
+    in flight longer than a turn's hard time limit (its task was killed). Returns their seats."""
+    from django.conf import settings
+
+    from games.models import ModelCall
+
+    now = now or timezone.now()
+    in_flight = ModelCall.objects.filter(error_class="in_flight")
+    workers = set(in_flight.exclude(worker="").values_list("worker", flat=True).distinct())
+    dead = selectors.workers_dead(worker_ids=workers, now=now)
+    hard_limit = float(getattr(settings, "ARENA_MODEL_TURN_HARD_LIMIT_S", 180))
+    too_old = now - dt.timedelta(seconds=hard_limit + 30)
+    closed: set[int] = set()
+    for worker_id in sorted(dead):
+        calls = in_flight.filter(worker=worker_id)
+        closed |= set(calls.values_list("seat_id", flat=True))
+        calls.update(
+            error_class="interrupted",
+            error_message=f"the worker making this call ({worker_id}) died before it returned",
+        )
+    old = in_flight.exclude(worker="").filter(created_at__lt=too_old)
+    closed |= set(old.values_list("seat_id", flat=True))
+    old.update(
+        error_class="interrupted",
+        error_message=f"still in flight after the turn's time limit ({hard_limit:.0f} s): its task was killed",
+    )
+    if closed:
+        logger.info("closed in-flight model calls of dead workers as interrupted (seats %s)", sorted(closed))
+    return closed
+
+
+def workers_forget(*, older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
+    """Drop the beats of workers long dead (their calls are closed by then)."""
+    from games.models import WorkerBeat
+
+    deleted, _ = WorkerBeat.objects.filter(beat_at__lt=timezone.now() - older_than).delete()
+    return deleted
+
+
+# -- abandoned matches ---------------------------------------------------------------------------------
+
+
+def seat_time_out(*, seat: Seat, reason: str) -> StepOutcome:
+    """End a seat whose player has gone (no move for ARENA_SEAT_IDLE_TIMEOUT_S): a timeout step,
+    its events, and the match finishes if nobody else is playing."""
+    return step_submit(
+        seat=seat,
+        action={"type": "timeout", "reason": reason},
+        _internal=True,  # no idempotency key: a second sweep finds the seat done and is refused
+    )
+
+
+@transaction.atomic
+def match_abandon(*, match: Match) -> Match:
+    """A match that was set up and never started: aborted, which frees its model contestants."""
+    match = Match.objects.select_for_update().get(pk=match.pk)
+    if match.status != Match.Status.WAITING:
+        return match
+    match.status = Match.Status.ABORTED
+    match.finished = timezone.now()
+    match.save(update_fields=["status", "finished"])
+    match.event_seq = events.match_finished(match=match)["seq"]
+    return match
+
+
+def matches_time_out_idle(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Abandoned matches time out: a match never started within ARENA_SEAT_IDLE_TIMEOUT_S of its
+    creation is aborted, and a person's or agent's seat with no move for that long is ended with
+    a timeout step (models are never idle for long: their turns are resumed instead)."""
+    from django.conf import settings
+    from django.db.models import Max
+
+    timeout_s = float(getattr(settings, "ARENA_SEAT_IDLE_TIMEOUT_S", 900))
+    if timeout_s <= 0:
+        return {"aborted": 0, "timed_out": 0}
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=timeout_s)
+    aborted = 0
+    for match in Match.objects.filter(status=Match.Status.WAITING, created__lt=cutoff).only("pk"):
+        aborted += match_abandon(match=match).status == Match.Status.ABORTED
+    timed_out = 0
+    idle = (
+        Seat.objects.filter(
+            match__status=Match.Status.RUNNING,
+            match__started__lt=cutoff,
+            status=Seat.Status.PLAYING,
+            kind__in=[Seat.Kind.HUMAN, Seat.Kind.AGENT],
+        )
+        .annotate(last_move=Max("steps__created_at"))
+        .filter(Q(last_move__isnull=True) | Q(last_move__lt=cutoff))
+    )
+    for seat in idle:
+        minutes = timeout_s / 60
+        try:
+            seat_time_out(seat=seat, reason=f"no move for {minutes:g} minutes")
+        except ActionError:  # it moved or the match ended meanwhile
+            continue
+        timed_out += 1
+    return {"aborted": aborted, "timed_out": timed_out}
+
+
+# -- the sweep -------------------------------------------------------------------------------------------
+
+
+def sweep_due(*, interval_s: float, now: dt.datetime | None = None) -> bool:
+    """Whether this sweep is the one due (then the next is booked ``interval_s`` from now), or an
+    early duplicate that stops, so only one chain of sweeps runs."""
+    from games.models import Sweep
+
+    now = now or timezone.now()
+    slack = dt.timedelta(seconds=min(1.0, interval_s / 4))
+    with transaction.atomic():
+        Sweep.objects.get_or_create(pk=1)
+        sweep = Sweep.objects.select_for_update().get(pk=1)
+        if sweep.next_at is not None and now < sweep.next_at - slack:
+            return False
+        sweep.next_at = now + dt.timedelta(seconds=interval_s)
+        sweep.save(update_fields=["next_at"])
+    return True
+
+
+def sweep_run(*, now: dt.datetime | None = None) -> dict[str, Any]:
+    """One pass of housekeeping: model turns no live task owns are queued again (in-flight calls
+    of dead workers closed), abandoned matches time out, long-dead workers are forgotten."""
+    from games.models import Sweep
+
+    now = now or timezone.now()
+    report: dict[str, Any] = {"resumed": resume_stalled_model_seats(now=now)}
+    report.update(matches_time_out_idle(now=now))
+    report["workers_forgotten"] = workers_forget()
+    Sweep.objects.update_or_create(pk=1, defaults={"last_at": now, "last_report": report})
+    return report
 
 
 def _tournament_tick_request(tournament_id: int) -> None:

@@ -29,7 +29,7 @@ from django.db import transaction
 from games import selectors, services
 from games.engine.core import EngineError, get_family
 from games.models import ModelCall, ModelContestant, Seat, Step
-from workers import prompts
+from workers import liveness, prompts
 from workers.clients import ClientConfig, Completion, ModelCallError, client_for
 from workers.parsing import ParseError, parse_action
 
@@ -185,8 +185,10 @@ def _call(
 ) -> tuple[ModelCall, Completion | None, ModelCallError | None]:
     config = config_for(contestant)
     # The row is written before the call, so a call cut short by a dead worker still shows
-    # in the trace (as "in_flight"); it is completed when the call returns.
+    # in the trace (as "in_flight", closed as "interrupted" by the sweep once the worker named
+    # here is found dead); it is completed when the call returns.
     call = ModelCall.objects.create(
+        worker=liveness.current_worker_id(),
         seat=seat,
         contestant=contestant,
         turn=turn,

@@ -14,8 +14,10 @@ import time
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import worker_ready
+from celery.signals import task_received, worker_init, worker_ready, worker_shutdown
 from django.conf import settings
+
+from workers import liveness
 
 logger = logging.getLogger(__name__)
 
@@ -132,14 +134,87 @@ def tournament_tick(tournament_id: int) -> dict:
     }
 
 
+@shared_task(name="workers.sweep", acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def sweep() -> dict:
+    """The periodic sweep, a self-rescheduling chain (no beat process needed): model turns no
+    live task owns are queued again, in-flight calls of dead workers are closed as interrupted,
+    abandoned matches time out. Only the sweep that is due goes on; a duplicate stops at once.
+    The next one is queued before this one works, so an error or a death here never ends the
+    chain (and a worker that starts begins it again)."""
+    from games import services
+
+    interval = sweep_interval_s()
+    try:
+        if not services.sweep_due(interval_s=interval):
+            return {"status": "duplicate"}
+    except Exception:
+        logger.exception("could not book the next sweep; trying again in %s s", interval * 5)
+        sweep.apply_async(countdown=interval * 5, ignore_result=True)
+        return {"status": "error"}
+    sweep.apply_async(countdown=interval, ignore_result=True)
+    try:
+        return services.sweep_run()
+    except Exception:
+        logger.exception("sweep failed; the next one is in %s s", interval)
+        return {"status": "error"}
+
+
+def sweep_interval_s() -> float:
+    return float(getattr(settings, "ARENA_SWEEP_S", 10.0))
+
+
+@worker_init.connect
+def _name_this_worker(**_: object) -> None:
+    """Before the pool starts, so its child processes inherit the id (through the environment),
+    and the first beat is in before any task is received."""
+    from django.db import connections
+
+    liveness.assign_worker_id()
+    try:
+        liveness.beat()
+    except Exception:  # no database yet: the heartbeat thread tries again
+        logger.exception("first worker heartbeat failed")
+    finally:
+        connections.close_all()  # the pool forks next: no connection of ours to inherit
+
+
+@task_received.connect
+def _claim_the_seat(request: object = None, **_: object) -> None:
+    """A turn task arrived here (to run now, later with a countdown, or after the tasks ahead of
+    it): the seat's turns are this worker's, so when this worker dies the sweep knows whose
+    turns to queue again, even those it held but had not started."""
+    if getattr(request, "name", None) != "workers.model_turn" or not liveness.current_worker_id():
+        return
+    from django.db import close_old_connections
+
+    from games import services
+
+    try:
+        close_old_connections()
+        services.model_turn_claim(seat_id=int(request.args[0]), worker_id=liveness.current_worker_id())  # type: ignore[attr-defined]
+    except Exception:  # the claim is a hint for the sweep; the turn itself is unaffected
+        logger.exception("could not record the claim of a model turn")
+
+
+@worker_shutdown.connect
+def _stop_beating(**_: object) -> None:
+    liveness.stop_heartbeat()
+
+
 @worker_ready.connect
 def _resume_after_a_restart(**_: object) -> None:
-    """Work lost with a worker (or a broker outage) resumes when a worker starts: unfinished
-    tournaments get a tick (the chain that is due goes on; a duplicate stops at once), and
-    model seats that have shown no sign of life for ARENA_MODEL_STALL_S get their turn again."""
-    from games import services
+    """Work lost with a worker (or a broker outage) resumes when a worker starts: the heartbeat
+    starts, a sweep runs at once (turns a dead worker owned are queued again, its in-flight calls
+    closed) and the sweep chain is started (it stops at once if another chain is alive),
+    unfinished tournaments get a tick (the chain that is due goes on; a duplicate stops at once)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from games import selectors, services
     from games.models import Tournament
 
+    liveness.start_heartbeat()
     try:
         unfinished = list(
             Tournament.objects.filter(
@@ -148,6 +223,14 @@ def _resume_after_a_restart(**_: object) -> None:
         )
         for tournament_id in unfinished:
             tournament_tick.apply_async((tournament_id,), ignore_result=True)
-        services.resume_stalled_model_seats()
+        report = services.sweep_run()
+        if report["resumed"]:
+            logger.warning("worker start: queued %s model turn(s) again", report["resumed"])
+        # After the booked sweep is due: if that chain is alive it has moved on and this one
+        # stops; if it died (its next sweep held by a dead worker), this one takes over.
+        next_at = selectors.sweep_next_at()
+        now = timezone.now()
+        eta = now if next_at is None or next_at < now else next_at + dt.timedelta(seconds=2)
+        sweep.apply_async(eta=eta, ignore_result=True)
     except Exception:  # no database or broker yet: the next worker start tries again
         logger.exception("could not resume unfinished work")

@@ -64,10 +64,12 @@ def test_a_real_worker_plays_a_model_race_to_the_end(fake) -> None:
 
 
 def test_worker_killed_mid_turn_loses_nothing_and_writes_nothing_twice(fake) -> None:
+    """The broker would hand the killed task back only after its visibility timeout (10 minutes
+    here); the new worker's sweep finds the dead worker's turn and queues it again at once."""
     point_the_app_at_the_test_queue()
     slow_then_fast = [Reply(content=TEST, delay=6.0), Reply(content=TEST), Reply(content=GUESS_RIGHT)]
     fake.script(*slow_then_fast)
-    first = Worker(visibility_timeout=3)
+    first = Worker(visibility_timeout=600)
     second = None
     try:
         first.wait_ready()
@@ -78,7 +80,7 @@ def test_worker_killed_mid_turn_loses_nothing_and_writes_nothing_twice(fake) -> 
         assert fake.requests, first.output()[-2000:]
         first.kill9()
         assert seat.steps.count() == 0  # killed before it could submit
-        second = Worker(visibility_timeout=3)
+        second = Worker(visibility_timeout=600)
         second.wait_ready()
         match = wait_finished(match, timeout=120)
         seat.refresh_from_db()
@@ -86,8 +88,8 @@ def test_worker_killed_mid_turn_loses_nothing_and_writes_nothing_twice(fake) -> 
         assert list(seat.steps.order_by("seq").values_list("kind", flat=True)) == ["test", "guess"]
         assert_log_is_clean(seat)
         calls = list(ModelCall.objects.filter(seat=seat).order_by("id").values_list("turn", "error_class"))
-        # the killed call stays in the trace as in flight; the turn was then played once
-        assert calls == [(1, "in_flight"), (1, ""), (2, "")]
+        # the killed call stays in the trace, closed as interrupted; the turn was then played once
+        assert calls == [(1, "interrupted"), (1, ""), (2, "")]
     finally:
         first.stop()
         if second is not None:
@@ -139,8 +141,8 @@ def test_worker_killed_in_a_later_turn_of_its_slice_resumes_at_that_turn(fake) -
         assert list(seat.steps.order_by("seq").values_list("kind", flat=True)) == ["test"] * 3 + ["guess"]
         assert_log_is_clean(seat)
         calls = list(ModelCall.objects.filter(seat=seat).order_by("id").values_list("turn", "error_class"))
-        # the redelivered task replayed turn 1, skipped to turn 3 and played it once
-        assert calls == [(1, ""), (2, ""), (3, "in_flight"), (3, ""), (4, "")]
+        # the redelivered task and the sweep's both came: turn 3 was still played once
+        assert calls == [(1, ""), (2, ""), (3, "interrupted"), (3, ""), (4, "")]
     finally:
         first.stop()
         if second is not None:

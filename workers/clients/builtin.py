@@ -3,6 +3,10 @@
 They go through the same pipeline as any model (prompt logged, reply parsed,
 action submitted through the services); they read the structured observation
 rather than the prompt text, which carries the same information.
+
+``sampling`` may hold ``{"think_s": 0.5}``: the solver then takes that long per reply (at most
+``MAX_THINK_S``), like a remote model would, for demos and for tests that need races to still be
+running some seconds after they start.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from typing import Any
 
 from games.engine.core import get_family
 from workers.clients.base import ClientConfig, Completion, ModelCallError
+
+MAX_THINK_S = 30.0
 
 
 def complete(
@@ -35,6 +41,9 @@ def complete(
             error_class="not_found",
             transient=False,
         )
+    think_s = config.sampling.get("think_s", 0)
+    if isinstance(think_s, int | float) and think_s > 0:
+        time.sleep(min(float(think_s), MAX_THINK_S))
     history = [{"input": h["input"], "result": h["result"]} for h in observation["history"]]
     solver = family.make_solver(config.model, observation["public"], int(observation.get("seed", 0)))
     action = solver.act(history, int(observation["tests_left"]))

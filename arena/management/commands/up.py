@@ -1,9 +1,11 @@
 """`python manage.py up`: the whole arena on one machine with nothing installed but Python.
 
-Migrates the database, starts the embedded Redis (unless ARENA_REDIS_URL is set), a Celery
-worker and the ASGI server as child processes, prints the URL and stops every child on
-Ctrl-C / SIGTERM. Each child gets a parent-death signal, so even a SIGKILLed launcher leaves
-nothing running.
+Migrates the database, starts the embedded Redis (unless ARENA_REDIS_URL is set; it keeps an
+append-only file in ARENA_DATA_DIR, so queued turns outlive a restart), a Celery worker and the
+ASGI server as child processes, prints the URL and stops every child on Ctrl-C / SIGTERM. A
+worker that dies is started again (after 1 s, doubling up to 30 s while it keeps dying; the work
+it held is picked up by the new worker's sweep). Each child gets a parent-death signal, so even a
+SIGKILLed launcher leaves nothing running.
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from arena import embedded, wslog
 
+# A worker that ran this long before dying is restarted after 1 s; one that dies sooner waits
+# twice as long as last time, up to RESTART_MAX_S.
+RESTART_RESET_S = 60.0
+RESTART_MAX_S = 30.0
+
 
 class Command(BaseCommand):
     help = "Run the arena: migrate, embedded Redis, a Celery worker and the ASGI server."
@@ -33,6 +40,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, workers: int, no_worker: bool, **options):
         self.children: list[tuple[str, subprocess.Popen]] = []
+        self.specs: dict[str, tuple[list[str], dict[str, str], Path]] = {}
+        self.started_at: dict[str, float] = {}
+        self.restart_at: float | None = None
+        self.restart_delay = 1.0
+        self.restarts = 0
         self.stopping = False
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
@@ -55,7 +67,9 @@ class Command(BaseCommand):
         env["PYTHONUNBUFFERED"] = "1"
         if not settings.REDIS_URL:
             try:
-                proc = embedded.start_redis(Path(settings.EMBEDDED_REDIS_SOCKET))
+                proc = embedded.start_redis(
+                    Path(settings.EMBEDDED_REDIS_SOCKET), persist_dir=Path(settings.DATA_DIR)
+                )
             except (RuntimeError, ValueError) as exc:
                 raise CommandError(str(exc)) from None
             self.children.append(("redis", proc))
@@ -101,16 +115,52 @@ class Command(BaseCommand):
 
         while not self.stopping:
             for name, proc in self.children:
-                if proc.poll() is not None:
+                if proc.poll() is not None and name != "celery":
                     raise CommandError(f"{name} exited unexpectedly with code {proc.returncode}; stopping")
+            self._keep_the_worker_alive()
             time.sleep(0.2)
         self.stdout.write("stopping…")
+
+    def _keep_the_worker_alive(self) -> None:
+        """Start a dead worker again, with a backoff while it keeps dying soon after starting."""
+        worker = next((proc for name, proc in self.children if name == "celery"), None)
+        if worker is None or worker.poll() is None:
+            return
+        now = time.monotonic()
+        if self.restart_at is None:
+            ran_s = now - self.started_at["celery"]
+            self.restart_delay = (
+                1.0 if ran_s >= RESTART_RESET_S else min(self.restart_delay * 2, RESTART_MAX_S)
+            )
+            self.restart_at = now + self.restart_delay
+            self.stderr.write(
+                self.style.WARNING(
+                    f"celery worker (pid {worker.pid}) exited with code {worker.returncode} after "
+                    f"{ran_s:.0f} s; starting it again in {self.restart_delay:.0f} s"
+                )
+            )
+            self.stderr.flush()
+            return
+        if now < self.restart_at:
+            return
+        self.restart_at = None
+        self.children = [(name, proc) for name, proc in self.children if proc is not worker]
+        argv, env, cwd = self.specs["celery"]
+        self._spawn("celery", argv, env=env, cwd=cwd)
+        self.restarts += 1
+        new = self.children[-1][1]
+        self.stderr.write(
+            self.style.WARNING(f"celery worker started again (pid {new.pid}, restart {self.restarts})")
+        )
+        self.stderr.flush()
 
     def _spawn(self, name: str, argv: list[str], *, env: dict[str, str], cwd: Path) -> None:
         proc = subprocess.Popen(
             argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, preexec_fn=embedded.die_with_parent
         )
         self.children.append((name, proc))
+        self.specs[name] = (argv, env, cwd)
+        self.started_at[name] = time.monotonic()
 
     def _stop_all(self) -> None:
         # Reverse start order: the server stops taking moves before the broker goes away.
