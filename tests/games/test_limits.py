@@ -65,6 +65,7 @@ def forfeit_all(client_matches) -> None:
 
 def test_a_guest_session_may_have_only_so_many_matches_in_play_and_is_told_why(caps):
     caps.ARENA_MAX_RUNNING_MATCHES_PER_PLAYER = 2
+    caps.ARENA_SEAT_IDLE_TIMEOUT_S = 600
     guest = visitor()
     assert guest.post(PLAY).status_code == 302
     assert guest.post(PLAY).status_code == 302
