@@ -194,6 +194,9 @@ ARENA_MODEL_TURN_SLICE_S = float(os.environ.get("ARENA_MODEL_TURN_SLICE_S", "0.5
 # A model seat with no step and no call for this long is given its next turn again by its
 # tournament's tick (more than the hard time limit plus the longest retry backoff).
 ARENA_MODEL_STALL_S = float(os.environ.get("ARENA_MODEL_STALL_S", "300"))
+# How step_submit writes a move: "sql" (statements built once from the models' metadata) or
+# "orm" (select_for_update, F(), update_fields). Both stay until the benchmark decides (issue 17).
+ARENA_MOVE_PATH = os.environ.get("ARENA_MOVE_PATH", "sql")
 # How often a running tournament checks its rounds and starts new ones.
 ARENA_TOURNAMENT_TICK_S = float(os.environ.get("ARENA_TOURNAMENT_TICK_S", "2"))
 # Broker visibility must exceed the hard time limit, or a long task is delivered twice; it is

@@ -12,7 +12,9 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F, IntegerField, Subquery, Value
 from django.utils import timezone
 
 from games import events, selectors
@@ -363,6 +365,42 @@ def _move_record(*, step: Step, seat: Seat, seat_fields: tuple[str, ...]) -> int
     return seq
 
 
+# -- the same statements through the ORM (issue 17: measured against the hand-built ones) ---------
+
+
+def _seat_locked_orm(*, seat_id: int) -> Seat:
+    # of=("self",): lock the seat row only; locking the joined match row would serialise a race.
+    return Seat.objects.select_related("match").select_for_update(of=("self",)).get(pk=seat_id)
+
+
+def _log_position_orm(*, seat_id: int, idempotency_key: str) -> tuple[int, int | None]:
+    # One round trip, its own statement after the lock (see the "position" statement above).
+    steps = Step.objects.filter(seat_id=seat_id)
+    last = Subquery(steps.order_by("-seq").values("seq")[:1])
+    existing = (
+        Subquery(steps.filter(idempotency_key=idempotency_key).values("pk")[:1])
+        if idempotency_key
+        else Value(None, output_field=IntegerField())
+    )
+    last_seq, existing_id = Seat.objects.filter(pk=seat_id).values_list(last, existing).get()
+    return last_seq or 0, existing_id
+
+
+def _move_record_orm(*, step: Step, seat: Seat, seat_fields: tuple[str, ...]) -> int:
+    step.save(force_insert=True)
+    seat.save(update_fields=seat_fields)
+    # The F() update takes the match row lock until commit: consecutive numbers in commit order.
+    matches = Match.objects.filter(pk=seat.match_id)
+    matches.update(event_seq=F("event_seq") + 1)
+    return matches.values_list("event_seq", flat=True).get()
+
+
+def _move_path() -> tuple[Any, Any, Any]:
+    if getattr(settings, "ARENA_MOVE_PATH", "sql") == "orm":
+        return _seat_locked_orm, _log_position_orm, _move_record_orm
+    return _seat_locked, _log_position, _move_record
+
+
 def step_submit(
     *,
     seat: Seat,
@@ -382,14 +420,15 @@ def step_submit(
     if client_think_ms is not None and (not isinstance(client_think_ms, int) or client_think_ms < 0):
         raise ActionError("think time must be a non-negative whole number of milliseconds")
 
+    seat_locked, log_position, move_record = _move_path()
     with transaction.atomic():
         # Lock the seat row only (of=self): locking the joined match/instance rows too would
         # serialise every match that shares an instance.
-        seat = _seat_locked(seat_id=seat.pk)
+        seat = seat_locked(seat_id=seat.pk)
         match = seat.match
         # The instance never changes: cached per match in-process instead of joined on every move.
         match.instance, engine_inst = selectors.instance_for_play(match=match)
-        last_seq, existing_id = _log_position(seat_id=seat.pk, idempotency_key=idempotency_key)
+        last_seq, existing_id = log_position(seat_id=seat.pk, idempotency_key=idempotency_key)
         if existing_id is not None:
             existing = seat.steps.get(pk=existing_id)
             return StepOutcome(step=existing, seat=seat, match=match, replayed=True)
@@ -489,7 +528,7 @@ def step_submit(
         )
         if seat.is_done:
             seat.finished = now
-        seq = _move_record(
+        seq = move_record(
             step=step, seat=seat, seat_fields=("tests_used", "status", "score", "outcome", "finished")
         )
         match.event_seq = events.step_recorded(seat=seat, step=step, seq=seq)["seq"]
