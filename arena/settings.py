@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from arena.embedded import socket_path_for
 
@@ -194,9 +195,12 @@ ARENA_MODEL_TURN_SLICE_S = float(os.environ.get("ARENA_MODEL_TURN_SLICE_S", "0.5
 # A model seat with no step and no call for this long is given its next turn again by its
 # tournament's tick (more than the hard time limit plus the longest retry backoff).
 ARENA_MODEL_STALL_S = float(os.environ.get("ARENA_MODEL_STALL_S", "300"))
-# How step_submit writes a move: "sql" (statements built once from the models' metadata) or
-# "orm" (select_for_update, F(), update_fields). Both stay until the benchmark decides (issue 17).
+# How step_submit writes a move: "sql", the hand-built statements of games/fastpath.py (about
+# half the server CPU per move), or "orm", the same through the ORM (the reference they are
+# tested and benchmarked against: tests/bench/bench_ws_moves.py --paths sql,orm).
 ARENA_MOVE_PATH = os.environ.get("ARENA_MOVE_PATH", "sql")
+if ARENA_MOVE_PATH not in ("sql", "orm"):
+    raise ImproperlyConfigured(f"ARENA_MOVE_PATH must be sql or orm, not {ARENA_MOVE_PATH!r}")
 # How often a running tournament checks its rounds and starts new ones.
 ARENA_TOURNAMENT_TICK_S = float(os.environ.get("ARENA_TOURNAMENT_TICK_S", "2"))
 # Broker visibility must exceed the hard time limit, or a long task is delivered twice; it is

@@ -247,7 +247,7 @@ def _move_record_orm(*, step: Step, seat: Seat, seat_fields: tuple[str, ...]) ->
 
 
 def _move_path() -> tuple[Any, Any, Any]:
-    if getattr(settings, "ARENA_MOVE_PATH", "sql") == "orm":
+    if settings.ARENA_MOVE_PATH == "orm":
         return _seat_locked_orm, _log_position_orm, _move_record_orm
     return fastpath.seat_locked, fastpath.log_position, fastpath.move_record
 
