@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from arena.embedded import socket_path_for
 
@@ -290,6 +291,12 @@ ARENA_WORKER_HEARTBEAT_S = float(os.environ.get("ARENA_WORKER_HEARTBEAT_S", "5")
 # A person's or agent's seat with no move for this long is timed out, and a match nobody started
 # for this long is aborted, so the models in it are freed (0 = never).
 ARENA_SEAT_IDLE_TIMEOUT_S = float(os.environ.get("ARENA_SEAT_IDLE_TIMEOUT_S", "900"))
+# How step_submit writes a move: "sql", the hand-built statements of games/fastpath.py (about
+# half the server CPU per move), or "orm", the same through the ORM (the reference they are
+# tested and benchmarked against: tests/bench/bench_ws_moves.py --paths sql,orm).
+ARENA_MOVE_PATH = os.environ.get("ARENA_MOVE_PATH", "sql")
+if ARENA_MOVE_PATH not in ("sql", "orm"):
+    raise ImproperlyConfigured(f"ARENA_MOVE_PATH must be sql or orm, not {ARENA_MOVE_PATH!r}")
 # How often a running tournament checks its rounds and starts new ones.
 ARENA_TOURNAMENT_TICK_S = float(os.environ.get("ARENA_TOURNAMENT_TICK_S", "2"))
 # Broker visibility must exceed the hard time limit, or a long task is delivered twice; it is

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from channels.layers import get_channel_layer
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 
 from games import publisher, selectors
@@ -32,26 +32,17 @@ def group_name(match_id: int) -> str:
 
 
 def _next_seq(match_id: int) -> int:
-    # The UPDATE takes the match row lock until commit, so concurrent writers in one match
-    # get consecutive numbers in commit order.
-    if connection.vendor in ("postgresql", "sqlite") and connection.features.can_return_columns_from_insert:
-        # One round trip: UPDATE ... RETURNING (PostgreSQL; SQLite >= 3.35).
-        table = connection.ops.quote_name(Match._meta.db_table)
-        column = Match._meta.get_field("event_seq").column
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET {column} = {column} + 1 WHERE {Match._meta.pk.column} = %s "
-                f"RETURNING {column}",
-                [match_id],
-            )
-            return cursor.fetchone()[0]
-    Match.objects.filter(pk=match_id).update(event_seq=F("event_seq") + 1)
-    return Match.objects.values_list("event_seq", flat=True).get(pk=match_id)
+    # The F() update takes the match row lock until commit, so concurrent writers in one match
+    # get consecutive numbers in commit order. (A move bumps it in its own statement instead:
+    # games.fastpath.move_record.)
+    matches = Match.objects.filter(pk=match_id)
+    matches.update(event_seq=F("event_seq") + 1)
+    return matches.values_list("event_seq", flat=True).get()
 
 
 def _emit(*, match_id: int, name: str, seq: int | None = None, **payload: Any) -> dict[str, Any]:
-    # ``seq``: the caller already bumped the counter in this transaction (services.step_submit
-    # folds it into the statement that records the move); otherwise bump it here.
+    # ``seq``: the caller already bumped the counter in this transaction (games.fastpath folds
+    # it into the statements that record a move); otherwise bump it here.
     if seq is None:
         seq = _next_seq(match_id)
     event = {"type": "event", "event": name, "match": match_id, "seq": seq, **payload}

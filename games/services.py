@@ -5,7 +5,6 @@ its events after commit."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import re
 import secrets
@@ -13,11 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from games import events, limits, selectors
+from games import events, fastpath, limits, selectors
 from games.engine.core import EngineError, QueryError, RuleError, get_family
 from games.models import (
     DESCRIPTION_MAX_LENGTH,
@@ -254,150 +253,39 @@ def _deadline(match: Match) -> dt.datetime | None:
 
 
 # -- a move's statements -----------------------------------------------------------------------------
-# step_submit runs for every move of every player. The ORM spends several times longer compiling
-# a query than the database spends running it (0.3-0.7 ms a statement here), so the statements of
-# a move are written out once per process from the models' metadata and run with the same value
-# preparation (Field.get_db_prep_save, pre_save) and result conversion (get_db_converters) that
-# the ORM applies. Nothing else uses them; every other write goes through the ORM.
+# Through the ORM, as the reference. step_submit runs them with ARENA_MOVE_PATH=orm; by default
+# it runs games.fastpath's hand-built equivalents, which cost about half the server CPU per move
+# (tests/bench/bench_ws_moves.py --paths sql,orm; tests/games/test_fastpath.py keeps them equal).
 
 
-@functools.cache
-def _move_statements(vendor: str) -> dict[str, Any]:
-    qn = connection.ops.quote_name
-    features = connection.features
-    seat_t, match_t, step_t = (qn(m._meta.db_table) for m in (Seat, Match, Step))
-    seat_fields, match_fields = Seat._meta.concrete_fields, Match._meta.concrete_fields
-    step_fields = [f for f in Step._meta.concrete_fields if not f.primary_key]
-    columns = [f"s.{qn(f.column)}" for f in seat_fields] + [f"m.{qn(f.column)}" for f in match_fields]
-    lock = ""
-    if features.has_select_for_update:  # SQLite: BEGIN IMMEDIATE already serialises writers
-        # Lock the seat row only: locking the match row too would serialise a race's seats.
-        lock = " FOR UPDATE OF s" if features.has_select_for_update_of else " FOR UPDATE"
-
-    def converters(fields: Any, alias: str) -> list[tuple[list[Any], Any]]:
-        cols = [f.get_col(alias) for f in fields]
-        return [(connection.ops.get_db_converters(c) + c.get_db_converters(connection), c) for c in cols]
-
-    step_col = {name: qn(Step._meta.get_field(name).column) for name in ("seat", "seq", "idempotency_key")}
-    step_pk = qn(Step._meta.pk.column)
-    insert = (
-        f"INSERT INTO {step_t} ({', '.join(qn(f.column) for f in step_fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(step_fields))})"
-    )
-    returning = vendor in ("postgresql", "sqlite") and features.can_return_columns_from_insert
-    event_seq = qn(Match._meta.get_field("event_seq").column)
-    return {
-        "lock": (
-            f"SELECT {', '.join(columns)} FROM {seat_t} s "
-            f"INNER JOIN {match_t} m ON m.{qn(Match._meta.pk.column)} = s.{qn(Seat._meta.get_field('match').column)} "
-            f"WHERE s.{qn(Seat._meta.pk.column)} = %s{lock}"
-        ),
-        "seat": ([f.attname for f in seat_fields], converters(seat_fields, "s")),
-        "match": ([f.attname for f in match_fields], converters(match_fields, "m")),
-        # Its own statement, after the lock: in PostgreSQL's read committed a statement sees what
-        # committed before it began, so a subquery in the locking SELECT could miss a step that
-        # committed while it waited for the lock.
-        "position": (
-            f"SELECT (SELECT MAX({step_col['seq']}) FROM {step_t} WHERE {step_col['seat']} = %s), "
-            f"(SELECT {step_pk} FROM {step_t} "
-            f"WHERE {step_col['seat']} = %s AND {step_col['idempotency_key']} = %s LIMIT 1)"
-        ),
-        "insert": insert + (f" RETURNING {step_pk}" if returning else ""),
-        "returning": returning,
-        "step_fields": step_fields,
-        "update_seat": f"UPDATE {seat_t} SET {{}} WHERE {qn(Seat._meta.pk.column)} = %s",
-        # PostgreSQL: append the step, update the seat and bump the match's event counter (which
-        # takes the match row lock until commit) in one statement and one round trip.
-        "record": (
-            f"WITH new_step AS ({insert} RETURNING {step_pk}), "
-            f"seat_row AS (UPDATE {seat_t} SET {{}} WHERE {qn(Seat._meta.pk.column)} = %s), "
-            f"match_row AS (UPDATE {match_t} SET {event_seq} = {event_seq} + 1 "
-            f"WHERE {qn(Match._meta.pk.column)} = %s RETURNING {event_seq}) "
-            f"SELECT (SELECT {step_pk} FROM new_step), (SELECT {event_seq} FROM match_row)"
-        )
-        if vendor == "postgresql"
-        else None,
-    }
+def _seat_locked_orm(*, seat_id: int) -> Seat:
+    # of=("self",): lock the seat row only; locking the joined match row would serialise a race.
+    return Seat.objects.select_related("match").select_for_update(of=("self",)).get(pk=seat_id)
 
 
-def _converted(values: Any, columns: list[tuple[list[Any], Any]]) -> list[Any]:
-    out = []
-    for value, (convs, col) in zip(values, columns):
-        for conv in convs:
-            value = conv(value, col, connection)
-        out.append(value)
-    return out
-
-
-def _seat_locked(*, seat_id: int) -> Seat:
-    """The seat, row-locked until commit, with its match loaded (one statement)."""
-    sql = _move_statements(connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(sql["lock"], [seat_id])
-        row = cursor.fetchone()
-    if row is None:
-        raise Seat.DoesNotExist("Seat matching query does not exist.")
-    seat_names, seat_cols = sql["seat"]
-    match_names, match_cols = sql["match"]
-    n = len(seat_names)
-    seat = Seat.from_db(connection.alias, seat_names, _converted(row[:n], seat_cols))
-    match = Match.from_db(connection.alias, match_names, _converted(row[n:], match_cols))
-    Seat._meta.get_field("match").set_cached_value(seat, match)
-    return seat
-
-
-def _log_position(*, seat_id: int, idempotency_key: str) -> tuple[int, int | None]:
-    """The seat's last step seq and the id of the step already stored under ``idempotency_key``
-    (None if there is none), in one round trip on two indexes. Call with the seat row locked."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _move_statements(connection.vendor)["position"],
-            [seat_id, seat_id, idempotency_key or None],  # no key: "= NULL" matches nothing
-        )
-        last, existing = cursor.fetchone()
+def _log_position_orm(*, seat_id: int, idempotency_key: str) -> tuple[int, int | None]:
+    # Its own statements, after the lock: in PostgreSQL's read committed a statement sees what
+    # committed before it began, so a subquery in the locking SELECT could miss a step that
+    # committed while it waited for the lock. Two plain queries compile faster than one query
+    # with two subqueries (0.5 ms against 0.8 ms a move here).
+    steps = Step.objects.filter(seat_id=seat_id)
+    last = steps.order_by("-seq").values_list("seq", flat=True).first()
+    existing = None
+    if idempotency_key:
+        existing = steps.filter(idempotency_key=idempotency_key).values_list("pk", flat=True).first()
     return last or 0, existing
 
 
-def _step_insert(step: Step) -> None:
-    sql = _move_statements(connection.vendor)
-    params = [f.get_db_prep_save(f.pre_save(step, True), connection) for f in sql["step_fields"]]
-    with connection.cursor() as cursor:
-        cursor.execute(sql["insert"], params)
-        if sql["returning"]:
-            step.pk = cursor.fetchone()[0]
-        else:
-            step.pk = connection.ops.last_insert_id(cursor, Step._meta.db_table, Step._meta.pk.column)
-    step._state.adding = False
-    step._state.db = connection.alias
+def _move_record_orm(*, step: Step, seat: Seat, seat_fields: tuple[str, ...]) -> None:
+    step.save(force_insert=True)
+    seat.save(update_fields=seat_fields)
+    # None: the step's event bumps the match's counter (an F() update, events._next_seq).
 
 
-def _seat_assignments(seat: Seat, names: tuple[str, ...]) -> tuple[str, list[Any]]:
-    fields = [Seat._meta.get_field(name) for name in names]
-    qn = connection.ops.quote_name
-    assignments = ", ".join(f"{qn(f.column)} = %s" for f in fields)
-    return assignments, [f.get_db_prep_save(getattr(seat, f.attname), connection) for f in fields]
-
-
-def _move_record(*, step: Step, seat: Seat, seat_fields: tuple[str, ...]) -> int | None:
-    """Append ``step`` and save ``seat_fields`` of the seat. On PostgreSQL this also bumps the
-    match's event counter in the same statement and returns the new value; elsewhere it returns
-    None and the caller bumps the counter (events._next_seq)."""
-    sql = _move_statements(connection.vendor)
-    assignments, seat_params = _seat_assignments(seat, seat_fields)
-    if sql["record"] is None:
-        _step_insert(step)
-        with connection.cursor() as cursor:
-            cursor.execute(sql["update_seat"].format(assignments), [*seat_params, seat.pk])
-        return None
-    step_params = [f.get_db_prep_save(f.pre_save(step, True), connection) for f in sql["step_fields"]]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql["record"].format(assignments), [*step_params, *seat_params, seat.pk, seat.match_id]
-        )
-        step.pk, seq = cursor.fetchone()
-    step._state.adding = False
-    step._state.db = connection.alias
-    return seq
+def _move_path() -> tuple[Any, Any, Any]:
+    if settings.ARENA_MOVE_PATH == "orm":
+        return _seat_locked_orm, _log_position_orm, _move_record_orm
+    return fastpath.seat_locked, fastpath.log_position, fastpath.move_record
 
 
 def step_submit(
@@ -419,14 +307,15 @@ def step_submit(
     if client_think_ms is not None and (not isinstance(client_think_ms, int) or client_think_ms < 0):
         raise ActionError("think time must be a non-negative whole number of milliseconds")
 
+    seat_locked, log_position, move_record = _move_path()
     with transaction.atomic():
         # Lock the seat row only (of=self): locking the joined match/instance rows too would
         # serialise every match that shares an instance.
-        seat = _seat_locked(seat_id=seat.pk)
+        seat = seat_locked(seat_id=seat.pk)
         match = seat.match
         # The instance never changes: cached per match in-process instead of joined on every move.
         match.instance, engine_inst = selectors.instance_for_play(match=match)
-        last_seq, existing_id = _log_position(seat_id=seat.pk, idempotency_key=idempotency_key)
+        last_seq, existing_id = log_position(seat_id=seat.pk, idempotency_key=idempotency_key)
         if existing_id is not None:
             existing = seat.steps.get(pk=existing_id)
             return StepOutcome(step=existing, seat=seat, match=match, replayed=True)
@@ -534,7 +423,7 @@ def step_submit(
         )
         if seat.is_done:
             seat.finished = now
-        seq = _move_record(
+        seq = move_record(
             step=step, seat=seat, seat_fields=("tests_used", "status", "score", "outcome", "finished")
         )
         match.event_seq = events.step_recorded(seat=seat, step=step, seq=seq)["seq"]

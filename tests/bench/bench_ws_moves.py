@@ -7,6 +7,12 @@ a bare Channels echo app as the floor), creates one running match per player, th
 Prints one JSON line with throughput and p50/p99 latency per (N, mode), echo alongside, and
 the ratio of match p99 to echo p99.
 
+With --paths sql,orm it starts one arena server per move path (ARENA_MOVE_PATH, see
+games.services.step_submit) and measures each on the same matches in the same run, printing
+server CPU per move and p99 for every path and the ratio of the second to the first. With
+--rounds R each (N, mode) is measured R times, the paths' order alternating between rounds;
+figures are pooled over the rounds (CPU over all moves, p99 over all latencies).
+
 Every player connects before the clock starts (handshake time is reported as connect_p99_ms,
 not counted as move latency). With ARENA_DATABASE_URL / ARENA_REDIS_URL set it runs against
 that PostgreSQL / Redis: point it at a scratch database, e.g.
@@ -19,6 +25,7 @@ that PostgreSQL / Redis: point it at a scratch database, e.g.
 (the rows it creates are deleted at the end either way).
 
     python tests/bench/bench_ws_moves.py [--players 50,200,500] [--seconds 5] [--workers 1]
+    python tests/bench/bench_ws_moves.py --players 200 --modes paced_1hz --paths sql,orm --rounds 3
 """
 
 from __future__ import annotations
@@ -114,10 +121,14 @@ async def run(urls_and_headers, make_msg, reply_type, seconds, pace_s, server_pi
     await asyncio.gather(*tasks)
     elapsed = time.monotonic() - started
     cpu_after = cpu_seconds(server_pid)
-    cpu_ms = None
+    cpu_ms = cpu_s = None
     if cpu_before is not None and cpu_after is not None and latencies:
-        cpu_ms = round((cpu_after - cpu_before) * 1000 / len(latencies), 3)
+        cpu_s = cpu_after - cpu_before
+        cpu_ms = round(cpu_s * 1000 / len(latencies), 3)
     return {
+        "_latencies": latencies,  # pooled over rounds by pooled(), not printed
+        "_cpu_s": cpu_s,
+        "_elapsed_s": elapsed,
         "moves": len(latencies),
         "per_s": round(len(latencies) / elapsed, 1),
         "p50_ms": pct(latencies, 0.50),
@@ -128,6 +139,35 @@ async def run(urls_and_headers, make_msg, reply_type, seconds, pace_s, server_pi
         "connect_p99_ms": pct(connect_s, 0.99),
         "server_cpu_ms_per_move": cpu_ms,  # the ASGI server's CPU (all its processes) per move
     }
+
+
+def pooled(runs: list[dict]) -> dict:
+    """One result from several runs of the same (N, mode, app): CPU over all their moves,
+    percentiles over all their latencies."""
+    if len(runs) == 1:
+        return {k: v for k, v in runs[0].items() if not k.startswith("_")}
+    latencies = [x for r in runs for x in r["_latencies"]]
+    moves = len(latencies)
+    cpu = [r["_cpu_s"] for r in runs]
+    errors = [r["first_error"] for r in runs if r["first_error"]]
+    return {
+        "rounds": len(runs),
+        "moves": moves,
+        "per_s": round(moves / sum(r["_elapsed_s"] for r in runs), 1),
+        "p50_ms": pct(latencies, 0.50),
+        "p99_ms": pct(latencies, 0.99),
+        "max_ms": pct(latencies, 1.0),
+        "p99_ms_per_round": [r["p99_ms"] for r in runs],
+        "errors": sum(r["errors"] for r in runs),
+        "first_error": errors[0] if errors else None,
+        "connect_p99_ms": max((r["connect_p99_ms"] or 0) for r in runs),
+        "server_cpu_ms_per_move": (round(sum(cpu) * 1000 / moves, 3) if moves and None not in cpu else None),
+        "server_cpu_ms_per_move_per_round": [r["server_cpu_ms_per_move"] for r in runs],
+    }
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a and b else None
 
 
 def wait_http(port: int, timeout: float = 60) -> None:
@@ -145,8 +185,22 @@ def main() -> None:
     parser.add_argument("--players", default="50,200,500")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes per app")
+    parser.add_argument("--modes", default="saturating,paced_1hz", help="saturating and/or paced_1hz")
+    parser.add_argument(
+        "--paths",
+        default="",
+        help="move paths to compare, one arena server each (ARENA_MOVE_PATH), e.g. sql,orm; "
+        "default: one server with the configured path",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="measure each (N, mode) this many times")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per server first")
     args = parser.parse_args()
     sizes = [int(n) for n in args.players.split(",")]
+    paces = {"saturating": 0.0, "paced_1hz": 1.0}
+    modes = [m for m in args.modes.split(",") if m]
+    if unknown := [m for m in modes if m not in paces]:
+        parser.error(f"unknown mode(s) {unknown}; allowed: {', '.join(paces)}")
+    paths = [p for p in args.paths.split(",") if p] or [os.environ.get("ARENA_MOVE_PATH", "sql")]
 
     data_dir = tempfile.mkdtemp(prefix="arena-bench-", dir="/tmp")
     os.environ.setdefault("ARENA_DATA_DIR", data_dir)
@@ -174,22 +228,26 @@ def main() -> None:
         if not settings.REDIS_URL:
             children.append(embedded.start_redis(settings.EMBEDDED_REDIS_SOCKET))
         call_command("migrate", interactive=False, verbosity=0)
-        arena_port, echo_port = free_port(), free_port()
         common = ["--lifespan", "off", "--log-level", "warning", "--no-access-log", "--host", "127.0.0.1"]
         if args.workers > 1:
             common += ["--workers", str(args.workers)]
-        apps = (("arena.asgi:application", arena_port), ("tests.bench.echo_app:application", echo_port))
-        for app, port in apps:
+
+        def serve(app: str, **extra_env: str) -> tuple[int, int]:
+            port = free_port()
             children.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "uvicorn", app, "--port", str(port), *common],
                     cwd=REPO,
-                    env=env,
+                    env={**env, **extra_env},
                     preexec_fn=embedded.die_with_parent,
                 )
             )
-        arena_pid, echo_pid = children[-2].pid, children[-1].pid
-        wait_http(arena_port)
+            return port, children[-1].pid
+
+        arena = {path: serve("arena.asgi:application", ARENA_MOVE_PATH=path) for path in paths}
+        echo_port, echo_pid = serve("tests.bench.echo_app:application")
+        for port, _ in arena.values():
+            wait_http(port)
         wait_http(echo_port)
 
         variant = PuzzleVariant.objects.filter(slug="bench-wason").first() or services.variant_create(
@@ -203,12 +261,11 @@ def main() -> None:
             created_sessions.append(key)
             services.seat_join(match=match, handle="bench", session_key=key)
             services.match_start(match=match)
-            players.append(
-                (
-                    f"ws://127.0.0.1:{arena_port}/ws/matches/{match.pk}/",
-                    {"Cookie": f"sessionid={key}", "Origin": "http://localhost"},
-                )
-            )
+            players.append((match.pk, {"Cookie": f"sessionid={key}", "Origin": "http://localhost"}))
+        seats = {
+            path: [(f"ws://127.0.0.1:{port}/ws/matches/{pk}/", headers) for pk, headers in players]
+            for path, (port, _) in arena.items()
+        }
         echo = [(f"ws://127.0.0.1:{echo_port}/ws/echo/", {}) for _ in players]
 
         def test_msg(n):
@@ -217,16 +274,45 @@ def main() -> None:
         def echo_msg(n):
             return {"type": "echo", "n": n}
 
+        # Warm every server up (imports, the per-match instance cache, connection set-up) on all
+        # the players once, so the first measured round is not the only one paying for it.
+        biggest = max(sizes)
+        asyncio.run(run(echo[:biggest], echo_msg, "echo", args.warmup, 1.0))
+        for path in paths:
+            asyncio.run(run(seats[path][:biggest], test_msg, "result", args.warmup, 1.0))
+
         results = []
         for n in sizes:
-            for mode, pace in (("saturating", 0.0), ("paced_1hz", 1.0)):
-                row = {"players": n, "mode": mode}
-                row["echo"] = asyncio.run(run(echo[:n], echo_msg, "echo", args.seconds, pace, echo_pid))
-                row["match"] = asyncio.run(
-                    run(players[:n], test_msg, "result", args.seconds, pace, arena_pid)
-                )
-                if row["echo"]["p99_ms"] and row["match"]["p99_ms"]:
-                    row["p99_ratio_vs_echo"] = round(row["match"]["p99_ms"] / row["echo"]["p99_ms"], 2)
+            for mode in modes:
+                pace = paces[mode]
+                runs: dict[str, list[dict]] = {"echo": [], **{path: [] for path in paths}}
+                for i in range(args.rounds):
+                    runs["echo"].append(
+                        asyncio.run(run(echo[:n], echo_msg, "echo", args.seconds, pace, echo_pid))
+                    )
+                    # Alternate the order so neither path always runs on a machine warmed by the other.
+                    for path in paths if i % 2 == 0 else paths[::-1]:
+                        runs[path].append(
+                            asyncio.run(
+                                run(seats[path][:n], test_msg, "result", args.seconds, pace, arena[path][1])
+                            )
+                        )
+                row: dict = {"players": n, "mode": mode, "echo": pooled(runs["echo"])}
+                row["match"] = {path: pooled(runs[path]) for path in paths}
+                row["p99_ratio_vs_echo"] = {
+                    path: ratio(row["match"][path]["p99_ms"], row["echo"]["p99_ms"]) for path in paths
+                }
+                if len(paths) > 1:  # every later path against the first
+                    base = row["match"][paths[0]]
+                    row["ratio_vs_" + paths[0]] = {
+                        path: {
+                            "server_cpu_ms_per_move": ratio(
+                                row["match"][path]["server_cpu_ms_per_move"], base["server_cpu_ms_per_move"]
+                            ),
+                            "p99_ms": ratio(row["match"][path]["p99_ms"], base["p99_ms"]),
+                        }
+                        for path in paths[1:]
+                    }
                 results.append(row)
         print(
             json.dumps(
@@ -238,6 +324,9 @@ def main() -> None:
                     "seconds": args.seconds,
                     "cpus": os.cpu_count(),
                     "uvicorn_workers": args.workers,
+                    "move_paths": paths,
+                    "rounds": args.rounds,
+                    "warmup_s": args.warmup,
                     # database threads per server process (games.consumers.database_work)
                     "db_threads": 1 if connection.vendor == "sqlite" else consumers.DB_THREADS,
                     "loadavg_before": [round(x, 2) for x in load_before],
