@@ -13,7 +13,7 @@ from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from arena import wslog  # noqa: E402
-from games.routing import websocket_urlpatterns  # noqa: E402
+from games.play.routing import websocket_urlpatterns  # noqa: E402
 
 wslog.install()  # an undecodable frame is the client's fault: one INFO line, not an ERROR
 

@@ -238,7 +238,7 @@ ARENA_API_RATE_PER_MIN = int(os.environ.get("ARENA_API_RATE_PER_MIN", "600"))
 # Rounds (variants x seeds) one tournament may have; creating more is refused with a message.
 ARENA_TOURNAMENT_MAX_ROUNDS = int(os.environ.get("ARENA_TOURNAMENT_MAX_ROUNDS", "2000"))
 
-# Fair play (games/limits.py): matches a player (a guest's session, an account, an agent token)
+# Fair play (games/play/limits.py): matches a player (a guest's session, an account, an agent token)
 # and a client address may have in play at once, and may start an hour. 0 = no cap. An address
 # gets more room than a player: a classroom or an office shares one.
 ARENA_MAX_RUNNING_MATCHES_PER_PLAYER = int(os.environ.get("ARENA_MAX_RUNNING_MATCHES_PER_PLAYER", "5"))
@@ -291,7 +291,7 @@ ARENA_WORKER_HEARTBEAT_S = float(os.environ.get("ARENA_WORKER_HEARTBEAT_S", "5")
 # A person's or agent's seat with no move for this long is timed out, and a match nobody started
 # for this long is aborted, so the models in it are freed (0 = never).
 ARENA_SEAT_IDLE_TIMEOUT_S = float(os.environ.get("ARENA_SEAT_IDLE_TIMEOUT_S", "900"))
-# How step_submit writes a move: "sql", the hand-built statements of games/fastpath.py (about
+# How step_submit writes a move: "sql", the hand-built statements of games/play/fastpath.py (about
 # half the server CPU per move), or "orm", the same through the ORM (the reference they are
 # tested and benchmarked against: tests/bench/bench_ws_moves.py --paths sql,orm).
 ARENA_MOVE_PATH = os.environ.get("ARENA_MOVE_PATH", "sql")

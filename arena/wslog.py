@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from games.consumers import MAX_FRAME_BYTES
+from games.play.consumers import MAX_FRAME_BYTES
 
 # The largest WebSocket message the server reads (``uvicorn --ws-max-size``): every message the
 # consumers accept (at most MAX_FRAME_BYTES characters, at most 4 bytes each in UTF-8) fits;

@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
 
-from games import services
+from games.competition import tournaments
 from games.models import Match, PuzzleInstance, PuzzleVariant, Seat, Step, Tournament
+from games.play import services
 
 
 @admin.register(PuzzleVariant)
@@ -42,7 +43,7 @@ class SeatAdmin(admin.ModelAdmin):
 
 @admin.register(Step)
 class StepAdmin(admin.ModelAdmin):
-    """Read-only: the step log is append-only and written by games.services alone."""
+    """Read-only: the step log is append-only and written by games.play.services alone."""
 
     list_display = ["id", "seat", "seq", "kind", "created_at"]
     list_filter = ["kind"]
@@ -75,7 +76,7 @@ class TournamentForm(forms.ModelForm):
     def clean_seeds(self) -> str:
         seeds = self.cleaned_data["seeds"]
         try:
-            services.parse_seeds(seeds)
+            tournaments.parse_seeds(seeds)
         except services.ActionError as exc:
             raise forms.ValidationError(exc.message) from None
         return seeds
@@ -85,7 +86,7 @@ class TournamentForm(forms.ModelForm):
         seeds, variants = data.get("seeds"), data.get("variants")
         if seeds and variants is not None:
             try:
-                services.tournament_round_count(seeds=seeds, variant_count=len(variants))
+                tournaments.tournament_round_count(seeds=seeds, variant_count=len(variants))
             except services.ActionError as exc:
                 raise forms.ValidationError(exc.message) from None
         return data
@@ -109,7 +110,7 @@ class TournamentAdmin(admin.ModelAdmin):
         # API list them a page at a time).
         if obj is None or obj.pk is None:
             return "-"
-        p = services.tournament_progress(tournament=obj)
+        p = tournaments.tournament_progress(tournament=obj)
         return f"{p.total:,} rounds: {p.done:,} done, {p.running:,} running, {p.pending:,} to come"
 
     def get_readonly_fields(self, request, obj=None):
@@ -120,14 +121,14 @@ class TournamentAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         if not change:  # the variants and contestants are saved now: make the rounds, queue the first tick
-            rounds = services.tournament_schedule(tournament=form.instance)
+            rounds = tournaments.tournament_schedule(tournament=form.instance)
             messages.info(request, f"{rounds} rounds scheduled.")
 
     @admin.action(description="Start now")
     def start_now(self, request, queryset):
         for tournament in queryset:
             try:
-                services.tournament_start_now(tournament=tournament)
+                tournaments.tournament_start_now(tournament=tournament)
             except services.ActionError as exc:
                 messages.error(request, exc.message)
 
@@ -135,6 +136,6 @@ class TournamentAdmin(admin.ModelAdmin):
     def cancel(self, request, queryset):
         for tournament in queryset:
             try:
-                services.tournament_cancel(tournament=tournament)
+                tournaments.tournament_cancel(tournament=tournament)
             except services.ActionError as exc:
                 messages.error(request, exc.message)

@@ -86,7 +86,7 @@ class Match(models.Model):
     finished = models.DateTimeField(null=True, blank=True)
     # Last event number published for this match; bumped inside each write transaction.
     event_seq = models.PositiveIntegerField(default=0)
-    # Who asked for the match, for the per-creator caps (games/limits.py): an account, a guest's
+    # Who asked for the match, for the per-creator caps (games/play/limits.py): an account, a guest's
     # session or an agent token, and a keyed hash of the client address (never the address).
     # Empty for matches the arena makes itself (tournaments, the bench command).
     creator_user = models.ForeignKey(
@@ -156,7 +156,7 @@ class Seat(models.Model):
     class Meta:
         ordering = ["match_id", "id"]
         indexes = [
-            # A contestant's busy count (games/limits.py) runs before every race it joins.
+            # A contestant's busy count (games/play/limits.py) runs before every race it joins.
             models.Index(
                 fields=["contestant"],
                 condition=Q(kind="model", status="playing"),

@@ -6,8 +6,8 @@ import itertools
 
 from django.contrib.sessions.backends.db import SessionStore
 
-from games import services
 from games.models import Match, PuzzleVariant, Seat
+from games.play import services
 
 HIDDEN_RULE = "x + y > z"  # fixed so tests are deterministic; canonical text as the engine prints it
 _slugs = itertools.count(1)

@@ -38,7 +38,7 @@ def heartbeat_s() -> float:
 
 
 def beat() -> None:
-    from games import services
+    from games.play import services
 
     services.worker_beat(worker_id=current_worker_id(), hostname=socket.gethostname(), pid=os.getpid())
 

@@ -6,7 +6,7 @@ logic lives here so it can be exercised synchronously in tests too.
 Rules this module keeps:
 
 * No database lock is held while the model is called: the call happens outside
-  any transaction; the write goes through ``games.services.step_submit`` with
+  any transaction; the write goes through ``games.play.services.step_submit`` with
   the idempotency key ``turn-<n>``, so a re-run of the same turn (a retried or
   redelivered task) can never write a second step.
 * Every call is logged as a ``ModelCall`` row before anything else happens with
@@ -26,9 +26,9 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
 
-from games import selectors, services
 from games.engine.core import EngineError, get_family
 from games.models import ModelCall, ModelContestant, Seat, Step
+from games.play import selectors, services
 from workers import liveness, prompts
 from workers.clients import ClientConfig, Completion, ModelCallError, client_for
 from workers.parsing import ParseError, parse_action

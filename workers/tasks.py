@@ -17,6 +17,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import task_received, worker_init, worker_ready, worker_shutdown
 from django.conf import settings
 
+from games.competition import tournaments
 from workers import liveness
 
 logger = logging.getLogger(__name__)
@@ -111,12 +112,11 @@ def tournament_tick(tournament_id: int) -> dict:
     """Advance a tournament (start it when due, start rounds up to its concurrency, finish it),
     then queue the next tick. Only the tick that is due goes on; a duplicate one stops here.
     An error of ours is logged and the chain goes on, so one bad tick never stalls it."""
-    from games import services
     from games.models import Tournament
 
     tick_s = float(getattr(settings, "ARENA_TOURNAMENT_TICK_S", 2.0))
     try:
-        progress = services.tournament_advance(tournament_id=tournament_id, tick_s=tick_s)
+        progress = tournaments.tournament_advance(tournament_id=tournament_id, tick_s=tick_s)
     except Tournament.DoesNotExist:
         return {"status": "deleted"}
     except Exception:
@@ -141,7 +141,7 @@ def sweep() -> dict:
     abandoned matches time out. Only the sweep that is due goes on; a duplicate stops at once.
     The next one is queued before this one works, so an error or a death here never ends the
     chain (and a worker that starts begins it again)."""
-    from games import services
+    from games.play import services
 
     interval = sweep_interval_s()
     try:
@@ -187,7 +187,7 @@ def _claim_the_seat(request: object = None, **_: object) -> None:
         return
     from django.db import close_old_connections
 
-    from games import services
+    from games.play import services
 
     try:
         close_old_connections()
@@ -211,8 +211,8 @@ def _resume_after_a_restart(**_: object) -> None:
 
     from django.utils import timezone
 
-    from games import selectors, services
     from games.models import Tournament
+    from games.play import selectors, services
 
     liveness.start_heartbeat()
     try:

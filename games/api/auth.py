@@ -2,7 +2,7 @@
 
 A token is shown once, when it is made; the database keeps only its SHA-256 and a short
 prefix (to tell tokens apart in the admin). Tokens are not game state, so they are written
-here rather than through ``games.services``.
+here rather than through ``games.play.services``.
 """
 
 from __future__ import annotations

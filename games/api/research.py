@@ -1,7 +1,7 @@
 """Read-only research endpoints for tokens with ``can_read_research``: matches with filters and
 pagination, one match's full steps (with analytics and model calls), and whole exports as zips.
 
-The same records as the exports (games/exports.py): the same pseudonyms, and the hidden rule
+The same records as the exports (games/research/exports.py): the same pseudonyms, and the hidden rule
 only for matches that are over."""
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from games import exports, inputs
 from games.api.views import MAX_DB_ID, ApiError, api_endpoint
 from games.models import AgentToken, Match
-from games.research_views import zip_response
+from games.play import inputs
+from games.research import exports
+from games.research.downloads import zip_response
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200

@@ -9,9 +9,11 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
-from games import inputs, selectors, services
 from games.api.views import ApiError, _json_object, api_endpoint
+from games.competition import leaderboard
+from games.competition import tournaments as tournaments_
 from games.models import AgentToken, ModelContestant, PuzzleVariant, Tournament
+from games.play import inputs, services
 
 DEFAULT_ROUNDS_PER_PAGE = 100
 MAX_ROUNDS_PER_PAGE = 500
@@ -34,7 +36,7 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 
 def _summary(tournament: Tournament) -> dict[str, Any]:
-    progress = services.tournament_progress(tournament=tournament)
+    progress = tournaments_.tournament_progress(tournament=tournament)
     return {
         "slug": tournament.slug,
         "title": tournament.title,
@@ -111,7 +113,7 @@ def _create(request: HttpRequest, token: AgentToken) -> JsonResponse:
         if timezone.is_naive(starts_at):
             raise ApiError(400, '"starts_at" needs a time zone, e.g. 2026-12-01T09:00:00+00:00')
     try:
-        tournament = services.tournament_create(
+        tournament = tournaments_.tournament_create(
             slug=data["slug"],
             title=data.get("title") or data["slug"],
             description=data.get("description", ""),
@@ -152,7 +154,7 @@ def tournament_detail(request: HttpRequest, token: AgentToken, slug: str) -> Jso
         raise ApiError(
             404, f"page {page} is past the last page ({pages}); this tournament has {count} rounds"
         )
-    standings = selectors.leaderboard(tournament=tournament)
+    standings = leaderboard.leaderboard(tournament=tournament)
     for row in standings:
         del row["you"]
     return JsonResponse(
@@ -165,7 +167,7 @@ def tournament_detail(request: HttpRequest, token: AgentToken, slug: str) -> Jso
             "contestants": list(tournament.contestants.order_by("slug").values_list("slug", flat=True)),
             "standings": standings,
             "rounds_page": {"page": page, "limit": limit, "pages": pages, "count": count},
-            "rounds": selectors.tournament_rounds(
+            "rounds": tournaments_.tournament_rounds(
                 tournament=tournament, offset=(page - 1) * limit, limit=limit
             ),
         }

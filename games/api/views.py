@@ -18,12 +18,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
-from games import inputs, limits, selectors, services
 from games.api import auth
 from games.api.openapi import docs_operations, openapi_document
+from games.competition import leaderboard as leaderboard_
 from games.engine.core import get_family
 from games.models import AgentToken, Match, ModelContestant, PuzzleVariant, Seat, Step
-from games.visibility import Viewer
+from games.play import inputs, limits, selectors, services
+from games.play.visibility import Viewer
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ def api_endpoint(*methods: str) -> Callable[[View], View]:
 
 
 def _json_object(request: HttpRequest) -> dict[str, Any]:
-    """The body as a JSON object, through the one parser with limits (games.inputs): at most
+    """The body as a JSON object, through the one parser with limits (games.play.inputs): at most
     ``MAX_JSON_BYTES`` and ``MAX_JSON_DEPTH`` levels, else a 413 or a 400 saying so."""
     declared = request.META.get("CONTENT_LENGTH") or "0"
     if declared.isascii() and declared.isdigit() and int(declared) > inputs.MAX_JSON_BYTES:
@@ -248,10 +249,10 @@ def leaderboard(request: HttpRequest, token: AgentToken) -> JsonResponse:
         variant = next((v for v in selectors.published_variants() if v.slug == slug), None)
         if variant is None:
             raise ApiError(404, f"no published variant {slug!r}; GET /api/v1/variants lists them")
-    if kind and kind not in selectors.LEADERBOARD_KINDS:
-        raise ApiError(400, f"kind must be one of {', '.join(selectors.LEADERBOARD_KINDS)}; got {kind!r}")
+    if kind and kind not in leaderboard_.LEADERBOARD_KINDS:
+        raise ApiError(400, f"kind must be one of {', '.join(leaderboard_.LEADERBOARD_KINDS)}; got {kind!r}")
     limit = inputs.query_int(request.GET, "limit", default=100, minimum=1, maximum=1000)
-    rows = selectors.leaderboard(variant=variant, kind=kind or None, limit=limit)
+    rows = leaderboard_.leaderboard(variant=variant, kind=kind or None, limit=limit)
     for row in rows:
         del row["you"]  # the browser page marks the viewer; a token is nobody's seat here
     return JsonResponse({"variant": slug or None, "kind": kind or None, "players": rows})
@@ -313,7 +314,7 @@ def match_detail(request: HttpRequest, token: AgentToken, match_id: int) -> Json
         raise ApiError(404, f"no match {match_id}")
     own = next((s.pk for s in match.seats.all() if s.agent_token_id == token.pk), None)
     # A research token is no exception: while a match runs it sees progress only, like anyone
-    # without a seat (games.visibility); everything once the match is over.
+    # without a seat (games.play.visibility); everything once the match is over.
     viewer = (
         Viewer.player(own)
         if own is not None

@@ -9,8 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from arena.management.commands.bench import parse_seeds
-from games import services
 from games.models import Match, Seat
+from games.play import services
 from tests.workers.helpers import builtin
 from tests.workers.worker import Worker, point_the_app_at_the_test_queue
 

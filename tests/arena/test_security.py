@@ -17,8 +17,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import URLPattern, URLResolver
 
-from games import services
+from games.competition import tournaments
 from games.models import Seat
+from games.play import services
 from tests import factories
 from tests.workers.helpers import builtin
 
@@ -170,7 +171,7 @@ def site(client):
     race.refresh_from_db()
     assert race.status == "finished"
     running, (seat,) = factories.match()
-    tournament = services.tournament_create(
+    tournament = tournaments.tournament_create(
         slug="cup", title="Cup", variants=[variant], contestants=[contestant], seeds="0-1"
     )
     staff = User.objects.create_superuser("boss", password="pw-long-enough-1")

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.timeout(600)
 # when the worker is killed.
 SETUP = """
 import json
-from games import services
+from games.play import services
 from games.models import ModelContestant
 for slug, solver in (("slow-infogain", "infogain"), ("slow-random", "random")):
     ModelContestant.objects.create(

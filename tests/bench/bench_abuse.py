@@ -659,9 +659,9 @@ def main() -> None:
     from django.core.management import call_command
 
     from arena import embedded
-    from games import services
     from games.api import auth
     from games.models import AgentToken, Match, PuzzleVariant, Tournament
+    from games.play import services
     from tests import factories
 
     children: list[subprocess.Popen] = []

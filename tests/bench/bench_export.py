@@ -101,9 +101,9 @@ class Log:
     """Synthetic finished races, appended with bulk_create."""
 
     def __init__(self, steps_per_seat: int, seeds: int = 20) -> None:
-        from games import services
         from games.engine.core import get_family
         from games.models import ModelContestant, PuzzleVariant
+        from games.play import services
 
         self.rng = random.Random(1)
         self.steps_per_seat = steps_per_seat

@@ -28,6 +28,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from games.competition import tournaments
+
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
@@ -56,16 +58,16 @@ def bench_tournaments() -> dict:
     from django.conf import settings
     from django.test import Client
 
-    from games import selectors, services
     from games.api.auth import agent_token_create
     from games.models import ModelContestant, PuzzleVariant
+    from games.play import services
 
-    services._tournament_tick_request = lambda tournament_id: None  # no broker here
+    tournaments._tournament_tick_request = lambda tournament_id: None  # no broker here
     variants = list(PuzzleVariant.objects.filter(published=True).order_by("slug")[:2])
     players = list(ModelContestant.objects.filter(enabled=True)[:2])
 
     def create(slug: str, seeds: str):
-        return services.tournament_create(
+        return tournaments.tournament_create(
             slug=slug, title=slug, variants=variants, contestants=players, seeds=seeds
         )
 
@@ -87,7 +89,7 @@ def bench_tournaments() -> dict:
     detail, detail_ms = _timed(lambda: api.get("/api/v1/tournaments/cup-10k"))
     assert detail.status_code == 200, detail.content[:200]
     everything, all_rounds_ms = _timed(
-        lambda: json.dumps(selectors.tournament_rounds(tournament=big)).encode()
+        lambda: json.dumps(tournaments.tournament_rounds(tournament=big)).encode()
     )
     page, page_ms = _timed(lambda: Client().get("/tournaments/cup-10k/?page=50"))
     assert page.status_code == 200
@@ -111,8 +113,8 @@ def _finish_every_round(tournament, players) -> None:
     page read once a big tournament is over."""
     from django.utils import timezone
 
-    from games import services
     from games.models import Match, Seat, TournamentRound
+    from games.play import services
 
     rounds = list(tournament.rounds.select_related("variant").order_by("id"))
     instances = {}
@@ -191,7 +193,7 @@ def _asgi_download_peak(response_class, size: int) -> tuple[int, int]:
 def bench_downloads(mb: int) -> dict:
     from django.http import FileResponse
 
-    from games.research_views import ChunkedFileResponse
+    from games.research.downloads import ChunkedFileResponse
 
     size = mb * 1024 * 1024
     chunked_peak, chunked_sent = _asgi_download_peak(ChunkedFileResponse, size)

@@ -60,8 +60,8 @@ def main() -> None:
         from django.db import transaction
         from django.utils import timezone
 
-        from games import limits, services
         from games.models import Match, ModelContestant, PuzzleVariant, Seat, Step
+        from games.play import limits, services
 
         call_command("migrate", verbosity=0)
         settings.ARENA_MAX_RUNNING_MATCHES_PER_PLAYER = 1_000_000
@@ -69,7 +69,7 @@ def main() -> None:
         settings.ARENA_MAX_RUNNING_MATCHES_PER_ADDRESS = 1_000_000
         settings.ARENA_MAX_MATCHES_PER_HOUR_PER_ADDRESS = 1_000_000
         services.model_turn_request = lambda **_: None  # no broker here
-        from games import publisher
+        from games.play import publisher
 
         publisher.group_send = lambda group, message: None  # nor a channel layer
 

@@ -73,8 +73,8 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
 
-    from games import services
     from games.models import Match, ModelContestant, Seat, Step
+    from games.play import services
     from tests.workers.fake_model import FakeModelServer, Reply
     from workers.clients import ClientConfig, client_for
 

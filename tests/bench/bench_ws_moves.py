@@ -8,7 +8,7 @@ Prints one JSON line with throughput and p50/p99 latency per (N, mode), echo alo
 the ratio of match p99 to echo p99.
 
 With --paths sql,orm it starts one arena server per move path (ARENA_MOVE_PATH, see
-games.services.step_submit) and measures each on the same matches in the same run, printing
+games.play.services.step_submit) and measures each on the same matches in the same run, printing
 server CPU per move and p99 for every path and the ratio of the second to the first. With
 --rounds R each (N, mode) is measured R times, the paths' order alternating between rounds;
 figures are pooled over the rounds (CPU over all moves, p99 over all latencies).
@@ -215,8 +215,8 @@ def main() -> None:
     from django.db import connection
 
     from arena import embedded
-    from games import consumers, services
     from games.models import Match, PuzzleInstance, PuzzleVariant
+    from games.play import consumers, services
     from tests import factories
 
     children = []
@@ -327,7 +327,7 @@ def main() -> None:
                     "move_paths": paths,
                     "rounds": args.rounds,
                     "warmup_s": args.warmup,
-                    # database threads per server process (games.consumers.database_work)
+                    # database threads per server process (games.play.consumers.database_work)
                     "db_threads": 1 if connection.vendor == "sqlite" else consumers.DB_THREADS,
                     "loadavg_before": [round(x, 2) for x in load_before],
                     "loadavg_after": [round(x, 2) for x in os.getloadavg()],

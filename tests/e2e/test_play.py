@@ -112,7 +112,7 @@ def test_a_wrong_guess_shows_the_counterexample(asgi_server, page):
 
 
 def test_a_person_plays_the_card_family_with_card_pickers(asgi_server, page):
-    from games import services
+    from games.play import services
 
     services.variant_create(
         slug="cards-e2e",

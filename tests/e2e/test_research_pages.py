@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group, User
 
-from games import services
 from games.engine.core import get_family
 from games.models import Match, ModelCall, Seat, Step
+from games.play import services
 from tests import factories
 from tests.workers.helpers import builtin
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from games import services
+from games.competition import tournaments
 from tests import factories
 from tests.workers.helpers import builtin
 from tests.workers.worker import Worker, point_the_app_at_the_test_queue
@@ -28,7 +28,7 @@ def test_a_tournament_page_follows_the_tournament_to_its_end(asgi_server, page):
     try:
         worker.wait_ready()
         variant = factories.variant(rule="x < y < z", max_tests=12)
-        services.tournament_create(
+        tournaments.tournament_create(
             slug="browser-cup",
             title="Browser cup",
             description="Info-gain against random testing on three seeds.",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 
-from games import services
 from games.models import Match, ModelContestant, Seat
+from games.play import services
 from tests import factories
 from tests.workers.fake_model import FakeModelServer
 

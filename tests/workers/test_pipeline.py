@@ -214,7 +214,7 @@ def test_builtin_solver_plays_a_whole_match() -> None:
 
 
 def test_quiz_items_are_in_the_prompt_and_the_answers_are_scored(fake) -> None:
-    from games import selectors
+    from games.play import selectors
 
     match, (seat,) = model_race(contestant(fake))
     items = selectors.quiz_items(instance=match.instance)
@@ -234,7 +234,7 @@ def test_builtin_solver_answers_the_quiz_with_its_own_rule() -> None:
 
 
 def test_a_contestant_at_its_concurrency_limit_is_busy(fake) -> None:
-    from games import services
+    from games.play import services
     from tests import factories
 
     busy = contestant(fake, max_concurrent_matches=1)
@@ -272,7 +272,7 @@ def test_a_caller_that_plays_on_is_told_the_next_turn_and_nothing_is_queued(
 
 
 def eleusis_race(*contestants, rule: str = "rank > prev_rank"):
-    from games import services
+    from games.play import services
 
     variant = services.variant_create(
         slug=f"eleusis-test-{ModelCall.objects.count()}-{Seat.objects.count()}",
@@ -312,7 +312,7 @@ def test_the_builtin_solver_plays_the_card_family() -> None:
 def test_a_turn_written_first_by_another_task_marks_this_call_superseded_and_stops(fake) -> None:
     from django.db import connection
 
-    from games import services
+    from games.play import services
 
     _, (seat,) = model_race(contestant(fake))
 

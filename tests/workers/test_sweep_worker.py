@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from games import services
 from games.models import Match, WorkerBeat
+from games.play import services
 from tests import factories
 from tests.workers.helpers import builtin
 from tests.workers.worker import Worker, point_the_app_at_the_test_queue

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from games import selectors, services
+from games.competition import leaderboard, tournaments
 from games.models import Match, Seat, Tournament
 from tests import factories
 from tests.workers.helpers import builtin
@@ -21,7 +21,7 @@ def test_a_tournament_runs_to_the_end_on_a_real_worker() -> None:
     worker = Worker(extra_env={"ARENA_TOURNAMENT_TICK_S": "0.2"})
     try:
         worker.wait_ready()
-        t = services.tournament_create(
+        t = tournaments.tournament_create(
             slug="worker-cup",
             title="Worker cup",
             variants=[factories.variant(rule="x < y < z", max_tests=12)],
@@ -39,7 +39,7 @@ def test_a_tournament_runs_to_the_end_on_a_real_worker() -> None:
         matches = Match.objects.filter(tournament_round__tournament=t)
         assert matches.count() == 3 and not matches.exclude(status=Match.Status.FINISHED).exists()
         assert not Seat.objects.filter(match__in=matches, status=Seat.Status.PLAYING).exists()
-        standings = {r["name"]: r for r in selectors.leaderboard(tournament=t)}
+        standings = {r["name"]: r for r in leaderboard.leaderboard(tournament=t)}
         assert {name: r["matches"] for name, r in standings.items()} == {infogain.name: 3, rand.name: 3}
         # the information-gain solver does at least as well as random testing
         assert standings[infogain.name]["mean_points"] >= standings[rand.name]["mean_points"]

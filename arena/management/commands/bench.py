@@ -27,15 +27,16 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Sum
 
-from games import services
+from games.competition import tournaments
 from games.models import Match, ModelCall, ModelContestant, PuzzleVariant, Seat
-from games.progress import Progress
+from games.play import services
+from games.research.progress import Progress
 
 
 def parse_seeds(text: str) -> list[int]:
     """ "0-99", "1,5,7", "0-9,20-29" -> sorted unique seeds."""
     try:
-        return services.parse_seeds(text)
+        return tournaments.parse_seeds(text)
     except services.ActionError as exc:
         raise CommandError(exc.message.replace("e.g. 0-99", "e.g. --seeds 0-99", 1)) from None
 

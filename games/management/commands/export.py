@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from games.exports import (
+from games.research.exports import (
     DEFAULT_CHUNK,
     FORMATS,
     KINDS,
@@ -20,7 +20,7 @@ from games.exports import (
     export_directory,
     export_zip,
 )
-from games.progress import Progress
+from games.research.progress import Progress
 
 
 def _report(bar: Progress, done: int, total: int, counts: Mapping[str, int]) -> None:

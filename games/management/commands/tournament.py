@@ -17,8 +17,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from games import selectors, services
+from games.competition import leaderboard, tournaments
 from games.models import ModelContestant, PuzzleVariant, Tournament
+from games.play import services
 
 
 def _slugs(text: str, what: str) -> list[str]:
@@ -74,7 +75,7 @@ class Command(BaseCommand):
             if timezone.is_naive(starts_at):
                 raise CommandError("--starts-at needs a time zone, e.g. 2026-12-01T09:00:00+00:00")
         try:
-            tournament = services.tournament_create(
+            tournament = tournaments.tournament_create(
                 slug=slug,
                 title=opts["title"] or slug,
                 variants=variants,
@@ -105,7 +106,7 @@ class Command(BaseCommand):
         tournament = self._get(slug)
         while True:
             tournament.refresh_from_db()
-            p = services.tournament_progress(tournament=tournament)
+            p = tournaments.tournament_progress(tournament=tournament)
             note = f"  ({p.note})" if p.note else ""
             self.stdout.write(
                 f"{tournament.status}: {p.done}/{p.total} rounds finished, {p.running} running, "
@@ -114,7 +115,7 @@ class Command(BaseCommand):
             if not follow or tournament.is_over:
                 break
             time.sleep(max(interval, 0.1))
-        standings = selectors.leaderboard(tournament=tournament)
+        standings = leaderboard.leaderboard(tournament=tournament)
         if standings:
             self.stdout.write(
                 f"{'#':>3}  {'player':<28} {'matches':>7} {'solved':>6} {'mean pts':>8} {'best':>4}"
@@ -127,7 +128,7 @@ class Command(BaseCommand):
 
     def _cancel(self, *, slug: str, **_: Any) -> None:
         try:
-            services.tournament_cancel(tournament=self._get(slug))
+            tournaments.tournament_cancel(tournament=self._get(slug))
         except services.ActionError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(f"Cancelled {slug!r}: no more rounds start; running races play to their end.")

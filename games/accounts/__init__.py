@@ -1,0 +1,1 @@
+"""Accounts: handles and sign-up."""

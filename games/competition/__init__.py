@@ -1,0 +1,1 @@
+"""Competition: the leaderboard and tournaments."""

@@ -1,0 +1,282 @@
+"""The match WebSocket. Thin: check the message's shape, call one service or selector, reply.
+
+Client -> server messages (JSON objects):
+  {"type": "resume", "after": <event seq>}            state snapshot unless nothing was missed
+  {"type": "test", "input": [x, y, z], "id": "<move id>", "think_ms": <int>}
+  {"type": "guess", "rule": "<rule>", "id": "<move id>", "think_ms": <int>}
+  {"type": "forfeit", "id": "<move id>"}
+  {"type": "check_rule", "rule": "<rule>"}            live syntax check, writes nothing
+  {"type": "ping"}
+Server -> client: "state", "resumed", "result" (reply to a move), "rule_check", "event"
+(broadcast, with the match's event seq), "pong" and "error" ({"type": "error", "message": ...}).
+A bad message gets an error and the socket stays open; nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from channels.consumer import get_handler_name
+from channels.db import DatabaseSyncToAsync, database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db import connection
+
+from games.engine.core import get_family
+from games.models import Seat
+from games.play import events, inputs, selectors, services, visibility
+
+logger = logging.getLogger(__name__)
+
+MAX_FRAME_BYTES = 16_384
+MAX_RULE_LENGTH = services.MAX_RULE_LENGTH
+MOVE_TYPES = ("test", "guess", "forfeit")
+MESSAGE_TYPES = ("resume", "check_rule", "ping", *MOVE_TYPES)
+
+
+# Threads that run this process's database work for its sockets. SQLite takes one writer at a time
+# (BEGIN IMMEDIATE), so extra threads would only queue on its file lock: it keeps channels' single
+# sync thread. A database server runs moves side by side, each thread on its own persistent
+# connection, so one move's round trips and commit flush overlap the next move's Python work.
+DB_THREADS = int(os.environ.get("ARENA_WS_DB_THREADS") or 4)
+_db_executor: ThreadPoolExecutor | None = None
+
+
+def database_work(func: Callable[..., Any]) -> Callable[..., Any]:
+    """database_sync_to_async, on a small thread pool unless the database is SQLite."""
+    global _db_executor
+    if connection.vendor == "sqlite" or DB_THREADS <= 1:
+        return database_sync_to_async(func)
+    if _db_executor is None:
+        _db_executor = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="arena-ws-db")
+    return DatabaseSyncToAsync(func, thread_sensitive=False, executor=_db_executor)
+
+
+try:  # the ASGI server's "send after the client left" error, when the server is uvicorn
+    from uvicorn.protocols.utils import ClientDisconnected as ClientGone
+except ImportError:  # pragma: no cover - another server
+    ClientGone = ()  # type: ignore[assignment,misc]
+
+
+class NotFoundConsumer(AsyncWebsocketConsumer):
+    """Any WebSocket path that is not a match's: closed with 4404 (not a server error)."""
+
+    async def connect(self) -> None:
+        await self.close(code=4404)
+
+
+class BadMessage(Exception):
+    pass
+
+
+def _int_field(msg: dict[str, Any], name: str, *, minimum: int = 0, maximum: int = 2**31 - 1) -> int | None:
+    value = msg.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise BadMessage(f'"{name}" must be a whole number between {minimum} and {maximum}')
+    return value
+
+
+def parse_message(text: str | None) -> dict[str, Any]:
+    if text is None:
+        raise BadMessage("binary frames are not accepted; send JSON text")
+    if len(text) > MAX_FRAME_BYTES:
+        raise BadMessage(f"message too large: {len(text)} characters (at most {MAX_FRAME_BYTES})")
+    try:
+        msg = inputs.parse_json(text, what="the message", max_bytes=4 * MAX_FRAME_BYTES)
+    except inputs.InputError as exc:
+        raise BadMessage(
+            f'malformed JSON: {exc.message}; send an object such as {{"type": "test", "input": [1, 2, 3]}}'
+        ) from None
+    if not isinstance(msg, dict):
+        raise BadMessage(f'a message must be a JSON object with a "type", got {type(msg).__name__}')
+    kind = msg.get("type")
+    if kind not in MESSAGE_TYPES:
+        raise BadMessage(f"unknown message type {kind!r}; allowed: {', '.join(MESSAGE_TYPES)}")
+    move_id = msg.get("id", "")
+    if move_id is None:
+        move_id = ""
+    if not isinstance(move_id, str) or len(move_id) > services.MAX_IDEMPOTENCY_KEY:
+        raise BadMessage(f'"id" must be a string of at most {services.MAX_IDEMPOTENCY_KEY} characters')
+    msg["id"] = move_id
+    msg["think_ms"] = _int_field(msg, "think_ms", maximum=86_400_000)
+    if kind == "resume":
+        msg["after"] = _int_field(msg, "after")
+    elif kind == "test":
+        if not isinstance(msg.get("input"), list):
+            raise BadMessage('a test needs "input": a list of numbers, e.g. [1, 2, 3]')
+    elif kind in ("guess", "check_rule"):
+        rule = msg.get("rule")
+        if not isinstance(rule, str):
+            raise BadMessage(f'a {kind} needs "rule": a string')
+        if len(rule) > MAX_RULE_LENGTH:
+            raise BadMessage(f"a rule may be at most {MAX_RULE_LENGTH} characters")
+    return msg
+
+
+class MatchConsumer(AsyncWebsocketConsumer):
+    spectate = False
+
+    async def connect(self) -> None:
+        self.match_id = int(self.scope["url_route"]["kwargs"]["match_id"])
+        self.group = events.group_name(self.match_id)
+        session = self.scope.get("session")
+        user = self.scope.get("user")
+        found, seat_id, over = await self._viewer(
+            session_key=getattr(session, "session_key", None),
+            user_id=user.pk if getattr(user, "is_authenticated", False) else None,
+        )
+        if not found:
+            await self.close(code=4404)
+            return
+        self.seat_id = None if self.spectate else seat_id
+        self.viewer = (
+            visibility.Viewer.player(self.seat_id) if self.seat_id else visibility.Viewer.spectator()
+        )
+        self.over = over
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # channels' AsyncConsumer.dispatch first awaits aclose_old_connections() for every message
+        # (each frame from the browser, each event from the group): a hop to the one sync thread,
+        # queued behind other players' moves. Every handler here does its database work through
+        # database_sync_to_async, which closes old connections in that thread anyway.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"no handler for message type {message['type']}")
+        await handler(message)
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def send_json(self, data: dict[str, Any]) -> None:
+        try:
+            await self.send(text_data=json.dumps(data, separators=(",", ":")))
+        except ClientGone:  # the client left while we answered: nothing to tell it, nothing lost
+            logger.info("match %s: client left before a %s reached it", self.match_id, data.get("type"))
+
+    async def error(self, message: str, *, move_id: str = "", column: int | None = None) -> None:
+        data: dict[str, Any] = {"type": "error", "message": message}
+        if move_id:
+            data["id"] = move_id
+        if column is not None:
+            data["column"] = column
+        await self.send_json(data)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            msg = parse_message(text_data)
+        except BadMessage as exc:
+            await self.error(str(exc))
+            return
+        kind = msg["type"]
+        try:
+            if kind == "ping":
+                await self.send_json({"type": "pong"})
+            elif kind == "resume":
+                await self.send_json(await self._resume(after=msg["after"]))
+            elif kind == "check_rule":
+                await self.send_json(await self._check_rule(msg["rule"]))
+            else:
+                await self._move(msg)
+        except services.ActionError as exc:
+            await self.error(exc.message, move_id=msg["id"], column=exc.column)
+        except Exception:  # ours, not the player's: log it, keep the socket and the match
+            logger.exception("match %s: failed to handle %s message", self.match_id, kind)
+            await self.error(
+                "something went wrong on our side; your move was not recorded, please retry",
+                move_id=msg["id"],
+            )
+
+    async def _move(self, msg: dict[str, Any]) -> None:
+        if self.seat_id is None:
+            if self.spectate:
+                raise services.ActionError("this is a spectator connection; moves are not accepted here")
+            raise services.ActionError("you are not playing in this match; you can only watch it")
+        if "seat" in msg and msg["seat"] != self.seat_id:
+            raise services.ActionError(
+                f"seat {msg['seat']!r} is not yours; you can only move in your own seat"
+            )
+        action: dict[str, Any] = {"type": msg["type"]}
+        if msg["type"] == "test":
+            action["input"] = msg["input"]
+        elif msg["type"] == "guess":
+            action["rule"] = msg["rule"]
+            if "quiz" in msg:
+                action["quiz"] = msg["quiz"]  # checked by the service
+        reply, to_publish = await self._submit(action=action, move_id=msg["id"], think_ms=msg["think_ms"])
+        await self.send_json(reply)
+        for group, event in to_publish:
+            try:
+                await self.channel_layer.group_send(group, events.channel_message(event))
+            except Exception:  # the step is committed; others resync by seq
+                logger.exception("match %s: could not publish event #%s", self.match_id, event.get("seq"))
+
+    async def match_event(self, message: dict[str, Any]) -> None:
+        event = message["event"]
+        if event.get("event") == "match_finished":
+            self.over = True
+        # A live event shows a rival's moves only as progress until the match ends (a delayed
+        # spectator log, where a variant sets one, comes with the state snapshot).
+        view = visibility.MatchView(viewer=self.viewer, over=self.over)
+        await self.send_json(view.event(event))
+
+    # -- database work, in a thread -------------------------------------------------------------
+
+    @database_work
+    def _viewer(self, *, session_key: str | None, user_id: int | None) -> tuple[bool, int | None, bool]:
+        match = selectors.match_get(match_id=self.match_id)
+        if match is None:
+            return False, None, False
+        seat = selectors.seat_for_viewer(match=match, session_key=session_key, user_id=user_id)
+        return True, seat.pk if seat else None, visibility.is_over(match.status)
+
+    @database_work
+    def _resume(self, *, after: int | None) -> dict[str, Any]:
+        match = selectors.match_get(match_id=self.match_id)
+        if after is not None and after == match.event_seq:
+            return {"type": "resumed", "event_seq": match.event_seq}
+        self.over = visibility.is_over(match.status)
+        return selectors.match_public_state(match=match, viewer=self.viewer)
+
+    @database_work
+    def _check_rule(self, rule: str) -> dict[str, Any]:
+        match = selectors.match_get(match_id=self.match_id)
+        result = get_family(match.instance.family).check_rule(rule)
+        return {"type": "rule_check", "rule": rule, **result}
+
+    @database_work
+    def _submit(
+        self, *, action: dict[str, Any], move_id: str, think_ms: int | None
+    ) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+        with events.collected() as to_publish:
+            outcome = services.step_submit(
+                seat=Seat(pk=self.seat_id), action=action, idempotency_key=move_id, client_think_ms=think_ms
+            )
+        match = outcome.match
+        reply: dict[str, Any] = {
+            "type": "result",
+            "id": move_id,
+            "replayed": outcome.replayed,
+            "step": selectors.step_public(step=outcome.step),
+            "seat": selectors.seat_summary(seat=outcome.seat),
+            "match_status": match.status,
+            "event_seq": match.event_seq,
+            "reveal": selectors.match_reveal(match=match),
+        }
+        if outcome.timed_out and not outcome.replayed:
+            reply["message"] = "time is up: the match's time limit passed before this move"
+        return reply, to_publish
+
+
+class SpectatorConsumer(MatchConsumer):
+    """Read-only view of a match, even for someone who holds a seat in it."""
+
+    spectate = True

@@ -1,0 +1,289 @@
+"""Reads. Everything a player or spectator sees is shaped here, from the step log.
+
+The hidden rule leaves the server only through ``match_reveal``, which returns None until the
+match is over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from games.engine.core import Family, Instance, get_family
+from games.models import Match, PuzzleInstance, PuzzleVariant, Seat, Step, Sweep, WorkerBeat
+from games.play import visibility
+from games.play.visibility import Viewer
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def engine_instance(*, instance: PuzzleInstance) -> Instance:
+    return Instance(
+        family=instance.family,
+        version=instance.generator_version,
+        seed=instance.seed,
+        params=instance.params,
+        public=instance.public,
+        hidden=instance.hidden,
+    )
+
+
+_PLAY_CACHE_SIZE = 4096
+_play_cache: OrderedDict[tuple[int, int, dt.datetime | None], tuple[PuzzleInstance, Instance]] = OrderedDict()
+_play_cache_lock = threading.Lock()
+
+
+def instance_for_play(*, match: Match) -> tuple[PuzzleInstance, Instance]:
+    """The match's puzzle instance (with its variant) and its engine object, kept in process
+    memory per match so a move does not re-read and re-decode the instance and variant rows.
+    A generated instance never changes (family, version, seed and params fix it). The key holds
+    the match's creation time as well as its id, so an id handed out again (SQLite reuses the ids
+    of rolled-back rows) never meets a stale entry. Treat the objects as read-only."""
+    key = (match.pk, match.instance_id, match.created)
+    with _play_cache_lock:
+        hit = _play_cache.get(key)
+        if hit is not None:
+            _play_cache.move_to_end(key)
+            return hit
+    instance = PuzzleInstance.objects.select_related("variant").get(pk=match.instance_id)
+    entry = (instance, engine_instance(instance=instance))
+    with _play_cache_lock:
+        _play_cache[key] = entry
+        while len(_play_cache) > _PLAY_CACHE_SIZE:
+            _play_cache.popitem(last=False)
+    return entry
+
+
+def family_for(*, instance: PuzzleInstance) -> Family:
+    return get_family(instance.family)
+
+
+def published_variants() -> list[PuzzleVariant]:
+    return list(PuzzleVariant.objects.filter(published=True).order_by("family", "slug"))
+
+
+def recent_matches(*, limit: int = 10) -> list[Match]:
+    return list(
+        Match.objects.select_related("instance__variant")
+        .prefetch_related("seats")
+        .order_by("-created")[:limit]
+    )
+
+
+def step_public(*, step: Step) -> dict[str, Any]:
+    data: dict[str, Any] = {"seq": step.seq, "kind": step.kind, "at": iso(step.created_at)}
+    if step.kind == Step.Kind.TEST:
+        data["input"] = step.action.get("input")
+        data["result"] = step.result.get("result")
+    elif step.kind == Step.Kind.GUESS:
+        data["rule"] = step.action.get("rule")
+        data["verdict"] = step.result.get("verdict")
+        data["score"] = step.result.get("score")
+    return data
+
+
+def seat_history(*, seat: Seat) -> list[dict[str, Any]]:
+    """The seat's tests in order, in the engine's history shape."""
+    return [
+        {"input": s.action.get("input"), "result": s.result.get("result")}
+        for s in seat.steps.filter(kind=Step.Kind.TEST).order_by("seq")
+    ]
+
+
+def seat_summary(*, seat: Seat) -> dict[str, Any]:
+    return {
+        "id": seat.pk,
+        "handle": seat.handle,
+        "kind": seat.kind,
+        "status": seat.status,
+        "tests_used": seat.tests_used,
+        "tests_left": max(seat.match.max_tests - seat.tests_used, 0),
+        "outcome": seat.outcome,
+        "score": seat.score,
+    }
+
+
+def seat_observation(*, seat: Seat) -> dict[str, Any]:
+    """What the player in this seat knows: public info and its own step log."""
+    instance = seat.match.instance
+    family = family_for(instance=instance)
+    history = seat_history(seat=seat)
+    tests_left = max(seat.match.max_tests - seat.tests_used, 0)
+    return {
+        "seat": seat_summary(seat=seat),
+        "public": instance.public,
+        "history": history,
+        "tests_left": tests_left,
+        "text": family.render_observation(instance.public, history, tests_left),
+        "quiz_items": quiz_items(instance=instance),
+    }
+
+
+def quiz_items(*, instance: PuzzleInstance) -> list[Any]:
+    """The application quiz's fresh inputs (public: the same for every player; no answers)."""
+    family = family_for(instance=instance)
+    if family.quiz_items is None:
+        return []
+    return family.quiz_items(engine_instance(instance=instance))
+
+
+def match_reveal(*, match: Match) -> dict[str, Any] | None:
+    """The hidden rule and every seat's guess, verdict and score: None until the match is over."""
+    if not visibility.is_over(match.status):
+        return None
+    hidden = match.instance.hidden
+    return {
+        "rule": hidden.get("rule", ""),
+        "seats": [
+            {
+                "id": s.pk,
+                "handle": s.handle,
+                "status": s.status,
+                "guess": (s.outcome or {}).get("guess"),
+                "verdict": (s.outcome or {}).get("verdict"),
+                "quiz": (s.outcome or {}).get("quiz"),
+                "score": s.score,
+            }
+            for s in match.seats.all()
+        ],
+    }
+
+
+def match_public_state(*, match: Match, viewer: Viewer) -> dict[str, Any]:
+    """The match as one viewer may see it (games.play.visibility decides): a seat's own log, rivals'
+    progress, and every seat's log once the match is over."""
+    instance = match.instance
+    family = family_for(instance=instance)
+    view = visibility.match_view(match=match, viewer=viewer)
+    delayed_before = view.delayed_tests_before()
+    seat_rows = []
+    for seat in match.seats.all():
+        row = view.seat(seat_summary(seat=seat))
+        if view.sees_log(seat.pk):
+            row["steps"] = [step_public(step=s) for s in seat.steps.order_by("seq")]
+        elif delayed_before is not None:
+            tests = seat.steps.filter(kind=Step.Kind.TEST, created_at__lte=delayed_before).order_by("seq")
+            row["steps"] = [step_public(step=s) for s in tests]
+        seat_rows.append(row)
+    return {
+        "type": "state",
+        "match": match.pk,
+        "event_seq": match.event_seq,
+        "status": match.status,
+        "mode": match.mode,
+        "max_tests": match.max_tests,
+        "time_limit_s": match.time_limit_s,
+        "created": iso(match.created),
+        "started": iso(match.started),
+        "finished": iso(match.finished),
+        "variant": {
+            "slug": instance.variant.slug,
+            "title": instance.variant.title,
+            "family": instance.family,
+        },
+        "public": instance.public,
+        "description": family.describe(instance.public),
+        "quiz_items": quiz_items(instance=instance),
+        "seats": seat_rows,
+        "you": viewer.seat_id,
+        "spectator_delay_s": view.spectator_delay_s,
+        "reveal": match_reveal(match=match),
+    }
+
+
+def match_get(*, match_id: int) -> Match | None:
+    return Match.objects.select_related("instance__variant").filter(pk=match_id).first()
+
+
+def seat_for_viewer(*, match: Match, session_key: str | None, user_id: int | None) -> Seat | None:
+    """The seat this browser plays in this match, if any."""
+    for seat in match.seats.all():
+        if user_id is not None and seat.user_id == user_id:
+            return seat
+        if session_key and seat.session_key == session_key:
+            return seat
+    return None
+
+
+def seat_model_calls(*, seat: Seat) -> list[dict[str, Any]]:
+    """A model seat's full trace: every call in order, with the step it produced."""
+    from games.models import ModelCall
+
+    rows = []
+    for call in ModelCall.objects.filter(seat=seat).select_related("step").order_by("id"):
+        rows.append(
+            {
+                "id": call.pk,
+                "turn": call.turn,
+                "attempt": call.attempt,
+                "purpose": call.purpose,
+                "messages": call.messages,
+                "raw_response": call.raw_response,
+                "reasoning": call.reasoning,
+                "parsed_action": call.parsed_action,
+                "parse_error": call.parse_error,
+                "tokens_in": call.tokens_in,
+                "tokens_out": call.tokens_out,
+                "latency_ms": round(call.latency_ms, 1),
+                "cost_usd": call.cost_usd,
+                "error_class": call.error_class,
+                "error_message": call.error_message,
+                "step": step_public(step=call.step) if call.step else None,
+                "at": iso(call.created_at),
+            }
+        )
+    return rows
+
+
+# -- workers and the sweep ---------------------------------------------------------------------
+
+
+def workers_dead(*, worker_ids: set[str], now: dt.datetime | None = None) -> set[str]:
+    """Which of these workers are dead: no beat for three heartbeats, no beat at all, or (on
+    this host) no such process any more, which a restarted worker finds out at once."""
+    if not worker_ids:
+        return set()
+    now = now or timezone.now()
+    silent = dt.timedelta(seconds=3 * float(getattr(settings, "ARENA_WORKER_HEARTBEAT_S", 5)))
+    beats = {b.worker_id: b for b in WorkerBeat.objects.filter(worker_id__in=worker_ids)}
+    host = socket.gethostname()
+    dead = set()
+    for worker_id in worker_ids:
+        beat = beats.get(worker_id)
+        if (
+            beat is None
+            or now - beat.beat_at > silent
+            or (beat.hostname == host and not _process_alive(beat.pid))
+        ):
+            dead.add(worker_id)
+    return dead
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    except (OSError, IndexError):  # no /proc here: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return state not in ("Z", "X")  # a zombie is a dead worker its parent has not reaped yet
+
+
+def sweep_next_at() -> dt.datetime | None:
+    return Sweep.objects.filter(pk=1).values_list("next_at", flat=True).first()

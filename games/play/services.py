@@ -1,0 +1,759 @@
+"""The only code that writes game state. Every actor (browser, model worker, agent API) calls
+these functions; each validates through the engine, writes in one transaction and publishes
+its events after commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from games.engine.core import QueryError, RuleError, get_family
+from games.models import (
+    Match,
+    PuzzleInstance,
+    PuzzleVariant,
+    Seat,
+    Step,
+)
+from games.play import events, fastpath, limits, selectors
+
+logger = logging.getLogger(__name__)
+
+MAX_RULE_LENGTH = 1000
+MAX_IDEMPOTENCY_KEY = 100
+
+
+class ActionError(Exception):
+    """A move the player may not make, with a message saying what is wrong and what is allowed.
+    Raised before anything is written: the log is unchanged."""
+
+    def __init__(self, message: str, *, column: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.column = column
+
+
+class CapReached(ActionError):
+    """A creator is at one of the fair-play caps (games/play/limits.py); nothing was written.
+    ``retry_after_s`` says when a slot frees, when that is known (the hourly caps)."""
+
+    def __init__(self, message: str, *, retry_after_s: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+@dataclass
+class StepOutcome:
+    step: Step
+    seat: Seat
+    match: Match
+    replayed: bool = False  # the same idempotency key was seen before: nothing was written
+
+    @property
+    def timed_out(self) -> bool:
+        return self.step.kind == Step.Kind.TIMEOUT
+
+
+# -- variants and instances -----------------------------------------------------------------------
+
+
+def variant_create(
+    *,
+    slug: str,
+    family: str,
+    title: str,
+    description: str = "",
+    params: dict[str, Any] | None = None,
+    published: bool = False,
+) -> PuzzleVariant:
+    get_family(family).validate_params(params or {})  # raises ParamsError with a clear message
+    return PuzzleVariant.objects.create(
+        slug=slug,
+        family=family,
+        title=title,
+        description=description,
+        params=params or {},
+        published=published,
+    )
+
+
+def instance_get_or_create(*, variant: PuzzleVariant, seed: int) -> PuzzleInstance:
+    family = get_family(variant.family)
+    existing = PuzzleInstance.objects.filter(
+        variant=variant, seed=seed, generator_version=family.version
+    ).first()
+    if existing is not None:
+        return existing
+    params = family.validate_params(variant.params)
+    inst = family.generate(seed, params)
+    try:
+        with transaction.atomic():
+            return PuzzleInstance.objects.create(
+                variant=variant,
+                family=family.id,
+                generator_version=inst.version,
+                seed=seed,
+                params=inst.params,
+                public=inst.public,
+                hidden=inst.hidden,
+            )
+    except IntegrityError:  # someone generated the same instance concurrently
+        return PuzzleInstance.objects.get(variant=variant, seed=seed, generator_version=inst.version)
+
+
+# -- matches and seats ------------------------------------------------------------------------------
+
+
+def match_create(
+    *,
+    variant: PuzzleVariant,
+    seed: int | None = None,
+    mode: str = Match.Mode.SOLO,
+    max_tests: int | None = None,
+    time_limit_s: int | None = None,
+    ranked: bool = True,
+    creator: limits.Creator | None = None,
+) -> Match:
+    """A waiting match. With a ``creator`` (a browser visitor or an agent token) the fair-play
+    caps apply: CapReached, and nothing written, when they are at one. Matches the arena makes
+    itself (tournaments, the bench command) pass none."""
+    if seed is None:
+        # Ranked play: 53 random bits, so no one outside the server can predict the seed or find
+        # it by running the public engine over every seed until its public data matches (and it
+        # stays exact as a JSON number in any client).
+        seed = secrets.randbelow(RANKED_SEED_SPACE)
+    instance = instance_get_or_create(variant=variant, seed=seed)
+    if max_tests is None:
+        max_tests = int(instance.public.get("max_tests", 30))
+    with transaction.atomic():
+        if creator is not None:
+            limits.creator_lock(creator)
+            hit = limits.creator_cap_hit(creator=creator)
+            if hit is not None:
+                raise CapReached(hit.message, retry_after_s=hit.retry_after_s)
+        return Match.objects.create(
+            instance=instance,
+            mode=mode,
+            max_tests=max_tests,
+            time_limit_s=time_limit_s,
+            status=Match.Status.WAITING,
+            ranked=ranked,
+            creator_user_id=creator.user_id if creator else None,
+            creator_session_key=creator.session_key if creator else "",
+            creator_token_id=creator.token_id if creator else None,
+            creator_address=creator.address if creator else "",
+        )
+
+
+@transaction.atomic
+def seat_join(
+    *,
+    match: Match,
+    handle: str,
+    kind: str = Seat.Kind.HUMAN,
+    user: Any = None,
+    session_key: str = "",
+    contestant: str = "",
+    agent_token: Any = None,
+) -> Seat:
+    match = Match.objects.select_for_update().get(pk=match.pk)
+    if match.status != Match.Status.WAITING:
+        raise ActionError(f"match {match.pk} is {match.status}; players can only join a waiting match")
+    seat = Seat.objects.create(
+        match=match,
+        kind=kind,
+        handle=handle[:60],
+        user=user if getattr(user, "is_authenticated", False) else None,
+        session_key=session_key or "",
+        contestant=contestant,
+        agent_token=agent_token,
+    )
+    events.seat_joined(seat=seat)
+    return seat
+
+
+@transaction.atomic
+def match_start(*, match: Match) -> Match:
+    match = Match.objects.select_for_update().get(pk=match.pk)
+    if match.status != Match.Status.WAITING:
+        raise ActionError(f"match {match.pk} is {match.status}; only a waiting match can start")
+    if not match.seats.exists():
+        raise ActionError("a match needs at least one seat to start")
+    match.status = Match.Status.RUNNING
+    match.started = timezone.now()
+    match.save(update_fields=["status", "started"])
+    events.match_started(match=match)
+    for seat in match.seats.filter(kind=Seat.Kind.MODEL):
+        model_turn_request(seat=seat)  # models start when the match starts
+    return match
+
+
+@transaction.atomic
+def match_finish(*, match: Match) -> Match:
+    match = Match.objects.select_for_update().get(pk=match.pk)
+    if match.is_over:
+        return match
+    match.status = Match.Status.FINISHED
+    match.finished = timezone.now()
+    match.save(update_fields=["status", "finished"])
+    match.event_seq = events.match_finished(match=match)["seq"]
+    return match
+
+
+# -- steps ---------------------------------------------------------------------------------------------
+
+
+def _validate_action(action: Any, *, internal: bool = False) -> dict[str, Any]:
+    if not isinstance(action, dict):
+        raise ActionError('an action must be a JSON object with a "type" of test, guess or forfeit')
+    kind = action.get("type")
+    if kind == "test":
+        if "input" not in action:
+            raise ActionError('a test needs an "input"')
+        return {"type": "test", "input": action["input"]}
+    if kind == "guess":
+        rule = action.get("rule")
+        if not isinstance(rule, str) or not rule.strip():
+            raise ActionError('a guess needs a "rule": a non-empty string')
+        if len(rule) > MAX_RULE_LENGTH:
+            raise ActionError(f"a rule may be at most {MAX_RULE_LENGTH} characters; this one has {len(rule)}")
+        quiz = action.get("quiz")
+        if quiz is not None and (
+            not isinstance(quiz, list) or len(quiz) > 50 or not all(isinstance(a, bool) for a in quiz)
+        ):
+            raise ActionError('"quiz" must be a list of true/false predictions, one per quiz item')
+        return {"type": "guess", "rule": rule.strip(), **({"quiz": quiz} if quiz is not None else {})}
+    if kind == "forfeit":
+        reason = action.get("reason", "")
+        return {"type": "forfeit", "reason": str(reason)[:500]} if reason else {"type": "forfeit"}
+    if kind == "forfeit_turn" and internal:
+        return {"type": "forfeit_turn", "reason": str(action.get("reason", ""))[:500]}
+    if kind == "timeout" and internal:
+        return {"type": "timeout", "reason": str(action.get("reason", ""))[:500]}
+    raise ActionError(f"unknown action type {kind!r}; allowed: test, guess, forfeit")
+
+
+def _deadline(match: Match) -> dt.datetime | None:
+    if match.time_limit_s and match.started:
+        return match.started + dt.timedelta(seconds=match.time_limit_s)
+    return None
+
+
+# -- a move's statements -----------------------------------------------------------------------------
+# Through the ORM, as the reference. step_submit runs them with ARENA_MOVE_PATH=orm; by default
+# it runs games.play.fastpath's hand-built equivalents, which cost about half the server CPU per move
+# (tests/bench/bench_ws_moves.py --paths sql,orm; tests/games/test_fastpath.py keeps them equal).
+
+
+def _seat_locked_orm(*, seat_id: int) -> Seat:
+    # of=("self",): lock the seat row only; locking the joined match row would serialise a race.
+    return Seat.objects.select_related("match").select_for_update(of=("self",)).get(pk=seat_id)
+
+
+def _log_position_orm(*, seat_id: int, idempotency_key: str) -> tuple[int, int | None]:
+    # Its own statements, after the lock: in PostgreSQL's read committed a statement sees what
+    # committed before it began, so a subquery in the locking SELECT could miss a step that
+    # committed while it waited for the lock. Two plain queries compile faster than one query
+    # with two subqueries (0.5 ms against 0.8 ms a move here).
+    steps = Step.objects.filter(seat_id=seat_id)
+    last = steps.order_by("-seq").values_list("seq", flat=True).first()
+    existing = None
+    if idempotency_key:
+        existing = steps.filter(idempotency_key=idempotency_key).values_list("pk", flat=True).first()
+    return last or 0, existing
+
+
+def _move_record_orm(*, step: Step, seat: Seat, seat_fields: tuple[str, ...]) -> None:
+    step.save(force_insert=True)
+    seat.save(update_fields=seat_fields)
+    # None: the step's event bumps the match's counter (an F() update, events._next_seq).
+
+
+def _move_path() -> tuple[Any, Any, Any]:
+    if settings.ARENA_MOVE_PATH == "orm":
+        return _seat_locked_orm, _log_position_orm, _move_record_orm
+    return fastpath.seat_locked, fastpath.log_position, fastpath.move_record
+
+
+def step_submit(
+    *,
+    seat: Seat,
+    action: dict[str, Any],
+    idempotency_key: str = "",
+    client_think_ms: int | None = None,
+    queue_next_turn: bool = True,
+    _internal: bool = False,
+) -> StepOutcome:
+    """Apply one move for ``seat``. Raises ActionError (nothing written) for a move that is not
+    allowed. A move re-sent with an idempotency key already in the log returns the stored step.
+
+    After a model seat's move its next turn is queued on commit, unless the caller (a worker
+    that plays the next turn itself) passes ``queue_next_turn=False``."""
+    if not isinstance(idempotency_key, str) or len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+        raise ActionError(f"a move id must be a string of at most {MAX_IDEMPOTENCY_KEY} characters")
+    if client_think_ms is not None and (not isinstance(client_think_ms, int) or client_think_ms < 0):
+        raise ActionError("think time must be a non-negative whole number of milliseconds")
+
+    seat_locked, log_position, move_record = _move_path()
+    with transaction.atomic():
+        # Lock the seat row only (of=self): locking the joined match/instance rows too would
+        # serialise every match that shares an instance.
+        seat = seat_locked(seat_id=seat.pk)
+        match = seat.match
+        # The instance never changes: cached per match in-process instead of joined on every move.
+        match.instance, engine_inst = selectors.instance_for_play(match=match)
+        last_seq, existing_id = log_position(seat_id=seat.pk, idempotency_key=idempotency_key)
+        if existing_id is not None:
+            existing = seat.steps.get(pk=existing_id)
+            return StepOutcome(step=existing, seat=seat, match=match, replayed=True)
+
+        if match.status == Match.Status.WAITING:
+            raise ActionError("this match has not started yet")
+        if match.is_over:
+            raise ActionError(f"this match has ended ({match.status}); no more moves are accepted")
+        if seat.is_done:
+            raise ActionError(
+                f"you have already finished this match ({seat.status}); no more moves are accepted"
+            )
+
+        action = _validate_action(action, internal=_internal)
+        instance = match.instance
+        family = get_family(instance.family)
+        now = timezone.now()
+        deadline = _deadline(match)
+
+        if deadline is not None and now > deadline:
+            kind = Step.Kind.TIMEOUT
+            stored_action: dict[str, Any] = {"attempted": action["type"]}
+            result: dict[str, Any] = {"deadline": deadline.isoformat()}
+            seat.status = Seat.Status.TIMED_OUT
+            seat.score = family.score(
+                solved=False, tests_used=seat.tests_used, max_tests=match.max_tests, agreement=0.0
+            )
+            seat.outcome = {"timeout": True}
+        elif action["type"] == "timeout":  # the player went away (matches_time_out_idle)
+            kind = Step.Kind.TIMEOUT
+            stored_action, result = {"reason": action["reason"]}, {"idle": True}
+            seat.status = Seat.Status.TIMED_OUT
+            seat.score = family.score(
+                solved=False, tests_used=seat.tests_used, max_tests=match.max_tests, agreement=0.0
+            )
+            seat.outcome = {"timeout": True, "reason": action["reason"]}
+        elif action["type"] == "test":
+            if seat.tests_used >= match.max_tests:
+                raise ActionError(
+                    f"no tests left: you have used all {match.max_tests} tests; submit a guess to finish"
+                )
+            try:
+                query = family.parse_query(instance.public, action["input"])
+            except QueryError as exc:
+                raise ActionError(exc.message, column=exc.column) from None
+            kind = Step.Kind.TEST
+            stored_action = {"input": query}
+            result = {"result": family.answer(engine_inst, query)}
+            seat.tests_used += 1
+        elif action["type"] == "guess":
+            try:
+                verdict = family.judge(engine_inst, action["rule"])
+            except RuleError as exc:
+                raise ActionError(f"your rule does not parse: {exc.message}", column=exc.column) from None
+            score = family.score(
+                solved=verdict.correct,
+                tests_used=seat.tests_used,
+                max_tests=match.max_tests,
+                agreement=verdict.agreement,
+            )
+            quiz = None
+            if action.get("quiz") is not None and family.quiz_score is not None:
+                # The application quiz: predictions on fixed fresh inputs, given with the guess.
+                try:
+                    quiz = family.quiz_score(engine_inst, action["rule"], action["quiz"])
+                except QueryError as exc:
+                    raise ActionError(exc.message) from None
+                tested = {tuple(h.get("input") or ()) for h in selectors.seat_history(seat=seat)}
+                quiz["seen"] = [tuple(item) in tested for item in quiz["items"]]
+            kind = Step.Kind.GUESS
+            stored_action = {"rule": action["rule"], **({"quiz": action["quiz"]} if quiz else {})}
+            verdict_data = verdict.to_dict()
+            result = {"verdict": verdict_data, "score": score, **({"quiz": quiz} if quiz else {})}
+            seat.status = Seat.Status.FINISHED
+            seat.score = score
+            seat.outcome = {
+                "guess": action["rule"],
+                "verdict": verdict_data,
+                **({"quiz": quiz} if quiz else {}),
+            }
+        elif action["type"] == "forfeit_turn" and seat.tests_used < match.max_tests:
+            # A model turn with no valid action: it uses up one test, the seat plays on.
+            kind = Step.Kind.FORFEIT
+            stored_action = {"turn": True, "reason": action["reason"]}
+            result = {}
+            seat.tests_used += 1
+        else:  # forfeit: the seat ends (also a forfeited turn with no tests left to spend)
+            kind = Step.Kind.FORFEIT
+            reason = action.get("reason", "")
+            stored_action, result = ({"reason": reason} if reason else {}), {}
+            seat.status = Seat.Status.FORFEITED
+            seat.score = family.score(
+                solved=False, tests_used=seat.tests_used, max_tests=match.max_tests, agreement=0.0
+            )
+            seat.outcome = {"forfeit": True, **({"reason": reason} if reason else {})}
+
+        step = Step(
+            seat=seat,
+            seq=last_seq + 1,
+            kind=kind,
+            action=stored_action,
+            result=result,
+            client_think_ms=client_think_ms,
+            idempotency_key=idempotency_key,
+        )
+        if seat.is_done:
+            seat.finished = now
+        seq = move_record(
+            step=step, seat=seat, seat_fields=("tests_used", "status", "score", "outcome", "finished")
+        )
+        match.event_seq = events.step_recorded(seat=seat, step=step, seq=seq)["seq"]
+        if seat.is_done and not match.seats.filter(status=Seat.Status.PLAYING).exists():
+            match = match_finish(match=match)
+        elif queue_next_turn and seat.kind == Seat.Kind.MODEL and not seat.is_done:
+            model_turn_request(seat=seat, turn=step.seq + 1)
+        return StepOutcome(step=step, seat=seat, match=match)
+
+
+# -- model players -----------------------------------------------------------------------------------
+
+MODEL_TURN_TASK = "workers.model_turn"
+
+
+def model_turn_request(*, seat: Seat, turn: int | None = None) -> None:
+    """Queue the seat's next model turn (``turn``, or counted from the log) after the current
+    transaction commits. ``games`` never imports ``workers``: the task is sent by name."""
+    if seat.kind != Seat.Kind.MODEL or seat.is_done:
+        return
+    seat_id = seat.pk
+    if turn is None:
+        turn = seat.steps.count() + 1
+
+    def send() -> None:
+        from celery import current_app
+
+        try:
+            current_app.send_task(MODEL_TURN_TASK, args=(seat_id, turn), ignore_result=True)
+        except Exception:  # the broker is down: the log is intact, a re-run resumes the seat
+            logger.exception("could not queue model turn %s for seat %s", turn, seat_id)
+
+    transaction.on_commit(send)
+
+
+def turn_forfeit(
+    *, seat: Seat, reason: str, idempotency_key: str, queue_next_turn: bool = True
+) -> StepOutcome:
+    """A model turn that produced no valid action: logged as a forfeited turn that
+    uses one test (or, with no tests left, ends the seat)."""
+    return step_submit(
+        seat=seat,
+        action={"type": "forfeit_turn", "reason": reason},
+        idempotency_key=idempotency_key,
+        queue_next_turn=queue_next_turn,
+        _internal=True,
+    )
+
+
+def seat_end(*, seat: Seat, reason: str, idempotency_key: str = "") -> StepOutcome:
+    """End a seat that cannot go on (a permanent model error, an exhausted budget),
+    with the reason visible in the log, the reveal and the trace."""
+    return step_submit(
+        seat=seat, action={"type": "forfeit", "reason": reason}, idempotency_key=idempotency_key
+    )
+
+
+def race_create(
+    *,
+    variant: PuzzleVariant,
+    opponents: list[str],
+    seed: int | None = None,
+    human_handle: str | None = None,
+    user: Any = None,
+    session_key: str = "",
+    kind: str = Seat.Kind.HUMAN,
+    agent_token: Any = None,
+    ranked: bool = True,
+    creator: limits.Creator | None = None,
+) -> tuple[Match, Seat | None]:
+    """A match on one instance for a person (or agent) and model contestants; with no
+    opponents, a solo match. With ``human_handle=None`` it is a race between models only and
+    starts at once; otherwise the models start when the person starts (``match_start``).
+    ``creator``: who asked, for the fair-play caps (see ``match_create``)."""
+    from games.models import ModelContestant
+
+    if human_handle is None and not opponents:
+        raise ActionError("a race needs at least one player")
+    mode = Match.Mode.RACE if (len(opponents) + (human_handle is not None)) > 1 else Match.Mode.SOLO
+    with transaction.atomic():
+        # The contestants' rows stay locked until commit (in one order: no deadlocks), so two
+        # races asking for the last free place of a contestant are counted one after the other.
+        enabled = {
+            c.slug: c
+            for c in ModelContestant.objects.select_for_update()
+            .filter(slug__in=set(opponents), enabled=True)
+            .order_by("slug")
+        }
+        contestants = []
+        for slug in opponents:
+            contestant = enabled.get(slug)
+            if contestant is None:
+                known = ", ".join(ModelContestant.objects.filter(enabled=True).values_list("slug", flat=True))
+                raise ActionError(f"unknown or disabled contestant {slug!r}; available: {known}")
+            busy = limits.contestant_busy(slug=slug)
+            if busy >= contestant.max_concurrent_matches:
+                raise ActionError(
+                    f"{contestant.name} is busy: already in {busy} running matches "
+                    f"(its limit is {contestant.max_concurrent_matches}); try again in a minute"
+                )
+            contestants.append(contestant)
+        match = match_create(variant=variant, seed=seed, mode=mode, ranked=ranked, creator=creator)
+        player = None
+        if human_handle is not None:
+            player = seat_join(
+                match=match,
+                handle=human_handle,
+                kind=kind,
+                user=user,
+                session_key=session_key,
+                agent_token=agent_token,
+            )
+        for contestant in contestants:
+            seat_join(match=match, handle=contestant.name, kind=Seat.Kind.MODEL, contestant=contestant.slug)
+        if human_handle is None:
+            match = match_start(match=match)
+    return match, player
+
+
+# -- seeds and stalled model seats -------------------------------------------------------------------
+
+
+MAX_SEED = 2**63 - 1
+RANKED_SEED_SPACE = 2**53
+
+
+def resume_stalled_model_seats(*, match_ids: list[int] | None = None, now: dt.datetime | None = None) -> int:
+    """Queue the next turn of every model seat of a running match (of these matches, if given)
+    whose turn no live task owns, and close the in-flight calls of dead workers as interrupted.
+
+    A seat's turn is owned by the worker that last received a turn task for it
+    (``Seat.turn_worker``); while that worker beats (``WorkerBeat``) the turn is its business.
+    When it is dead, the turn is queued again at once: its running task died with it, and the
+    turns it had reserved or held for a retry sit unacknowledged in the broker until the
+    visibility timeout. A seat with no sign of life (no step, no model call) for
+    ARENA_MODEL_STALL_S is queued again too, whoever owns it: a turn lost with a broker outage.
+    Duplicates are safe: the turn's idempotency key stops a second write and the duplicate
+    task stops. Run by the periodic sweep, tournament ticks and when a worker starts."""
+    from django.conf import settings
+    from django.db.models import OuterRef, Subquery
+
+    from games.models import ModelCall
+
+    if match_ids is not None and not match_ids:
+        return 0
+    now = now or timezone.now()
+    stall = dt.timedelta(seconds=float(getattr(settings, "ARENA_MODEL_STALL_S", 300)))
+    interrupted = model_calls_interrupt(now=now)
+    seats = Seat.objects.filter(
+        match__status=Match.Status.RUNNING, kind=Seat.Kind.MODEL, status=Seat.Status.PLAYING
+    ).select_related("match")
+    if match_ids is not None:
+        seats = seats.filter(match_id__in=match_ids)
+    last_call = ModelCall.objects.filter(seat=OuterRef("pk")).order_by("-id")
+    seats = seats.annotate(
+        last_step=Subquery(
+            Step.objects.filter(seat=OuterRef("pk")).order_by("-seq").values("created_at")[:1]
+        ),
+        last_call=Subquery(last_call.values("created_at")[:1]),
+        last_call_state=Subquery(last_call.values("error_class")[:1]),
+    )
+    seats = list(seats)
+    dead = selectors.workers_dead(worker_ids={s.turn_worker for s in seats if s.turn_worker}, now=now)
+    resumed = []
+    for seat in seats:
+        signs = (seat.last_step, seat.last_call, seat.match.started, seat.joined, seat.resumed_at)
+        seen = max(t for t in signs if t is not None)
+        owner_dead = seat.turn_worker in dead
+        calling = seat.last_call_state == "in_flight" and seat.pk not in interrupted
+        if (owner_dead and not calling) or now - seen > stall:
+            resumed.append(seat)
+    if resumed:
+        # The dead owner's claim goes with it (unless a live worker claimed the seat meanwhile):
+        # the worker that receives the new task claims the seat, so it is queued once, not at
+        # every sweep while it waits in the queue.
+        for owner in {s.turn_worker for s in resumed}:
+            Seat.objects.filter(
+                pk__in=[s.pk for s in resumed if s.turn_worker == owner], turn_worker=owner
+            ).update(resumed_at=now, turn_worker="" if owner in dead else owner)
+        for seat in resumed:
+            model_turn_request(seat=seat)
+        logger.info("queued the turn of %d model seat(s) again: %s", len(resumed), [s.pk for s in resumed])
+    return len(resumed)
+
+
+def model_turn_claim(*, seat_id: int, worker_id: str) -> None:
+    """A worker received a turn task for this seat: the seat's turns are that worker's until it
+    dies (see resume_stalled_model_seats)."""
+    claim = Seat.objects.filter(pk=seat_id).exclude(turn_worker=worker_id)
+    if claim.exists():  # a read first: most turns of a seat arrive at the worker that has it
+        claim.update(turn_worker=worker_id)
+
+
+def worker_beat(*, worker_id: str, hostname: str, pid: int, now: dt.datetime | None = None) -> None:
+    """A worker process says it is alive."""
+    from games.models import WorkerBeat
+
+    now = now or timezone.now()
+    updated = WorkerBeat.objects.filter(worker_id=worker_id).update(beat_at=now)
+    if not updated:
+        WorkerBeat.objects.get_or_create(
+            worker_id=worker_id, defaults={"hostname": hostname, "pid": pid, "started": now, "beat_at": now}
+        )
+
+
+def model_calls_interrupt(*, now: dt.datetime | None = None) -> set[int]:
+    """Close as "interrupted" every in-flight model call whose worker is dead, or that has been
+    in flight longer than a turn's hard time limit (its task was killed). Returns their seats."""
+    from django.conf import settings
+
+    from games.models import ModelCall
+
+    now = now or timezone.now()
+    in_flight = ModelCall.objects.filter(error_class="in_flight")
+    workers = set(in_flight.exclude(worker="").values_list("worker", flat=True).distinct())
+    dead = selectors.workers_dead(worker_ids=workers, now=now)
+    hard_limit = float(getattr(settings, "ARENA_MODEL_TURN_HARD_LIMIT_S", 180))
+    too_old = now - dt.timedelta(seconds=hard_limit + 30)
+    closed: set[int] = set()
+    for worker_id in sorted(dead):
+        calls = in_flight.filter(worker=worker_id)
+        closed |= set(calls.values_list("seat_id", flat=True))
+        calls.update(
+            error_class="interrupted",
+            error_message=f"the worker making this call ({worker_id}) died before it returned",
+        )
+    old = in_flight.exclude(worker="").filter(created_at__lt=too_old)
+    closed |= set(old.values_list("seat_id", flat=True))
+    old.update(
+        error_class="interrupted",
+        error_message=f"still in flight after the turn's time limit ({hard_limit:.0f} s): its task was killed",
+    )
+    if closed:
+        logger.info("closed in-flight model calls of dead workers as interrupted (seats %s)", sorted(closed))
+    return closed
+
+
+def workers_forget(*, older_than: dt.timedelta = dt.timedelta(days=1)) -> int:
+    """Drop the beats of workers long dead (their calls are closed by then)."""
+    from games.models import WorkerBeat
+
+    deleted, _ = WorkerBeat.objects.filter(beat_at__lt=timezone.now() - older_than).delete()
+    return deleted
+
+
+# -- abandoned matches ---------------------------------------------------------------------------------
+
+
+def seat_time_out(*, seat: Seat, reason: str) -> StepOutcome:
+    """End a seat whose player has gone (no move for ARENA_SEAT_IDLE_TIMEOUT_S): a timeout step,
+    its events, and the match finishes if nobody else is playing."""
+    return step_submit(
+        seat=seat,
+        action={"type": "timeout", "reason": reason},
+        _internal=True,  # no idempotency key: a second sweep finds the seat done and is refused
+    )
+
+
+@transaction.atomic
+def match_abandon(*, match: Match) -> Match:
+    """A match that was set up and never started: aborted, which frees its model contestants."""
+    match = Match.objects.select_for_update().get(pk=match.pk)
+    if match.status != Match.Status.WAITING:
+        return match
+    match.status = Match.Status.ABORTED
+    match.finished = timezone.now()
+    match.save(update_fields=["status", "finished"])
+    match.event_seq = events.match_finished(match=match)["seq"]
+    return match
+
+
+def matches_time_out_idle(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Abandoned matches time out: a match never started within ARENA_SEAT_IDLE_TIMEOUT_S of its
+    creation is aborted, and a person's or agent's seat with no move for that long is ended with
+    a timeout step (models are never idle for long: their turns are resumed instead)."""
+    from django.conf import settings
+    from django.db.models import Max
+
+    timeout_s = float(getattr(settings, "ARENA_SEAT_IDLE_TIMEOUT_S", 900))
+    if timeout_s <= 0:
+        return {"aborted": 0, "timed_out": 0}
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=timeout_s)
+    aborted = 0
+    for match in Match.objects.filter(status=Match.Status.WAITING, created__lt=cutoff).only("pk"):
+        aborted += match_abandon(match=match).status == Match.Status.ABORTED
+    timed_out = 0
+    idle = (
+        Seat.objects.filter(
+            match__status=Match.Status.RUNNING,
+            match__started__lt=cutoff,
+            status=Seat.Status.PLAYING,
+            kind__in=[Seat.Kind.HUMAN, Seat.Kind.AGENT],
+        )
+        .annotate(last_move=Max("steps__created_at"))
+        .filter(Q(last_move__isnull=True) | Q(last_move__lt=cutoff))
+    )
+    for seat in idle:
+        minutes = timeout_s / 60
+        try:
+            seat_time_out(seat=seat, reason=f"no move for {minutes:g} minutes")
+        except ActionError:  # it moved or the match ended meanwhile
+            continue
+        timed_out += 1
+    return {"aborted": aborted, "timed_out": timed_out}
+
+
+# -- the sweep -------------------------------------------------------------------------------------------
+
+
+def sweep_due(*, interval_s: float, now: dt.datetime | None = None) -> bool:
+    """Whether this sweep is the one due (then the next is booked ``interval_s`` from now), or an
+    early duplicate that stops, so only one chain of sweeps runs."""
+    from games.models import Sweep
+
+    now = now or timezone.now()
+    slack = dt.timedelta(seconds=min(1.0, interval_s / 4))
+    with transaction.atomic():
+        Sweep.objects.get_or_create(pk=1)
+        sweep = Sweep.objects.select_for_update().get(pk=1)
+        if sweep.next_at is not None and now < sweep.next_at - slack:
+            return False
+        sweep.next_at = now + dt.timedelta(seconds=interval_s)
+        sweep.save(update_fields=["next_at"])
+    return True
+
+
+def sweep_run(*, now: dt.datetime | None = None) -> dict[str, Any]:
+    """One pass of housekeeping: model turns no live task owns are queued again (in-flight calls
+    of dead workers closed), abandoned matches time out, long-dead workers are forgotten."""
+    from games.models import Sweep
+
+    now = now or timezone.now()
+    report: dict[str, Any] = {"resumed": resume_stalled_model_seats(now=now)}
+    report.update(matches_time_out_idle(now=now))
+    report["workers_forgotten"] = workers_forget()
+    Sweep.objects.update_or_create(pk=1, defaults={"last_at": now, "last_report": report})
+    return report

@@ -1,0 +1,155 @@
+"""Pages. Thin: the live match is driven over the WebSocket (consumers.py)."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from games.accounts.handles import request_handle
+from games.models import ModelContestant, PuzzleVariant, Seat
+from games.play import limits, selectors, services, visibility
+from games.play.visibility import Viewer
+
+
+def _session_key(request: HttpRequest) -> str:
+    if not request.session.session_key:
+        request.session.save()
+    return request.session.session_key
+
+
+def _creator(request: HttpRequest) -> limits.Creator:
+    """Who is asking, for the fair-play caps: the account, or else the guest's session, and the
+    client address."""
+    return limits.creator_for_request(request, session_key=_session_key(request))
+
+
+def home(request: HttpRequest, *, error: str = "", status: int = 400) -> HttpResponse:
+    return render(
+        request,
+        "games/home.html",
+        {
+            "variants": selectors.published_variants(),
+            "contestants": ModelContestant.objects.filter(enabled=True),
+            "matches": selectors.recent_matches(limit=10),
+            "handle": request_handle(request),
+            "error": error,
+        },
+        status=status if error else 200,
+    )
+
+
+@require_POST
+def race_start_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """A person races model contestants on the same instance; everyone starts now."""
+    variant = get_object_or_404(PuzzleVariant, slug=slug, published=True)
+    opponents = [o for o in request.POST.getlist("opponents") if o]
+    if not opponents:
+        return _home_error(request, "Pick at least one model to race against.")
+    try:
+        match, _ = services.race_create(
+            variant=variant,
+            opponents=opponents,
+            human_handle=request_handle(request),
+            user=request.user,
+            session_key=_session_key(request),
+            creator=_creator(request),
+        )
+        services.match_start(match=match)
+    except services.ActionError as exc:
+        return _home_error(request, exc)
+    return redirect("match", match_id=match.pk)
+
+
+@require_POST
+def models_race_view(request: HttpRequest) -> HttpResponse:
+    """A race between models only; the visitor watches it."""
+    variant = get_object_or_404(PuzzleVariant, slug=request.POST.get("variant", ""), published=True)
+    opponents = [o for o in request.POST.getlist("opponents") if o]
+    if len(opponents) < 1:
+        return _home_error(request, "Pick at least one model to watch.")
+    try:
+        match, _ = services.race_create(variant=variant, opponents=opponents, creator=_creator(request))
+    except services.ActionError as exc:
+        return _home_error(request, exc)
+    return redirect("spectate", match_id=match.pk)
+
+
+def _home_error(request: HttpRequest, problem: str | services.ActionError) -> HttpResponse:
+    if isinstance(problem, services.CapReached):
+        response = home(request, error=problem.message, status=429)
+        if problem.retry_after_s:
+            response["Retry-After"] = str(problem.retry_after_s)
+        return response
+    return home(request, error=problem if isinstance(problem, str) else problem.message)
+
+
+def trace_page(request: HttpRequest, match_id: int, seat_id: int) -> HttpResponse:
+    """Every model call of one seat: prompts, replies, reasoning, errors. Only after the end,
+    so nobody can read a rival's tests during the race."""
+    match = selectors.match_get(match_id=match_id)
+    seat = get_object_or_404(Seat, pk=seat_id, match_id=match_id) if match else None
+    if match is None or seat is None:
+        raise Http404("no such match or seat")
+    if not visibility.match_view(match=match, viewer=Viewer.spectator()).sees_instance:
+        return render(request, "games/trace.html", {"match": match, "seat": seat, "locked": True}, status=403)
+    return render(
+        request,
+        "games/trace.html",
+        {"match": match, "seat": seat, "calls": selectors.seat_model_calls(seat=seat), "locked": False},
+    )
+
+
+@require_POST
+def match_start_view(request: HttpRequest, slug: str) -> HttpResponse:
+    variant = get_object_or_404(PuzzleVariant, slug=slug, published=True)
+    try:
+        match, _ = services.race_create(  # no opponents: a solo match
+            variant=variant,
+            opponents=[],
+            human_handle=request_handle(request),
+            user=request.user,
+            session_key=_session_key(request),
+            creator=_creator(request),
+        )
+        services.match_start(match=match)
+    except services.ActionError as exc:
+        return _home_error(request, exc)
+    return redirect("match", match_id=match.pk)
+
+
+def _match_page(request: HttpRequest, match_id: int, *, spectate: bool) -> HttpResponse:
+    match = selectors.match_get(match_id=match_id)
+    if match is None:
+        raise Http404("no such match")
+    seat = None
+    if not spectate:
+        seat = selectors.seat_for_viewer(
+            match=match,
+            session_key=request.session.session_key,
+            user_id=request.user.pk if request.user.is_authenticated else None,
+        )
+    return render(
+        request,
+        "games/match.html",
+        {
+            "match": match,
+            "variant": match.instance.variant,
+            "seat": seat,
+            "spectate": seat is None,
+            "ws_path": f"/ws/matches/{match.pk}/" + ("" if seat else "spectate/"),
+            "handle": request_handle(request),
+        },
+    )
+
+
+def match_page(request: HttpRequest, match_id: int) -> HttpResponse:
+    return _match_page(request, match_id, spectate=False)
+
+
+def spectate_page(request: HttpRequest, match_id: int) -> HttpResponse:
+    return _match_page(request, match_id, spectate=True)
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"ok": True})

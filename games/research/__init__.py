@@ -1,0 +1,1 @@
+"""Research: exports, per-step analytics, the dashboard, replays and downloads."""
