@@ -25,9 +25,9 @@ import django  # noqa: E402
 
 django.setup()
 
-from games import services  # noqa: E402
 from games.engine.core import get_family  # noqa: E402
 from games.models import Match, PuzzleVariant, Seat, Step  # noqa: E402
+from games.play import services  # noqa: E402
 
 VARIANTS = ["wason-tier-1", "wason-tier-2", "eleusis-tier-1"]
 GUESSES = {
