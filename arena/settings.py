@@ -223,18 +223,25 @@ CHANNEL_LAYERS = {
 
 # The cache holds the agent API's per-token rate-limit counters. With ARENA_REDIS_URL (a
 # deployment, possibly several ASGI processes) they live in that Redis so every process counts
-# against one budget; the embedded default runs one ASGI process, so process memory will do.
-if REDIS_URL:
+# against one budget; `manage.py up` points its web processes at the embedded Redis
+# (ARENA_CACHE_URL); a lone process without either keeps them in its own memory.
+CACHE_URL = os.environ.get("ARENA_CACHE_URL") or REDIS_URL
+if CACHE_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": CACHE_URL,
             "KEY_PREFIX": "arena",
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 ARENA_API_RATE_PER_MIN = int(os.environ.get("ARENA_API_RATE_PER_MIN", "600"))
+# When one web process is full (games/play/metrics.py): past this many open match sockets, or
+# this many socket moves waiting for a database thread, a new socket is told to come back in a
+# minute instead of slowing everyone down.
+ARENA_WS_MAX_SOCKETS = int(os.environ.get("ARENA_WS_MAX_SOCKETS", "4000"))
+ARENA_WS_MAX_QUEUED_MOVES = int(os.environ.get("ARENA_WS_MAX_QUEUED_MOVES", "400"))
 # Rounds (variants x seeds) one tournament may have; creating more is refused with a message.
 ARENA_TOURNAMENT_MAX_ROUNDS = int(os.environ.get("ARENA_TOURNAMENT_MAX_ROUNDS", "2000"))
 

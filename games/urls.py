@@ -5,6 +5,7 @@ from django.urls import path
 from games.accounts import views as accounts
 from games.competition import views as competition
 from games.play import views as play
+from games.play.metrics import metrics_view
 from games.research import dashboard, downloads
 
 urlpatterns = [
@@ -24,4 +25,5 @@ urlpatterns = [
     path("research/exports/", downloads.exports_page, name="research_exports"),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("healthz", play.healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
 ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -28,11 +29,12 @@ from django.db import connection
 
 from games.engine.core import get_family
 from games.models import Seat
-from games.play import events, inputs, selectors, services, visibility
+from games.play import events, inputs, metrics, selectors, services, visibility
 
 logger = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 16_384
+FULL_CLOSE_CODE = 4503  # the arena is full: the page waits a minute before it tries again
 MAX_RULE_LENGTH = services.MAX_RULE_LENGTH
 MOVE_TYPES = ("test", "guess", "forfeit")
 MESSAGE_TYPES = ("resume", "check_rule", "ping", *MOVE_TYPES)
@@ -124,6 +126,15 @@ class MatchConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.match_id = int(self.scope["url_route"]["kwargs"]["match_id"])
+        full = metrics.full_reason()
+        if full is not None:  # tell the newcomer clearly, rather than slow everyone down
+            metrics.FULL_REFUSALS.labels(full).inc()
+            await self.accept()
+            await self.send_json(
+                {"type": "full", "message": metrics.FULL_MESSAGE, "retry_after": metrics.FULL_RETRY_AFTER_S}
+            )
+            await self.close(code=FULL_CLOSE_CODE)
+            return
         self.group = events.group_name(self.match_id)
         session = self.scope.get("session")
         user = self.scope.get("user")
@@ -141,6 +152,8 @@ class MatchConsumer(AsyncWebsocketConsumer):
         self.over = over
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        self.counted = True
+        metrics.socket_opened()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # channels' AsyncConsumer.dispatch first awaits aclose_old_connections() for every message
@@ -153,6 +166,9 @@ class MatchConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def disconnect(self, code: int) -> None:
+        if getattr(self, "counted", False):
+            self.counted = False
+            metrics.socket_closed()
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -211,8 +227,13 @@ class MatchConsumer(AsyncWebsocketConsumer):
             action["rule"] = msg["rule"]
             if "quiz" in msg:
                 action["quiz"] = msg["quiz"]  # checked by the service
-        reply, to_publish = await self._submit(action=action, move_id=msg["id"], think_ms=msg["think_ms"])
-        await self.send_json(reply)
+        started = time.perf_counter()
+        metrics.move_queued()
+        try:
+            reply, to_publish = await self._submit(action=action, move_id=msg["id"], think_ms=msg["think_ms"])
+            await self.send_json(reply)
+        finally:
+            metrics.move_done(time.perf_counter() - started)
         for group, event in to_publish:
             try:
                 await self.channel_layer.group_send(group, events.channel_message(event))

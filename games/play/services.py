@@ -23,7 +23,7 @@ from games.models import (
     Seat,
     Step,
 )
-from games.play import events, fastpath, limits, selectors
+from games.play import events, fastpath, limits, metrics, selectors
 
 logger = logging.getLogger(__name__)
 
@@ -426,6 +426,7 @@ def step_submit(
             match = match_finish(match=match)
         elif queue_next_turn and seat.kind == Seat.Kind.MODEL and not seat.is_done:
             model_turn_request(seat=seat, turn=step.seq + 1)
+        metrics.MOVES.labels(step.kind).inc()
         return StepOutcome(step=step, seat=seat, match=match)
 
 

@@ -69,6 +69,11 @@
     ws.onmessage = (e) => handle(JSON.parse(e.data));
     ws.onclose = (e) => {
       if (e.code === 4404) { setConn("no such match", false); return; }
+      if (e.code === 4503) {  // the arena is full: come back in a minute, not in a retry storm
+        setConn("the arena is full; trying again in a minute", false);
+        setTimeout(connect, 60000);
+        return;
+      }
       setConn("reconnecting…", false);
       setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, 8000);
@@ -104,6 +109,7 @@
         applyEvent(msg);
         render();
         break;
+      case "full": showMessage(msg.message, "error"); break;
       case "result": onResult(msg); break;
       case "rule_check": onRuleCheck(msg); break;
       case "error": onError(msg); break;

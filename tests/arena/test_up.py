@@ -52,6 +52,7 @@ def fresh_env(tmp_path):
     stripped = ("ARENA_DATABASE_URL", "ARENA_REDIS_URL", "ARENA_DATA_DIR")
     env = {k: v for k, v in os.environ.items() if k not in stripped}
     env["ARENA_DATA_DIR"] = str(data)  # nothing set: SQLite + embedded Redis
+    env["ARENA_API_RATE_PER_MIN"] = "5"
     yield env, data
     import shutil
 
@@ -63,7 +64,7 @@ def test_up_serves_the_site_runs_a_worker_and_stops_its_children(fresh_env):
     port = free_port()
     log = open(data.parent / f"arena-up-{os.getpid()}.log", "w+")
     proc = subprocess.Popen(
-        [sys.executable, "manage.py", "up", "--port", str(port)],
+        [sys.executable, "manage.py", "up", "--port", str(port), "--web-workers", "2"],
         cwd=REPO,
         env=env,
         stdout=log,
@@ -101,7 +102,26 @@ def test_up_serves_the_site_runs_a_worker_and_stops_its_children(fresh_env):
         kids = children_of(proc.pid)
         assert len(kids) >= 3  # redis, celery, uvicorn
         log.seek(0)
-        assert f"http://127.0.0.1:{port}/" in log.read()
+        text = log.read()
+        assert f"http://127.0.0.1:{port}/" in text and "2 web process(es)" in text
+        # two web processes under uvicorn's supervisor, each writing its metrics for /metrics
+        uvicorn = next(pid for pid in kids if b"uvicorn" in Path(f"/proc/{pid}/cmdline").read_bytes())
+        wait_for(lambda: len(children_of(uvicorn)) >= 2, 30, "two web processes")
+        for _ in range(6):  # the requests land on either process; both are up
+            assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
+        gauges = {p.name for p in (data / "metrics").glob("gauge_livesum_*.db")}
+        assert len(gauges) >= 2, gauges
+        # the two processes count against one rate budget (the cache is the embedded Redis)
+        made = subprocess.run(
+            [sys.executable, "manage.py", "create_agent_token", "rate-probe"],
+            cwd=REPO, env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        auth = {"Authorization": f"Bearer {made.stdout.split()[-1]}"}
+        codes = [
+            httpx.get(f"http://127.0.0.1:{port}/api/v1/variants", headers=auth, timeout=5).status_code
+            for _ in range(12)
+        ]
+        assert codes.count(200) == 5 and codes.count(429) == 7, codes
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

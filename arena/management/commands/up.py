@@ -11,6 +11,7 @@ SIGKILLed launcher leaves nothing running.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,6 +30,11 @@ RESTART_RESET_S = 60.0
 RESTART_MAX_S = 30.0
 
 
+def default_web_workers() -> int:
+    """One ASGI process per core, at most 4 (the Celery worker and Redis want a share too)."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
 class Command(BaseCommand):
     help = "Run the arena: migrate, embedded Redis, a Celery worker and the ASGI server."
 
@@ -37,8 +43,19 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=1, help="Celery worker processes (concurrency)")
         parser.add_argument("--no-worker", action="store_true", help="do not start a Celery worker")
+        parser.add_argument(
+            "--web-workers",
+            type=int,
+            default=None,
+            help="ASGI server processes (default: one per core, at most 4)",
+        )
 
-    def handle(self, *args, host: str, port: int, workers: int, no_worker: bool, **options):
+    def handle(
+        self, *args, host: str, port: int, workers: int, no_worker: bool, web_workers: int | None, **options
+    ):
+        self.web_workers = web_workers if web_workers is not None else default_web_workers()
+        if self.web_workers < 1:
+            raise CommandError("--web-workers must be at least 1")
         self.children: list[tuple[str, subprocess.Popen]] = []
         self.specs: dict[str, tuple[list[str], dict[str, str], Path]] = {}
         self.started_at: dict[str, float] = {}
@@ -76,6 +93,13 @@ class Command(BaseCommand):
             self.stdout.write(f"embedded redis on unix://{settings.EMBEDDED_REDIS_SOCKET}")
         else:
             self.stdout.write(f"using redis at {settings.REDIS_URL}")
+        if not settings.CACHE_URL:  # every web process counts against one rate budget
+            env["ARENA_CACHE_URL"] = f"unix://{settings.EMBEDDED_REDIS_SOCKET}"
+        # Web and worker processes write their metrics here; /metrics sums them.
+        metrics_dir = Path(settings.DATA_DIR) / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
 
         base = Path(settings.BASE_DIR)
         if not no_worker:
@@ -103,11 +127,14 @@ class Command(BaseCommand):
                 "--no-access-log",
                 "--ws-max-size",  # uvicorn's default buffers frames up to 16 MiB
                 str(wslog.WS_MAX_MESSAGE_BYTES),
+                "--workers",
+                str(self.web_workers),
             ],
             env=env,
             cwd=base,
         )
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        self.stdout.write(f"{self.web_workers} web process(es) on port {port}")
         self.stdout.write(
             self.style.SUCCESS(f"Induction Arena is up: http://{shown_host}:{port}/  (Ctrl-C to stop)")
         )
