@@ -178,12 +178,16 @@ TEMPLATES = [
 # -- database ------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("ARENA_DATABASE_URL") or f"sqlite:///{DATA_DIR / 'arena.sqlite3'}"
 # Persistent connections: consumers run ORM work through database_sync_to_async, which
-# would otherwise open a new connection for every move.
+# would otherwise open a new connection for every move. No health check by default: Django
+# runs it at the first query after every close_old_connections(), which database_sync_to_async
+# calls for every socket message, so on PostgreSQL each move paid a `SELECT 1` round trip. A
+# connection that breaks is still closed after the error it causes (errors_occurred) and the
+# next message gets a fresh one; ARENA_DB_HEALTH_CHECKS=1 turns the check back on.
 DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
         conn_max_age=int(os.environ.get("ARENA_DB_CONN_MAX_AGE", "600")),
-        conn_health_checks=True,
+        conn_health_checks=_env_bool("ARENA_DB_HEALTH_CHECKS"),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
