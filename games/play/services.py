@@ -87,7 +87,12 @@ def variant_create(
 
 class VariantUnplayable(ActionError):
     """A variant that cannot generate a puzzle (its saved params no longer pass the engine, or
-    its family is gone). Logged with the variant and seed, and flagged in the admin list."""
+    its family is gone). Logged with the variant and seed, and flagged in the admin list.
+    ``message`` is for players; ``reason`` is the engine's, for admins."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def instance_get_or_create(*, variant: PuzzleVariant, seed: int) -> PuzzleInstance:
@@ -113,7 +118,8 @@ def instance_get_or_create(*, variant: PuzzleVariant, seed: int) -> PuzzleInstan
         PuzzleVariant.objects.filter(pk=variant.pk).update(problem=exc.message[:500])
         raise VariantUnplayable(
             f"The puzzle {variant.title!r} cannot be played right now: it is misconfigured. "
-            "The arena's admins have been told; please pick another puzzle."
+            "The arena's admins have been told; please pick another puzzle.",
+            reason=exc.message,
         ) from None
     try:
         with transaction.atomic():

@@ -358,3 +358,45 @@ def test_a_token_made_in_the_admin_is_shown_once_then_revoked(client, staff):
     client.post("/admin/games/agenttoken/", {"action": "revoke", "_selected_action": [token.pk]})
     token.refresh_from_db()
     assert not token.active and auth.agent_token_for_header(f"Bearer {key}") is None
+
+
+def test_the_arena_admins_group_configures_variants_and_acts_on_matches_but_cannot_edit_results(client):
+    admin_user = User.objects.create_user("ada", password="pw-ada-123", is_staff=True)
+    admin_user.groups.add(Group.objects.get(name="arena admins"))
+    client.force_login(admin_user)
+    response = client.post(ADD, variant_form(param__wason__tier="3"))
+    assert response.status_code == 302 and PuzzleVariant.objects.filter(slug="pairs-sum").exists()
+    assert client.get("/admin/games/modelcontestant/add/").status_code == 200
+    assert client.get("/admin/games/agenttoken/add/").status_code == 200
+    match, _ = factories.match()
+    assert client.get(f"/admin/games/match/{match.pk}/change/").context["has_change_permission"] is False
+    client.post("/admin/games/match/", {"action": "abort", "_selected_action": [match.pk]})
+    match.refresh_from_db()
+    assert match.status == Match.Status.ABORTED
+
+
+def test_a_tournament_over_a_variant_with_one_fixed_rule_warns(client, staff):
+    from games.models import ModelContestant
+
+    fixed = factories.variant(rule="x < y")
+    alpha = ModelContestant.objects.create(slug="alpha", name="Alpha", backend="builtin", model="infogain")
+    response = client.post(
+        "/admin/games/tournament/add/",
+        {
+            "slug": "cup",
+            "title": "Cup",
+            "description": "",
+            "variants": [fixed.pk],
+            "contestants": [alpha.pk],
+            "seeds": "0-3",
+            "concurrency": "1",
+            "starts_at_0": "2099-01-01",
+            "starts_at_1": "00:00:00",
+            "published": "on",
+        },
+        follow=True,
+    )
+    shown = [str(m) for m in response.context["messages"]]
+    assert any(
+        f"{fixed.slug} has one fixed rule (x < y): every seed plays the same rule" in m for m in shown
+    ), shown
