@@ -417,6 +417,13 @@ ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")
 
 
 class ModelContestantForm(forms.ModelForm):
+    base_url = forms.URLField(
+        required=False,
+        max_length=300,
+        assume_scheme="https",
+        help_text="empty = the provider's default; OpenAI-compatible servers end in /v1",
+    )
+
     class Meta:
         model = ModelContestant
         fields = [
