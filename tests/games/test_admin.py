@@ -400,3 +400,17 @@ def test_a_tournament_over_a_variant_with_one_fixed_rule_warns(client, staff):
     assert any(
         f"{fixed.slug} has one fixed rule (x < y): every seed plays the same rule" in m for m in shown
     ), shown
+
+
+def test_a_playtest_stays_off_the_home_page_the_leaderboard_and_the_dashboard(client, staff):
+    from games.competition import leaderboard
+    from games.play import selectors
+    from games.research import analytics
+
+    variant = factories.variant(published=False)
+    match, seat = services.playtest_create(variant=variant, user=staff)
+    services.step_submit(seat=seat, action={"type": "guess", "rule": "x + y > z"})
+    assert Match.objects.get(pk=match.pk).status == Match.Status.FINISHED
+    assert selectors.recent_matches() == []
+    assert analytics.finished_seats() == []
+    assert leaderboard.leaderboard() == []
