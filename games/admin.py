@@ -53,7 +53,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-def _run(request: HttpRequest, queryset, action, done: str) -> None:
+def _run(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset, action, done: str) -> None:
+    """Apply a service to each selected object; a refusal is shown, a success is kept in the
+    object's history (who and when) like any admin change."""
     count = 0
     for obj in queryset:
         try:
@@ -61,9 +63,19 @@ def _run(request: HttpRequest, queryset, action, done: str) -> None:
         except services.ActionError as exc:
             messages.error(request, f"{obj}: {exc.message}")
         else:
+            modeladmin.log_change(request, obj, done)
             count += 1
     if count:
         messages.success(request, f"{done}: {count}")
+
+
+def _set(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset, done: str, **fields: Any) -> None:
+    """A flag set on the selected rows, each change kept in the row's history."""
+    objs = list(queryset)
+    queryset.update(**fields)
+    for obj in objs:
+        modeladmin.log_change(request, obj, done)
+    messages.success(request, f"{done}: {len(objs)}")
 
 
 class SeatInline(admin.TabularInline):
@@ -103,7 +115,7 @@ class MatchAdmin(ReadOnlyAdmin):
     )
     def abort(self, request, queryset):
         who = request.user.get_username()
-        _run(request, queryset, lambda m: services.match_abort(match=m, reason=f"by {who}"), "Aborted")
+        _run(self, request, queryset, lambda m: services.match_abort(match=m, reason=f"by {who}"), "Aborted")
 
     def has_abort_permission(self, request):
         return request.user.has_perm("games.change_match")
@@ -120,6 +132,7 @@ class SeatAdmin(ReadOnlyAdmin):
     def end_seat(self, request, queryset):
         who = request.user.get_username()
         _run(
+            self,
             request,
             queryset,
             lambda s: services.seat_end_stalled(seat=s, reason=f"stalled; by {who}"),
@@ -128,7 +141,7 @@ class SeatAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Queue the model's next turn again", permissions=["act"])
     def requeue_turn(self, request, queryset):
-        _run(request, queryset, lambda s: services.model_turn_requeue(seat=s), "Turns queued")
+        _run(self, request, queryset, lambda s: services.model_turn_requeue(seat=s), "Turns queued")
 
     def has_act_permission(self, request):
         return request.user.has_perm("games.change_seat")
@@ -358,11 +371,11 @@ class PuzzleVariantAdmin(admin.ModelAdmin):
 
     @admin.action(description="Publish (offer to players)", permissions=["change"])
     def publish(self, request, queryset):
-        _run(request, queryset, lambda v: services.variant_publish(variant=v), "Published")
+        _run(self, request, queryset, lambda v: services.variant_publish(variant=v), "Published")
 
     @admin.action(description="Retire (no longer offered; matches keep it)", permissions=["change"])
     def retire(self, request, queryset):
-        _run(request, queryset, lambda v: services.variant_retire(variant=v), "Retired")
+        _run(self, request, queryset, lambda v: services.variant_retire(variant=v), "Retired")
 
     def get_urls(self):
         return [
@@ -543,11 +556,11 @@ class ModelContestantAdmin(admin.ModelAdmin):
 
     @admin.action(description="Enable", permissions=["change"])
     def enable(self, request, queryset):
-        messages.success(request, f"Enabled: {queryset.update(enabled=True)}")
+        _set(self, request, queryset, "Enabled", enabled=True)
 
     @admin.action(description="Disable (no new races; running ones play on)", permissions=["change"])
     def disable(self, request, queryset):
-        messages.success(request, f"Disabled: {queryset.update(enabled=False)}")
+        _set(self, request, queryset, "Disabled", enabled=False)
 
     @admin.action(description="Test connection (one small real call)", permissions=["change"])
     def test_connection(self, request, queryset):
@@ -619,7 +632,7 @@ class AgentTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke", permissions=["change"])
     def revoke(self, request, queryset):
-        messages.success(request, f"Revoked: {queryset.update(active=False)}")
+        _set(self, request, queryset, "Revoked", active=False)
 
 
 # -- tournaments ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
 from django.utils.html import escape
@@ -96,8 +97,6 @@ def test_a_degenerate_rule_and_an_out_of_range_value_are_refused(client, staff):
 
 
 def test_a_valid_variant_is_saved_with_the_engines_validated_params_and_kept_in_history(client, staff):
-    from django.contrib.admin.models import LogEntry
-
     response = client.post(ADD, variant_form(param__wason__tier="2", param__wason__max_tests="12"))
     assert response.status_code == 302, response.context["adminform"].form.errors
     variant = PuzzleVariant.objects.get(slug="pairs-sum")
@@ -183,6 +182,11 @@ def test_publish_and_retire_actions_and_a_variant_with_matches_cannot_be_deleted
     client.post(changelist, {"action": "retire", "_selected_action": [variant.pk]})
     variant.refresh_from_db()
     assert variant.retired and not variant.published
+    history = LogEntry.objects.filter(object_id=str(variant.pk)).order_by("id")
+    assert [(e.user.username, e.get_change_message()) for e in history] == [
+        ("boss", "Published"),
+        ("boss", "Retired"),
+    ]
 
     unused = factories.variant(published=False)
     services.instance_get_or_create(variant=unused, seed=1)  # generated but never played
@@ -256,6 +260,7 @@ def test_abort_a_match_from_the_admin_goes_through_the_services(
     match.refresh_from_db()
     b.refresh_from_db()
     assert match.status == Match.Status.ABORTED and match.finished is not None
+    assert LogEntry.objects.get(object_id=str(match.pk), content_type__model="match").user == staff
     assert b.status == Seat.Status.FORFEITED and "match aborted: by boss" in b.outcome["reason"]
     assert b.steps.last().kind == Step.Kind.FORFEIT
     names = [event["event"] for _, event in sent]
