@@ -170,6 +170,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "games.research.navigation.role_links",
             ],
         },
     },
@@ -292,6 +293,9 @@ ARENA_MODEL_TURN_SLICE_S = float(os.environ.get("ARENA_MODEL_TURN_SLICE_S", "0.5
 # A model seat with no step and no call for this long is given its next turn again by the sweep,
 # whoever owns it (more than the hard time limit plus the longest retry backoff). A seat whose
 # owning worker died is given it at the next sweep instead.
+# The admin's "Test connection" for a model contestant: the project wires the workers' client into
+# the admin (games never imports workers).
+ARENA_CONTESTANT_PROBE = "workers.probe.contestant_probe"
 ARENA_MODEL_STALL_S = float(os.environ.get("ARENA_MODEL_STALL_S", "300"))
 # The periodic sweep (a self-rescheduling task; no beat process): lost model turns, in-flight
 # calls of dead workers, abandoned matches.

@@ -23,6 +23,19 @@ class PuzzleVariant(models.Model):
     )
     params = models.JSONField(default=dict, blank=True)
     published = models.BooleanField(default=False)
+    # Retired: no longer offered, kept because matches refer to it (a variant with matches is
+    # never deleted: their replays and exports need it).
+    retired = models.BooleanField(default=False)
+    # A list of hand-written hidden rules; a match draws one by its seed (rule_for_seed). Empty:
+    # the family's params decide (a generated rule, or params["rule"]).
+    rules = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="hand-written hidden rules, one per line; each match draws one by its seed",
+    )
+    # Why the variant last failed to generate a puzzle (set when a player hit it, cleared on a
+    # successful save): flagged in the admin list.
+    problem = models.CharField(max_length=500, blank=True)
     spectator_delay_s = models.PositiveIntegerField(
         null=True,
         blank=True,
@@ -39,9 +52,17 @@ class PuzzleVariant(models.Model):
     def __str__(self) -> str:
         return f"{self.title} ({self.family})"
 
+    def params_for_seed(self, seed: int) -> dict:
+        """The params a seed plays: with a rule set, the set's rule for this seed."""
+        if not self.rules:
+            return dict(self.params or {})
+        return {**(self.params or {}), "rule": self.rules[seed % len(self.rules)]}
+
 
 class PuzzleInstance(models.Model):
-    variant = models.ForeignKey(PuzzleVariant, on_delete=models.PROTECT, related_name="instances")
+    # Deleting a variant drops its generated instances; a played one is kept by Match.instance
+    # (PROTECT), so a variant that matches refer to cannot be deleted, only retired.
+    variant = models.ForeignKey(PuzzleVariant, on_delete=models.CASCADE, related_name="instances")
     family = models.CharField(max_length=40)
     generator_version = models.PositiveIntegerField()
     seed = models.BigIntegerField()
@@ -81,6 +102,9 @@ class Match(models.Model):
     # False when a player chose the seed: the engine is public, so a known seed could have told
     # them the rule. Unranked matches stay out of the leaderboard.
     ranked = models.BooleanField(default=True)
+    # A staff playtest of an unpublished variant: unranked, only staff may play it, and left out
+    # of research exports unless they ask for playtests.
+    playtest = models.BooleanField(default=False)
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)

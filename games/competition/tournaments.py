@@ -22,7 +22,13 @@ from games.models import (
     Tournament,
     TournamentRound,
 )
-from games.play.services import MAX_SEED, ActionError, race_create, resume_stalled_model_seats
+from games.play.services import (
+    MAX_SEED,
+    ActionError,
+    VariantUnplayable,
+    race_create,
+    resume_stalled_model_seats,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -257,6 +263,10 @@ def tournament_advance(*, tournament_id: int, tick_s: float = 2.0) -> Tournament
                 break
             try:
                 round_.match, _ = race_create(variant=round_.variant, opponents=slugs, seed=round_.seed)
+            except VariantUnplayable as exc:  # its params no longer generate a puzzle: flagged
+                round_.error = f"could not start: {exc.reason}"[:300]
+                round_.save(update_fields=["error"])
+                continue
             except ActionError as exc:  # a contestant is busy elsewhere: try again next tick
                 note = f"waiting: {exc.message}"
                 break

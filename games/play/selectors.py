@@ -74,7 +74,8 @@ def published_variants() -> list[PuzzleVariant]:
 
 def recent_matches(*, limit: int = 10) -> list[Match]:
     return list(
-        Match.objects.select_related("instance__variant")
+        Match.objects.filter(playtest=False)  # a playtest may be on a variant not yet published
+        .select_related("instance__variant")
         .prefetch_related("seats")
         .order_by("-created")[:limit]
     )

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from games.engine.core import QueryError, RuleError, get_family
+from games.engine.core import EngineError, QueryError, RuleError, get_family
 from games.models import (
     Match,
     PuzzleInstance,
@@ -85,15 +85,42 @@ def variant_create(
     )
 
 
+class VariantUnplayable(ActionError):
+    """A variant that cannot generate a puzzle (its saved params no longer pass the engine, or
+    its family is gone). Logged with the variant and seed, and flagged in the admin list.
+    ``message`` is for players; ``reason`` is the engine's, for admins."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 def instance_get_or_create(*, variant: PuzzleVariant, seed: int) -> PuzzleInstance:
-    family = get_family(variant.family)
-    existing = PuzzleInstance.objects.filter(
-        variant=variant, seed=seed, generator_version=family.version
-    ).first()
-    if existing is not None:
-        return existing
-    params = family.validate_params(variant.params)
-    inst = family.generate(seed, params)
+    try:
+        family = get_family(variant.family)
+        existing = PuzzleInstance.objects.filter(
+            variant=variant, seed=seed, generator_version=family.version
+        ).first()
+        if existing is not None:
+            return existing
+        params = family.validate_params(variant.params_for_seed(seed))
+        inst = family.generate(seed, params)
+    except EngineError as exc:
+        # Validated at save, but the family (or the variant, edited outside the admin) may have
+        # changed since: the player gets a clear message, the admin a flag and the log a line.
+        logger.error(
+            "variant %r (id %s) cannot generate a puzzle for seed %s: %s",
+            variant.slug,
+            variant.pk,
+            seed,
+            exc.message,
+        )
+        PuzzleVariant.objects.filter(pk=variant.pk).update(problem=exc.message[:500])
+        raise VariantUnplayable(
+            f"The puzzle {variant.title!r} cannot be played right now: it is misconfigured. "
+            "The arena's admins have been told; please pick another puzzle.",
+            reason=exc.message,
+        ) from None
     try:
         with transaction.atomic():
             return PuzzleInstance.objects.create(
@@ -109,6 +136,37 @@ def instance_get_or_create(*, variant: PuzzleVariant, seed: int) -> PuzzleInstan
         return PuzzleInstance.objects.get(variant=variant, seed=seed, generator_version=inst.version)
 
 
+def variant_publish(*, variant: PuzzleVariant) -> PuzzleVariant:
+    """Offer the variant to players (again); refused while it cannot generate a puzzle."""
+    if variant.problem:
+        raise ActionError(f"{variant.slug}: fix it before publishing ({variant.problem})")
+    variant.published, variant.retired = True, False
+    variant.save(update_fields=["published", "retired"])
+    return variant
+
+
+def variant_retire(*, variant: PuzzleVariant) -> PuzzleVariant:
+    """Stop offering the variant; its matches, replays and exports keep it."""
+    variant.published, variant.retired = False, True
+    variant.save(update_fields=["published", "retired"])
+    return variant
+
+
+def playtest_create(*, variant: PuzzleVariant, user: Any, seed: int | None = None) -> tuple[Match, Seat]:
+    """A staff member plays a variant (published or not) alone: unranked (off the leaderboard),
+    marked as a playtest (out of exports unless asked for), started at once."""
+    if user is None or not getattr(user, "is_staff", False):
+        raise ActionError("only staff may playtest a variant")
+    if seed is None:
+        seed = secrets.randbelow(RANKED_SEED_SPACE)
+    instance_get_or_create(variant=variant, seed=seed)  # outside the transaction, as in race_create
+    with transaction.atomic():
+        match = match_create(variant=variant, seed=seed, ranked=False, playtest=True)
+        seat = seat_join(match=match, handle=user.get_username(), user=user)
+        match = match_start(match=match)
+    return match, seat
+
+
 # -- matches and seats ------------------------------------------------------------------------------
 
 
@@ -121,6 +179,7 @@ def match_create(
     time_limit_s: int | None = None,
     ranked: bool = True,
     creator: limits.Creator | None = None,
+    playtest: bool = False,
 ) -> Match:
     """A waiting match. With a ``creator`` (a browser visitor or an agent token) the fair-play
     caps apply: CapReached, and nothing written, when they are at one. Matches the arena makes
@@ -145,7 +204,8 @@ def match_create(
             max_tests=max_tests,
             time_limit_s=time_limit_s,
             status=Match.Status.WAITING,
-            ranked=ranked,
+            ranked=ranked and not playtest,
+            playtest=playtest,
             creator_user_id=creator.user_id if creator else None,
             creator_session_key=creator.session_key if creator else "",
             creator_token_id=creator.token_id if creator else None,
@@ -291,6 +351,7 @@ def step_submit(
     client_think_ms: int | None = None,
     queue_next_turn: bool = True,
     _internal: bool = False,
+    _finish_match: bool = True,
 ) -> StepOutcome:
     """Apply one move for ``seat``. Raises ActionError (nothing written) for a move that is not
     allowed. A move re-sent with an idempotency key already in the log returns the stored step.
@@ -422,7 +483,7 @@ def step_submit(
             step=step, seat=seat, seat_fields=("tests_used", "status", "score", "outcome", "finished")
         )
         match.event_seq = events.step_recorded(seat=seat, step=step, seq=seq)["seq"]
-        if seat.is_done and not match.seats.filter(status=Seat.Status.PLAYING).exists():
+        if _finish_match and seat.is_done and not match.seats.filter(status=Seat.Status.PLAYING).exists():
             match = match_finish(match=match)
         elif queue_next_turn and seat.kind == Seat.Kind.MODEL and not seat.is_done:
             model_turn_request(seat=seat, turn=step.seq + 1)
@@ -499,6 +560,11 @@ def race_create(
     if human_handle is None and not opponents:
         raise ActionError("a race needs at least one player")
     mode = Match.Mode.RACE if (len(opponents) + (human_handle is not None)) > 1 else Match.Mode.SOLO
+    if seed is None:
+        seed = secrets.randbelow(RANKED_SEED_SPACE)  # as match_create would
+    # The instance first, outside the race's transaction: a variant that cannot generate one is
+    # flagged for the admin even though the race is refused.
+    instance_get_or_create(variant=variant, seed=seed)
     with transaction.atomic():
         # The contestants' rows stay locked until commit (in one order: no deadlocks), so two
         # races asking for the last free place of a contestant are counted one after the other.
@@ -537,6 +603,56 @@ def race_create(
         if human_handle is None:
             match = match_start(match=match)
     return match, player
+
+
+# -- admin actions: they go through the same write path, so events, the leaderboard and the
+# exports stay consistent with the log.
+
+
+def match_abort(*, match: Match, reason: str) -> Match:
+    """An admin stops a match: each seat still playing ends with a forfeit step that gives the
+    reason, and the match is aborted (aborted matches are off the leaderboard)."""
+    reason = (reason or "").strip()[:300] or "aborted by an admin"
+    with transaction.atomic():
+        match = Match.objects.select_for_update().get(pk=match.pk)
+        if match.is_over:
+            raise ActionError(f"match {match.pk} is already over ({match.status})")
+        if match.status == Match.Status.RUNNING:
+            for seat in match.seats.filter(status=Seat.Status.PLAYING):
+                step_submit(
+                    seat=seat,
+                    action={"type": "forfeit", "reason": f"match aborted: {reason}"},
+                    _finish_match=False,
+                )
+        match.refresh_from_db()
+        match.status = Match.Status.ABORTED
+        match.finished = timezone.now()
+        match.save(update_fields=["status", "finished"])
+        match.event_seq = events.match_finished(match=match)["seq"]
+    logger.info("match %s aborted: %s", match.pk, reason)
+    return match
+
+
+def seat_end_stalled(*, seat: Seat, reason: str) -> StepOutcome:
+    """An admin ends a seat that no longer moves (a stuck model, a player gone): a forfeit step
+    with the reason; the match finishes if nobody else is playing."""
+    reason = (reason or "").strip()[:300] or "ended by an admin"
+    return seat_end(seat=seat, reason=f"seat ended by an admin: {reason}")
+
+
+def model_turn_requeue(*, seat: Seat) -> int:
+    """Queue a model seat's next turn again (a turn lost with a worker or the broker). Safe to
+    repeat: the turn's idempotency key stops a second write. Returns the turn queued."""
+    seat = Seat.objects.select_related("match").get(pk=seat.pk)
+    if seat.kind != Seat.Kind.MODEL:
+        raise ActionError(f"seat {seat.pk} is a {seat.kind} seat; only a model's turn can be queued")
+    if seat.is_done or seat.match.status != Match.Status.RUNNING:
+        raise ActionError(f"seat {seat.pk} is not playing in a running match; nothing to queue")
+    turn = seat.steps.count() + 1
+    with transaction.atomic():
+        Seat.objects.filter(pk=seat.pk).update(turn_worker="", resumed_at=timezone.now())
+        model_turn_request(seat=seat, turn=turn)
+    return turn
 
 
 # -- seeds and stalled model seats -------------------------------------------------------------------

@@ -289,6 +289,7 @@ def finished_seats(*, family: str | None = None) -> list[Seat]:
     qs = (
         Seat.objects.filter(match__status__in=[Match.Status.FINISHED, Match.Status.ABORTED])
         .exclude(status=Seat.Status.PLAYING)
+        .exclude(match__playtest=True)  # staff playtests of unpublished variants are not data
         .select_related("match__instance")
         .annotate(steps_count=Count("steps"))
         .order_by("id")

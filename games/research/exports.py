@@ -267,6 +267,8 @@ class ExportFilters:
     contestant: str | None = None
     finished_only: bool = False
     tournament: str | None = None
+    # Staff playtests of unpublished variants are left out unless asked for.
+    include_playtests: bool = False
 
     @classmethod
     def from_query(cls, params: Any) -> ExportFilters:
@@ -280,6 +282,7 @@ class ExportFilters:
             contestant=params.get("contestant"),
             finished_only=params.get("finished"),
             tournament=params.get("tournament"),
+            include_playtests=params.get("playtests"),
         )
 
     @classmethod
@@ -294,6 +297,7 @@ class ExportFilters:
         contestant: str | None = None,
         finished_only: bool | str | None = False,
         tournament: str | None = None,
+        include_playtests: bool | str | None = False,
     ) -> ExportFilters:
         """Filters from text (a form, a query string, the command line); ExportError says what
         was wrong. Dates are YYYY-MM-DD (``until`` includes that whole day) or ISO 8601."""
@@ -333,9 +337,12 @@ class ExportFilters:
             contestant=contestant,
             finished_only=_truthy(finished_only),
             tournament=tournament,
+            include_playtests=_truthy(include_playtests),
         )
 
     def apply(self, matches: QuerySet[Match]) -> QuerySet[Match]:
+        if not self.include_playtests:
+            matches = matches.filter(playtest=False)
         if self.family:
             matches = matches.filter(instance__family=self.family)
         if self.variant:

@@ -23,7 +23,7 @@ def contestant(fake: FakeModelServer | None = None, *, backend: str = "openai", 
         backend=backend,
         base_url=base_url,
         model=fields.pop("model", "fake-model"),
-        api_key_env=fields.pop("api_key_env", "FAKE_MODEL_KEY"),
+        api_key_env=fields.pop("api_key_env", ""),  # the fake needs no key; tests of keys name one
         http_timeout_s=fields.pop("http_timeout_s", 2.0),
         **fields,
     )

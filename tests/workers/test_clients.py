@@ -10,6 +10,12 @@ from tests.workers.fake_model import FakeModelServer, Reply
 from workers.clients import ClientConfig, ModelCallError, client_for
 
 
+@pytest.fixture(autouse=True)
+def a_key_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The configs name FAKE_KEY; a named variable that is not set fails before any request.
+    monkeypatch.setenv("FAKE_KEY", "sk-test-default")
+
+
 @pytest.fixture
 def fake() -> Iterator[FakeModelServer]:
     server = FakeModelServer().start()
@@ -138,3 +144,13 @@ def test_builtin_solver_answers_like_a_model() -> None:
 def test_unknown_backend() -> None:
     with pytest.raises(ModelCallError, match="unknown backend"):
         client_for("carrier-pigeon")
+
+
+def test_a_named_key_variable_that_is_not_set_fails_before_any_request(
+    fake: FakeModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FAKE_KEY")
+    with pytest.raises(ModelCallError) as failed:
+        client_for("openai")(openai_config(fake), MESSAGES)
+    assert failed.value.error_class == "config" and not failed.value.transient
+    assert "FAKE_KEY" in failed.value.message and fake.requests == []

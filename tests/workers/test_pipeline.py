@@ -180,10 +180,20 @@ def test_token_budget_is_enforced(fake) -> None:
 def test_api_key_comes_from_the_named_variable_and_is_never_stored(fake, monkeypatch) -> None:
     monkeypatch.setenv("FAKE_MODEL_KEY", "sk-secret-value-42")
     fake.script(Reply(content=GUESS_RIGHT))
-    _, (seat,) = model_race(contestant(fake))
+    _, (seat,) = model_race(contestant(fake, api_key_env="FAKE_MODEL_KEY"))
     drive(seat)
     dump = json.dumps(list(ModelCall.objects.values()), default=str)
     assert "sk-secret-value-42" not in dump
+
+
+def test_a_named_key_variable_that_is_not_set_ends_the_seat_without_a_call(fake, monkeypatch) -> None:
+    monkeypatch.delenv("FAKE_MODEL_KEY_UNSET", raising=False)
+    _, (seat,) = model_race(contestant(fake, api_key_env="FAKE_MODEL_KEY_UNSET"))
+    drive(seat)
+    assert seat.status == "forfeited"
+    assert "FAKE_MODEL_KEY_UNSET that should hold the API key is not set" in seat.outcome["reason"]
+    assert fake.requests == []  # no placeholder key was sent
+    assert [c[3] for c in calls(seat)] == ["config"]
 
 
 def test_a_rerun_turn_never_writes_twice(fake) -> None:

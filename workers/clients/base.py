@@ -23,7 +23,16 @@ class ClientConfig:
     def api_key(self) -> str:
         if not self.api_key_env:
             return "not-needed"
-        return os.environ.get(self.api_key_env, "")
+        key = os.environ.get(self.api_key_env, "")
+        if not key:
+            # Not a placeholder key and a provider's 401 later: the seat ends now, saying why.
+            raise ModelCallError(
+                f"the environment variable {self.api_key_env} that should hold the API key is not "
+                "set on this worker",
+                error_class="config",
+                transient=False,
+            )
+        return key
 
 
 @dataclass
