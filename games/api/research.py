@@ -170,4 +170,6 @@ def research_export(
 ) -> HttpResponse:
     if format not in exports.FORMATS:
         raise ApiError(400, f"format must be one of {', '.join(exports.FORMATS)}, got {format!r}")
-    return zip_response(fmt=format, filters=_filters(filters), analytics=_analytics(analytics))
+    return zip_response(
+        fmt=format, filters=_filters(filters), analytics=_analytics(analytics), request=request
+    )

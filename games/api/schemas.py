@@ -215,13 +215,18 @@ class LeaderboardOut(Out):
     players: list[PlayerRow]
 
 
-class SeatSummary(Out):
+class SeatProgress(Out):
+    """What anyone may see of a seat while its match runs."""
+
     id: int
     handle: str
     kind: str
     status: str
     tests_used: int
     tests_left: int
+
+
+class SeatSummary(SeatProgress):
     outcome: dict[str, Any] | None
     score: dict[str, Any] | None
 
@@ -251,16 +256,10 @@ class VariantRef(Out):
     family: str
 
 
-class SeatState(Out):
+class SeatState(SeatProgress):
     """A seat as this token may see it: progress only for rivals while the match runs, its
     steps once the match is over (or for your own seat)."""
 
-    id: int
-    handle: str
-    kind: str
-    status: str
-    tests_used: int
-    tests_left: int
     steps: list[dict[str, Any]] | None = None
 
 

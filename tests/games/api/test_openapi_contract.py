@@ -20,20 +20,10 @@ from games.api.auth import agent_token_create
 from games.models import Match, Seat
 from games.play import services
 from tests import factories
+from tests.games.api.test_api import private_cache  # noqa: F401  (autouse: a fresh cache per test)
 from tests.workers.helpers import builtin
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def private_cache(settings):
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "contract-tests"}
-    }
-    settings.ARENA_API_RATE_PER_MIN = 600
-    from django.core.cache import cache
-
-    cache.clear()
 
 
 @pytest.fixture(scope="module")
