@@ -29,8 +29,6 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from games.competition import tournaments
-
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
@@ -60,6 +58,7 @@ def bench_tournaments() -> dict:
     from django.test import Client
 
     from games.api.auth import agent_token_create
+    from games.competition import tournaments
     from games.models import ModelContestant, PuzzleVariant
     from games.play import services
 
