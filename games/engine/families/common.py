@@ -10,9 +10,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from games.engine.core import QueryError, RuleError
+from games.engine.core import QueryError, RuleError, SolverFactory
 from games.engine.dsl import Rule, compile_rule
-from games.engine.hypotheses import points_to_columns
+from games.engine.hypotheses import HypothesisSpace, points_to_columns
+from games.engine.solvers import InfoGainSolver, RandomSolver
 
 
 def score(*, solved: bool, tests_used: int, max_tests: int, agreement: float = 0.0) -> dict[str, Any]:
@@ -113,3 +114,20 @@ def quiz_score(
         out["correct_vs_own_rule"] = vs_own
         out["accuracy_vs_own_rule"] = round(vs_own / len(items), 6)
     return out
+
+
+def baseline_solvers(
+    reference_space: Callable[[], HypothesisSpace],
+    random_test: Callable[[random.Random], list[int | float]],
+) -> dict[str, SolverFactory]:
+    """The built-in solvers over the family's reference space: ``infogain`` (the most
+    informative test each turn) and ``random`` (tests drawn by ``random_test``), both starting
+    from the puzzle's public examples."""
+
+    def infogain(public: Mapping[str, Any], seed: int) -> InfoGainSolver:
+        return InfoGainSolver(reference_space(), public.get("examples") or [], seed)
+
+    def random_solver(public: Mapping[str, Any], seed: int) -> RandomSolver:
+        return RandomSolver(reference_space(), public.get("examples") or [], seed, random_test)
+
+    return {"infogain": infogain, "random": random_solver}

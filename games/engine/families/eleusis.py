@@ -39,7 +39,6 @@ from games.engine.core import (
 from games.engine.dsl import Rule, compile_rule, parse_rule
 from games.engine.families import common
 from games.engine.hypotheses import HypothesisSpace, points_to_columns
-from games.engine.solvers import InfoGainSolver, RandomSolver
 
 FAMILY_ID = "eleusis"
 # Generator versions: 1 drew the application quiz from the hidden rule (exactly half fitting);
@@ -510,14 +509,6 @@ def _random_test(rng: random.Random) -> list[int | float]:
     return [rng.choice(RANKS), rng.choice(SUITS), rng.choice(RANKS), rng.choice(SUITS)]
 
 
-def _infogain(public: Mapping[str, Any], seed: int) -> InfoGainSolver:
-    return InfoGainSolver(reference_space(), public.get("examples") or [], seed)
-
-
-def _random(public: Mapping[str, Any], seed: int) -> RandomSolver:
-    return RandomSolver(reference_space(), public.get("examples") or [], seed, _random_test)
-
-
 FAMILY = register(
     Family(
         id=FAMILY_ID,
@@ -532,7 +523,7 @@ FAMILY = register(
         score=score,
         describe=describe,
         render_observation=render_observation,
-        solvers={"infogain": _infogain, "random": _random},
+        solvers=common.baseline_solvers(reference_space, _random_test),
         step_analytics=step_analytics,
         rule_size=rule_size,
         quiz_items=quiz_items,
