@@ -44,6 +44,34 @@ def quiz_rng_key(params: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k != "rule"}
 
 
+def not_examples(
+    points: npt.NDArray[np.float64],
+    examples: Sequence[Sequence[Any]],
+    eligible: npt.NDArray[np.bool_] | None = None,
+) -> npt.NDArray[np.bool_]:
+    """``eligible`` (all points by default) less the points given as the puzzle's examples."""
+    keep = np.ones(len(points), dtype=bool) if eligible is None else eligible.copy()
+    for example in examples:
+        keep &= ~np.all(points == np.asarray(example, dtype=np.float64), axis=1)
+    return keep
+
+
+def half_true_pick(
+    rng: random.Random, *, eligible: npt.NDArray[np.bool_], truth: npt.NDArray[np.bool_], count: int
+) -> list[int]:
+    """Quiz generator version 1: indices of ``count`` eligible points, half where ``truth``
+    holds (as many as there are), the rest where it does not, shuffled."""
+
+    def sample(want: bool, k: int) -> list[int]:
+        pool = np.flatnonzero(eligible & (truth == want)).tolist()
+        return rng.sample(pool, min(k, len(pool)))
+
+    chosen = sample(True, count // 2)
+    chosen += sample(False, count - len(chosen))
+    rng.shuffle(chosen)
+    return chosen
+
+
 def public_quiz_pick(
     rng: random.Random,
     *,

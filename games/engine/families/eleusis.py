@@ -461,9 +461,7 @@ def _public_quiz_items(
 ) -> tuple[tuple[int, ...], ...]:
     rng = seeded_rng("quiz", FAMILY_ID, PUBLIC_QUIZ_VERSION, seed, json.loads(public_params))
     pts = domain()
-    eligible = np.ones(len(pts), dtype=bool)
-    for example in examples:
-        eligible &= ~np.all(pts == np.asarray(example, dtype=np.float64), axis=1)
+    eligible = common.not_examples(pts, examples)
     picked = common.public_quiz_pick(rng, eligible=eligible, strata=_quiz_strata()[:QUIZ_ITEMS])
     return tuple(tuple(_pair_json(pts[i])) for i in picked)
 
@@ -476,18 +474,10 @@ def _quiz_items_v1(
     rng = seeded_rng("quiz", FAMILY_ID, 1, seed, json.loads(params))
     truth = _truth(rule_text)
     pts = domain()
-    eligible = np.ones(len(pts), dtype=bool)
-    for example in examples:
-        eligible &= ~np.all(pts == np.asarray(example, dtype=np.float64), axis=1)
-
-    def sample(want: bool, count: int) -> list[tuple[int, ...]]:
-        pool = np.flatnonzero(eligible & (truth == want)).tolist()
-        return [tuple(_pair_json(pts[i])) for i in rng.sample(pool, min(count, len(pool)))]
-
-    chosen = sample(True, QUIZ_ITEMS // 2)
-    chosen += sample(False, QUIZ_ITEMS - len(chosen))
-    rng.shuffle(chosen)
-    return tuple(chosen)
+    picked = common.half_true_pick(
+        rng, eligible=common.not_examples(pts, examples), truth=truth, count=QUIZ_ITEMS
+    )
+    return tuple(tuple(_pair_json(pts[i])) for i in picked)
 
 
 def quiz_score(instance: Instance, guess: str | None, answers: Sequence[Any]) -> dict[str, Any]:

@@ -674,9 +674,7 @@ def _public_quiz_items(
 ) -> tuple[tuple[Any, ...], ...]:
     rng = seeded_rng("quiz", FAMILY_ID, PUBLIC_QUIZ_VERSION, seed, json.loads(public_params))
     pool, strata = _quiz_pool()
-    eligible = np.ones(len(pool), dtype=bool)
-    for example in examples:
-        eligible &= ~np.all(pool == np.asarray(example, dtype=np.float64), axis=1)
+    eligible = common.not_examples(pool, examples)
     picked = common.public_quiz_pick(rng, eligible=eligible, strata=strata[:QUIZ_ITEMS])
     return tuple(tuple(_point_json(pool[i])) for i in picked)
 
@@ -690,18 +688,9 @@ def _quiz_items_v1(
     truth = truth_on_domain(parse(rule_text))
     pts, n_grid = domain()
     grid = pts[:n_grid]
-    eligible = np.all((grid >= -10) & (grid <= 20), axis=1)
-    for example in examples:
-        eligible &= ~np.all(grid == np.asarray(example, dtype=np.float64), axis=1)
-
-    def sample(want: bool, count: int) -> list[tuple[Any, ...]]:
-        pool = np.flatnonzero(eligible & (truth[:n_grid] == want)).tolist()
-        return [tuple(_point_json(grid[i])) for i in rng.sample(pool, min(count, len(pool)))]
-
-    chosen = sample(True, QUIZ_ITEMS // 2)
-    chosen += sample(False, QUIZ_ITEMS - len(chosen))
-    rng.shuffle(chosen)
-    return tuple(chosen)
+    eligible = common.not_examples(grid, examples, np.all((grid >= -10) & (grid <= 20), axis=1))
+    picked = common.half_true_pick(rng, eligible=eligible, truth=truth[:n_grid], count=QUIZ_ITEMS)
+    return tuple(tuple(_point_json(grid[i])) for i in picked)
 
 
 def quiz_score(instance: Instance, guess: str | None, answers: Sequence[Any]) -> dict[str, Any]:
