@@ -712,16 +712,17 @@ class TournamentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Start now")
     def start_now(self, request, queryset):
-        for tournament in queryset:
-            try:
-                tournaments.tournament_start_now(tournament=tournament)
-            except services.ActionError as exc:
-                messages.error(request, exc.message)
+        self._each(request, queryset, tournaments.tournament_start_now)
 
     @admin.action(description="Cancel (running races play to their end)")
     def cancel(self, request, queryset):
+        self._each(request, queryset, tournaments.tournament_cancel)
+
+    @staticmethod
+    def _each(request, queryset, service) -> None:
+        """``service`` on every selected tournament; one it refuses is a message, not a stop."""
         for tournament in queryset:
             try:
-                tournaments.tournament_cancel(tournament=tournament)
+                service(tournament=tournament)
             except services.ActionError as exc:
                 messages.error(request, exc.message)

@@ -19,8 +19,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
+from ninja.security import HttpBearer
+from ninja.throttling import BaseThrottle
 
+from games.api.errors import ApiError
 from games.models import AgentToken
 
 logger = logging.getLogger(__name__)
@@ -74,6 +78,41 @@ def agent_token_for_header(header: str | None) -> AgentToken | None:
         AgentToken.objects.filter(pk=token.pk).update(last_used=now)
         token.last_used = now
     return token
+
+
+class BearerToken(HttpBearer):
+    """ninja auth: the active token named by ``Authorization: Bearer <token>`` (401 otherwise).
+    ``research_only`` names what a token without ``can_read_research`` is refused (403)."""
+
+    def __init__(self, *, research_only: str | None = None) -> None:
+        super().__init__()
+        self.research_only = research_only
+
+    def __call__(self, request: HttpRequest) -> AgentToken | None:
+        token = agent_token_for_header(request.headers.get("Authorization"))
+        if token is not None and self.research_only and not token.can_read_research:
+            raise ApiError(
+                403,
+                f"{self.research_only}; an admin makes a research token with "
+                "`python manage.py create_agent_token NAME --research`",
+            )
+        return token
+
+    def authenticate(self, request: HttpRequest, token: str) -> AgentToken | None:  # pragma: no cover
+        return agent_token_for_header(f"Bearer {token}")
+
+
+class TokenRate(BaseThrottle):
+    """ninja throttling: the per-token sliding window below. The decision stays on the request
+    (``request.api_rate``): the 429 says when to retry and every reply carries X-RateLimit-*."""
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        decision = rate_limit_hit(token=request.auth)  # type: ignore[attr-defined]
+        request.api_rate = decision  # type: ignore[attr-defined]
+        return decision.allowed
+
+    def wait(self) -> None:
+        return None  # per request, on request.api_rate; the 429 handler sets Retry-After
 
 
 @dataclass(frozen=True)

@@ -8,38 +8,52 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router
+from pydantic import BaseModel, Field
 
-from games.api.views import MAX_DB_ID, ApiError, api_endpoint
-from games.models import AgentToken, Match
-from games.play import inputs
+from games.api import schemas
+from games.api.auth import BearerToken
+from games.api.errors import ApiError
+from games.models import Match
 from games.research import exports
 from games.research.downloads import zip_response
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 MAX_PAGE = 10**9
+MAX_DB_ID = 2**63 - 1
+
+router = Router(auth=BearerToken(research_only="this token may not read research data"))
+
+Page = schemas.query_int("page", default=1, minimum=1, maximum=MAX_PAGE)
+PageSize = schemas.query_int("page_size", default=DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE)
+RESEARCH_ONLY = {403: "The token may not read research data (make one with --research)."}
 
 
-def _require_research(token: AgentToken) -> None:
-    if not token.can_read_research:
-        raise ApiError(
-            403,
-            "this token may not read research data; an admin makes a research token with "
-            "`python manage.py create_agent_token NAME --research`",
-        )
+class Filters(BaseModel):
+    """The exports' filters (games.research.exports.ExportFilters checks them and says what is
+    wrong): all optional."""
+
+    family: str | None = Field(None, description="only this puzzle family")
+    variant: str | None = Field(None, description="only this variant (slug)")
+    kind: str | None = Field(None, description="only matches with a seat of this kind: human, model or agent")
+    contestant: str | None = Field(None, description="only matches with this model contestant")
+    since: str | None = Field(None, description="created on or after (YYYY-MM-DD or ISO 8601)")
+    until: str | None = Field(None, description="created up to (YYYY-MM-DD: the whole day, or ISO 8601)")
+    finished: str | None = Field(None, description="1 = finished matches only")
+    tournament: str | None = Field(None, description="only the races of this tournament (slug)")
 
 
-def _filters(request: HttpRequest) -> exports.ExportFilters:
-    params = request.GET
+def _filters(filters: Filters) -> exports.ExportFilters:
     try:
-        return exports.ExportFilters.from_query(params)
+        return exports.ExportFilters.from_query(filters.model_dump())
     except exports.ExportError as exc:
         raise ApiError(400, str(exc)) from None
 
 
-def _analytics(request: HttpRequest) -> bool:
-    raw = request.GET.get("analytics", "1").strip().lower()
+def _analytics(raw: str) -> bool:
+    raw = raw.strip().lower()
     if raw not in ("0", "1", "true", "false"):
         raise ApiError(400, f"analytics must be 1 or 0, got {raw!r}")
     return raw in ("1", "true")
@@ -59,15 +73,25 @@ def _steps_summary(steps: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-@api_endpoint("GET")
-def research_matches(request: HttpRequest, token: AgentToken) -> JsonResponse:
-    _require_research(token)
-    filters = _filters(request)
-    page = inputs.query_int(request.GET, "page", default=1, minimum=1, maximum=MAX_PAGE)
-    page_size = inputs.query_int(
-        request.GET, "page_size", default=DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE
-    )
-    matches = exports.matches_for(filters)
+@router.get(
+    "/matches",
+    **schemas.operation(
+        "researchListMatches",
+        "Research: matches with their seats and a summary of each seat's steps",
+        "A page of match records (as in the exports), in id order, filtered like the exports.",
+        ok={200: schemas.ResearchPageOut},
+        errors={400: "A bad filter, page or page_size.", **RESEARCH_ONLY,
+                404: "The page is past the last one."},
+    ),
+)  # fmt: skip
+def research_matches(
+    request: HttpRequest,
+    filters: Query[Filters],
+    page: Page = Query(1, description="1-based page"),
+    page_size: PageSize = Query(DEFAULT_PAGE_SIZE, description="matches per page (1-200)"),
+) -> dict[str, Any]:
+    parsed = _filters(filters)
+    matches = exports.matches_for(parsed)
     count = matches.count()
     pages = max(1, -(-count // page_size))
     if page > pages:
@@ -83,22 +107,33 @@ def research_matches(request: HttpRequest, token: AgentToken) -> JsonResponse:
             seat.pop("model_calls")
             for key in ("bits_total", "redundant_tests"):  # analytics: in the steps endpoint
                 seat.pop(key)
-    return JsonResponse(
-        {
-            "count": count,
-            "page": page,
-            "page_size": page_size,
-            "pages": pages,
-            "schema_version": exports.SCHEMA_VERSION,
-            "filters": filters.as_dict(),
-            "matches": records,
-        }
-    )
+    return {
+        "count": count,
+        "page": page,
+        "page_size": page_size,
+        "pages": pages,
+        "schema_version": exports.SCHEMA_VERSION,
+        "filters": parsed.as_dict(),
+        "matches": records,
+    }
 
 
-@api_endpoint("GET")
-def research_match_steps(request: HttpRequest, token: AgentToken, match_id: int) -> JsonResponse:
-    _require_research(token)
+@router.get(
+    "/matches/{int:match_id}/steps",
+    **schemas.operation(
+        "researchMatchSteps",
+        "Research: one match in full, with every step's analytics and every model call",
+        "The match's record as in the exports: every seat's steps (with per-step analytics unless "
+        "`analytics=0`) and every model call.",
+        ok={200: schemas.ResearchMatchOut},
+        errors={400: "A bad analytics flag.", **RESEARCH_ONLY, 404: "No such match."},
+    ),
+)
+def research_match_steps(
+    request: HttpRequest,
+    match_id: int,
+    analytics: str = Query("1", description="1 (default) or 0: per-step analytics"),
+) -> dict[str, Any]:
     rows = (
         list(Match.objects.filter(pk=match_id).values_list(*exports.MATCH_COLUMNS))
         if match_id <= MAX_DB_ID
@@ -106,14 +141,35 @@ def research_match_steps(request: HttpRequest, token: AgentToken, match_id: int)
     )
     if not rows:
         raise ApiError(404, f"no match {match_id}")
-    (record,) = exports.RecordBuilder(analytics=_analytics(request)).build(rows)
-    return JsonResponse({"schema_version": exports.SCHEMA_VERSION, "match": record})
+    (record,) = exports.RecordBuilder(analytics=_analytics(analytics)).build(rows)
+    return {"schema_version": exports.SCHEMA_VERSION, "match": record}
 
 
-@api_endpoint("GET")
-def research_export(request: HttpRequest, token: AgentToken) -> HttpResponse:
-    _require_research(token)
-    fmt = request.GET.get("format", "")
-    if fmt not in exports.FORMATS:
-        raise ApiError(400, f"format must be one of {', '.join(exports.FORMATS)}, got {fmt!r}")
-    return zip_response(fmt=fmt, filters=_filters(request), analytics=_analytics(request))
+@router.get(
+    "/export",
+    **schemas.operation(
+        "researchExport",
+        "Research: a whole export as a zip (JSON Lines, CSV or Parquet)",
+        "The same zip as the export page and `manage.py export`: matches, seats, steps and model "
+        "calls, a manifest and SCHEMA.md; streamed from disk.",
+        ok={200: None},
+        errors={400: "A bad format or filter.", **RESEARCH_ONLY},
+    )
+    | {"openapi_extra": {"responses": {
+        200: {"description": "The export as a zip attachment.",
+              "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}},
+        400: {"description": "A bad format or filter."},
+        403: {"description": RESEARCH_ONLY[403]},
+    }}},
+)  # fmt: skip
+def research_export(
+    request: HttpRequest,
+    filters: Query[Filters],
+    format: str = Query("", description="jsonl, csv or parquet"),
+    analytics: str = Query("1", description="1 (default) or 0: per-step analytics in steps"),
+) -> HttpResponse:
+    if format not in exports.FORMATS:
+        raise ApiError(400, f"format must be one of {', '.join(exports.FORMATS)}, got {format!r}")
+    return zip_response(
+        fmt=format, filters=_filters(filters), analytics=_analytics(analytics), request=request
+    )

@@ -6,29 +6,41 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest
 from django.utils import timezone
+from ninja import Query, Router, Status
 
-from games.api.views import ApiError, _json_object, api_endpoint
+from games.api import schemas
+from games.api.auth import BearerToken
+from games.api.errors import ApiError
 from games.competition import leaderboard
 from games.competition import tournaments as tournaments_
 from games.models import AgentToken, ModelContestant, PuzzleVariant, Tournament
-from games.play import inputs, services
+from games.play import services
 
 DEFAULT_ROUNDS_PER_PAGE = 100
 MAX_ROUNDS_PER_PAGE = 500
 MAX_PAGE = 10**9
 
-CREATE_FIELDS = {
-    "slug",
-    "title",
-    "description",
-    "variants",
-    "contestants",
-    "seeds",
-    "concurrency",
-    "starts_at",
-}
+router = Router()
+
+Page = schemas.query_int("page", default=1, minimum=1, maximum=MAX_PAGE)
+Limit = schemas.query_int("limit", default=DEFAULT_ROUNDS_PER_PAGE, minimum=1, maximum=MAX_ROUNDS_PER_PAGE)
+
+TOURNAMENT_EXAMPLE = {
+    "slug": "december-cup", "title": "December cup", "status": "running",
+    "starts_at": "2026-12-01T09:00:00+00:00", "started": "2026-12-01T09:00:01+00:00", "finished": None,
+    "progress": {"rounds": 100, "done": 37, "running": 4, "pending": 59, "note": ""},
+}  # fmt: skip
+TOURNAMENT_DETAIL_EXAMPLE = {
+    **TOURNAMENT_EXAMPLE,
+    "description": "", "seeds": "0-49", "concurrency": 4,
+    "variants": ["wason-tier-1", "wason-tier-2"], "contestants": ["infogain", "random-tester"],
+    "standings": [],
+    "rounds_page": {"page": 1, "limit": 100, "pages": 1, "count": 100},
+    "rounds": [{"variant": "wason-tier-1", "variant_title": "Tier 1", "seed": 0, "match": 41,
+                "status": "finished", "winners": ["Info-gain solver"]}],
+}  # fmt: skip
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -59,91 +71,107 @@ def _visible(token: AgentToken) -> Any:
     return tournaments if token.can_read_research else tournaments.filter(published=True)
 
 
-def _slugs(data: dict[str, Any], name: str, hint: str) -> list[str]:
-    value = data.get(name)
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
-        raise ApiError(400, f'"{name}" must be a non-empty list of slugs ({hint})')
-    return value
+def _starts_at(raw: str | None) -> dt.datetime | None:
+    if raw is None:
+        return None
+    try:
+        starts_at = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(400, '"starts_at" must be an ISO 8601 time, e.g. 2026-12-01T09:00:00+00:00') from None
+    if timezone.is_naive(starts_at):
+        raise ApiError(400, '"starts_at" needs a time zone, e.g. 2026-12-01T09:00:00+00:00')
+    return starts_at
 
 
-def _create(request: HttpRequest, token: AgentToken) -> JsonResponse:
-    if not token.can_read_research:
-        raise ApiError(
-            403,
-            "only research tokens may schedule tournaments; an admin makes one with "
-            "`python manage.py create_agent_token NAME --research`",
-        )
-    data = _json_object(request)
-    unknown = sorted(set(data) - CREATE_FIELDS)
-    if unknown:
-        raise ApiError(
-            400, f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(CREATE_FIELDS))}"
-        )
-    variant_slugs = _slugs(data, "variants", "GET /api/v1/variants")
-    contestant_slugs = _slugs(data, "contestants", "GET /api/v1/contestants")
-    variants = list(PuzzleVariant.objects.filter(slug__in=variant_slugs, published=True))
-    missing = sorted(set(variant_slugs) - {v.slug for v in variants})
+@router.get(
+    "/tournaments",
+    **schemas.operation(
+        "listTournaments",
+        "Tournaments and their progress",
+        "Published tournaments (a research token sees all), newest first.",
+        ok={200: schemas.TournamentsOut},
+        response_example={"tournaments": [TOURNAMENT_EXAMPLE]},
+    ),
+)
+def tournaments(request: HttpRequest) -> dict[str, Any]:
+    token: AgentToken = request.auth  # type: ignore[attr-defined]
+    return {"tournaments": [_summary(t) for t in _visible(token).order_by("-created")]}
+
+
+@router.post(
+    "/tournaments",
+    auth=BearerToken(research_only="only research tokens may schedule tournaments"),
+    **schemas.operation(
+        "createTournament",
+        "Schedule a tournament (research tokens)",
+        "Every listed contestant races the others on each (variant, seed): one round per pair, all on "
+        "the same instance, `concurrency` rounds at a time, from `starts_at` (or at once). Follow it "
+        "with GET /api/v1/tournaments/{slug}.",
+        ok={201: schemas.TournamentOut},
+        errors={
+            400: "A bad field: seeds that do not parse, too many rounds (at most 2,000 by default: "
+            "ARENA_TOURNAMENT_MAX_ROUNDS), a title over 120 or a description over 4,000 characters.",
+            403: "Not a research token.",
+            404: "An unknown variant or contestant.",
+            409: "The slug is taken.",
+        },
+        request_example={"slug": "december-cup", "title": "December cup",
+                         "variants": ["wason-tier-1", "wason-tier-2"], "contestants": ["infogain", "random-tester"],
+                         "seeds": "0-49", "concurrency": 4, "starts_at": "2026-12-01T09:00:00+00:00"},
+        response_example=TOURNAMENT_EXAMPLE,
+    ),
+)  # fmt: skip
+def tournament_create(request: HttpRequest, payload: schemas.CreateTournamentIn) -> Status[dict[str, Any]]:
+    variants = list(PuzzleVariant.objects.filter(slug__in=payload.variants, published=True))
+    missing = sorted(set(payload.variants) - {v.slug for v in variants})
     if missing:
         raise ApiError(
             404, f"no published variant {', '.join(map(repr, missing))}; GET /api/v1/variants lists them"
         )
-    contestants = list(ModelContestant.objects.filter(slug__in=contestant_slugs, enabled=True))
-    missing = sorted(set(contestant_slugs) - {c.slug for c in contestants})
+    contestants = list(ModelContestant.objects.filter(slug__in=payload.contestants, enabled=True))
+    missing = sorted(set(payload.contestants) - {c.slug for c in contestants})
     if missing:
         raise ApiError(
             404, f"no enabled contestant {', '.join(map(repr, missing))}; GET /api/v1/contestants lists them"
         )
-    for name in ("slug", "seeds"):
-        if not isinstance(data.get(name), str):
-            raise ApiError(400, f'"{name}" is required and must be a string')
-    for name in ("title", "description"):
-        if not isinstance(data.get(name, ""), str):
-            raise ApiError(400, f'"{name}" must be a string')
-    concurrency = data.get("concurrency", 2)
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int):
-        raise ApiError(400, '"concurrency" must be a whole number (rounds running at once)')
-    starts_at = None
-    if data.get("starts_at") is not None:
-        try:
-            starts_at = dt.datetime.fromisoformat(str(data["starts_at"]))
-        except ValueError:
-            raise ApiError(
-                400, '"starts_at" must be an ISO 8601 time, e.g. 2026-12-01T09:00:00+00:00'
-            ) from None
-        if timezone.is_naive(starts_at):
-            raise ApiError(400, '"starts_at" needs a time zone, e.g. 2026-12-01T09:00:00+00:00')
     try:
         tournament = tournaments_.tournament_create(
-            slug=data["slug"],
-            title=data.get("title") or data["slug"],
-            description=data.get("description", ""),
+            slug=payload.slug,
+            title=payload.title or payload.slug,
+            description=payload.description,
             variants=variants,
             contestants=contestants,
-            seeds=data["seeds"],
-            concurrency=concurrency,
-            starts_at=starts_at,
+            seeds=payload.seeds,
+            concurrency=payload.concurrency,
+            starts_at=_starts_at(payload.starts_at),
         )
     except services.ActionError as exc:
         status = 409 if "already a tournament" in exc.message else 400
         raise ApiError(status, exc.message) from None
-    return JsonResponse(_summary(tournament), status=201)
+    return Status(201, _summary(tournament))
 
 
-@api_endpoint("GET", "POST")
-def tournaments(request: HttpRequest, token: AgentToken) -> JsonResponse:
-    if request.method == "POST":
-        return _create(request, token)
-    return JsonResponse({"tournaments": [_summary(t) for t in _visible(token).order_by("-created")]})
-
-
-@api_endpoint("GET")
-def tournament_detail(request: HttpRequest, token: AgentToken, slug: str) -> JsonResponse:
+@router.get(
+    "/tournaments/{slug:slug}",
+    **schemas.operation(
+        "getTournament",
+        "One tournament: progress, standings, a page of rounds",
+        "Rounds come a page at a time (`page`, `limit`), in puzzle and seed order; `rounds_page` says "
+        "which page this is and how many there are.",
+        ok={200: schemas.TournamentDetailOut},
+        errors={400: "A bad page or limit.", 404: "No such tournament, or the page is past the last one."},
+        response_example=TOURNAMENT_DETAIL_EXAMPLE,
+    ),
+)
+def tournament_detail(
+    request: HttpRequest,
+    slug: str,
+    page: Page = Query(1, description="1-based page of rounds"),
+    limit: Limit = Query(DEFAULT_ROUNDS_PER_PAGE, description="rounds per page (1-500, default 100)"),
+) -> dict[str, Any]:
     """Progress, standings and one page of rounds (``page``, ``limit``): a tournament may have
     thousands of rounds, so they are never all in one reply."""
-    page = inputs.query_int(request.GET, "page", default=1, minimum=1, maximum=MAX_PAGE)
-    limit = inputs.query_int(
-        request.GET, "limit", default=DEFAULT_ROUNDS_PER_PAGE, minimum=1, maximum=MAX_ROUNDS_PER_PAGE
-    )
+    token: AgentToken = request.auth  # type: ignore[attr-defined]
     tournament = _visible(token).filter(slug=slug).first()
     if tournament is None:
         raise ApiError(404, f"no tournament {slug!r}; GET /api/v1/tournaments lists them")
@@ -157,18 +185,16 @@ def tournament_detail(request: HttpRequest, token: AgentToken, slug: str) -> Jso
     standings = leaderboard.leaderboard(tournament=tournament)
     for row in standings:
         del row["you"]
-    return JsonResponse(
-        {
-            **summary,
-            "description": tournament.description,
-            "seeds": tournament.seeds,
-            "concurrency": tournament.concurrency,
-            "variants": list(tournament.variants.order_by("slug").values_list("slug", flat=True)),
-            "contestants": list(tournament.contestants.order_by("slug").values_list("slug", flat=True)),
-            "standings": standings,
-            "rounds_page": {"page": page, "limit": limit, "pages": pages, "count": count},
-            "rounds": tournaments_.tournament_rounds(
-                tournament=tournament, offset=(page - 1) * limit, limit=limit
-            ),
-        }
-    )
+    return {
+        **summary,
+        "description": tournament.description,
+        "seeds": tournament.seeds,
+        "concurrency": tournament.concurrency,
+        "variants": list(tournament.variants.order_by("slug").values_list("slug", flat=True)),
+        "contestants": list(tournament.contestants.order_by("slug").values_list("slug", flat=True)),
+        "standings": standings,
+        "rounds_page": {"page": page, "limit": limit, "pages": pages, "count": count},
+        "rounds": tournaments_.tournament_rounds(
+            tournament=tournament, offset=(page - 1) * limit, limit=limit
+        ),
+    }

@@ -1,25 +1,63 @@
-"""Routes under /api/. Everything under /api/v1/ is listed in openapi.py (a test checks)."""
+"""Routes under /api/: the ninja API (games/api/app.py: /api/v1/..., /api/openapi.json,
+/api/docs), and a JSON 404 for anything else, so a client never has to parse an HTML page."""
 
-from django.urls import path, re_path
+from __future__ import annotations
 
-from games.api import research, tournaments, views
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.urls import URLPattern, re_path
+from django.views.decorators.csrf import csrf_exempt
+
+from games.api.app import api
+from games.api.errors import error
 
 app_name = "api"
 
+
+def _finished(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """What every reply gets, whichever way ninja produced it: a wrong method is a JSON 405
+    with ``Allow`` (ninja answers in plain text), and the token's rate in X-RateLimit-*."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if isinstance(response, HttpResponseNotAllowed):
+            allowed = ", ".join(m.strip() for m in sorted(response["Allow"].split(",")))
+            response = error(405, f"{request.method} is not allowed here; allowed: {allowed}")
+            response["Allow"] = allowed
+        rate = getattr(request, "api_rate", None)
+        if rate is not None and rate.limit:
+            response["X-RateLimit-Limit"] = str(rate.limit)
+            response["X-RateLimit-Remaining"] = str(rate.remaining)
+        return response
+
+    return wrapper
+
+
+@csrf_exempt
+def not_found(request: HttpRequest, rest: str = "", **kwargs: Any) -> HttpResponse:
+    return error(404, f"no such endpoint: {request.method} {request.path}; see /api/docs")
+
+
+def _patterns() -> list[Any]:
+    patterns, seen = [], set()
+    for pattern in api.urls[0]:
+        assert isinstance(pattern, URLPattern)
+        if str(pattern.pattern) in seen:  # ninja lists a path once per method; one view serves them all
+            continue
+        seen.add(str(pattern.pattern))
+        patterns.append(pattern)
+        if pattern.name == "api-root":  # ninja's root only anchors the document's paths
+            pattern.callback = not_found
+        else:
+            pattern.callback = _finished(pattern.callback)
+    return patterns
+
+
 urlpatterns = [
-    path("v1/variants", views.variants, name="variants"),
-    path("v1/contestants", views.contestants, name="contestants"),
-    path("v1/leaderboard", views.leaderboard, name="leaderboard"),
-    path("v1/tournaments", tournaments.tournaments, name="tournaments"),
-    path("v1/tournaments/<slug:slug>", tournaments.tournament_detail, name="tournament"),
-    path("v1/matches", views.matches, name="matches"),
-    path("v1/matches/<int:match_id>", views.match_detail, name="match"),
-    path("v1/seats/<int:seat_id>/actions", views.seat_actions, name="seat-actions"),
-    path("v1/research/matches", research.research_matches, name="research-matches"),
-    path("v1/research/matches/<int:match_id>/steps", research.research_match_steps, name="research-steps"),
-    path("v1/research/export", research.research_export, name="research-export"),
-    path("openapi.json", views.openapi_json, name="openapi"),
-    path("docs", views.docs, name="docs"),
-    # Anything else under /api/ answers in JSON too, so a client never has to parse an HTML 404.
-    re_path(r"^(?P<rest>.*)$", views.not_found, name="not-found"),
+    *_patterns(),
+    re_path(r"^(?P<rest>.*)$", not_found, name="not-found"),
 ]

@@ -1,176 +1,45 @@
 """The HTTP agent API: JSON in, JSON out, for external agents and scripts.
 
-Views are thin: check the method, the token and the rate, parse the body, call one service
-or selector, shape the reply. Every error is ``{"error": "<what was wrong and what is
-allowed>"}`` with its status code; bad input never becomes a 500.
-"""
+Endpoints are thin: ninja has checked the token, the rate and the body (games/api/app.py,
+schemas.py); each calls one service or selector and shapes the reply. Every error is
+``{"error": "<what was wrong and what is allowed>"}`` with its status code."""
 
 from __future__ import annotations
 
-import functools
-import logging
-from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-from django.views.decorators.csrf import csrf_exempt
+from django.http import HttpRequest, HttpResponse
+from ninja import Header, Query, Router, Status
 
-from games.api import auth
-from games.api.openapi import docs_operations, openapi_document
+from games.api import schemas
+from games.api.errors import ApiError
 from games.competition import leaderboard as leaderboard_
 from games.engine.core import get_family
 from games.models import AgentToken, Match, ModelContestant, PuzzleVariant, Seat, Step
-from games.play import inputs, limits, selectors, services
+from games.play import limits, selectors, services
 from games.play.visibility import Viewer
 
-logger = logging.getLogger(__name__)
+router = Router()
 
-MAX_OPPONENTS = 8
 MAX_DB_ID = 2**63 - 1
-MAX_SEED = services.MAX_SEED
-CREATE_FIELDS = {"variant", "seed", "opponents"}
+LeaderboardLimit = schemas.query_int("limit", default=100, minimum=1, maximum=1000)
+
+OBSERVATION_EXAMPLE = {
+    "seat": {"id": 12, "handle": "my-agent", "kind": "agent", "status": "playing", "tests_used": 1,
+             "tests_left": 29, "outcome": None, "score": None},
+    "public": {"family": "wason", "variables": ["x", "y", "z"], "tier": 1, "max_tests": 30,
+               "examples": [{"input": [2, 4, 6], "result": True}]},
+    "history": [{"input": [1, 2, 3], "result": True}],
+    "tests_left": 29,
+    "text": "Examples given with the puzzle:\n  (2, 4, 6) -> True\nYour tests so far:\n  1. (1, 2, 3) -> True\nTests left: 29.",
+    "quiz_items": [],
+    "description": "There is a hidden rule about triples of numbers (x, y, z). ...",
+}  # fmt: skip
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.extra = extra
-
-
-def error(status: int, message: str, **extra: Any) -> JsonResponse:
-    return JsonResponse({"error": message, **extra}, status=status)
-
-
-View = Callable[..., HttpResponse]
-
-
-def api_endpoint(*methods: str) -> Callable[[View], View]:
-    """Method check (405), bearer token (401), per-token rate limit (429), ApiError -> JSON.
-    Token auth replaces cookies here, so there is no CSRF to check."""
-
-    def decorate(view: View) -> View:
-        @csrf_exempt
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if request.method not in methods:
-                response = error(405, f"{request.method} is not allowed here; allowed: {', '.join(methods)}")
-                response["Allow"] = ", ".join(methods)
-                return response
-            token = auth.agent_token_for_header(request.headers.get("Authorization"))
-            if token is None:
-                message = (
-                    "missing or invalid API token; send 'Authorization: Bearer <token>' "
-                    "(an admin makes one with `python manage.py create_agent_token NAME`)"
-                )
-                response = error(401, message)
-                response["WWW-Authenticate"] = 'Bearer realm="arena"'
-                return response
-            rate = auth.rate_limit_hit(token=token)
-            if not rate.allowed:
-                response = error(
-                    429,
-                    f"rate limit: at most {rate.limit} requests in any 60 seconds per token; "
-                    f"retry after {rate.retry_after_s} s",
-                    retry_after=rate.retry_after_s,
-                )
-                response["Retry-After"] = str(rate.retry_after_s)
-            else:
-                try:
-                    response = view(request, token, *args, **kwargs)
-                except ApiError as exc:
-                    response = error(exc.status, exc.message, **exc.extra)
-                    if exc.extra.get("retry_after"):
-                        response["Retry-After"] = str(exc.extra["retry_after"])
-                except inputs.InputError as exc:
-                    response = error(exc.status, exc.message)
-                except Exception:  # ours, not the client's: log it, and still answer in JSON
-                    logger.exception(
-                        "agent API %s %s failed (token %s)", request.method, request.path, token.pk
-                    )
-                    response = error(
-                        500,
-                        "internal error; it has been logged. Retrying with the same Idempotency-Key is safe",
-                    )
-            if rate.limit:
-                response["X-RateLimit-Limit"] = str(rate.limit)
-                response["X-RateLimit-Remaining"] = str(rate.remaining)
-            return response
-
-        return wrapper
-
-    return decorate
-
-
-# -- parsing -----------------------------------------------------------------------------------------
-
-
-def _json_object(request: HttpRequest) -> dict[str, Any]:
-    """The body as a JSON object, through the one parser with limits (games.play.inputs): at most
-    ``MAX_JSON_BYTES`` and ``MAX_JSON_DEPTH`` levels, else a 413 or a 400 saying so."""
-    declared = request.META.get("CONTENT_LENGTH") or "0"
-    if declared.isascii() and declared.isdigit() and int(declared) > inputs.MAX_JSON_BYTES:
-        raise ApiError(
-            413, f"the request body is too large: {int(declared):,} bytes (at most {inputs.MAX_JSON_BYTES:,})"
-        )
-    try:
-        raw = request.body
-    except RequestDataTooBig:
-        raise ApiError(
-            413, f"the request body is too large (at most {inputs.MAX_JSON_BYTES:,} bytes)"
-        ) from None
-    if not raw.strip():
-        raise ApiError(400, "the request body is empty; send a JSON object")
-    data = inputs.parse_json(raw)
-    if not isinstance(data, dict):
-        raise ApiError(400, f"the request body must be a JSON object, got {type(data).__name__}")
-    return data
-
-
-def _create_params(data: dict[str, Any]) -> tuple[str, int | None, list[str]]:
-    unknown = sorted(set(data) - CREATE_FIELDS)
-    if unknown:
-        raise ApiError(
-            400, f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(CREATE_FIELDS))}"
-        )
-    variant = data.get("variant")
-    if not isinstance(variant, str) or not variant:
-        raise ApiError(400, '"variant" is required: the slug of a published variant (GET /api/v1/variants)')
-    seed = data.get("seed")
-    if seed is not None and (
-        isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED
-    ):
-        raise ApiError(
-            400, f'"seed" must be a whole number from 0 to {MAX_SEED}, or left out for a random one'
-        )
-    opponents = data.get("opponents", [])
-    if opponents is None:
-        opponents = []
-    if not isinstance(opponents, list) or not all(isinstance(o, str) and o for o in opponents):
-        raise ApiError(400, '"opponents" must be a list of contestant slugs (GET /api/v1/contestants)')
-    if len(opponents) > MAX_OPPONENTS:
-        raise ApiError(400, f"at most {MAX_OPPONENTS} opponents, got {len(opponents)}")
-    return variant, seed, opponents
-
-
-def _action_params(request: HttpRequest, data: dict[str, Any]) -> tuple[dict[str, Any], str, int | None]:
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        key = data.get("id", "")
-        if not isinstance(key, str):
-            raise ApiError(400, '"id" (the move\'s idempotency key) must be a string')
-    think_ms = data.get("think_ms")
-    if think_ms is not None and (isinstance(think_ms, bool) or not isinstance(think_ms, int)):
-        raise ApiError(400, '"think_ms" must be a whole number of milliseconds')
-    action = {k: v for k, v in data.items() if k not in {"id", "think_ms"}}
-    return action, key, think_ms
-
-
-# -- shaping ---------------------------------------------------------------------------------------
+def _token(request: HttpRequest) -> AgentToken:
+    return request.auth  # type: ignore[attr-defined,no-any-return]
 
 
 def _observation(seat: Seat) -> dict[str, Any]:
@@ -180,39 +49,34 @@ def _observation(seat: Seat) -> dict[str, Any]:
     return observation
 
 
-def _step_reply(outcome: services.StepOutcome) -> JsonResponse:
+def _step_reply(outcome: services.StepOutcome, response: HttpResponse) -> dict[str, Any]:
     step, seat, match = outcome.step, outcome.seat, outcome.match
-    if step.kind == Step.Kind.TEST:
-        response = JsonResponse({"result": step.result.get("result"), "observation": _observation(seat)})
-    elif step.kind == Step.Kind.GUESS:
-        verdict = step.result.get("verdict") or {}
-        response = JsonResponse(
-            {
-                "correct": bool(verdict.get("correct")),
-                "counterexample": verdict.get("counterexample"),
-                "hidden_answer": verdict.get("hidden_answer"),
-                "guess_answer": verdict.get("guess_answer"),
-                "agreement": verdict.get("agreement"),
-                "score": step.result.get("score"),
-                "finished": True,
-                "match_status": match.status,
-            }
-        )
-    elif step.kind == Step.Kind.TIMEOUT:
-        response = error(
+    if step.kind == Step.Kind.TIMEOUT:
+        raise ApiError(
             409,
             "the time limit ran out before this move; your seat has ended",
             finished=True,
             score=seat.score,
             match_status=match.status,
         )
-    else:  # a forfeit ends the seat
-        response = JsonResponse(
-            {"forfeited": True, "finished": True, "score": seat.score, "match_status": match.status}
-        )
     if outcome.replayed:
         response["Idempotent-Replayed"] = "true"
-    return response
+    if step.kind == Step.Kind.TEST:
+        return {"result": step.result.get("result"), "observation": _observation(seat)}
+    if step.kind == Step.Kind.GUESS:
+        verdict = step.result.get("verdict") or {}
+        return {
+            "correct": bool(verdict.get("correct")),
+            "counterexample": verdict.get("counterexample"),
+            "hidden_answer": verdict.get("hidden_answer"),
+            "guess_answer": verdict.get("guess_answer"),
+            "agreement": verdict.get("agreement"),
+            "score": step.result.get("score"),
+            "finished": True,
+            "match_status": match.status,
+        }
+    # a forfeit ends the seat
+    return {"forfeited": True, "finished": True, "score": seat.score, "match_status": match.status}
 
 
 def _variant_row(variant: PuzzleVariant) -> dict[str, Any]:
@@ -230,40 +94,93 @@ def _variant_row(variant: PuzzleVariant) -> dict[str, Any]:
 # -- endpoints -------------------------------------------------------------------------------------
 
 
-@api_endpoint("GET")
-def variants(request: HttpRequest, token: AgentToken) -> JsonResponse:
-    return JsonResponse({"variants": [_variant_row(v) for v in selectors.published_variants()]})
+@router.get(
+    "/variants",
+    **schemas.operation(
+        "listVariants",
+        "Published puzzle variants",
+        "What there is to play: each variant's slug (for POST /api/v1/matches), family, title and budgets.",
+        ok={200: schemas.VariantsOut},
+        response_example={"variants": [{"slug": "wason-tier-1", "family": "wason", "title": "Triples, tier 1",
+                                        "description": "", "budgets": {"max_tests": 30, "time_limit_s": None}}]},
+    ),
+)  # fmt: skip
+def variants(request: HttpRequest) -> dict[str, Any]:
+    return {"variants": [_variant_row(v) for v in selectors.published_variants()]}
 
 
-@api_endpoint("GET")
-def contestants(request: HttpRequest, token: AgentToken) -> JsonResponse:
+@router.get(
+    "/contestants",
+    **schemas.operation(
+        "listContestants",
+        "Enabled model contestants",
+        "Whom you can race: pass their slugs as `opponents` when creating a match.",
+        ok={200: schemas.ContestantsOut},
+        response_example={
+            "contestants": [{"slug": "infogain", "name": "Info-gain solver", "backend": "builtin"}]
+        },
+    ),
+)
+def contestants(request: HttpRequest) -> dict[str, Any]:
     rows = ModelContestant.objects.filter(enabled=True).order_by("slug").values("slug", "name", "backend")
-    return JsonResponse({"contestants": list(rows)})
+    return {"contestants": list(rows)}
 
 
-@api_endpoint("GET")
-def leaderboard(request: HttpRequest, token: AgentToken) -> JsonResponse:
-    slug, kind = request.GET.get("variant", ""), request.GET.get("kind", "")
-    variant = None
-    if slug:
-        variant = next((v for v in selectors.published_variants() if v.slug == slug), None)
-        if variant is None:
-            raise ApiError(404, f"no published variant {slug!r}; GET /api/v1/variants lists them")
+@router.get(
+    "/leaderboard",
+    **schemas.operation(
+        "getLeaderboard",
+        "Players ranked",
+        "People, models and agents ranked by mean points per finished match (a solve scores 50-100, "
+        "more for fewer tests; a miss scores 0), then by solves. Guests appear by their pseudonymous "
+        "handle. Aborted matches do not count.",
+        ok={200: schemas.LeaderboardOut},
+        errors={400: "A bad kind or limit.", 404: "No such published variant."},
+    ),
+)
+def leaderboard(
+    request: HttpRequest,
+    variant: str = Query("", description="only this published variant (slug)"),
+    kind: str = Query("", description="only this kind of player: human, model or agent"),
+    limit: LeaderboardLimit = Query(100, description="at most this many rows (1-1000, default 100)"),
+) -> dict[str, Any]:
+    found = None
+    if variant:
+        found = next((v for v in selectors.published_variants() if v.slug == variant), None)
+        if found is None:
+            raise ApiError(404, f"no published variant {variant!r}; GET /api/v1/variants lists them")
     if kind and kind not in leaderboard_.LEADERBOARD_KINDS:
         raise ApiError(400, f"kind must be one of {', '.join(leaderboard_.LEADERBOARD_KINDS)}; got {kind!r}")
-    limit = inputs.query_int(request.GET, "limit", default=100, minimum=1, maximum=1000)
-    rows = leaderboard_.leaderboard(variant=variant, kind=kind or None, limit=limit)
+    rows = leaderboard_.leaderboard(variant=found, kind=kind or None, limit=limit)
     for row in rows:
         del row["you"]  # the browser page marks the viewer; a token is nobody's seat here
-    return JsonResponse({"variant": slug or None, "kind": kind or None, "players": rows})
+    return {"variant": variant or None, "kind": kind or None, "players": rows}
 
 
-@api_endpoint("POST")
-def matches(request: HttpRequest, token: AgentToken) -> JsonResponse:
-    slug, seed, opponents = _create_params(_json_object(request))
-    variant = PuzzleVariant.objects.filter(slug=slug, published=True).first()
+@router.post(
+    "/matches",
+    **schemas.operation(
+        "createMatch",
+        "Create and start a match",
+        "Makes a match on one puzzle instance with a seat for you (owned by your token) and one seat "
+        "per opponent, and starts it at once: model opponents begin when you do.",
+        ok={201: schemas.MatchCreatedOut},
+        errors={
+            404: "Unknown variant or contestant.",
+            429: "Over the per-token request rate, or at a fair-play cap: this token or this client "
+            "address has as many matches in play, or has started as many this hour, as allowed.",
+        },
+        request_example={"variant": "wason-tier-1", "seed": 7, "opponents": ["infogain"]},
+        response_example={"match": 5, "seat": 12, "status": "running", "mode": "race", "ranked": False,
+                          "observation": OBSERVATION_EXAMPLE},
+    ),
+)  # fmt: skip
+def matches(request: HttpRequest, payload: schemas.CreateMatchIn) -> Status[dict[str, Any]]:
+    token = _token(request)
+    variant = PuzzleVariant.objects.filter(slug=payload.variant, published=True).first()
     if variant is None:
-        raise ApiError(404, f"no published variant {slug!r}; see GET /api/v1/variants")
+        raise ApiError(404, f"no published variant {payload.variant!r}; see GET /api/v1/variants")
+    opponents = payload.opponents or []
     enabled = set(ModelContestant.objects.filter(enabled=True).values_list("slug", flat=True))
     unknown = [o for o in opponents if o not in enabled]
     if unknown:
@@ -279,11 +196,11 @@ def matches(request: HttpRequest, token: AgentToken) -> JsonResponse:
             match, seat = services.race_create(
                 variant=variant,
                 opponents=opponents,
-                seed=seed,
+                seed=payload.seed,
                 human_handle=token.name,
                 kind=Seat.Kind.AGENT,
                 agent_token=token,
-                ranked=seed is None,  # a chosen seed plus the public engine could give away the rule
+                ranked=payload.seed is None,  # a chosen seed plus the public engine could give away the rule
                 creator=limits.creator_for_request(request, token=token),
             )
             match = services.match_start(match=match)
@@ -294,7 +211,8 @@ def matches(request: HttpRequest, token: AgentToken) -> JsonResponse:
         raise ApiError(400, exc.message) from None
     assert seat is not None
     seat.match = match
-    return JsonResponse(
+    return Status(
+        201,
         {
             "match": match.pk,
             "seat": seat.pk,
@@ -303,12 +221,23 @@ def matches(request: HttpRequest, token: AgentToken) -> JsonResponse:
             "ranked": match.ranked,
             "observation": _observation(seat),
         },
-        status=201,
     )
 
 
-@api_endpoint("GET")
-def match_detail(request: HttpRequest, token: AgentToken, match_id: int) -> JsonResponse:
+@router.get(
+    "/matches/{int:match_id}",
+    **schemas.operation(
+        "getMatch",
+        "A match: status and seats; after the end, the hidden rule and every step",
+        "While the match runs you see your own steps; other seats show progress only (status, tests "
+        "used). Once it is over: every seat's steps, `rule` (the hidden rule) and `reveal` (each "
+        "seat's guess, verdict and score).",
+        ok={200: schemas.MatchStateOut},
+        errors={404: "No such match."},
+    ),
+)
+def match_detail(request: HttpRequest, match_id: int) -> dict[str, Any]:
+    token = _token(request)
     match = selectors.match_get(match_id=match_id) if match_id <= MAX_DB_ID else None
     if match is None:
         raise ApiError(404, f"no match {match_id}")
@@ -323,31 +252,55 @@ def match_detail(request: HttpRequest, token: AgentToken, match_id: int) -> Json
         else Viewer()
     )
     state = selectors.match_public_state(match=match, viewer=viewer)
-    seats = state["seats"]
-    reveal = state["reveal"]
     body = {
-        "match": match.pk,
-        "status": state["status"],
-        "mode": state["mode"],
-        "variant": state["variant"],
-        "max_tests": state["max_tests"],
-        "time_limit_s": state["time_limit_s"],
-        "created": state["created"],
-        "started": state["started"],
-        "finished": state["finished"],
-        "public": state["public"],
-        "description": state["description"],
-        "you": own,
-        "seats": seats,
-    }
+        key: state[key]
+        for key in (
+            "status", "mode", "variant", "max_tests", "time_limit_s", "created", "started", "finished",
+            "public", "description", "seats",
+        )
+    }  # fmt: skip
+    body |= {"match": match.pk, "you": own}
+    reveal = state["reveal"]
     if reveal is not None:
         body["rule"] = reveal["rule"]
         body["reveal"] = reveal
-    return JsonResponse(body)
+    return body
 
 
-@api_endpoint("POST")
-def seat_actions(request: HttpRequest, token: AgentToken, seat_id: int) -> JsonResponse:
+@router.post(
+    "/seats/{int:seat_id}/actions",
+    **schemas.operation(
+        "act",
+        "Run a test, state the rule, or forfeit",
+        "A test uses one of your tests and answers whether the input fits the hidden rule; a guess "
+        "ends your seat with a verdict (and a counterexample when wrong); a forfeit ends it without "
+        "one. `Idempotency-Key` (or `id` in the body) makes a retry safe: a re-sent move returns the "
+        "stored result with `Idempotent-Replayed: true` and changes nothing.",
+        ok={200: schemas.TestOut | schemas.GuessOut | schemas.ForfeitOut},
+        errors={
+            400: "A move the rules do not allow (the engine's message; `column` for a rule that does "
+            "not parse), bad JSON or a bad field.",
+            403: "Not your seat.",
+            404: "No such seat.",
+            409: "Your seat or the match is over (or its time limit ran out).",
+        },
+        request_examples={
+            "test": {"type": "test", "input": [1, 2, 3]},
+            "guess": {"type": "guess", "rule": "x < y < z"},
+            "forfeit": {"type": "forfeit"},
+        },
+    ),
+)
+def seat_actions(
+    request: HttpRequest,
+    seat_id: int,
+    payload: schemas.ActionIn,
+    response: HttpResponse,
+    idempotency_key: str | None = Header(
+        None, alias="Idempotency-Key", description="the move's idempotency key (at most 100 characters)"
+    ),
+) -> dict[str, Any]:
+    token = _token(request)
     seat = (
         Seat.objects.select_related("match__instance__variant").filter(pk=seat_id).first()
         if seat_id <= MAX_DB_ID
@@ -357,10 +310,11 @@ def seat_actions(request: HttpRequest, token: AgentToken, seat_id: int) -> JsonR
         raise ApiError(404, f"no seat {seat_id}")
     if seat.agent_token_id != token.pk:
         raise ApiError(403, f"seat {seat_id} is not yours; act only on seats your token created")
-    action, key, think_ms = _action_params(request, _json_object(request))
+    key = idempotency_key if idempotency_key is not None else payload.id or ""
+    action = payload.model_dump(exclude_unset=True, exclude={"id", "think_ms"})
     try:
         outcome = services.step_submit(
-            seat=seat, action=action, idempotency_key=key, client_think_ms=think_ms
+            seat=seat, action=action, idempotency_key=key, client_think_ms=payload.think_ms
         )
     except services.ActionError as exc:
         seat.refresh_from_db(fields=["status"])
@@ -368,21 +322,4 @@ def seat_actions(request: HttpRequest, token: AgentToken, seat_id: int) -> JsonR
         over = seat.is_done or match_status != Match.Status.RUNNING
         extra = {} if exc.column is None else {"column": exc.column}
         raise ApiError(409 if over else 400, exc.message, **extra) from None
-    return _step_reply(outcome)
-
-
-# -- description ---------------------------------------------------------------------------------
-
-
-def openapi_json(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(openapi_document())
-
-
-def docs(request: HttpRequest) -> HttpResponse:
-    document = openapi_document()
-    return render(request, "api/docs.html", {"doc": document, "operations": docs_operations(document)})
-
-
-@csrf_exempt
-def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
-    return error(404, f"no such endpoint: {request.method} {request.path}; see /api/docs")
+    return _step_reply(outcome, response)

@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+from games.migrations._seed import variant_seeders
+
 VARIANTS = [
     (
         1,
@@ -16,24 +18,7 @@ VARIANTS = [
 ]
 
 
-def seed(apps, schema_editor):
-    PuzzleVariant = apps.get_model("games", "PuzzleVariant")
-    for tier, slug, title, description in VARIANTS:
-        PuzzleVariant.objects.get_or_create(
-            slug=slug,
-            defaults={
-                "family": "wason",
-                "title": f"Wason tier {tier}: {title}",
-                "description": description,
-                "params": {"tier": tier, "max_tests": 30},
-                "published": True,
-            },
-        )
-
-
-def unseed(apps, schema_editor):
-    PuzzleVariant = apps.get_model("games", "PuzzleVariant")
-    PuzzleVariant.objects.filter(slug__in=[v[1] for v in VARIANTS], instances=None).delete()
+seed, unseed = variant_seeders(family="wason", label="Wason", max_tests=30, variants=VARIANTS)
 
 
 class Migration(migrations.Migration):

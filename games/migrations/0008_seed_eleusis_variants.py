@@ -3,6 +3,8 @@ second family to play."""
 
 from django.db import migrations
 
+from games.migrations._seed import variant_seeders
+
 VARIANTS = [
     (1, "eleusis-tier-1", "Higher, lower, same suit", "One comparison of rank, suit or colour."),
     (2, "eleusis-tier-2", "Parity, steps and sums", "Odd and even, one step up or down, sums of ranks."),
@@ -16,24 +18,7 @@ VARIANTS = [
 ]
 
 
-def seed(apps, schema_editor):
-    PuzzleVariant = apps.get_model("games", "PuzzleVariant")
-    for tier, slug, title, description in VARIANTS:
-        PuzzleVariant.objects.get_or_create(
-            slug=slug,
-            defaults={
-                "family": "eleusis",
-                "title": f"Eleusis tier {tier}: {title}",
-                "description": description,
-                "params": {"tier": tier, "max_tests": 20},
-                "published": True,
-            },
-        )
-
-
-def unseed(apps, schema_editor):
-    PuzzleVariant = apps.get_model("games", "PuzzleVariant")
-    PuzzleVariant.objects.filter(slug__in=[v[1] for v in VARIANTS], instances=None).delete()
+seed, unseed = variant_seeders(family="eleusis", label="Eleusis", max_tests=20, variants=VARIANTS)
 
 
 class Migration(migrations.Migration):

@@ -46,6 +46,11 @@ def race_start_view(request: HttpRequest, slug: str) -> HttpResponse:
     opponents = [o for o in request.POST.getlist("opponents") if o]
     if not opponents:
         return _home_error(request, "Pick at least one model to race against.")
+    return _person_plays(request, variant=variant, opponents=opponents)
+
+
+def _person_plays(request: HttpRequest, *, variant: PuzzleVariant, opponents: list[str]) -> HttpResponse:
+    """The visitor's match against ``opponents`` (none: solo), started now; its page."""
     try:
         match, _ = services.race_create(
             variant=variant,
@@ -103,19 +108,7 @@ def trace_page(request: HttpRequest, match_id: int, seat_id: int) -> HttpRespons
 @require_POST
 def match_start_view(request: HttpRequest, slug: str) -> HttpResponse:
     variant = get_object_or_404(PuzzleVariant, slug=slug, published=True)
-    try:
-        match, _ = services.race_create(  # no opponents: a solo match
-            variant=variant,
-            opponents=[],
-            human_handle=request_handle(request),
-            user=request.user,
-            session_key=_session_key(request),
-            creator=_creator(request),
-        )
-        services.match_start(match=match)
-    except services.ActionError as exc:
-        return _home_error(request, exc)
-    return redirect("match", match_id=match.pk)
+    return _person_plays(request, variant=variant, opponents=[])  # no opponents: a solo match
 
 
 def _match_page(request: HttpRequest, match_id: int, *, spectate: bool) -> HttpResponse:

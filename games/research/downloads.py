@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import AsyncIterator
+from typing import IO
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.views import redirect_to_login
+from django.core.handlers.asgi import ASGIRequest
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -21,27 +23,25 @@ from games.research.dashboard import is_researcher
 FILTER_FIELDS = ("family", "variant", "since", "until", "kind", "contestant", "finished", "tournament")
 
 
-class ChunkedFileResponse(FileResponse):
-    """A FileResponse that an ASGI server also streams a block at a time.
-
-    Django serves a streaming response under ASGI through ``StreamingHttpResponse.__aiter__``,
-    which turns a synchronous iterator (a file's blocks) into ``sync_to_async(list)(...)``: the
-    whole file in memory at once, for every download. Here each block is read in a worker
-    thread and sent before the next is read, so a download holds one block."""
-
-    block_size = 256 * 1024
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        blocks = iter(self.streaming_content)
-        read = sync_to_async(next, thread_sensitive=False)
-        while (block := await read(blocks, None)) is not None:
-            yield block
+BLOCK_SIZE = 256 * 1024
 
 
-def zip_response(*, fmt: str, filters: exports.ExportFilters, analytics: bool) -> FileResponse:
+async def _blocks(handle: IO[bytes], block_size: int) -> AsyncIterator[bytes]:
+    """The file a block at a time, each read in a worker thread: under ASGI the response is
+    sent as it is read, one block in memory, and the event loop never waits on the disk."""
+    read = sync_to_async(handle.read, thread_sensitive=False)
+    while block := await read(block_size):
+        yield block
+
+
+def zip_response(
+    *, fmt: str, filters: exports.ExportFilters, analytics: bool, request: HttpRequest
+) -> FileResponse:
     """The export as a zip attachment. Built into an anonymous temporary file (memory stays
     bounded; the file disappears when the response closes it), then streamed from disk a block
-    at a time (ChunkedFileResponse)."""
+    at a time: through an async iterator under ASGI (Django would otherwise warn that it "must
+    consume synchronous iterators" and read the whole file into a list first), through the
+    file itself under WSGI."""
     handle = tempfile.TemporaryFile(prefix="arena-export-", suffix=".zip")
     try:
         manifest = exports.export_zip(handle, fmt=fmt, filters=filters, analytics=analytics)
@@ -50,7 +50,17 @@ def zip_response(*, fmt: str, filters: exports.ExportFilters, analytics: bool) -
         raise
     handle.seek(0)
     name = exports.zip_folder_name(fmt, manifest["created_at"]) + ".zip"
-    return ChunkedFileResponse(handle, as_attachment=True, filename=name, content_type="application/zip")
+    return file_response(handle, filename=name, asynchronous=isinstance(request, ASGIRequest))
+
+
+def file_response(handle: IO[bytes], *, filename: str, asynchronous: bool) -> FileResponse:
+    """``handle`` as a zip attachment; ``asynchronous`` (an ASGI request): its body is an async
+    iterator. Headers (length, name) and closing the file stay FileResponse's."""
+    response = FileResponse(handle, as_attachment=True, filename=filename, content_type="application/zip")
+    response.block_size = BLOCK_SIZE
+    if asynchronous:
+        response.streaming_content = _blocks(handle, BLOCK_SIZE)
+    return response
 
 
 @require_GET
@@ -71,7 +81,7 @@ def exports_page(request: HttpRequest) -> HttpResponse:
             error = str(exc)
         else:
             analytics = request.GET.get("analytics", "1") not in ("0", "false", "off")
-            return zip_response(fmt=fmt, filters=filters, analytics=analytics)
+            return zip_response(fmt=fmt, filters=filters, analytics=analytics, request=request)
     return render(
         request,
         "research/exports.html",

@@ -6,9 +6,10 @@ measured in the same run. Prints one JSON line.
   a finished two-seat race behind each of the 10,000 rounds (bulk-made), the API detail and the
   page, paginated (the default 100 rounds) against every round in one reply (the old detail).
 * downloads: peak traced memory (tracemalloc) while Django's ASGI handler sends a ``--mb`` MiB
-  zip, through the export views' ChunkedFileResponse against a plain FileResponse (which Django
-  reads whole under ASGI). The zip's bytes are random (a stand-in for a big export: the
-  response only ever sees a file on disk).
+  zip, through the export views' response (games.research.downloads.file_response: an async
+  iterator under ASGI) against a plain FileResponse (which Django reads whole under ASGI, with a
+  warning), and how many "must consume synchronous iterators" warnings each raised. The zip's
+  bytes are random (a stand-in for a big export: the response only ever sees a file on disk).
 
 A scratch SQLite database and local-memory cache under a temporary ARENA_DATA_DIR (the shared
 PostgreSQL and Redis are never touched); tournament ticks are not queued (no broker).
@@ -27,8 +28,6 @@ import tempfile
 import time
 import tracemalloc
 from pathlib import Path
-
-from games.competition import tournaments
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
@@ -59,6 +58,7 @@ def bench_tournaments() -> dict:
     from django.test import Client
 
     from games.api.auth import agent_token_create
+    from games.competition import tournaments
     from games.models import ModelContestant, PuzzleVariant
     from games.play import services
 
@@ -148,9 +148,11 @@ def _finish_every_round(tournament, players) -> None:
     TournamentRound.objects.bulk_update(rounds, ["match"], batch_size=2_000)
 
 
-def _asgi_download_peak(response_class, size: int) -> tuple[int, int]:
-    """Peak traced bytes and bytes sent while Django's ASGI handler serves ``size`` bytes of a
-    temporary file through ``response_class``."""
+def _asgi_download_peak(make_response, size: int) -> tuple[int, int, int]:
+    """Peak traced bytes, bytes sent and Django's sync-iterator warnings while its ASGI handler
+    serves ``size`` bytes of a temporary file through ``make_response(handle)``."""
+    import warnings
+
     from django.core.handlers.asgi import ASGIHandler
 
     handle = tempfile.TemporaryFile()
@@ -161,7 +163,7 @@ def _asgi_download_peak(response_class, size: int) -> tuple[int, int]:
 
     class OneFile(ASGIHandler):
         async def get_response_async(self, request):
-            return response_class(handle, as_attachment=True, filename="x.zip")
+            return make_response(handle)
 
     scope = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
@@ -183,27 +185,36 @@ def _asgi_download_peak(response_class, size: int) -> tuple[int, int]:
 
     tracemalloc.start()
     try:
-        asyncio.run(OneFile()(scope, receive, send))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            asyncio.run(OneFile()(scope, receive, send))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    return peak, sent[0]
+    warned = sum("must consume synchronous iterators" in str(w.message) for w in caught)
+    return peak, sent[0], warned
 
 
 def bench_downloads(mb: int) -> dict:
     from django.http import FileResponse
 
-    from games.research.downloads import ChunkedFileResponse
+    from games.research.downloads import file_response
 
     size = mb * 1024 * 1024
-    chunked_peak, chunked_sent = _asgi_download_peak(ChunkedFileResponse, size)
-    plain_peak, plain_sent = _asgi_download_peak(FileResponse, size)
+    chunked_peak, chunked_sent, chunked_warned = _asgi_download_peak(
+        lambda handle: file_response(handle, filename="x.zip", asynchronous=True), size
+    )
+    plain_peak, plain_sent, plain_warned = _asgi_download_peak(
+        lambda handle: FileResponse(handle, as_attachment=True, filename="x.zip"), size
+    )
     assert chunked_sent == plain_sent == size
     return {
         "download_mib": mb,
         "chunked_peak_mib": round(chunked_peak / 2**20, 2),
         "plain_fileresponse_peak_mib": round(plain_peak / 2**20, 2),
         "peak_ratio_plain_over_chunked": round(plain_peak / max(chunked_peak, 1), 1),
+        "sync_iterator_warnings_async": chunked_warned,
+        "sync_iterator_warnings_plain": plain_warned,
     }
 
 
@@ -213,9 +224,6 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="arena-bench-limits-") as tmp:
         _setup(tmp)
-        import warnings
-
-        warnings.simplefilter("ignore")  # Django warns when it consumes a sync iterator under ASGI
         figures = {"bench": "limits", **bench_tournaments(), **bench_downloads(args.mb)}
         from django.db import connections
 

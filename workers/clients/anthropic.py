@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import anthropic as sdk
 
-from workers.clients.base import (
-    ClientConfig,
-    Completion,
-    ModelCallError,
-    status_error,
-)
+from workers.clients.base import ClientConfig, Completion, sdk_errors
 
 _ALLOWED_SAMPLING = ("temperature", "top_p", "top_k", "stop_sequences", "thinking")
 
@@ -31,8 +25,7 @@ def complete(config: ClientConfig, messages: Sequence[Mapping[str, str]], **_: A
     system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
     chat = [{"role": m["role"], "content": m["content"]} for m in messages if m["role"] != "system"]
     extra = {k: v for k, v in config.sampling.items() if k in _ALLOWED_SAMPLING}
-    start = time.perf_counter()
-    try:
+    with sdk_errors(sdk, config) as elapsed_ms:
         response = client.messages.create(
             model=config.model,
             system=system,
@@ -40,27 +33,7 @@ def complete(config: ClientConfig, messages: Sequence[Mapping[str, str]], **_: A
             max_tokens=config.max_tokens,
             **extra,  # type: ignore[arg-type]
         )
-    except sdk.APIStatusError as exc:
-        raise status_error(exc, (time.perf_counter() - start) * 1000) from None
-    except sdk.APITimeoutError:
-        raise ModelCallError(
-            f"the model did not answer within {config.http_timeout_s:g}s",
-            error_class="timeout",
-            transient=True,
-            latency_ms=(time.perf_counter() - start) * 1000,
-        ) from None
-    except sdk.APIConnectionError as exc:
-        raise ModelCallError(
-            f"could not connect to {config.base_url or 'the API'}: {exc.__cause__ or exc}",
-            error_class="connection",
-            transient=True,
-            latency_ms=(time.perf_counter() - start) * 1000,
-        ) from None
-    except (sdk.APIResponseValidationError, ValueError) as exc:
-        raise ModelCallError(
-            f"the endpoint sent a malformed response: {exc}", error_class="bad_response", transient=True
-        ) from None
-    latency = (time.perf_counter() - start) * 1000
+    latency = elapsed_ms()
     texts, thoughts = [], []
     for block in response.content:
         kind = getattr(block, "type", "")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,59 +112,60 @@ def status_error(exc: Any, latency_ms: float) -> ModelCallError:
     except Exception:  # noqa: BLE001
         body = ""
     detail = str(getattr(exc, "message", "") or body or exc)
-    headers = exc.response.headers
     if status == 429:
-        return ModelCallError(
-            f"rate limited (429): {detail}",
-            error_class="rate_limit",
-            transient=True,
-            retry_after=retry_after_seconds(headers),
-            status=status,
-            latency_ms=latency_ms,
-            raw=body,
-        )
-    if status >= 500 or status in (408, 409):  # Anthropic's 529 = overloaded
-        return ModelCallError(
-            f"server error {status}: {detail}",
-            error_class="server_error",
-            transient=True,
-            retry_after=retry_after_seconds(headers),
-            status=status,
-            latency_ms=latency_ms,
-            raw=body,
-        )
-    if status in (401, 403):
-        return ModelCallError(
-            f"not authorised ({status}): check the API key variable; {detail}",
-            error_class="auth",
-            transient=False,
-            status=status,
-            latency_ms=latency_ms,
-            raw=body,
-        )
-    if status == 404:
-        return ModelCallError(
-            f"unknown model or endpoint (404): {detail}",
-            error_class="not_found",
-            transient=False,
-            status=status,
-            latency_ms=latency_ms,
-            raw=body,
-        )
-    if any(m in detail.lower() for m in CONTEXT_TOO_LONG_MARKERS):
-        return ModelCallError(
-            f"the conversation is too long for the model: {detail}",
-            error_class="context_length",
-            transient=False,
-            status=status,
-            latency_ms=latency_ms,
-            raw=body,
-        )
+        message, error_class, transient = f"rate limited (429): {detail}", "rate_limit", True
+    elif status >= 500 or status in (408, 409):  # Anthropic's 529 = overloaded
+        message, error_class, transient = f"server error {status}: {detail}", "server_error", True
+    elif status in (401, 403):
+        message = f"not authorised ({status}): check the API key variable; {detail}"
+        error_class, transient = "auth", False
+    elif status == 404:
+        message, error_class, transient = f"unknown model or endpoint (404): {detail}", "not_found", False
+    elif any(m in detail.lower() for m in CONTEXT_TOO_LONG_MARKERS):
+        message = f"the conversation is too long for the model: {detail}"
+        error_class, transient = "context_length", False
+    else:
+        message, error_class, transient = f"request rejected ({status}): {detail}", "bad_request", False
     return ModelCallError(
-        f"request rejected ({status}): {detail}",
-        error_class="bad_request",
-        transient=False,
+        message,
+        error_class=error_class,
+        transient=transient,
+        retry_after=retry_after_seconds(exc.response.headers) if transient else None,
         status=status,
         latency_ms=latency_ms,
         raw=body,
     )
+
+
+@contextmanager
+def sdk_errors(sdk: Any, config: ClientConfig) -> Iterator[Callable[[], float]]:
+    """Run one call of an official SDK (``openai`` or ``anthropic``: the same exception
+    classes by the same names) and raise whatever it raises as a ModelCallError. Yields a
+    function giving the milliseconds since the call began."""
+    start = time.perf_counter()
+
+    def elapsed_ms() -> float:
+        return (time.perf_counter() - start) * 1000
+
+    try:
+        yield elapsed_ms
+    except sdk.APIStatusError as exc:
+        raise status_error(exc, elapsed_ms()) from None
+    except sdk.APITimeoutError:  # before APIConnectionError, its base class
+        raise ModelCallError(
+            f"the model did not answer within {config.http_timeout_s:g}s",
+            error_class="timeout",
+            transient=True,
+            latency_ms=elapsed_ms(),
+        ) from None
+    except sdk.APIConnectionError as exc:
+        raise ModelCallError(
+            f"could not connect to {config.base_url or 'the API'}: {exc.__cause__ or exc}",
+            error_class="connection",
+            transient=True,
+            latency_ms=elapsed_ms(),
+        ) from None
+    except (sdk.APIResponseValidationError, ValueError) as exc:
+        raise ModelCallError(
+            f"the endpoint sent a malformed response: {exc}", error_class="bad_response", transient=True
+        ) from None

@@ -4,19 +4,13 @@ OpenRouter, llama.cpp server...), through the official ``openai`` SDK."""
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import openai
 from openai.types.chat import ChatCompletion
 
-from workers.clients.base import (
-    ClientConfig,
-    Completion,
-    ModelCallError,
-    status_error,
-)
+from workers.clients.base import ClientConfig, Completion, ModelCallError, sdk_errors
 
 _ALLOWED_SAMPLING = (
     "temperature",
@@ -43,8 +37,7 @@ def _client(base_url: str, api_key: str, timeout: float) -> openai.OpenAI:
 def complete(config: ClientConfig, messages: Sequence[Mapping[str, str]], **_: Any) -> Completion:
     client = _client(config.base_url, config.api_key(), config.http_timeout_s)
     extra = {k: v for k, v in config.sampling.items() if k in _ALLOWED_SAMPLING}
-    start = time.perf_counter()
-    try:
+    with sdk_errors(openai, config) as elapsed_ms:
         # The SDK's low-level post: same transport, auth, errors and response model as
         # chat.completions.create, without re-validating every message of a long chat
         # through the typed-params transform on every turn (tens of ms at 80 messages).
@@ -58,27 +51,7 @@ def complete(config: ClientConfig, messages: Sequence[Mapping[str, str]], **_: A
                 **extra,
             },
         )
-    except openai.APIStatusError as exc:
-        raise status_error(exc, (time.perf_counter() - start) * 1000) from None
-    except openai.APITimeoutError:
-        raise ModelCallError(
-            f"the model did not answer within {config.http_timeout_s:g}s",
-            error_class="timeout",
-            transient=True,
-            latency_ms=(time.perf_counter() - start) * 1000,
-        ) from None
-    except openai.APIConnectionError as exc:
-        raise ModelCallError(
-            f"could not connect to {config.base_url or 'the API'}: {exc.__cause__ or exc}",
-            error_class="connection",
-            transient=True,
-            latency_ms=(time.perf_counter() - start) * 1000,
-        ) from None
-    except (openai.APIResponseValidationError, ValueError) as exc:
-        raise ModelCallError(
-            f"the endpoint sent a malformed response: {exc}", error_class="bad_response", transient=True
-        ) from None
-    latency = (time.perf_counter() - start) * 1000
+    latency = elapsed_ms()
     if not response.choices:
         raise ModelCallError(
             "the endpoint returned no choices", error_class="bad_response", transient=True, latency_ms=latency

@@ -10,9 +10,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from games.engine.core import QueryError, RuleError
+from games.engine.core import QueryError, RuleError, SolverFactory
 from games.engine.dsl import Rule, compile_rule
-from games.engine.hypotheses import points_to_columns
+from games.engine.hypotheses import HypothesisSpace, points_to_columns
+from games.engine.solvers import InfoGainSolver, RandomSolver
 
 
 def score(*, solved: bool, tests_used: int, max_tests: int, agreement: float = 0.0) -> dict[str, Any]:
@@ -41,6 +42,34 @@ def quiz_rng_key(params: Mapping[str, Any]) -> dict[str, Any]:
     """The params that seed the quiz: all but a hand-written hidden rule, so that not even the
     random stream the items come from depends on the rule."""
     return {k: v for k, v in params.items() if k != "rule"}
+
+
+def not_examples(
+    points: npt.NDArray[np.float64],
+    examples: Sequence[Sequence[Any]],
+    eligible: npt.NDArray[np.bool_] | None = None,
+) -> npt.NDArray[np.bool_]:
+    """``eligible`` (all points by default) less the points given as the puzzle's examples."""
+    keep = np.ones(len(points), dtype=bool) if eligible is None else eligible.copy()
+    for example in examples:
+        keep &= ~np.all(points == np.asarray(example, dtype=np.float64), axis=1)
+    return keep
+
+
+def half_true_pick(
+    rng: random.Random, *, eligible: npt.NDArray[np.bool_], truth: npt.NDArray[np.bool_], count: int
+) -> list[int]:
+    """Quiz generator version 1: indices of ``count`` eligible points, half where ``truth``
+    holds (as many as there are), the rest where it does not, shuffled."""
+
+    def sample(want: bool, k: int) -> list[int]:
+        pool = np.flatnonzero(eligible & (truth == want)).tolist()
+        return rng.sample(pool, min(k, len(pool)))
+
+    chosen = sample(True, count // 2)
+    chosen += sample(False, count - len(chosen))
+    rng.shuffle(chosen)
+    return chosen
 
 
 def public_quiz_pick(
@@ -113,3 +142,20 @@ def quiz_score(
         out["correct_vs_own_rule"] = vs_own
         out["accuracy_vs_own_rule"] = round(vs_own / len(items), 6)
     return out
+
+
+def baseline_solvers(
+    reference_space: Callable[[], HypothesisSpace],
+    random_test: Callable[[random.Random], list[int | float]],
+) -> dict[str, SolverFactory]:
+    """The built-in solvers over the family's reference space: ``infogain`` (the most
+    informative test each turn) and ``random`` (tests drawn by ``random_test``), both starting
+    from the puzzle's public examples."""
+
+    def infogain(public: Mapping[str, Any], seed: int) -> InfoGainSolver:
+        return InfoGainSolver(reference_space(), public.get("examples") or [], seed)
+
+    def random_solver(public: Mapping[str, Any], seed: int) -> RandomSolver:
+        return RandomSolver(reference_space(), public.get("examples") or [], seed, random_test)
+
+    return {"infogain": infogain, "random": random_solver}

@@ -39,7 +39,6 @@ from games.engine.core import (
 from games.engine.dsl import Rule, compile_rule, parse_rule
 from games.engine.families import common
 from games.engine.hypotheses import HypothesisSpace, points_to_columns
-from games.engine.solvers import InfoGainSolver, RandomSolver
 
 FAMILY_ID = "eleusis"
 # Generator versions: 1 drew the application quiz from the hidden rule (exactly half fitting);
@@ -462,9 +461,7 @@ def _public_quiz_items(
 ) -> tuple[tuple[int, ...], ...]:
     rng = seeded_rng("quiz", FAMILY_ID, PUBLIC_QUIZ_VERSION, seed, json.loads(public_params))
     pts = domain()
-    eligible = np.ones(len(pts), dtype=bool)
-    for example in examples:
-        eligible &= ~np.all(pts == np.asarray(example, dtype=np.float64), axis=1)
+    eligible = common.not_examples(pts, examples)
     picked = common.public_quiz_pick(rng, eligible=eligible, strata=_quiz_strata()[:QUIZ_ITEMS])
     return tuple(tuple(_pair_json(pts[i])) for i in picked)
 
@@ -477,18 +474,10 @@ def _quiz_items_v1(
     rng = seeded_rng("quiz", FAMILY_ID, 1, seed, json.loads(params))
     truth = _truth(rule_text)
     pts = domain()
-    eligible = np.ones(len(pts), dtype=bool)
-    for example in examples:
-        eligible &= ~np.all(pts == np.asarray(example, dtype=np.float64), axis=1)
-
-    def sample(want: bool, count: int) -> list[tuple[int, ...]]:
-        pool = np.flatnonzero(eligible & (truth == want)).tolist()
-        return [tuple(_pair_json(pts[i])) for i in rng.sample(pool, min(count, len(pool)))]
-
-    chosen = sample(True, QUIZ_ITEMS // 2)
-    chosen += sample(False, QUIZ_ITEMS - len(chosen))
-    rng.shuffle(chosen)
-    return tuple(chosen)
+    picked = common.half_true_pick(
+        rng, eligible=common.not_examples(pts, examples), truth=truth, count=QUIZ_ITEMS
+    )
+    return tuple(tuple(_pair_json(pts[i])) for i in picked)
 
 
 def quiz_score(instance: Instance, guess: str | None, answers: Sequence[Any]) -> dict[str, Any]:
@@ -510,14 +499,6 @@ def _random_test(rng: random.Random) -> list[int | float]:
     return [rng.choice(RANKS), rng.choice(SUITS), rng.choice(RANKS), rng.choice(SUITS)]
 
 
-def _infogain(public: Mapping[str, Any], seed: int) -> InfoGainSolver:
-    return InfoGainSolver(reference_space(), public.get("examples") or [], seed)
-
-
-def _random(public: Mapping[str, Any], seed: int) -> RandomSolver:
-    return RandomSolver(reference_space(), public.get("examples") or [], seed, _random_test)
-
-
 FAMILY = register(
     Family(
         id=FAMILY_ID,
@@ -532,7 +513,7 @@ FAMILY = register(
         score=score,
         describe=describe,
         render_observation=render_observation,
-        solvers={"infogain": _infogain, "random": _random},
+        solvers=common.baseline_solvers(reference_space, _random_test),
         step_analytics=step_analytics,
         rule_size=rule_size,
         quiz_items=quiz_items,

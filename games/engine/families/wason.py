@@ -39,7 +39,6 @@ from games.engine.core import (
 from games.engine.dsl import Rule, compile_rule, parse_rule
 from games.engine.families import common
 from games.engine.hypotheses import HypothesisSpace, points_to_columns
-from games.engine.solvers import InfoGainSolver, RandomSolver
 
 FAMILY_ID = "wason"
 # Generator versions: 1 drew the application quiz from the hidden rule (exactly half fitting);
@@ -675,9 +674,7 @@ def _public_quiz_items(
 ) -> tuple[tuple[Any, ...], ...]:
     rng = seeded_rng("quiz", FAMILY_ID, PUBLIC_QUIZ_VERSION, seed, json.loads(public_params))
     pool, strata = _quiz_pool()
-    eligible = np.ones(len(pool), dtype=bool)
-    for example in examples:
-        eligible &= ~np.all(pool == np.asarray(example, dtype=np.float64), axis=1)
+    eligible = common.not_examples(pool, examples)
     picked = common.public_quiz_pick(rng, eligible=eligible, strata=strata[:QUIZ_ITEMS])
     return tuple(tuple(_point_json(pool[i])) for i in picked)
 
@@ -691,18 +688,9 @@ def _quiz_items_v1(
     truth = truth_on_domain(parse(rule_text))
     pts, n_grid = domain()
     grid = pts[:n_grid]
-    eligible = np.all((grid >= -10) & (grid <= 20), axis=1)
-    for example in examples:
-        eligible &= ~np.all(grid == np.asarray(example, dtype=np.float64), axis=1)
-
-    def sample(want: bool, count: int) -> list[tuple[Any, ...]]:
-        pool = np.flatnonzero(eligible & (truth[:n_grid] == want)).tolist()
-        return [tuple(_point_json(grid[i])) for i in rng.sample(pool, min(count, len(pool)))]
-
-    chosen = sample(True, QUIZ_ITEMS // 2)
-    chosen += sample(False, QUIZ_ITEMS - len(chosen))
-    rng.shuffle(chosen)
-    return tuple(chosen)
+    eligible = common.not_examples(grid, examples, np.all((grid >= -10) & (grid <= 20), axis=1))
+    picked = common.half_true_pick(rng, eligible=eligible, truth=truth[:n_grid], count=QUIZ_ITEMS)
+    return tuple(tuple(_point_json(grid[i])) for i in picked)
 
 
 def quiz_score(instance: Instance, guess: str | None, answers: Sequence[Any]) -> dict[str, Any]:
@@ -721,14 +709,6 @@ def _random_test(rng: random.Random) -> list[int | float]:
     return [rng.randint(-10, 20) for _ in VARIABLES]
 
 
-def _infogain(public: Mapping[str, Any], seed: int) -> InfoGainSolver:
-    return InfoGainSolver(reference_space(), public.get("examples") or [], seed)
-
-
-def _random(public: Mapping[str, Any], seed: int) -> RandomSolver:
-    return RandomSolver(reference_space(), public.get("examples") or [], seed, _random_test)
-
-
 FAMILY = register(
     Family(
         id=FAMILY_ID,
@@ -743,7 +723,7 @@ FAMILY = register(
         score=score,
         describe=describe,
         render_observation=render_observation,
-        solvers={"infogain": _infogain, "random": _random},
+        solvers=common.baseline_solvers(reference_space, _random_test),
         step_analytics=step_analytics,
         rule_size=rule_size,
         quiz_items=quiz_items,

@@ -250,6 +250,36 @@ def test_only_research_tokens_schedule_tournaments() -> None:
     assert response.status_code == 403 and "only research tokens" in response.json()["error"]
 
 
+def test_the_admin_actions_start_and_cancel_and_say_what_they_refuse() -> None:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    admin_user = get_user_model().objects.create_superuser("boss", "boss@example.org", "pw-12345-long")
+    client = Client()
+    client.force_login(admin_user)
+    later = make("later", starts_at=timezone.now() + dt.timedelta(hours=2))
+    done = make("done")
+    tournaments.tournament_cancel(tournament=done)
+
+    def act(action: str, *selected: Tournament) -> str:
+        response = client.post(
+            "/admin/games/tournament/",
+            {"action": action, "_selected_action": [t.pk for t in selected]},
+            follow=True,
+        )
+        assert response.status_code == 200
+        return response.content.decode()
+
+    page = act("start_now", later, done)
+    assert '<li class="error">Tournament &#x27;done&#x27; is cancelled</li>' in page
+    later.refresh_from_db()
+    assert later.starts_at <= timezone.now()  # the refused one did not stop the other
+    page = act("cancel", later, done)
+    later.refresh_from_db()
+    assert later.status == Tournament.Status.CANCELLED
+    assert '<li class="error">Tournament &#x27;done&#x27; is already cancelled</li>' in page
+
+
 def test_an_admin_schedules_a_tournament_in_the_admin_and_bad_seeds_are_explained() -> None:
     from django.contrib.auth import get_user_model
     from django.test import Client

@@ -476,7 +476,7 @@ def test_the_filter_drops_the_line_when_info_is_off():
 
 
 def test_the_openapi_document_states_the_limits_and_the_rounds_pagination():
-    from games.api.openapi import openapi_document
+    from games.api.app import openapi_document
 
     document = openapi_document()
     for path, item in document["paths"].items():
