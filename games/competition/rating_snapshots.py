@@ -627,3 +627,56 @@ def player_history(*, key: str, limit: int = 60) -> list[dict[str, Any]]:
             )
     out.reverse()
     return out
+
+
+RATING_KINDS = ("human", "model", "agent")
+
+
+def ratings_board(
+    *, family: str = "", variant: str = "", period: str = "all", kind: str = "", viewer_key: str | None = None
+) -> dict[str, Any] | None:
+    """The latest ratings for one scope and period, shaped for the leaderboard page and the API:
+    players (filtered by kind, the viewer marked), the pooled "all people" entry where people are
+    shown, variant difficulties, head-to-head strengths, the gap and the calibration points.
+    None when no snapshot has been computed yet for this scope."""
+    scope = f"variant:{variant}" if variant else f"family:{family}" if family else "all"
+    snap = snapshot_latest(scope=scope, period=period)
+    if snap is None:
+        return None
+    payload = snap.payload
+    # A guest's page is theirs alone (/me/): its key is a keyed hash of a session, not an address.
+    players = [
+        dict(p, you=p["key"] == viewer_key, public_page=not p["key"].startswith("guest-"))
+        for p in payload.get("players", [])
+    ]
+    if kind:
+        players = [p for p in players if p["kind"] == kind]
+    people = payload.get("people") if kind in ("", "human") else None
+    return {
+        "scope": scope,
+        "period": period,
+        "computed_at": snap.computed_at,
+        "data_until": snap.data_until,
+        "model_version": snap.model_version,
+        "seats": snap.seats,
+        "matches": snap.matches,
+        "min_matches": payload.get("min_matches", min_matches()),
+        "level": payload.get("level", 0.9),
+        "rounds": payload.get("rounds"),
+        "players": players,
+        "people": people,
+        "variants": payload.get("variants", []),
+        "head_to_head": [p for p in payload.get("head_to_head", []) if not kind or p["kind"] == kind],
+        "gap": payload.get("gap", []),
+        "calibration": [c for c in payload.get("calibration", []) if not kind or c["kind"] == kind],
+    }
+
+
+def board_rows(board: dict[str, Any]) -> list[dict[str, Any]]:
+    """Players in order of ability with the pooled people entry placed among them."""
+    rows = list(board["players"])
+    people = board.get("people")
+    if people:
+        at = next((i for i, p in enumerate(rows) if p["ability"] < people["ability"]), len(rows))
+        rows.insert(at, dict(people, pooled=True, rank=None, provisional=False))
+    return rows

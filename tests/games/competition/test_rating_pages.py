@@ -1,0 +1,122 @@
+"""The leaderboard on ratings, a player's page, and a guest who signs up keeping their matches."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
+
+from games.competition import rating_snapshots
+from games.models import Match, Seat
+from games.play import services
+from tests import factories
+from tests.games.competition.test_leaderboard import RIGHT, WRONG, guest, model, play
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def small_settings(settings):
+    settings.ARENA_RATINGS_ROUNDS = 20
+    settings.ARENA_RATINGS_MIN_MATCHES = 3
+
+
+def refresh():
+    return rating_snapshots.ratings_refresh(now=timezone.now())
+
+
+def races(v, n, *players):
+    for _ in range(n):
+        play(v, *players)
+
+
+def test_the_leaderboard_ranks_on_ratings_with_intervals_provisional_players_and_all_people():
+    v = factories.variant()
+    races(v, 3, (model("solver"), 0, RIGHT), (guest("sess-ann", "Ann"), 1, WRONG))
+    play(v, (guest("sess-cy", "Cy"), 0, RIGHT))
+    client = Client()
+    assert "ratings-pending" in client.get("/leaderboard/").content.decode()  # not computed yet
+    refresh()
+    page = client.get("/leaderboard/").content.decode()
+    assert 'data-testid="ratings"' in page and "Computed" in page and "rasch-bt-ridge-1" in page
+    assert "All people" in page and 'data-testid="provisional"' in page
+    assert page.index("Solver") < page.index("Ann")
+    assert "/players/model-solver/" in page
+    assert "sess-ann" not in page
+    humans = client.get("/leaderboard/?kind=human&period=7d").content.decode()
+    ratings_part = humans.split('id="points-h"')[0].split('data-testid="gap"')[0]
+    assert "Ann" in ratings_part and "Solver" not in ratings_part and "All people" in ratings_part
+    models = client.get("/leaderboard/?kind=model").content.decode().split('data-testid="gap"')[0]
+    assert "All people" not in models
+
+
+def test_bad_rating_filters_are_explained():
+    client = Client()
+    assert "Unknown period &#x27;forever&#x27;" in client.get("/leaderboard/?period=forever").content.decode()
+    assert "Unknown family" in client.get("/leaderboard/?family=nope").content.decode()
+
+
+def test_a_models_page_lists_its_matches_solve_rate_by_tier_and_rating():
+    v = factories.variant()
+    races(v, 3, (model("solver"), 0, RIGHT), (guest("sess-ann", "Ann"), 1, WRONG))
+    refresh()
+    refresh_again = rating_snapshots.ratings_refresh(now=timezone.now() + timezone.timedelta(hours=2))
+    assert refresh_again["status"] == "ok"
+    page = Client().get("/players/model-solver/").content.decode()
+    assert 'data-testid="player-matches"' in page and page.count("replay</a>") == 3
+    assert "Ability" in page and "chart-history" in page
+    assert "wason" in page and "3 (100%)" in page
+    assert Client().get("/players/model-nobody/").status_code == 404
+    assert Client().get(f"/players/{rating_snapshots.guest_key('sess-ann')}/").status_code == 404
+
+
+def test_a_running_match_on_someone_elses_page_shows_progress_only():
+    v = factories.variant()
+    ada = get_user_model().objects.create_user("ada", password="pw-12345-long")
+    done = play(v, ({"user": ada, "session_key": "sess-ada", "handle": "ada"}, 0, RIGHT))
+    running = services.match_create(variant=v, seed=3)
+    seat = services.seat_join(match=running, handle="ada", user=ada, session_key="sess-ada")
+    services.match_start(match=running)
+    services.step_submit(seat=seat, action={"type": "test", "input": [1, 2, 3]})
+    stranger = Client().get(f"/players/user-{ada.pk}/").content.decode()
+    row = stranger.split(f"#{running.pk}<")[1].split("</tr>")[0]
+    assert "running" in row and "watch</a>" in row and "solved" not in row and "replay" not in row
+    assert f"/matches/{done.pk}/replay/" in stranger
+    own = Client()
+    own.force_login(ada)
+    mine = own.get("/me/").content.decode().split(f"#{running.pk}<")[1].split("</tr>")[0]
+    assert "play</a>" in mine
+
+
+def test_a_guest_sees_their_own_page_and_signing_up_keeps_their_matches_and_rating():
+    v = factories.variant()
+    client = Client()
+    client.get("/")  # a session and a handle
+    session_key = client.session.session_key
+    handle = client.session["handle"]
+    races(v, 3, (model("solver"), 0, RIGHT), ({"session_key": session_key, "handle": handle}, 0, RIGHT))
+    refresh()
+    me = client.get("/me/").content.decode()
+    assert handle in me and me.count("replay</a>") == 3 and "Sign up" in me
+    guest_rating = next(
+        p
+        for p in rating_snapshots.snapshot_latest().payload["players"]
+        if p["key"] == rating_snapshots.guest_key(session_key)
+    )
+
+    response = client.post(
+        "/accounts/signup/",
+        {"username": "newbie", "password1": "a-long-pass-9876", "password2": "a-long-pass-9876"},
+    )
+    assert response.status_code == 302
+    user = get_user_model().objects.get(username="newbie")
+    assert Seat.objects.filter(user=user).count() == 3
+    assert Match.objects.filter(seats__user=user, status=Match.Status.FINISHED).count() == 3
+    refresh()
+    rated = {p["key"]: p for p in rating_snapshots.snapshot_latest().payload["players"]}
+    assert rating_snapshots.guest_key(session_key) not in rated
+    assert rated[f"user-{user.pk}"]["matches"] == 3
+    assert rated[f"user-{user.pk}"]["ability"] == pytest.approx(guest_rating["ability"], abs=1e-6)
+    me = client.get("/me/").content.decode()
+    assert "newbie" in me and me.count("replay</a>") == 3
