@@ -389,6 +389,87 @@ _DOCUMENT: dict[str, Any] = {
                 },
             }
         },
+        "/api/v1/ratings": {
+            "get": {
+                "operationId": "getRatings",
+                "summary": "Ratings with uncertainty",
+                "description": (
+                    "Abilities of people, models and agents on one scale with puzzle difficulties "
+                    "(a regularised Rasch model over finished, ranked seats), 90% bootstrap intervals "
+                    "(matches resampled), head-to-head Bradley-Terry strengths from races, the pooled "
+                    "'All people' entry, and the human-model gap per family and tier. Fitted in the "
+                    "background; computed_at says when (null: not yet). Players with fewer than "
+                    "min_matches matches are provisional and unranked."
+                ),
+                "parameters": [
+                    _query("variant", "only this published variant (slug)", {"type": "string"}),
+                    _query("family", "only this puzzle family", {"type": "string"}),
+                    _query("period", "matches that ended in this window", {"enum": ["all", "30d", "7d"]}),
+                    _query("kind", "only this kind of player", {"enum": ["human", "model", "agent"]}),
+                    _query("limit", "at most this many players (1-1000, default 100)", {"type": "integer"}),
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The latest fitted ratings for these filters.",
+                        "content": {
+                            "application/json": {
+                                "example": {
+                                    "variant": None,
+                                    "family": "wason",
+                                    "period": "all",
+                                    "kind": None,
+                                    "computed_at": "2026-12-01T18:00:00+00:00",
+                                    "model_version": "rasch-bt-ridge-1",
+                                    "level": 0.9,
+                                    "min_matches": 5,
+                                    "players": [
+                                        {
+                                            "key": "model-infogain",
+                                            "name": "Infogain solver",
+                                            "kind": "model",
+                                            "rank": 1,
+                                            "ability": 1.82,
+                                            "low": 1.2,
+                                            "high": 2.6,
+                                            "matches": 12,
+                                            "solve_rate": 1.0,
+                                            "provisional": False,
+                                        }
+                                    ],
+                                    "people": {
+                                        "name": "All people",
+                                        "ability": -0.4,
+                                        "low": -0.9,
+                                        "high": 0.1,
+                                    },
+                                    "gap": [
+                                        {
+                                            "family": "wason",
+                                            "tier": "1",
+                                            "contestant": "infogain",
+                                            "solve_rate_gap": 0.45,
+                                            "solve_rate_gap_low": 0.2,
+                                            "solve_rate_gap_high": 0.7,
+                                            "ability_gap": 2.1,
+                                            "ability_gap_low": 1.1,
+                                            "ability_gap_high": 3.3,
+                                        }
+                                    ],
+                                }
+                            }
+                        },
+                    },
+                    "400": _error("A bad filter.", "period must be one of all, 30d, 7d; got 'forever'"),
+                    "401": UNAUTHORIZED,
+                    "404": _error(
+                        "No such published variant.",
+                        "no published variant 'nope'; GET /api/v1/variants lists them",
+                    ),
+                    "405": NOT_ALLOWED,
+                    "429": RATE_LIMITED,
+                },
+            }
+        },
         "/api/v1/tournaments": {
             "get": {
                 "operationId": "listTournaments",

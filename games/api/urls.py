@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from games.api import research, tournaments, views
+from games.api import ratings, research, tournaments, views
 
 app_name = "api"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("v1/variants", views.variants, name="variants"),
     path("v1/contestants", views.contestants, name="contestants"),
     path("v1/leaderboard", views.leaderboard, name="leaderboard"),
+    path("v1/ratings", ratings.ratings, name="ratings"),
     path("v1/tournaments", tournaments.tournaments, name="tournaments"),
     path("v1/tournaments/<slug:slug>", tournaments.tournament_detail, name="tournament"),
     path("v1/matches", views.matches, name="matches"),

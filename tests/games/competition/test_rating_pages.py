@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -120,3 +122,33 @@ def test_a_guest_sees_their_own_page_and_signing_up_keeps_their_matches_and_rati
     assert rated[f"user-{user.pk}"]["ability"] == pytest.approx(guest_rating["ability"], abs=1e-6)
     me = client.get("/me/").content.decode()
     assert "newbie" in me and me.count("replay</a>") == 3
+
+
+def test_the_api_returns_the_ratings_with_the_same_filters_and_clear_errors():
+    from games.api.auth import agent_token_create
+
+    _, key = agent_token_create(name="reader")
+    client = Client(headers={"Authorization": f"Bearer {key}"})
+    assert client.get("/api/v1/ratings").json()["computed_at"] is None
+    v = factories.variant()
+    races(v, 3, (model("solver"), 0, RIGHT), (guest("sess-ann", "Ann"), 1, WRONG))
+    refresh()
+    body = client.get(f"/api/v1/ratings?variant={v.slug}&period=30d").json()
+    assert body["model_version"] == "rasch-bt-ridge-1" and body["computed_at"]
+    assert [p["name"] for p in body["players"]] == ["Solver", "Ann"]
+    assert all(p["low"] <= p["ability"] <= p["high"] for p in body["players"])
+    assert body["people"]["name"] == "All people" and body["gap"][0]["contestant"] == "solver"
+    assert [p["name"] for p in client.get("/api/v1/ratings?kind=human").json()["players"]] == ["Ann"]
+    assert "sess-ann" not in json.dumps(body)
+    for query, status in (
+        ("?period=forever", 400),
+        ("?kind=robot", 400),
+        ("?family=nope", 400),
+        ("?limit=0", 400),
+        (f"?variant={v.slug}&family=wason", 400),
+        ("?variant=nope", 404),
+    ):
+        response = client.get(f"/api/v1/ratings{query}")
+        assert response.status_code == status, query
+        assert response.json()["error"]
+    assert "/api/v1/ratings" in client.get("/api/openapi.json").json()["paths"]
