@@ -22,10 +22,10 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.db.models.fields.json import KT
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 
 from games.competition import ratings
 from games.models import Match, ModelContestant, PuzzleInstance, RatingSnapshot, RatingsRun, Seat
+from games.play import selectors
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +60,9 @@ STALE_RUN = dt.timedelta(minutes=30)  # a run that started this long ago died; a
 
 
 def guest_key(session_key: str) -> str:
-    digest = salted_hmac("arena.ratings.guest", session_key, algorithm="sha256").hexdigest()
-    return f"guest-{digest[:16]}"
+    return selectors.player_key(
+        kind=Seat.Kind.HUMAN, user_id=None, session_key=session_key, token_id=None, contestant="", handle=""
+    )
 
 
 def viewer_player_key(*, user_id: int | None, session_key: str) -> str | None:
@@ -159,14 +160,22 @@ def seat_rows(*, family: str = "", variant: str = "", since: dt.datetime | None 
         seat_finished,
         match_finished,
     ) in rows:
+        key = selectors.player_key(
+            kind=kind,
+            user_id=user_id,
+            session_key=session_key,
+            token_id=token_id,
+            contestant=contestant,
+            handle=handle,
+        )
         if kind == Seat.Kind.MODEL:
-            key, name = f"model-{contestant}", names.get(contestant, contestant)
+            name = names.get(contestant, contestant)
         elif kind == Seat.Kind.AGENT:
-            key, name = f"agent-{token_id}", token_name or handle
+            name = token_name or handle
         elif user_id is not None:
-            key, name = f"user-{user_id}", username
+            name = username
         else:
-            key, name = (guest_key(session_key) if session_key else f"guest-h-{handle}"), handle
+            name = handle
         end = seat_finished or match_finished
         seconds = (end - started).total_seconds() if end and started else 0.0
         out.append(

@@ -152,3 +152,39 @@ def test_the_api_returns_the_ratings_with_the_same_filters_and_clear_errors():
         assert response.status_code == status, query
         assert response.json()["error"]
     assert "/api/v1/ratings" in client.get("/api/openapi.json").json()["paths"]
+
+
+def test_exports_carry_the_ratings_under_the_seats_pseudonyms(tmp_path):
+    from games.research import exports
+
+    v = factories.variant()
+    races(v, 3, (model("solver"), 0, RIGHT), (guest("sess-ann", "Ann"), 1, WRONG))
+    manifest = exports.export_directory(tmp_path / "none", fmt="jsonl")
+    assert manifest["ratings"] is None and not (tmp_path / "none" / "ratings.json").exists()
+    refresh()
+    manifest = exports.export_directory(tmp_path / "out", fmt="jsonl")
+    ratings = json.loads((tmp_path / "out" / "ratings.json").read_text())
+    assert manifest["ratings"]["model_version"] == ratings["model_version"] == "rasch-bt-ridge-1"
+    assert "ratings.json" in manifest["files"] and ratings["computed_at"]
+    seat_players = {
+        s["player"]
+        for line in (tmp_path / "out" / "matches.jsonl").read_text().splitlines()
+        for s in json.loads(line)["seats"]
+    }
+    rated = {p["player"] for p in ratings["players"]}
+    assert rated == seat_players and "solver" in rated
+    assert ratings["variants"][0]["variant"] == v.slug and ratings["instances"]
+    assert ratings["gap"][0]["contestant"] == "solver"
+    assert "Ann" not in json.dumps(ratings) and "sess-ann" not in json.dumps(ratings)
+
+
+def test_the_research_dashboard_shows_the_gap():
+    v = factories.variant()
+    races(v, 3, (model("solver"), 0, RIGHT), (guest("sess-ann", "Ann"), 1, WRONG))
+    staff = get_user_model().objects.create_user("lab", password="x", is_staff=True)
+    client = Client()
+    client.force_login(staff)
+    assert "have not been fitted yet" in client.get("/research/").content.decode()
+    refresh()
+    page = client.get("/research/").content.decode()
+    assert 'data-testid="dashboard-gap"' in page and "solver" in page.split('data-testid="dashboard-gap"')[1]
