@@ -551,6 +551,7 @@ def ratings_refresh(*, now: dt.datetime | None = None, rounds: int | None = None
     if not claimed:
         return {"status": "duplicate"}
     computed = 0
+    report: dict[str, Any] = {"status": "error"}
     try:
         for scope in scopes():
             for period in PERIODS:
@@ -563,8 +564,7 @@ def ratings_refresh(*, now: dt.datetime | None = None, rounds: int | None = None
             "seconds": round((timezone.now() - now).total_seconds(), 3),
         }
     finally:
-        RatingsRun.objects.filter(pk=1).update(running_since=None, last_at=timezone.now())
-    RatingsRun.objects.filter(pk=1).update(last_report=report)
+        RatingsRun.objects.filter(pk=1).update(running_since=None, last_at=timezone.now(), last_report=report)
     return report
 
 
