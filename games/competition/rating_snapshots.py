@@ -327,8 +327,7 @@ def compute(rows: list[SeatRow], *, rounds: int | None = None, seed: int = 0) ->
     )
     people = None
     if human_idx.size:
-        point, mean_draws = ratings.group_mean_draws(draws, human_idx, result.ability.point)
-        low, high = ratings.interval_of(mean_draws)
+        point, low, high = ratings.contrast_interval(result, human_idx)
         people_rows = [r for r in rows if r.human]
         people = {
             "key": PEOPLE_KEY,
@@ -442,34 +441,42 @@ def gap(rows: list[SeatRow], *, rounds: int, seed: int = 0) -> list[dict[str, An
         result = ratings.abilities_with_intervals(data, rounds=rounds, seed=seed)
         kinds = {r.player: r.human for r in cell}
         people = np.array([i for i, key in enumerate(players) if kinds[key]], dtype=np.int64)
-        people_point, people_draws = ratings.group_mean_draws(
-            result.ability_draws, people, result.ability.point
-        )
         masks = {"people": np.array([r.human for r in cell])}
         for c in contestants:
             masks[c] = np.array([r.contestant == c for r in cell])
         rate_draws = _bootstrap_rate(cell, masks, rounds, seed)
-        people_rate = float(np.mean([r.solved for r in cell if r.human]))
+        people_solved = sum(r.solved for r in cell if r.human)
+        people_n = int(masks["people"].sum())
         for c in contestants:
             i = players.index(f"model-{c}")
-            model_rate = float(np.mean([r.solved for r in cell if r.contestant == c]))
-            ability_diff = result.ability_draws[:, i] - people_draws
-            rate_low, rate_high = _interval(rate_draws[c] - rate_draws["people"])
-            ab_low, ab_high = ratings.interval_of(ability_diff)
+            model_solved = sum(r.solved for r in cell if r.contestant == c)
+            model_n = int(masks[c].sum())
+            rate_gap = model_solved / model_n - people_solved / people_n
+            # The wider of the bootstrap and Newcombe's score interval (which does not collapse
+            # when a side solved everything or nothing).
+            boot_low, boot_high = _interval(rate_draws[c] - rate_draws["people"])
+            score_low, score_high = ratings.rate_difference_interval(
+                model_solved, model_n, people_solved, people_n
+            )
+            ability_gap, ab_low, ab_high = ratings.contrast_interval(
+                result, np.array([i], dtype=np.int64), people
+            )
             out.append(
                 {
                     "family": family,
                     "tier": tier,
                     "contestant": c,
                     "name": next(r.name for r in cell if r.contestant == c),
-                    "people_seats": int(masks["people"].sum()),
-                    "model_seats": int(masks[c].sum()),
-                    "people_solve_rate": round(people_rate, 4),
-                    "model_solve_rate": round(model_rate, 4),
-                    "solve_rate_gap": round(model_rate - people_rate, 4),
-                    "solve_rate_gap_low": rate_low,
-                    "solve_rate_gap_high": rate_high,
-                    "ability_gap": _r(result.ability.point[i] - people_point),
+                    "people_seats": people_n,
+                    "model_seats": model_n,
+                    "people_solve_rate": round(people_solved / people_n, 4),
+                    "model_solve_rate": round(model_solved / model_n, 4),
+                    "solve_rate_gap": round(rate_gap, 4),
+                    "solve_rate_gap_low": _r(min(score_low, boot_low if boot_low is not None else score_low)),
+                    "solve_rate_gap_high": _r(
+                        max(score_high, boot_high if boot_high is not None else score_high)
+                    ),
+                    "ability_gap": _r(ability_gap),
                     "ability_gap_low": _r(ab_low),
                     "ability_gap_high": _r(ab_high),
                 }

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import minimize
 from scipy.special import expit
+from scipy.stats import norm
 from threadpoolctl import threadpool_limits
 
 MODEL_VERSION = "rasch-bt-ridge-1"
@@ -125,6 +126,8 @@ class AbilityResult:
     # Bootstrap draws of the abilities (rounds x players), for derived quantities such as a
     # pooled group's mean or a difference between two players.
     ability_draws: Floats = field(repr=False)
+    # Each ability's standard error from the curvature of the penalised likelihood (Laplace).
+    ability_sd: Floats = field(repr=False, default_factory=lambda: np.zeros(0))
 
 
 def _ability_objective(
@@ -255,13 +258,25 @@ def _abilities_with_intervals(data: SeatData, *, rounds: int, level: float, seed
         boot, xb = _fit_abilities(data, weights=cluster_weights(rng, data.cluster, data.n_clusters), start=x)
         draws[r] = xb
         inst[r] = boot.instance_difficulty
+    ability = _intervals(fit.ability, draws[:, :n_p], level)
+    # A player who won (or lost) every match is resampled into all wins again in every round, so
+    # the bootstrap interval collapses onto the point. The curvature of the penalised likelihood
+    # (its Laplace approximation) does not: the interval is the wider of the two.
+    eta = fit.ability[data.player] - fit.instance_difficulty[data.item]
+    p = expit(eta)
+    curvature = np.bincount(data.player, weights=p * (1.0 - p), minlength=n_p) + 1.0 / ABILITY_SD**2
+    sd = 1.0 / np.sqrt(curvature)
+    half = norm.ppf(0.5 + level / 2.0) * sd
+    ability.low = np.minimum(ability.low, fit.ability - half)
+    ability.high = np.maximum(ability.high, fit.ability + half)
     return AbilityResult(
         fit=fit,
-        ability=_intervals(fit.ability, draws[:, :n_p], level),
+        ability=ability,
         variant_difficulty=_intervals(fit.variant_difficulty, draws[:, n_p : n_p + n_v], level),
         instance_difficulty=_intervals(fit.instance_difficulty, inst, level),
         rounds=rounds,
         ability_draws=draws[:, :n_p],
+        ability_sd=sd,
     )
 
 
@@ -362,6 +377,46 @@ def race_pairs(seats: list[tuple[int, bool, int, float]]) -> list[tuple[int, int
 def group_mean_draws(draws: Floats, members: Ints, point: Floats) -> tuple[float, Floats]:
     """A pooled group's ability (the mean of its members'), as a point and bootstrap draws."""
     return float(point[members].mean()), draws[:, members].mean(axis=1)
+
+
+def contrast_interval(
+    result: AbilityResult, plus: Ints, minus: Ints | None = None, level: float = 0.9
+) -> tuple[float, float, float]:
+    """The mean ability of ``plus`` minus that of ``minus`` (or just the mean of ``plus``), with
+    the wider of its bootstrap percentile interval and the Laplace one (treating the abilities'
+    errors as independent), for the reason ``abilities_with_intervals`` gives."""
+    point = float(result.ability.point[plus].mean())
+    draws = result.ability_draws[:, plus].mean(axis=1)
+    var = float((result.ability_sd[plus] ** 2).sum()) / plus.size**2
+    if minus is not None:
+        point -= float(result.ability.point[minus].mean())
+        draws = draws - result.ability_draws[:, minus].mean(axis=1)
+        var += float((result.ability_sd[minus] ** 2).sum()) / minus.size**2
+    low, high = interval_of(draws, level)
+    half = float(norm.ppf(0.5 + level / 2.0)) * var**0.5
+    return point, min(low, point - half), max(high, point + half)
+
+
+def wilson(successes: float, n: float, level: float = 0.9) -> tuple[float, float]:
+    z = float(norm.ppf(0.5 + level / 2.0))
+    if n <= 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def rate_difference_interval(
+    s1: float, n1: float, s2: float, n2: float, level: float = 0.9
+) -> tuple[float, float]:
+    """Newcombe's hybrid score interval for p1 - p2 (from Wilson intervals): unlike a bootstrap it
+    does not collapse when both groups solved all or nothing."""
+    p1, p2 = s1 / n1, s2 / n2
+    l1, u1 = wilson(s1, n1, level)
+    l2, u2 = wilson(s2, n2, level)
+    d = p1 - p2
+    return d - ((p1 - l1) ** 2 + (u2 - p2) ** 2) ** 0.5, d + ((u1 - p1) ** 2 + (p2 - l2) ** 2) ** 0.5
 
 
 def interval_of(draws: Floats, level: float = 0.9) -> tuple[float, float]:

@@ -72,6 +72,9 @@ def test_players_with_all_wins_or_all_losses_stay_finite_and_at_the_ends():
     assert np.all(np.isfinite(result.ability.low)) and np.all(np.isfinite(result.ability.high))
     assert np.argmax(fit.ability) == 0 and np.argmin(fit.ability) == 1
     assert fit.ability[0] < 3 * ratings.ABILITY_SD and fit.ability[1] > -3 * ratings.ABILITY_SD
+    # resampling an all-win record gives all wins again; the interval must not collapse to a point
+    widths = result.ability.high - result.ability.low
+    assert widths[0] > 0.5 and widths[1] > 0.5
 
 
 def test_a_single_player_who_always_wins_is_finite():
@@ -149,3 +152,24 @@ def test_bradley_terry_keeps_an_unbeaten_contestant_finite():
     pairs = ratings.PairData.build(winner=[0, 0, 0, 1], loser=[1, 2, 1, 2], cluster=[0, 1, 2, 3], n_players=3)
     strength = ratings.fit_bradley_terry(pairs)
     assert np.all(np.isfinite(strength)) and strength[0] == strength.max() and strength[0] < 10
+
+
+def test_a_solve_rate_gap_between_all_and_nothing_keeps_an_interval():
+    low, high = ratings.rate_difference_interval(3, 3, 0, 4)
+    assert 0.2 < low < 1.0 and high == pytest.approx(1.0)
+    low, high = ratings.rate_difference_interval(5, 10, 5, 10)
+    assert low < 0 < high and low == pytest.approx(-high)
+
+
+def test_a_pooled_groups_interval_does_not_collapse_when_everyone_in_it_lost():
+    data, _, _ = simulate(players=20, items=20, per_player=10, seed=3)
+    y = data.y.copy()
+    y[np.isin(data.player, [0, 1, 2])] = 0.0
+    data = ratings.SeatData.build(
+        player=data.player, item=data.item, cluster=data.cluster, y=y, item_variant=data.item_variant
+    )
+    result = ratings.abilities_with_intervals(data, rounds=30, seed=0)
+    point, low, high = ratings.contrast_interval(result, np.array([0, 1, 2]))
+    assert low < point < high and high - low > 0.5
+    gap, gap_low, gap_high = ratings.contrast_interval(result, np.array([5]), np.array([0, 1, 2]))
+    assert gap_low < gap < gap_high and gap > 0
