@@ -69,6 +69,7 @@ def battles(rng: np.random.Generator):
 
 
 def logistic_regression_bt(pairs: ratings.PairData, rows: np.ndarray):
+    import sklearn
     from sklearn.linear_model import LogisticRegression
 
     # Each battle once, in a random orientation, so both classes occur: +1 for the first, -1 for
@@ -80,7 +81,10 @@ def logistic_regression_bt(pairs: ratings.PairData, rows: np.ndarray):
     x = np.zeros((n, pairs.n_players))
     x[np.arange(n), first] = 1.0
     x[np.arange(n), second] = -1.0
-    model = LogisticRegression(fit_intercept=False, penalty=None, tol=1e-6)
+    # No penalty: C=inf from scikit-learn 1.8 (penalty=None is deprecated there), penalty=None before.
+    major, minor = (int(part) for part in sklearn.__version__.split(".")[:2])
+    unpenalised = {"C": np.inf} if (major, minor) >= (1, 8) else {"penalty": None}
+    model = LogisticRegression(fit_intercept=False, tol=1e-6, **unpenalised)
     model.fit(x, (~flip).astype(int))
     return model.coef_[0]
 
