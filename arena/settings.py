@@ -307,6 +307,8 @@ ARENA_RATINGS_MAX_WAIT_S = float(os.environ.get("ARENA_RATINGS_MAX_WAIT_S", "600
 ARENA_RATINGS_EVERY_S = float(os.environ.get("ARENA_RATINGS_EVERY_S", "3600"))
 ARENA_RATINGS_ROUNDS = int(os.environ.get("ARENA_RATINGS_ROUNDS", "100"))  # bootstrap rounds
 ARENA_RATINGS_MIN_MATCHES = int(os.environ.get("ARENA_RATINGS_MIN_MATCHES", "5"))  # below: provisional
+# A run starts no new fit after this long (inside the task's soft limit); the next run goes on.
+ARENA_RATINGS_BUDGET_S = float(os.environ.get("ARENA_RATINGS_BUDGET_S", "300"))
 # How often a running tournament checks its rounds and starts new ones.
 ARENA_TOURNAMENT_TICK_S = float(os.environ.get("ARENA_TOURNAMENT_TICK_S", "2"))
 # Broker visibility must exceed the hard time limit, or a long task is delivered twice; it is

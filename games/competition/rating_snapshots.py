@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -546,8 +547,28 @@ def snapshot_compute(
     )
 
 
+def budget_s() -> float:
+    return float(getattr(settings, "ARENA_RATINGS_BUDGET_S", 300.0))
+
+
+def _stalest_first(scope_names: list[str]) -> list[tuple[str, str]]:
+    """Every (scope, period), those fitted longest ago first (never fitted: first of all), the
+    overall one first among equals."""
+    last = {
+        (scope, period): at
+        for scope, period, at in RatingSnapshot.objects.values_list("scope", "period")
+        .annotate(at=Max("computed_at"))
+        .values_list("scope", "period", "at")
+    }
+    never = dt.datetime.min.replace(tzinfo=dt.UTC)
+    pairs = [(scope, period) for scope in scope_names for period in PERIODS]
+    return sorted(pairs, key=lambda sp: (last.get(sp) or never, sp != ("all", "all")))
+
+
 def ratings_refresh(*, now: dt.datetime | None = None, rounds: int | None = None) -> dict[str, Any]:
-    """Recompute every scope and period, one run at a time (a duplicate run stops at once)."""
+    """Recompute the scopes and periods, one run at a time (a duplicate run stops at once). A run
+    stops starting new fits after ``budget_s`` (well inside the task's time limit); the next run
+    begins with the ones it left, since the stalest go first."""
     now = now or timezone.now()
     RatingsRun.objects.get_or_create(pk=1)
     claimed = (
@@ -557,18 +578,22 @@ def ratings_refresh(*, now: dt.datetime | None = None, rounds: int | None = None
     )
     if not claimed:
         return {"status": "duplicate"}
+    started = time.monotonic()
     computed = 0
     report: dict[str, Any] = {"status": "error"}
     try:
-        for scope in scopes():
-            for period in PERIODS:
-                snapshot_compute(scope=scope, period=period, now=now, rounds=rounds)
-                computed += 1
+        pairs = _stalest_first(scopes())
+        for scope, period in pairs:
+            if computed and time.monotonic() - started > budget_s():
+                break
+            snapshot_compute(scope=scope, period=period, now=now, rounds=rounds)
+            computed += 1
         _prune()
         report = {
-            "status": "ok",
+            "status": "ok" if computed == len(pairs) else "partial",
             "snapshots": computed,
-            "seconds": round((timezone.now() - now).total_seconds(), 3),
+            "left_for_next_run": len(pairs) - computed,
+            "seconds": round(time.monotonic() - started, 3),
         }
     finally:
         RatingsRun.objects.filter(pk=1).update(running_since=None, last_at=timezone.now(), last_report=report)
@@ -595,11 +620,14 @@ def _prune() -> None:
 def refresh_due(*, now: dt.datetime | None = None) -> bool:
     """Whether the sweep should queue a ratings run: a ranked match ended after the last run and
     none has ended for ``debounce_s`` (or the last run is ``max_wait_s`` old), or the last run is
-    ``every_s`` old (the 30- and 7-day windows move), and no run is going on."""
+    ``every_s`` old (the 30- and 7-day windows move), or the last run left scopes undone; and no run
+    is going on."""
     now = now or timezone.now()
     run = RatingsRun.objects.filter(pk=1).first()
     if run and run.running_since and now - run.running_since < STALE_RUN:
         return False
+    if run and (run.last_report or {}).get("status") == "partial":
+        return True  # the last run ran out of time: go on with what it left
     last_end = Match.objects.filter(status=Match.Status.FINISHED, ranked=True).aggregate(
         last=Max("finished")
     )["last"]

@@ -119,3 +119,41 @@ def test_a_kind_of_player_keeps_its_key():
     assert "model-solver" in keys
     assert rating_snapshots.guest_key("sess-ann") in keys
     assert Seat.objects.filter(session_key="sess-ann").exists()
+
+
+def test_the_ratings_do_not_depend_on_the_order_the_matches_are_read_in():
+    v = factories.variant()
+    some_races(v, n=4)
+    rows = rating_snapshots.seat_rows()
+    forward = rating_snapshots.compute(rows, rounds=10)
+    backward = rating_snapshots.compute(rows[::-1], rounds=10)
+    assert [p["key"] for p in forward["players"]] == [p["key"] for p in backward["players"]]
+    for a, b in zip(forward["players"], backward["players"], strict=True):
+        assert a["ability"] == pytest.approx(b["ability"], abs=2e-3)
+
+
+def test_old_snapshots_are_pruned_but_the_overall_history_is_kept(settings):
+    settings.ARENA_RATINGS_ROUNDS = 5
+    v = factories.variant()
+    some_races(v, n=1)
+    start = timezone.now()
+    for hour in range(5):
+        rating_snapshots.ratings_refresh(now=start + dt.timedelta(hours=hour))
+    assert RatingSnapshot.objects.filter(scope="all", period="all").count() == 5
+    assert RatingSnapshot.objects.filter(scope=f"variant:{v.slug}", period="7d").count() == 3
+    assert len(rating_snapshots.player_history(key="model-solver")) == 5
+
+
+def test_a_run_over_its_budget_leaves_the_rest_to_the_next_which_starts_with_them(settings):
+    settings.ARENA_RATINGS_BUDGET_S = 0  # stop after the first fit
+    v = factories.variant()
+    some_races(v, n=1)
+    start = timezone.now()
+    first = rating_snapshots.ratings_refresh(now=start)
+    assert first == {**first, "status": "partial", "snapshots": 1, "left_for_next_run": 8}
+    assert list(RatingSnapshot.objects.values_list("scope", "period")) == [("all", "all")]
+    assert rating_snapshots.refresh_due(now=start + dt.timedelta(seconds=1))  # go on at once
+    rating_snapshots.ratings_refresh(now=start + dt.timedelta(minutes=1))
+    # the next run fits one never fitted before rather than the overall one again
+    assert RatingSnapshot.objects.count() == 2
+    assert RatingSnapshot.objects.filter(scope="all", period="all").count() == 1
