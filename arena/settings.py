@@ -19,6 +19,8 @@ ARENA_MAX_RUNNING_MATCHES_PER_PLAYER / _PER_ADDRESS, ARENA_MAX_MATCHES_PER_HOUR_
 _PER_ADDRESS                fair-play caps on match creation (README, Configuration)
 ARENA_TRUSTED_PROXIES       proxies whose X-Forwarded-For names the client address
 ARENA_TOURNAMENT_MAX_ROUNDS rounds one tournament may have (default 2000)
+ARENA_RATINGS_*             the ratings task: debounce, schedule, bootstrap rounds, minimum matches
+                            before a player is ranked (below, and README, Ratings)
 """
 
 from __future__ import annotations
@@ -312,6 +314,16 @@ ARENA_SEAT_IDLE_TIMEOUT_S = float(os.environ.get("ARENA_SEAT_IDLE_TIMEOUT_S", "9
 ARENA_MOVE_PATH = os.environ.get("ARENA_MOVE_PATH", "sql")
 if ARENA_MOVE_PATH not in ("sql", "orm"):
     raise ImproperlyConfigured(f"ARENA_MOVE_PATH must be sql or orm, not {ARENA_MOVE_PATH!r}")
+# Ratings (games/competition/rating_snapshots.py), fitted by the workers.ratings_refresh task that
+# the sweep queues: once a ranked match has ended and none has ended for DEBOUNCE_S (or the last fit
+# is MAX_WAIT_S old while matches keep ending), and every EVERY_S (the 30- and 7-day windows move).
+ARENA_RATINGS_DEBOUNCE_S = float(os.environ.get("ARENA_RATINGS_DEBOUNCE_S", "30"))
+ARENA_RATINGS_MAX_WAIT_S = float(os.environ.get("ARENA_RATINGS_MAX_WAIT_S", "600"))
+ARENA_RATINGS_EVERY_S = float(os.environ.get("ARENA_RATINGS_EVERY_S", "3600"))
+ARENA_RATINGS_ROUNDS = int(os.environ.get("ARENA_RATINGS_ROUNDS", "100"))  # bootstrap rounds
+ARENA_RATINGS_MIN_MATCHES = int(os.environ.get("ARENA_RATINGS_MIN_MATCHES", "5"))  # below: provisional
+# A run starts no new fit after this long (inside the task's soft limit); the next run goes on.
+ARENA_RATINGS_BUDGET_S = float(os.environ.get("ARENA_RATINGS_BUDGET_S", "300"))
 # How often a running tournament checks its rounds and starts new ones.
 ARENA_TOURNAMENT_TICK_S = float(os.environ.get("ARENA_TOURNAMENT_TICK_S", "2"))
 # Broker visibility must exceed the hard time limit, or a long task is delivered twice; it is

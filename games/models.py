@@ -133,6 +133,8 @@ class Match(models.Model):
             # uses one only when the query repeats its condition with literal values.
             models.Index(fields=["creator_session_key", "created"], name="match_creator_session_created"),
             models.Index(fields=["creator_address", "created"], name="match_creator_address_created"),
+            # Are the ratings stale? The latest end of a match, asked by the sweep every few seconds.
+            models.Index(fields=["finished"], name="match_finished"),
         ]
 
     def __str__(self) -> str:
@@ -427,3 +429,42 @@ class Sweep(models.Model):
 
     def __str__(self) -> str:
         return f"sweep (next {self.next_at})"
+
+
+class RatingSnapshot(models.Model):
+    """Fitted ratings (games/competition/ratings.py) for one scope and period, as computed by the
+    ratings task, never in a request: abilities with intervals, difficulties, head-to-head
+    strengths and the human-model gap, in ``payload``. Scopes: ``all``, ``family:<id>``,
+    ``variant:<slug>``; periods: ``all``, ``30d``, ``7d``. The ``all``/``all`` snapshots are kept
+    as a history (a player's ability over time); other scopes keep their latest few."""
+
+    scope = models.CharField(max_length=120)
+    period = models.CharField(max_length=8, default="all")
+    model_version = models.CharField(max_length=40)
+    computed_at = models.DateTimeField()
+    # The latest end of a match the fit includes: a ranked match that ended later makes it stale.
+    data_until = models.DateTimeField(null=True, blank=True)
+    seats = models.PositiveIntegerField(default=0)
+    matches = models.PositiveIntegerField(default=0)
+    payload = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-computed_at", "-id"]
+        indexes = [
+            models.Index(fields=["scope", "period", "-computed_at"], name="ratingsnapshot_scope_latest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"ratings {self.scope}/{self.period} at {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class RatingsRun(models.Model):
+    """The one row that keeps ratings computations one at a time: when the running one started
+    (empty when none runs) and when the last one finished."""
+
+    running_since = models.DateTimeField(null=True, blank=True)
+    last_at = models.DateTimeField(null=True, blank=True)
+    last_report = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return f"ratings run (last {self.last_at})"

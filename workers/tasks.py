@@ -17,7 +17,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import task_received, worker_init, worker_ready, worker_shutdown
 from django.conf import settings
 
-from games.competition import tournaments
+from games.competition import rating_snapshots, tournaments
 from workers import liveness
 
 logger = logging.getLogger(__name__)
@@ -153,10 +153,33 @@ def sweep() -> dict:
         return {"status": "error"}
     sweep.apply_async(countdown=interval, ignore_result=True)
     try:
-        return services.sweep_run()
+        report = services.sweep_run()
     except Exception:
         logger.exception("sweep failed; the next one is in %s s", interval)
-        return {"status": "error"}
+        report = {"status": "error"}
+    try:
+        # Matches that ended (debounced) or an old computation: the ratings are fitted in a task
+        # of their own, never in a request and never holding up the sweep.
+        if rating_snapshots.refresh_due():
+            ratings_refresh.apply_async(ignore_result=True)
+            report["ratings"] = "queued"
+    except Exception:
+        logger.exception("could not check whether the ratings are due")
+    return report
+
+
+@shared_task(
+    name="workers.ratings_refresh",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=getattr(settings, "ARENA_RATINGS_SOFT_LIMIT_S", 500),
+    time_limit=getattr(settings, "ARENA_RATINGS_HARD_LIMIT_S", 560),
+)
+def ratings_refresh() -> dict:
+    """Fit the ratings of every scope and period and store them as snapshots. Safe to run twice:
+    a run that finds another going stops at once."""
+    return rating_snapshots.ratings_refresh()
 
 
 def sweep_interval_s() -> float:

@@ -18,7 +18,7 @@ from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationEr
 from ninja.openapi.docs import DocsBase
 from ninja.parser import Parser
 
-from games.api import auth, research, tournaments, views
+from games.api import auth, ratings, research, tournaments, views
 from games.api.errors import ApiError, error
 from games.play import inputs
 
@@ -136,6 +136,7 @@ api = ArenaAPI(
 )
 api.add_router("/v1", views.router)
 api.add_router("/v1", tournaments.router)
+api.add_router("/v1", ratings.router)
 api.add_router("/v1/research", research.router)
 
 

@@ -2,28 +2,51 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
 
 from games.accounts.handles import request_handle
-from games.competition import leaderboard, tournaments
+from games.competition import leaderboard, players, rating_snapshots, tournaments
 from games.models import Tournament
 from games.play import inputs, selectors
 
 
 def leaderboard_page(request: HttpRequest) -> HttpResponse:
-    """Everyone who has played, ranked: people, models and agents on one board, for one
-    puzzle or all of them."""
+    """Everyone who has played, ranked: on the fitted ratings (ability with its interval, from the
+    latest snapshot the ratings task stored), then by points; for one puzzle, one family or all,
+    over a period, for one kind of player or all."""
     variants = selectors.published_variants()
     slug = request.GET.get("variant", "")
     variant = next((v for v in variants if v.slug == slug), None)
     kind = request.GET.get("kind", "")
-    error = ""
+    families = sorted({v.family for v in variants})
+    family = request.GET.get("family", "")
+    period = request.GET.get("period", "all")
+    errors = []
     if slug and variant is None:
-        error = f"There is no published puzzle {slug!r}; showing all puzzles."
+        errors.append(f"There is no published puzzle {slug!r}; showing all puzzles.")
     if kind not in ("", *leaderboard.LEADERBOARD_KINDS):
-        error = f"Unknown player kind {kind!r}; showing everyone."
+        errors.append(f"Unknown player kind {kind!r}; showing everyone.")
         kind = ""
+    if family and family not in families:
+        errors.append(f"Unknown family {family!r}; allowed: {', '.join(families)}. Showing all families.")
+        family = ""
+    if period not in rating_snapshots.PERIODS:
+        errors.append(
+            f"Unknown period {period!r}; allowed: {', '.join(rating_snapshots.PERIODS)}. Showing all time."
+        )
+        period = "all"
+    viewer_key = rating_snapshots.viewer_player_key(
+        user_id=request.user.pk if request.user.is_authenticated else None,
+        session_key=request.session.session_key or "",
+    )
+    board = rating_snapshots.ratings_board(
+        family=family if variant is None else "",
+        variant=variant.slug if variant else "",
+        period=period,
+        kind=kind,
+        viewer_key=viewer_key,
+    )
     rows = leaderboard.leaderboard(
         variant=variant,
         kind=kind or None,
@@ -39,10 +62,29 @@ def leaderboard_page(request: HttpRequest) -> HttpResponse:
             "variant": variant,
             "kind": kind,
             "kinds": leaderboard.LEADERBOARD_KINDS,
-            "error": error,
+            "families": families,
+            "family": family,
+            "periods": {"all": "All time", "30d": "Last 30 days", "7d": "Last 7 days"},
+            "period": period,
+            "board": board,
+            "rating_rows": rating_snapshots.board_rows(board) if board else [],
+            "plot": _ratings_plot(board) if board else None,
+            "error": " ".join(errors),
             "handle": request_handle(request),
         },
     )
+
+
+def _ratings_plot(board: dict) -> dict:
+    """What static/arena/ratings.js draws: abilities with intervals, and solve rate against
+    difficulty per kind of player."""
+    return {
+        "abilities": [
+            {k: p[k] for k in ("name", "kind", "ability", "low", "high", "provisional")}
+            for p in rating_snapshots.board_rows(board)
+        ][:60],
+        "calibration": board["calibration"],
+    }
 
 
 ROUNDS_PER_PAGE = 100
@@ -83,4 +125,48 @@ def tournament_page(request: HttpRequest, slug: str) -> HttpResponse:
             "variants": tournament.variants.order_by("slug"),
             "handle": request_handle(request),
         },
+    )
+
+
+def player_page(request: HttpRequest, key: str) -> HttpResponse:
+    """An account's, a model's or an agent's page. A guest's key is no address (guests see their
+    own page at /me/)."""
+    viewer_key = rating_snapshots.viewer_player_key(
+        user_id=request.user.pk if request.user.is_authenticated else None,
+        session_key=request.session.session_key or "",
+    )
+    if key == viewer_key and key.startswith("guest-"):
+        return redirect("me")
+    seats = players.seats_for_key(key)
+    if seats is None or not seats.exists():
+        raise Http404("no such player; a guest's page is at /me/ for the guest alone")
+    data = players.player_page_data(key=key, seats=seats, own=key == viewer_key)
+    return _player_render(request, data, own=key == viewer_key)
+
+
+def me_page(request: HttpRequest) -> HttpResponse:
+    """The viewer's own page: an account's, or a guest's (by their session)."""
+    handle = request_handle(request)
+    if request.user.is_authenticated:
+        key = f"user-{request.user.pk}"
+        seats = players.seats_for_key(key)
+    else:
+        if not request.session.session_key:
+            request.session.save()
+        session_key = request.session.session_key or ""
+        key = rating_snapshots.guest_key(session_key)
+        seats = players.seats_for_guest(session_key)
+    assert seats is not None
+    data = players.player_page_data(key=key, seats=seats, own=True)
+    if not request.user.is_authenticated:
+        data["name"] = handle
+    return _player_render(request, data, own=True)
+
+
+def _player_render(request: HttpRequest, data: dict, *, own: bool) -> HttpResponse:
+    plot = {"history": data["history"]} if data["history"] else None
+    return render(
+        request,
+        "games/player.html",
+        {"p": data, "own": own, "plot": plot, "handle": request_handle(request)},
     )

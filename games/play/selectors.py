@@ -288,3 +288,22 @@ def _process_alive(pid: int) -> bool:
 
 def sweep_next_at() -> dt.datetime | None:
     return Sweep.objects.filter(pk=1).values_list("next_at", flat=True).first()
+
+
+def player_key(
+    *, kind: str, user_id: int | None, session_key: str, token_id: int | None, contestant: str, handle: str
+) -> str:
+    """Who played a seat, as the ratings name players: ``model-<slug>``, ``agent-<token id>``,
+    ``user-<id>``, or ``guest-<keyed hash of the session>`` (the session key is a secret and never
+    leaves the server; the hash is no address either)."""
+    from django.utils.crypto import salted_hmac
+
+    if kind == Seat.Kind.MODEL:
+        return f"model-{contestant}"
+    if kind == Seat.Kind.AGENT:
+        return f"agent-{token_id}"
+    if user_id is not None:
+        return f"user-{user_id}"
+    if session_key:
+        return "guest-" + salted_hmac("arena.ratings.guest", session_key, algorithm="sha256").hexdigest()[:16]
+    return f"guest-h-{handle}"

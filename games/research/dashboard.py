@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from games.engine.core import all_families
+from games.models import RatingSnapshot
 from games.play import selectors, visibility
 from games.play.visibility import Viewer
 from games.research import analytics
@@ -85,8 +86,23 @@ def research_dashboard(request: HttpRequest) -> HttpResponse:
             "family": family,
             "families": [f.id for f in all_families()],
             "query": f"?family={family}" if family else "",
+            "ratings": _ratings_gap(family=family),
         },
     )
+
+
+def _ratings_gap(*, family: str | None) -> dict[str, Any] | None:
+    """The human-model gap per family and tier from the latest fitted ratings (stored by the
+    ratings task; nothing is fitted here)."""
+    snap = RatingSnapshot.objects.filter(scope=f"family:{family}" if family else "all", period="all").first()
+    if snap is None:
+        return None
+    return {
+        "computed_at": snap.computed_at,
+        "model_version": snap.model_version,
+        "gap": snap.payload.get("gap", []),
+        "people": snap.payload.get("people"),
+    }
 
 
 @researcher_required

@@ -48,8 +48,17 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from games.engine.core import EngineError, Family, all_families, get_family
-from games.models import Match, ModelCall, ModelContestant, PuzzleVariant, Seat, Step, Tournament
-from games.play import visibility
+from games.models import (
+    Match,
+    ModelCall,
+    ModelContestant,
+    PuzzleVariant,
+    RatingSnapshot,
+    Seat,
+    Step,
+    Tournament,
+)
+from games.play import selectors, visibility
 from games.play.visibility import Viewer
 
 try:  # optional: about 5x faster JSON; the output is the same JSON either way
@@ -1087,6 +1096,11 @@ def export_directory(
     finally:
         writer.close()
     versions = {family: sorted(v) for family, v in sorted(builder.generator_versions.items())}
+    ratings = ratings_record(pseudonyms=builder.pseudonyms)
+    extra_files = []
+    if ratings is not None:
+        (out / RATINGS_FILE).write_text(json.dumps(ratings, indent=1) + "\n", encoding="utf-8")
+        extra_files.append(RATINGS_FILE)
     (out / "SCHEMA.md").write_text(
         dataset_card(fmt=fmt, filters=filters, analytics=analytics, versions=versions, created_at=created_at),
         encoding="utf-8",
@@ -1100,7 +1114,8 @@ def export_directory(
         "hidden_rules": "included for matches that are over (finished or aborted); empty for the others",
         "generator_versions": versions,
         "counts": dict(writer.counts),
-        "files": {name: _file_digest(out / name) for name in (*writer.files, "SCHEMA.md")},
+        "ratings": {k: ratings[k] for k in ("model_version", "computed_at")} if ratings else None,
+        "files": {name: _file_digest(out / name) for name in (*writer.files, *extra_files, "SCHEMA.md")},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
@@ -1198,6 +1213,11 @@ def dataset_card(
         "",
         f"- {_FILES[fmt]}",
         "- `SCHEMA.md`: this card.",
+        f"- `{RATINGS_FILE}` (when ratings have been fitted): the latest fitted abilities of every player "
+        "(by the same pseudonym as in the seats), with 90 % bootstrap intervals, the pooled 'all people' "
+        "entry, variant and instance difficulties, head-to-head strengths and the human-model gap per "
+        "family and tier, with the model's version and fit date. Over every finished, ranked match at "
+        "the fit date, whatever the filters of this export.",
         "- `manifest.json`: row counts per table, SHA-256 and size of every file, the filters used, the "
         "schema version and the creation time.",
         "",
@@ -1276,3 +1296,62 @@ def dataset_card(
         lines += [f"| `{f.name}` | {f.type} | {f.description} |" for f in fields]
         lines.append("")
     return "\n".join(lines)
+
+
+# -- ratings --------------------------------------------------------------------------------------
+
+RATINGS_FILE = "ratings.json"
+
+
+def ratings_record(*, pseudonyms: Pseudonyms | None = None) -> dict[str, Any] | None:
+    """The latest overall ratings snapshot (games/competition/rating_snapshots.py) with each player
+    under their export pseudonym, so abilities join the seats; no names, no rating keys."""
+    snap = RatingSnapshot.objects.filter(scope="all", period="all").order_by("-computed_at", "-id").first()
+    if snap is None:
+        return None
+    pseudonyms = pseudonyms or Pseudonyms()
+    alias: dict[str, str] = {}
+    seats = Seat.objects.filter(match__status=Match.Status.FINISHED, match__ranked=True).values_list(
+        "kind", "user_id", "session_key", "agent_token_id", "contestant", "id", "handle"
+    )
+    for kind, user_id, session_key, token_id, contestant, seat_id, handle in seats.iterator(chunk_size=5000):
+        key = selectors.player_key(
+            kind=kind,
+            user_id=user_id,
+            session_key=session_key,
+            token_id=token_id,
+            contestant=contestant,
+            handle=handle,
+        )
+        if key in alias:
+            continue
+        alias[key] = pseudonyms.player(
+            kind=kind,
+            user_id=user_id,
+            session_key=session_key,
+            token_id=token_id,
+            contestant=contestant,
+            seat_id=seat_id,
+        )
+    payload = snap.payload
+
+    def player(entry: Mapping[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in entry.items() if k not in ("key", "name", "last_played")}
+        return {"player": alias.get(entry["key"], "unknown"), **out}
+
+    return {
+        "model_version": snap.model_version,
+        "computed_at": snap.computed_at.isoformat(),
+        "data_until": _iso(snap.data_until),
+        "scope": "every finished, ranked match",
+        "level": payload.get("level"),
+        "bootstrap_rounds": payload.get("rounds"),
+        "min_matches": payload.get("min_matches"),
+        "players": [player(p) for p in payload.get("players", [])],
+        "people": {k: v for k, v in (payload.get("people") or {}).items() if k not in ("key", "name")}
+        or None,
+        "variants": payload.get("variants", []),
+        "instances": payload.get("instances", []),
+        "head_to_head": [player(p) for p in payload.get("head_to_head", [])],
+        "gap": [{k: v for k, v in g.items() if k != "name"} for g in payload.get("gap", [])],
+    }

@@ -17,7 +17,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import URLPattern, URLResolver
 
-from games.competition import tournaments
+from games.competition import rating_snapshots, tournaments
 from games.models import Seat
 from games.play import services
 from tests import factories
@@ -175,6 +175,7 @@ def site(client):
         slug="cup", title="Cup", variants=[variant], contestants=[contestant], seeds="0-1"
     )
     staff = User.objects.create_superuser("boss", password="pw-long-enough-1")
+    rating_snapshots.ratings_refresh()  # the leaderboard and player pages with their charts
     return {
         "race": race,
         "model_seat": model,
@@ -209,6 +210,8 @@ def page_urls(site) -> dict[str, str]:
         "admin-variant-add": "/admin/games/puzzlevariant/add/",
         "admin-tournament-add": "/admin/games/tournament/add/",
         "not-found": "/no-such-page/",
+        "player": f"/players/model-{site['model_seat'].contestant}/",
+        "me": "/me/",
     }
 
 

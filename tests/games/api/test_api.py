@@ -493,7 +493,7 @@ def test_the_openapi_document_lists_every_api_v1_route_and_nothing_else(api):
         and doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     )
     routes = _api_v1_routes()
-    assert len(routes) == 11 and set(routes) == set(doc["paths"])
+    assert len(routes) == 12 and set(routes) == set(doc["paths"])
     for path, item in doc["paths"].items():
         url = path.replace("{match_id}", "424242").replace("{seat_id}", "424242").replace("{slug}", "nope")
         for method in ("get", "post", "put", "delete"):

@@ -128,6 +128,9 @@ def test_every_route_answers_as_the_document_says(document, settings):
     agent.get(f"/api/v1/leaderboard?variant={variant.slug}&kind=model&limit=5")
     agent.get("/api/v1/leaderboard?kind=robot")
     agent.get("/api/v1/leaderboard?variant=nope")
+    agent.get(f"/api/v1/ratings?variant={variant.slug}&limit=5")
+    agent.get("/api/v1/ratings?period=forever")
+    agent.get("/api/v1/ratings?variant=nope")
     nobody.get("/api/v1/variants")
     agent.post("/api/v1/variants", {})
 

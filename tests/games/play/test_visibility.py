@@ -104,11 +104,13 @@ def http_paths(match: Match, b: Seat) -> list[str]:
         "/",
         "/leaderboard/",
         "/tournaments/",
+        "/me/",
+        f"/players/agent-{b.agent_token_id}/",
     ]
 
 
 RESEARCH_PAGES = ["/research/data/solve-rate.json", "/research/exports/?format=jsonl"]
-AGENT_PATHS = ["/api/v1/matches/{m}", "/api/v1/leaderboard", "/api/v1/tournaments"]
+AGENT_PATHS = ["/api/v1/matches/{m}", "/api/v1/leaderboard", "/api/v1/ratings", "/api/v1/tournaments"]
 RESEARCH_API = [
     "/api/v1/research/matches",
     "/api/v1/research/matches/{m}/steps",
@@ -163,7 +165,8 @@ def test_every_http_path_for_every_viewer_before_and_after_the_end(tmp_path: Pat
         seen["the export command"] = {"matches.jsonl": (out / "matches.jsonl").read_text()}
         return seen
 
-    for who, pages in sweep().items():
+    before = sweep()
+    for who, pages in before.items():
         for path, text in pages.items():
             if who == "seat A's browser":
                 found = leaks(text, B_LOG, INSTANCE)
@@ -173,6 +176,9 @@ def test_every_http_path_for_every_viewer_before_and_after_the_end(tmp_path: Pat
             else:
                 found = leaks(text, A_LOG, B_LOG, INSTANCE)
             assert not found, f"{who} learned {found} from {path} while the match runs"
+    # The agent's player page: B has guessed, but its result stays hidden until the end.
+    agent_page = f"/players/agent-{b.agent_token_id}/"
+    assert "solved" not in before["no cookie"][agent_page].split('data-testid="player-matches"')[1]
 
     finish(match, a)
     after = sweep()
@@ -180,6 +186,7 @@ def test_every_http_path_for_every_viewer_before_and_after_the_end(tmp_path: Pat
     for who in ("seat B's token", "a bystander token", "a research token"):
         assert all(m in after[who][api_detail] for m in ("12.375", "7.125", factories.HIDDEN_RULE)), who
     assert "12.375" in after["no cookie"][f"/matches/{match.pk}/replay/"]
+    assert "not solved" in after["no cookie"][agent_page].split('data-testid="player-matches"')[1]
     assert str(SEED) in after["the export command"]["matches.jsonl"]
     assert str(SEED) in after["a research token"]["/api/v1/research/export?format=jsonl"]
     assert "12.375" in after["a research token"][f"/api/v1/research/matches/{match.pk}/steps"]
