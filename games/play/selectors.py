@@ -193,6 +193,8 @@ def match_public_state(*, match: Match, viewer: Viewer) -> dict[str, Any]:
         },
         "public": instance.public,
         "description": family.describe(instance.public),
+        # how the family is shown (widget, schemas, answer words, syntax): declared by the family
+        "presentation": family.shown.to_dict(),
         "quiz_items": quiz_items(instance=instance),
         "seats": seat_rows,
         "you": viewer.seat_id,
