@@ -227,12 +227,27 @@ class Family:
     # A generator of random testable inputs (for the contract suite and baseline testers):
     # (rng, public) -> an input the oracle accepts.
     random_input: Callable[[random.Random, Mapping[str, Any]], Any] | None = None
+    # What a guess answers at a test input, by the same oracle as the hidden rule's answers:
+    # (instance, guess text, query) -> answer. The judge's verdict must agree with it.
+    guess_answer: Callable[[Instance, str, Any], Any] | None = None
 
     @property
     def shown(self) -> Presentation:
         if self.presentation is None:
             raise RuntimeError(f"family {self.id!r} declares no presentation")
         return self.presentation
+
+    def knobs(self) -> dict[str, list[Any]]:
+        """The difficulty knobs (params marked ``"x-knob": true``) and every setting of each."""
+        out: dict[str, list[Any]] = {}
+        for name, spec in self.params_schema.get("properties", {}).items():
+            if not spec.get("x-knob"):
+                continue
+            if "enum" in spec:
+                out[name] = list(spec["enum"])
+            else:
+                out[name] = list(range(int(spec["minimum"]), int(spec["maximum"]) + 1))
+        return out
 
     def validate_params(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
         return validate_params(self.params_schema, params or {})
@@ -260,8 +275,8 @@ _REGISTRY: dict[str, Family] = {}
 def register(family: Family) -> Family:
     if family.id in _REGISTRY and _REGISTRY[family.id] is not family:
         raise RuntimeError(f"family {family.id!r} registered twice")
-    if family.presentation is None or family.random_input is None:
-        raise RuntimeError(f"family {family.id!r} must declare its presentation and random_input")
+    if family.presentation is None or family.random_input is None or family.guess_answer is None:
+        raise RuntimeError(f"family {family.id!r} must declare presentation, random_input and guess_answer")
     for spec in family.variants:
         family.validate_params(spec.params)  # a shipped variant with bad params fails at import
     _REGISTRY[family.id] = family

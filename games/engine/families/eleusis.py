@@ -65,6 +65,7 @@ PARAMS_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "tier": {
+            "x-knob": True,
             "type": "integer",
             "minimum": 1,
             "maximum": 4,
@@ -299,6 +300,11 @@ def answer(instance: Instance, query: Any) -> bool:
     point = parse_query(instance.public, query)
     rule = parse(instance.hidden["rule"])
     return bool(compile_rule(rule)(points_to_columns([point], 4))[0])
+
+
+def guess_answer(instance: Instance, guess: str, query: Any) -> bool:
+    point = parse_query(instance.public, query)
+    return bool(compile_rule(parse(guess))(points_to_columns([point], 4))[0])
 
 
 def check_rule(text: str) -> dict[str, Any]:
@@ -614,6 +620,7 @@ FAMILY = register(
         presentation=PRESENTATION,
         variants=VARIANTS,
         random_input=random_input,
+        guess_answer=guess_answer,
         extras={
             "parse": parse,
             "reference_space": reference_space,

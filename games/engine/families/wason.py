@@ -80,6 +80,7 @@ PARAMS_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "tier": {
+            "x-knob": True,
             "type": "integer",
             "minimum": 1,
             "maximum": 5,
@@ -643,6 +644,15 @@ def answer(instance: Instance, query: Any) -> bool:
     return bool(compile_rule(rule)(points_to_columns([point], 3))[0])
 
 
+def guess_answer(instance: Instance, guess: str, query: Any) -> bool:
+    """What the guess answers at a test, by the oracle's own arithmetic for the instance."""
+    point = parse_query(instance.public, query)
+    rule = parse_rule(guess, VARIABLES)
+    if instance.version >= EXACT_VERSION:
+        return exact.evaluate_point(rule, point)
+    return bool(compile_rule(rule)(points_to_columns([point], 3))[0])
+
+
 def check_rule(text: str) -> dict[str, Any]:
     return common.check_rule(text, parse)
 
@@ -1053,6 +1063,7 @@ FAMILY = register(
         presentation=PRESENTATION,
         variants=VARIANTS,
         random_input=random_input,
+        guess_answer=guess_answer,
         extras={
             "equivalence": exact_equivalence,
             "equivalence_v2": equivalence,
