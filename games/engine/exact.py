@@ -5,9 +5,9 @@ The float evaluators in ``dsl`` give ``-3 + 0.1 == -2.9`` the answer of binary f
 player types is the decimal it reads as (``0.1`` is 1/10) and ``+ - * / // % **`` (integer
 exponents), comparisons, ``abs min max int round floor ceil gcd is_int is_square`` are exact.
 Only two things are not rational: ``sqrt`` of a rational that is not a square, and ``**`` with a
-non-integer exponent; their result is the nearest double and everything computed from it is
-floating point (a value that is irrational cannot equal a rational one, so this only matters for
-expressions such as ``sqrt(2) * sqrt(2)``, which is documented as inexact). Undefined values
+non-integer exponent. Their result is rounded to ``IRRATIONAL_PLACES`` (9) decimal places (from
+the double nearest to it), so it is a rational again and everything after it is exact; this is
+documented as the one approximation (``sqrt(2) * sqrt(2) == 2`` is False). Undefined values
 (division by zero, ``sqrt`` of a negative, a magnitude above ``MAX_MAGNITUDE`` ...) make the rule
 False at that point, as in ``dsl``.
 
@@ -52,7 +52,10 @@ Exact = Fraction | float | bool | None  # None = undefined; float only after an 
 # and denominators or booleans, checked by the tests against the Fraction evaluator.
 I64 = npt.NDArray[Any]
 BoolArr = npt.NDArray[np.bool_]
-SAFE = 2**62  # a product of two values below 2**31 each stays below this
+SAFE = 2.0**62  # products below this (estimated in float) are exact in int64, and so are their sums
+EXACT_FLOAT = 2**53  # integers below this convert to float64 exactly
+IRRATIONAL_PLACES = 9
+IRRATIONAL_SCALE = 10**IRRATIONAL_PLACES
 
 
 def to_fraction(value: Any) -> Fraction:
@@ -77,6 +80,12 @@ def _is_int(v: Fraction | float) -> bool:
     return v == math.floor(v)
 
 
+def _rounded(v: float) -> Fraction:
+    """An irrational result, as the decimal with ``IRRATIONAL_PLACES`` places nearest to the
+    double nearest to it: from here on everything stays rational."""
+    return Fraction(round(v * IRRATIONAL_SCALE), IRRATIONAL_SCALE)
+
+
 def _sqrt(a: Fraction | float) -> Fraction | float | None:
     if a < 0:
         return None
@@ -84,7 +93,7 @@ def _sqrt(a: Fraction | float) -> Fraction | float | None:
         rn, rd = math.isqrt(a.numerator), math.isqrt(a.denominator)
         if rn * rn == a.numerator and rd * rd == a.denominator:
             return Fraction(rn, rd)
-    return math.sqrt(a)
+    return _rounded(math.sqrt(a))
 
 
 def _pow(a: Fraction | float, b: Fraction | float) -> Fraction | float | None:
@@ -102,7 +111,7 @@ def _pow(a: Fraction | float, b: Fraction | float) -> Fraction | float | None:
     if a < 0:
         return None
     try:
-        return _finite(math.pow(float(a), float(b)))
+        return _finite(_rounded(math.pow(float(a), float(b))))
     except (OverflowError, ValueError):
         return None
 
@@ -279,17 +288,27 @@ class _Ctx:
 
 
 def _reduce(num: I64, den: I64) -> tuple[I64, I64]:
-    g = np.gcd(num, den)
+    need = den != 1  # a whole number is reduced already: skip the (costly) gcd there
+    if not need.any():
+        return num, den
+    if need.all():
+        g = np.gcd(num, den)
+        g[g == 0] = 1
+        return num // g, den // g
+    idx = np.flatnonzero(need)
+    g = np.gcd(num[idx], den[idx])
     g[g == 0] = 1
-    return num // g, den // g
+    num, den = num.copy(), den.copy()
+    num[idx] //= g
+    den[idx] //= g
+    return num, den
 
 
-def _big(*parts: npt.NDArray[Any]) -> BoolArr:
-    """Where any value is too large for the next product to stay exact in int64."""
-    out = np.zeros(parts[0].shape, dtype=bool)
-    for p in parts:
-        out |= np.abs(p.astype(np.float64)) >= 2.0**31
-    return out
+def _prod(a: I64, b: I64) -> tuple[I64, BoolArr]:
+    """a * b in int64, and where that is not exact (estimated in float, with a margin)."""
+    est = np.abs(a.astype(np.float64)) * np.abs(b.astype(np.float64))
+    unsafe: BoolArr = est >= SAFE
+    return a * b, unsafe
 
 
 def _guard(num: I64, den: I64, ok: BoolArr, slow: BoolArr) -> _Val:
@@ -353,7 +372,7 @@ def _compile(node: Node, index: dict[str, int]) -> _Compiled:  # noqa: C901 - on
         def var(ctx: _Ctx) -> _Val:
             num, den = ctx.nums[i], ctx.dens[i]
             too_big = np.abs(num.astype(np.float64)) > MAX_MAGNITUDE * den.astype(np.float64)
-            return _Val(num, den, ~too_big, _big(num, den))
+            return _Val(num, den, ~too_big, np.zeros(ctx.n, dtype=bool))
 
         return var
     if isinstance(node, Neg):
@@ -400,8 +419,9 @@ def _compile(node: Node, index: dict[str, int]) -> _Compiled:  # noqa: C901 - on
 def _cross(a: _Val, b: _Val) -> tuple[I64, I64, BoolArr]:
     """a.num * b.den and b.num * a.den, and where that is not safe."""
     assert a.den is not None and b.den is not None
-    slow = _big(a.num, a.den, b.num, b.den)
-    return a.num * b.den, b.num * a.den, slow
+    left, s1 = _prod(a.num, b.den)
+    right, s2 = _prod(b.num, a.den)
+    return left, right, s1 | s2
 
 
 def _cmp_arr(op: str, left: I64, right: I64) -> BoolArr:
@@ -488,33 +508,35 @@ def _compile_bin(op: str, left: _Compiled, right: _Compiled) -> _Compiled:
             return _Val(value, None, ok, slow)
         an, ad, bn, bd = a.num, a.den, b.num, b.den
         if op in ("+", "-"):
-            slow = slow | _big(an, ad, bn, bd)
-            cross = an * bd + bn * ad if op == "+" else an * bd - bn * ad
-            return _guard(cross, ad * bd, ok, slow)
+            p1, s1 = _prod(an, bd)
+            p2, s2 = _prod(bn, ad)
+            den, s3 = _prod(ad, bd)
+            return _guard(p1 + p2 if op == "+" else p1 - p2, den, ok, slow | s1 | s2 | s3)
         if op == "*":
-            slow = slow | _big(an, ad, bn, bd)
-            return _guard(an * bn, ad * bd, ok, slow)
+            num, s1 = _prod(an, bn)
+            den, s2 = _prod(ad, bd)
+            return _guard(num, den, ok, slow | s1 | s2)
         if op in ("/", "//", "%"):
             nonzero = bn != 0
             ok = ok & nonzero
             bn_safe = np.where(nonzero, bn, 1)
-            slow = slow | _big(an, ad, bn_safe, bd)
-            qn = an * bd
-            qd = ad * bn_safe
+            a_bd, s1 = _prod(an, bd)
+            qd, s2 = _prod(ad, bn_safe)
+            slow = slow | s1 | s2
             sign = np.where(qd < 0, -1, 1)
-            qn, qd = qn * sign, qd * sign
+            qn, qd = a_bd * sign, qd * sign
             if op == "/":
                 return _guard(qn, qd, ok, slow)
             q = _floor_div(qn, np.where(qd == 0, 1, qd))
             if op == "//":
                 return _guard(q, np.ones_like(q), ok, slow)
             # a - b * q, exactly: (an * bd - bn * q * ad) / (ad * bd)
-            est = np.abs(q.astype(np.float64)) * np.abs(bn_safe.astype(np.float64)) * ad.astype(np.float64)
-            slow = slow | (est >= 2.0**61) | _big(q)
-            rem = an * bd - (bn_safe * q) * ad
-            return _guard(rem, ad * bd, ok, slow)
+            bq, s3 = _prod(bn_safe, q)
+            bqa, s4 = _prod(bq, ad)
+            den, s5 = _prod(ad, bd)
+            return _guard(a_bd - bqa, den, ok, slow | s3 | s4 | s5)
         if op == "**":
-            # integer exponents are exact; everything else goes to the scalar path
+            # small integer exponents are exact here; everything else goes to the scalar path
             int_exp = (bd == 1) & (np.abs(bn) <= 8)
             slow = slow | ~int_exp
             e = np.where(int_exp, bn, 0)
@@ -531,9 +553,13 @@ def _compile_bin(op: str, left: _Compiled, right: _Compiled) -> _Compiled:
             den = np.ones(ctx.n, dtype=np.int64)
             for step in range(1, 9):
                 use = k >= step
-                slow = slow | (use & _big(num, den, base_n, base_d))
-                num = np.where(use & ~slow, num * base_n, num)
-                den = np.where(use & ~slow, den * base_d, den)
+                if not use.any():
+                    break
+                n2, s1 = _prod(num, base_n)
+                d2, s2 = _prod(den, base_d)
+                slow = slow | (use & (s1 | s2))
+                num = np.where(use, n2, num)
+                den = np.where(use, d2, den)
             return _guard(num, den, ok, slow)
         # & | ^ on numbers: integers only
         ints = (ad == 1) & (bd == 1)
@@ -601,8 +627,15 @@ def _compile_call(func: str, args: list[_Compiled]) -> _Compiled:
         if func == "sqrt":
             ok = ok & (an >= 0)
             rational = _perfect_square(an) & _perfect_square(ad)
-            slow = slow | (ok & ~rational)
-            return _Val(_isqrt(np.where(rational, an, 0)), np.where(rational, _isqrt(ad), 1), ok, slow)
+            # otherwise rounded to IRRATIONAL_PLACES from the double, as the scalar path does
+            convertible = (np.abs(an) < EXACT_FLOAT) & (ad < EXACT_FLOAT)
+            slow = slow | (ok & ~rational & ~convertible)
+            root = np.sqrt(np.maximum(an, 0).astype(np.float64) / ad.astype(np.float64))
+            rounded = np.rint(root * IRRATIONAL_SCALE).astype(np.int64)
+            num = np.where(rational, _isqrt(np.where(rational, an, 0)), rounded)
+            den = np.where(rational, _isqrt(np.where(rational, ad, 1)), IRRATIONAL_SCALE)
+            n2, d2 = _reduce(num, den)
+            return _Val(n2, d2, ok, slow)
         if func == "gcd":
             b = vals[1]
             assert b.den is not None

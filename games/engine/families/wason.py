@@ -7,9 +7,9 @@ guess is judged by equivalence over a fixed evaluation domain, not by text.
 Meaning of a rule (generator version 3 on): exact arithmetic on the decimals a player types
 (``games.engine.exact``): 0.1 is one tenth, so ``x + y == z`` and ``z - x == y`` are one rule
 and (-3, 0.1, -2.9) fits both. The judge's domain (``exact_domain``) holds, simplest first:
-every integer triple in -20..20, every triple of halves in -5..5, every triple of tenths in
--1..1, triples with one half or tenth in -20..20 and two integers in -3..3, triples with one integer
-in -100..100 and two in -1..1, sums and products of tenths in -1.5..1.5 with their operands (in every order), seeded
+every integer triple in -20..20, every triple of halves in -4..4, every triple of tenths in
+-0.6..0.6, triples with one half in -20..20 and two integers in -2..2, with one tenth in -20..20
+and two integers in -1..1, with one integer in -100..100 and two in -1..1, sums and products of tenths in -1.5..1.5 with their operands (in every order), seeded
 random tenths in -20..20, hundredths in -100..100 and thousandths in 1..100, and edge values up
 to 10^6; a point is only compared when every value is within the instance's ``input_bound``, so
 a counterexample is always a test the player could have run. The simplicity order: integers,
@@ -269,12 +269,12 @@ def equivalence(a: Rule, b: Rule, *, agreement: bool = True, cache: bool = True)
 # -- the exact domain (version 3 on) --------------------------------------------------------
 
 SCALE = 1000  # every point of the exact domain is a multiple of 1/1000
-HALF_RANGE = 5
-TENTH_RANGE = 1
+HALF_RANGE = 4
+TENTH_TENTHS = 6  # the cube of tenths -0.6..0.6
 RELATION_RANGE = 15  # tenths
-RANDOM_TENTHS = 8000
-RANDOM_HUNDREDTHS = 4000
-RANDOM_THOUSANDTHS = 4000
+RANDOM_TENTHS = 6000
+RANDOM_HUNDREDTHS = 3000
+RANDOM_THOUSANDTHS = 3000
 
 
 def point_class(point: Sequence[Any]) -> int:
@@ -305,12 +305,12 @@ def exact_domain() -> tuple[npt.NDArray[np.int64], list[npt.NDArray[np.int64]], 
     pts.update(itertools.product(r, r, r))
     halves = range(-HALF_RANGE * SCALE, HALF_RANGE * SCALE + 1, SCALE // 2)
     pts.update(itertools.product(halves, halves, halves))
-    tenths = range(-TENTH_RANGE * SCALE, TENTH_RANGE * SCALE + 1, SCALE // 10)
+    tenths = range(-TENTH_TENTHS * SCALE // 10, TENTH_TENTHS * SCALE // 10 + 1, SCALE // 10)
     pts.update(itertools.product(tenths, tenths, tenths))
     # one coordinate a half or a tenth anywhere in -20..20, the others small integers: the
     # thresholds of single-variable rules (``y < 5`` against ``y <= 4`` differ at 4.5)
-    small = range(-3 * SCALE, 3 * SCALE + 1, SCALE)
-    for step in (SCALE // 2, SCALE // 10):
+    for step, reach in ((SCALE // 2, 2), (SCALE // 10, 1)):
+        small = range(-reach * SCALE, reach * SCALE + 1, SCALE)
         for v in range(-GRID * SCALE, GRID * SCALE + 1, step):
             for a, b in itertools.product(small, small):
                 pts.update({(v, a, b), (a, v, b), (a, b, v)})
@@ -374,10 +374,67 @@ def _exact_point_json(scaled: Sequence[int]) -> list[int | float]:
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def _integer_prefix() -> tuple[int, tuple[npt.NDArray[np.float64], ...]]:
+    """How many points at the start of the exact domain are integer triples (the simplicity
+    order puts them first), and those points as float columns."""
+    arr, _, _ = exact_domain()
+    n = int(np.argmin(np.all(arr % SCALE == 0, axis=1)))
+    cols = tuple(np.ascontiguousarray(arr[:n, i] // SCALE).astype(np.float64) for i in range(3))
+    return n, cols
+
+
+def exact_evaluator(rule: Rule) -> Any:
+    """(nums, dens, start) -> truth on the exact domain's points ``start..start+len``.
+
+    On integer triples a rule whose every step keeps integers integers (no ``/``, ``sqrt``,
+    ``**`` or decimal constant) is evaluated in float64 by ``dsl``, which is exact there: every
+    value is an integer, and one above 2**53 is also above the magnitude bound, undefined either
+    way. Everything else goes through ``exact.compile_exact``."""
+    slow = exact.compile_exact(rule)
+    if not _integer_closed(rule.tree):
+        return lambda nums, dens, start: slow(nums, dens)
+    fast = compile_rule(rule)
+    n_int, int_cols = _integer_prefix()
+
+    def run(nums: Any, dens: Any, start: int) -> npt.NDArray[np.bool_]:
+        end = start + len(nums[0])
+        if end <= n_int:
+            return fast([c[start:end] for c in int_cols])
+        if start >= n_int:
+            return slow(nums, dens)
+        k = n_int - start
+        head = fast([c[start:n_int] for c in int_cols])
+        tail = slow([c[k:] for c in nums], [c[k:] for c in dens])
+        return np.concatenate([head, tail])
+
+    return run
+
+
+def _integer_closed(node: Any) -> bool:
+    from games.engine import dsl
+
+    if isinstance(node, dsl.Num):
+        return isinstance(node.value, bool) or float(node.value).is_integer()
+    if isinstance(node, dsl.Var):
+        return True
+    if isinstance(node, dsl.Bin):
+        return node.op not in ("/", "**") and _integer_closed(node.left) and _integer_closed(node.right)
+    if isinstance(node, dsl.Call):
+        return node.func != "sqrt" and all(_integer_closed(a) for a in node.args)
+    if isinstance(node, (dsl.Neg, dsl.Not)):
+        return _integer_closed(node.operand)
+    if isinstance(node, (dsl.Cmp, dsl.BoolOp)):
+        return all(_integer_closed(o) for o in node.operands)
+    if isinstance(node, dsl.IfExp):
+        return all(_integer_closed(p) for p in (node.cond, node.then, node.orelse))
+    return False
+
+
 @functools.lru_cache(maxsize=256)
 def _exact_truth(canonical: str) -> npt.NDArray[np.bool_]:
     _, nums, dens = exact_domain()
-    values = exact.compile_exact(parse(canonical))(nums, dens)
+    values = exact_evaluator(parse(canonical))(nums, dens, 0)
     values.setflags(write=False)
     return values
 
@@ -411,16 +468,16 @@ def exact_equivalence(
     if cache:
         ta, tb = _exact_truth(a.text), _exact_truth(b.text)
     elif agreement:
-        ta, tb = exact.compile_exact(a)(nums, dens), exact.compile_exact(b)(nums, dens)
+        ta, tb = exact_evaluator(a)(nums, dens, 0), exact_evaluator(b)(nums, dens, 0)
     else:
-        fa, fb = exact.compile_exact(a), exact.compile_exact(b)
+        fa, fb = exact_evaluator(a), exact_evaluator(b)
         parts_a: list[npt.NDArray[np.bool_]] = []
         parts_b: list[npt.NDArray[np.bool_]] = []
         start = 0
         for end in (*EARLY_STAGES, 32768, len(arr)):
             chunk_n = [c[start:end] for c in nums]
             chunk_d = [c[start:end] for c in dens]
-            ha, hb = fa(chunk_n, chunk_d), fb(chunk_n, chunk_d)
+            ha, hb = fa(chunk_n, chunk_d, start), fb(chunk_n, chunk_d, start)
             parts_a.append(ha)
             parts_b.append(hb)
             start = end
