@@ -72,4 +72,7 @@ def test_a_family_with_string_inputs_gets_the_text_as_written() -> None:
     }
     assert parse_action("Let me try.\nTEST: abba", input_schema=schema) == {"type": "test", "input": "abba"}
     # any other input schema: text is read as numbers, as before
-    assert parse_action("TEST: 3, 5, 7", input_schema={"type": "array"}) == {"type": "test", "input": [3, 5, 7]}
+    assert parse_action("TEST: 3, 5, 7", input_schema={"type": "array"}) == {
+        "type": "test",
+        "input": [3, 5, 7],
+    }

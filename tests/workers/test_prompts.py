@@ -56,7 +56,11 @@ def test_no_module_outside_the_engine_names_a_family() -> None:
     from games.engine.core import all_families
 
     repo = Path(__file__).resolve().parents[2]
-    files = [*repo.glob("workers/*.py"), *repo.glob("static/arena/*.js"), *repo.glob("templates/games/*.html")]
+    files = [
+        *repo.glob("workers/*.py"),
+        *repo.glob("static/arena/*.js"),
+        *repo.glob("templates/games/*.html"),
+    ]
     ids = [f.id for f in all_families()]
     offenders = [f"{p.relative_to(repo)}: {i}" for p in files for i in ids if i in p.read_text().lower()]
     assert offenders == []

@@ -434,7 +434,7 @@ def _integer_closed(node: Any) -> bool:
 @functools.lru_cache(maxsize=256)
 def _exact_truth(canonical: str) -> npt.NDArray[np.bool_]:
     _, nums, dens = exact_domain()
-    values = exact_evaluator(parse(canonical))(nums, dens, 0)
+    values: npt.NDArray[np.bool_] = exact_evaluator(parse(canonical))(nums, dens, 0)
     values.setflags(write=False)
     return values
 
@@ -866,6 +866,15 @@ class WasonSpace(HypothesisSpace):
             return np.zeros((len(self), 0), dtype=bool)
         return self._compose(self._atom_truth(points), self.hi, self.hj, self.hop)
 
+    def exact_truth(self, points: Sequence[Sequence[Any]]) -> npt.NDArray[np.bool_]:
+        """``truth`` with exact arithmetic (generator version 3 on): the points a player tests
+        are judged as the oracle answered them (``x + y == z`` holds at (-3, 0.1, -2.9))."""
+        if len(points) == 0:
+            return np.zeros((len(self), 0), dtype=bool)
+        nums, dens = exact.columns(points, 3)
+        atoms = np.stack([exact.compile_exact(r)(nums, dens) for r in self.atom_rules])
+        return self._compose(atoms, self.hi, self.hj, self.hop)
+
 
 @functools.lru_cache(maxsize=1)
 def probe_pool() -> npt.NDArray[np.float64]:
@@ -913,7 +922,14 @@ def reference_space() -> WasonSpace:
 
 
 def step_analytics(public: Mapping[str, Any], history: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    return analytics.trace(reference_space(), history, examples=public.get("examples") or [])
+    space = reference_space()
+    exact_meaning = public.get("arithmetic") == "exact"  # version 3 on
+    return analytics.trace(
+        space,
+        history,
+        examples=public.get("examples") or [],
+        evaluate=space.exact_truth if exact_meaning else None,
+    )
 
 
 # -- the application quiz ----------------------------------------------------------------------------

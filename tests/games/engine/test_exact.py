@@ -51,7 +51,7 @@ decimals = st.one_of(
     st.integers(-30, 30),
     st.integers(-2000, 2000).map(lambda k: k / 10),
     st.integers(-20000, 20000).map(lambda k: k / 100),
-    st.integers(-10**6, 10**6).map(lambda k: k / 1000),
+    st.integers(-(10**6), 10**6).map(lambda k: k / 1000),
     st.sampled_from([0, 0.5, -0.5, 1e6, -1e6, 123456.789]),
 )
 triples = st.tuples(decimals, decimals, decimals)

@@ -74,10 +74,12 @@ def test_declarations_are_complete_and_valid(family: Family) -> None:
 def test_generation_is_deterministic_across_processes(family: Family) -> None:
     here = [make(family, seed).to_dict(include_hidden=True) for seed in (0, 1, 99)]
     code = (
-        "import json; from games.engine import get_family; f = get_family(%r); "
+        f"import json; from games.engine import get_family; f = get_family({family.id!r}); "
         "print(json.dumps([f.generate(s, f.validate_params({})).to_dict(include_hidden=True) for s in (0, 1, 99)]))"
-    ) % family.id
-    there = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    )
+    there = json.loads(
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    )
     assert json.loads(json.dumps(here)) == there
 
 
@@ -188,7 +190,20 @@ def test_hostile_guesses_get_a_clear_error(family: Family, text: str) -> None:
         family.judge(inst, text)
 
 
-HOSTILE_INPUTS: list[Any] = [None, "", "nonsense", {}, {"a": 1}, [], [[]], [None] * 4, ["1"] * 50, [1e400], 10**400, True]
+HOSTILE_INPUTS: list[Any] = [
+    None,
+    "",
+    "nonsense",
+    {},
+    {"a": 1},
+    [],
+    [[]],
+    [None] * 4,
+    ["1"] * 50,
+    [1e400],
+    10**400,
+    True,
+]
 
 
 @pytest.mark.parametrize("family", FAMILIES, ids=IDS)

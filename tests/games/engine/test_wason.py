@@ -215,7 +215,12 @@ from games.engine import exact  # noqa: E402
 
 @pytest.mark.parametrize(
     ("hidden", "guess"),
-    [("x + y == z", "z - x == y"), ("x + y == z", "z - y == x"), ("x * 2 == y", "y / 2 == x"), ("x < y", "y - x > 0")],
+    [
+        ("x + y == z", "z - x == y"),
+        ("x + y == z", "z - y == x"),
+        ("x * 2 == y", "y / 2 == x"),
+        ("x < y", "y - x > 0"),
+    ],
 )
 def test_rules_that_are_the_same_in_mathematics_are_the_same_rule(hidden: str, guess: str) -> None:
     inst = make(0, rule=hidden)
@@ -258,9 +263,10 @@ def test_old_versions_keep_floating_point_answers() -> None:
     new = make(0, rule="x + y == z")
     old = Instance(family="wason", version=2, seed=0, params=new.params, public=new.public, hidden=new.hidden)
     assert FAMILY.answer(old, [-3, 0.1, -2.9]) is (-3 + 0.1 == -2.9)
-    assert FAMILY.judge(old, "z - x == y").correct == wason.equivalence(
-        wason.parse("x + y == z"), wason.parse("z - x == y")
-    )["equivalent"]
+    assert (
+        FAMILY.judge(old, "z - x == y").correct
+        == wason.equivalence(wason.parse("x + y == z"), wason.parse("z - x == y"))["equivalent"]
+    )
 
 
 decimals = st.one_of(
@@ -286,3 +292,16 @@ def test_exact_verdicts_agree_with_the_oracle_on_random_decimals(a: str, b: str,
         if wason.simplicity_key(p) < key and wason.point_class(p) <= 1 and max(abs(v) for v in p) <= 5:
             # the domain holds every integer and half triple in -5..5: none simpler may differ
             assert exact.evaluate_point(ra, p) == exact.evaluate_point(rb, p)
+
+
+def test_step_analytics_use_the_oracles_arithmetic() -> None:
+    """A decimal test the exact oracle answered True keeps ``x + y == z`` alive in the reference
+    space (with float arithmetic the hidden rule would have been ruled out)."""
+    inst = make(0, rule="x + y == z", examples=0)
+    history = [{"input": [-3, 0.1, -2.9], "result": FAMILY.answer(inst, [-3, 0.1, -2.9])}]
+    assert history[0]["result"] is True
+    space = wason.reference_space()
+    alive = space.exact_truth([h["input"] for h in history])[:, 0]
+    assert alive[space.texts.index("x + y == z")]
+    (step,) = FAMILY.step_analytics(inst.public, history)
+    assert step["surviving"] > 0 and not step["space_exhausted"]

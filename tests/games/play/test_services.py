@@ -250,6 +250,9 @@ def test_the_match_snapshot_carries_the_family_presentation():
     shown = state["presentation"]
     assert shown["widget"]["kind"] == "number_tuple"
     assert [f["name"] for f in shown["widget"]["fields"]] == ["x", "y", "z"]
-    assert shown["answer_schema"] == {"type": "boolean", "description": "whether the triple fits the hidden rule"}
+    assert shown["answer_schema"] == {
+        "type": "boolean",
+        "description": "whether the triple fits the hidden rule",
+    }
     assert shown["answer_words"]["true"] == "fits the rule"
     assert match.instance.hidden["rule"] not in json.dumps(shown)
