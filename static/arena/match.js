@@ -35,27 +35,9 @@
   // names a family.
   function shown() { return (state && state.presentation) || {}; }
   function widget() { return shown().widget || { kind: "number_tuple", fields: [] }; }
-  function cardText(w, rank, suit) {
-    const r = (w.ranks || []).find((o) => o.value === rank);
-    const s = (w.suits || []).find((o) => o.value === suit);
-    return (r ? r.text : String(rank)) + (s ? s.symbol : "?");
-  }
-  function fmt(v) {
-    const w = widget();
-    if (w.kind === "card_pair" && Array.isArray(v) && v.length === 4) {
-      return cardText(w, v[0], v[1]) + " → " + cardText(w, v[2], v[3]);
-    }
-    if (w.kind === "number_tuple" && Array.isArray(v)) return "(" + v.join(", ") + ")";
-    if (w.kind === "integer_list" && Array.isArray(v)) return "[" + v.join(", ") + "]";
-    if (typeof v === "string") return JSON.stringify(v);
-    return Array.isArray(v) ? "(" + v.join(", ") + ")" : JSON.stringify(v);
-  }
-  function answerText(a) {
-    const words = shown().answer_words || {};
-    if (a === true && words.true) return words.true;
-    if (a === false && words.false) return words.false;
-    return "→ " + JSON.stringify(a);
-  }
+  const present = window.ArenaPresent;
+  function fmt(v) { return present.input(shown(), v); }
+  function answerText(a) { return present.answer(shown(), a); }
   function ruleExample() { return shown().rule_example || ""; }
 
   function showMessage(text, kind) {
@@ -160,7 +142,7 @@
     }
     if (msg.step.kind === "test") {
       $("last-answer").textContent = fmt(msg.step.input) + " " + answerText(msg.step.result);
-      $("last-answer").className = "answer " + (msg.step.result === true ? "yes" : msg.step.result === false ? "no" : "value");
+      $("last-answer").className = "answer " + present.answerClass(msg.step.result);
     }
     showMessage(msg.message || "", "error");
     render();
@@ -305,7 +287,7 @@
   function stepRow(s) {
     if (s.kind === "test") {
       const mark = s.result === true ? "✓ " : s.result === false ? "✗ " : "";
-      return el("tr", { class: s.result === true ? "yes" : s.result === false ? "no" : "value" },
+      return el("tr", { class: present.answerClass(s.result) },
         el("td", { text: String(s.seq) }), el("td", { text: fmt(s.input) }),
         el("td", { text: mark + answerText(s.result) }));
     }
