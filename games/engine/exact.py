@@ -267,7 +267,7 @@ def evaluate_point(rule: Rule, point: Sequence[Any]) -> bool:
 
 # -- many points (the judge) -------------------------------------------------------------------
 #
-# A number is (num, den) int64 arrays with den > 0 and the fraction reduced. Beside the values a
+# A number is (num, den) int64 arrays with den > 0, not necessarily reduced. Beside the values a
 # node returns ``ok`` (defined) and ``slow`` (leave this point to ``evaluate_point``): set where
 # an intermediate would not fit int64 safely, or the value stops being rational.
 
@@ -287,8 +287,11 @@ class _Ctx:
     n: int
 
 
-def _reduce(num: I64, den: I64) -> tuple[I64, I64]:
-    need = den != 1  # a whole number is reduced already: skip the (costly) gcd there
+def _reduce(num: I64, den: I64, above: int = 1) -> tuple[I64, I64]:
+    """Divide out the common factor where ``den > above`` (the gcd is the costly step, so values
+    stay unreduced until their denominators grow: every test below works on unreduced
+    fractions)."""
+    need = den > above
     if not need.any():
         return num, den
     if need.all():
@@ -304,15 +307,27 @@ def _reduce(num: I64, den: I64) -> tuple[I64, I64]:
     return num, den
 
 
+REDUCE_ABOVE = 2**20
+
+
+def _peak(a: I64) -> float:
+    return float(np.abs(a).max()) if a.size else 0.0
+
+
 def _prod(a: I64, b: I64) -> tuple[I64, BoolArr]:
-    """a * b in int64, and where that is not exact (estimated in float, with a margin)."""
+    """a * b in int64, and where that is not exact (estimated in float, with a margin). The
+    per-point estimate is only made when the largest values could overflow."""
+    if _peak(a) * _peak(b) < SAFE:
+        return a * b, np.zeros(np.broadcast_shapes(a.shape, b.shape), dtype=bool)
     est = np.abs(a.astype(np.float64)) * np.abs(b.astype(np.float64))
     unsafe: BoolArr = est >= SAFE
     return a * b, unsafe
 
 
 def _guard(num: I64, den: I64, ok: BoolArr, slow: BoolArr) -> _Val:
-    """Magnitude limit (undefined above MAX_MAGNITUDE), then reduce."""
+    """Magnitude limit (undefined above MAX_MAGNITUDE); reduce where denominators grew."""
+    if den.size and _peak(num) < MAX_MAGNITUDE * float(den.min()) - 1.0:
+        return _Val(*_reduce(num, den, REDUCE_ABOVE), ok, slow)  # nothing near the limit
     safe_den = np.where(slow, 1, den)
     safe_num = np.where(slow, 0, num)
     too_big = np.abs(safe_num.astype(np.float64)) > MAX_MAGNITUDE * safe_den.astype(np.float64)
@@ -321,7 +336,7 @@ def _guard(num: I64, den: I64, ok: BoolArr, slow: BoolArr) -> _Val:
         1e-6 * safe_den.astype(np.float64) + 1.0
     )
     slow = slow | edge
-    n2, d2 = _reduce(safe_num, safe_den)
+    n2, d2 = _reduce(safe_num, safe_den, REDUCE_ABOVE)
     return _Val(n2, d2, ok & ~too_big, slow)
 
 
@@ -537,9 +552,11 @@ def _compile_bin(op: str, left: _Compiled, right: _Compiled) -> _Compiled:
             return _guard(a_bd - bqa, den, ok, slow | s3 | s4 | s5)
         if op == "**":
             # small integer exponents are exact here; everything else goes to the scalar path
-            int_exp = (bd == 1) & (np.abs(bn) <= 8)
+            whole = bn % bd == 0
+            e = np.where(whole, bn // np.where(whole, bd, 1), 0)
+            int_exp = whole & (np.abs(e) <= 8)
             slow = slow | ~int_exp
-            e = np.where(int_exp, bn, 0)
+            e = np.where(int_exp, e, 0)
             zero_neg = (an == 0) & (e < 0)
             ok = ok & ~zero_neg
             base_n = np.where(e < 0, ad, an)
@@ -562,9 +579,9 @@ def _compile_bin(op: str, left: _Compiled, right: _Compiled) -> _Compiled:
                 den = np.where(use, d2, den)
             return _guard(num, den, ok, slow)
         # & | ^ on numbers: integers only
-        ints = (ad == 1) & (bd == 1)
+        ints = (an % ad == 0) & (bn % bd == 0)
         ok = ok & ints
-        ia, ib = np.where(ints, an, 0), np.where(ints, bn, 0)
+        ia, ib = np.where(ints, an // ad, 0), np.where(ints, bn // bd, 0)
         value = ia & ib if op == "&" else ia | ib if op == "|" else ia ^ ib
         return _guard(value, np.ones_like(value), ok, slow)
 
@@ -625,6 +642,7 @@ def _compile_call(func: str, args: list[_Compiled]) -> _Compiled:
             up = (twice_rem > ad) | ((twice_rem == ad) & (q % 2 == 1))
             return _Val(q + up, one, ok, slow)
         if func == "sqrt":
+            an, ad = _reduce(an, ad)
             ok = ok & (an >= 0)
             rational = _perfect_square(an) & _perfect_square(ad)
             # otherwise rounded to IRRATIONAL_PLACES from the double, as the scalar path does
@@ -639,13 +657,14 @@ def _compile_call(func: str, args: list[_Compiled]) -> _Compiled:
         if func == "gcd":
             b = vals[1]
             assert b.den is not None
-            ints = (ad == 1) & (b.den == 1)
-            g = np.gcd(np.where(ints, an, 0), np.where(ints, b.num, 0))
+            ints = (an % ad == 0) & (b.num % b.den == 0)
+            g = np.gcd(np.where(ints, an // ad, 0), np.where(ints, b.num // b.den, 0))
             return _Val(g, one, ok & ints, slow)
         if func == "is_int":
-            return _Val(ad == 1, None, ok, slow)
+            return _Val(an % ad == 0, None, ok, slow)
         if func == "is_square":
-            return _Val((ad == 1) & _perfect_square(an), None, ok, slow)
+            whole = an % ad == 0
+            return _Val(whole & _perfect_square(np.where(whole, an // ad, -1)), None, ok, slow)
         raise AssertionError(func)
 
     return run
