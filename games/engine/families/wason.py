@@ -376,21 +376,25 @@ def _exact_point_json(scaled: Sequence[int]) -> list[int | float]:
 
 @functools.lru_cache(maxsize=1)
 def _integer_prefix() -> tuple[int, tuple[npt.NDArray[np.float64], ...]]:
-    """How many points at the start of the exact domain are integer triples (the simplicity
-    order puts them first), and those points as float columns."""
+    """How many points at the start of the exact domain are triples of integers and halves (the
+    simplicity order puts them first), and those points as float columns (exact: halves are
+    binary fractions)."""
     arr, _, _ = exact_domain()
-    n = int(np.argmin(np.all(arr % SCALE == 0, axis=1)))
-    cols = tuple(np.ascontiguousarray(arr[:n, i] // SCALE).astype(np.float64) for i in range(3))
+    n = int(np.argmin(np.all(arr % (SCALE // 2) == 0, axis=1)))
+    cols = tuple(np.ascontiguousarray(arr[:n, i] / SCALE) for i in range(3))
     return n, cols
 
 
 def exact_evaluator(rule: Rule) -> Any:
     """(nums, dens, start) -> truth on the exact domain's points ``start..start+len``.
 
-    On integer triples a rule whose every step keeps integers integers (no ``/``, ``sqrt``,
-    ``**`` or decimal constant) is evaluated in float64 by ``dsl``, which is exact there: every
-    value is an integer, and one above 2**53 is also above the magnitude bound, undefined either
-    way. Everything else goes through ``exact.compile_exact``."""
+    On triples of integers and halves a rule whose every step keeps such numbers binary
+    fractions (no ``/``, ``sqrt``, ``**`` or decimal constant: ``+ - *``, ``// %`` (exact on
+    binary fractions in IEEE arithmetic), comparisons and the integer functions) is evaluated in
+    float64 by ``dsl``, which is exact there: every value is a multiple of a power of one half
+    with few bits, and one past 2**53 is also past the magnitude bound, undefined either way.
+    Everything else goes through ``exact.compile_exact``; a test compares both on the whole
+    domain."""
     slow = exact.compile_exact(rule)
     if not _integer_closed(rule.tree):
         return lambda nums, dens, start: slow(nums, dens)

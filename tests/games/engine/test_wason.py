@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from games.engine import get_family
+from games.engine import exact, get_family
 from games.engine.core import Instance, ParamsError, QueryError, RuleError
 from games.engine.families import wason
 from tests.games.engine.strategies import rules
@@ -210,8 +210,6 @@ def test_quiz_score_separates_the_hidden_rule_from_the_stated_one() -> None:
 
 # -- version 3: exact arithmetic, a judge that never contradicts the oracle ---------------------------
 
-from games.engine import exact  # noqa: E402
-
 
 @pytest.mark.parametrize(
     ("hidden", "guess"),
@@ -305,3 +303,23 @@ def test_step_analytics_use_the_oracles_arithmetic() -> None:
     assert alive[space.texts.index("x + y == z")]
     (step,) = FAMILY.step_analytics(inst.public, history)
     assert step["surviving"] > 0 and not step["space_exhausted"]
+
+
+def test_the_float_shortcut_on_integers_and_halves_equals_exact_evaluation() -> None:
+    """The judge evaluates integer-closed rules in float64 on the domain's integers and halves;
+    on every point it must give what the exact evaluator gives."""
+    _, nums, dens = wason.exact_domain()
+    templates = wason.clause_templates()
+    texts = [t for tier in (1, 2, 3, 5) for t in templates[tier]]
+    texts += [
+        "x * y % 1 == 0.25",
+        "(x * y) // z == 2 and x % 1.5 == 0",
+        "x * x * x * x * y * y * y * y > 1000",
+        "round(x * y) == x * y",
+        "floor(x * 3) % 2 == ceil(y) and int(z * z) != round(z * z)",
+    ]
+    for text in texts:
+        rule = wason.parse(text)
+        assert np.array_equal(
+            wason.exact_evaluator(rule)(nums, dens, 0), exact.compile_exact(rule)(nums, dens)
+        ), text
