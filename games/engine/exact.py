@@ -386,8 +386,11 @@ def _compile(node: Node, index: dict[str, int]) -> _Compiled:  # noqa: C901 - on
 
         def var(ctx: _Ctx) -> _Val:
             num, den = ctx.nums[i], ctx.dens[i]
+            fine = np.zeros(ctx.n, dtype=bool)
+            if _peak(num) <= MAX_MAGNITUDE * float(den.min(initial=1)):
+                return _Val(num, den, ~fine, fine)
             too_big = np.abs(num.astype(np.float64)) > MAX_MAGNITUDE * den.astype(np.float64)
-            return _Val(num, den, ~too_big, np.zeros(ctx.n, dtype=bool))
+            return _Val(num, den, ~too_big, fine)
 
         return var
     if isinstance(node, Neg):
