@@ -337,6 +337,7 @@ def match_detail(request: HttpRequest, token: AgentToken, match_id: int) -> Json
         "finished": state["finished"],
         "public": state["public"],
         "description": state["description"],
+        "presentation": state["presentation"],
         "you": own,
         "seats": seats,
     }

@@ -126,6 +126,8 @@ def seat_observation(*, seat: Seat) -> dict[str, Any]:
         "tests_left": tests_left,
         "text": family.render_observation(instance.public, history, tests_left),
         "quiz_items": quiz_items(instance=instance),
+        # the input/answer/guess schemas, answer format and syntax help the family declares
+        "presentation": family.shown.to_dict(),
     }
 
 
