@@ -1,9 +1,11 @@
 """Prompt building for model players (pure: no I/O, no Django).
 
-One template per family and version. The family supplies its own instructions
-(``describe``) and state text (``render_observation``), so a model reads the
-same information a person sees on the match page, and nothing else: prompts
-are built from the public info and the seat's own history only.
+One template per prompt version, the same for every family. The family supplies
+its own instructions (``describe``), state text (``render_observation``) and,
+through its declared presentation, the answer format, how inputs and answers
+are written and the examples of the format reminder, so a model reads the same
+information a person sees on the match page, and nothing else: prompts are
+built from the public info and the seat's own history only.
 
 A conversation is a list of chat messages ``{"role": ..., "content": ...}``:
 the system message (instructions + answer format), the first user message
