@@ -591,6 +591,16 @@ def _degenerate(rule: Rule, min_true_fraction: float) -> str | None:
     return None
 
 
+def _degenerate_exact(rule: Rule, input_bound: float) -> str | None:
+    testable = _testable(input_bound)
+    truth = _exact_truth(rule.text)[testable]
+    if truth.all():
+        return "always true on the evaluation domain"
+    if not truth.any():
+        return "never true on the evaluation domain"
+    return None
+
+
 def _redundant_combination(rule: Rule) -> bool:
     """A combined rule that equals one of its own clauses is not really tier 4/5."""
     from games.engine.dsl import BoolOp
@@ -614,7 +624,9 @@ def generate(seed: int, params: Mapping[str, Any]) -> Instance:
             rule = parse(p["rule"])
         except RuleError as exc:
             raise ParamsError(f"parameter 'rule' is not a valid rule: {exc.message}") from None
-        problem = _degenerate(rule, 0.0)
+        # a hand-written rule is checked with the meaning the oracle gives it (exact decimals):
+        # "x + y - y == x" is always true, whatever floating point says
+        problem = _degenerate_exact(rule, float(p["input_bound"]))
         if problem:
             raise ParamsError(f"parameter 'rule' is degenerate: {problem}")
     else:
@@ -634,7 +646,9 @@ def generate(seed: int, params: Mapping[str, Any]) -> Instance:
         "examples": examples,
         "arithmetic": "exact",  # version 3 on: decimals are exact (see the module docstring)
     }
-    hidden = {"rule": rule.text, "size": rule.size, "true_fraction": float(truth_on_domain(rule).mean())}
+    # the share of the (exact, testable) judge domain where the rule holds
+    true_fraction = float(_exact_truth(rule.text)[_testable(float(p["input_bound"]))].mean())
+    hidden = {"rule": rule.text, "size": rule.size, "true_fraction": true_fraction}
     return Instance(family=FAMILY_ID, version=VERSION, seed=seed, params=p, public=public, hidden=hidden)
 
 

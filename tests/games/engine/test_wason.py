@@ -247,11 +247,14 @@ def test_the_counterexample_is_the_simplest_by_the_documented_order() -> None:
 
 
 def test_a_counterexample_is_always_testable_for_the_instance() -> None:
-    inst = make(0, rule="x < 150", input_bound=100)
-    verdict = FAMILY.judge(inst, "x < 200")  # they differ only past the bound
+    inst = make(0, rule="x < 50 or x > 150", input_bound=100)
+    verdict = FAMILY.judge(inst, "x < 50 or x > 200")  # they differ only past the bound
     assert verdict.correct
-    verdict = FAMILY.judge(inst, "x < 50")
+    verdict = FAMILY.judge(inst, "x < 40")
+    assert verdict.counterexample == [40, 0, 0]
     FAMILY.parse_query(inst.public, verdict.counterexample)
+    with pytest.raises(ParamsError, match="always true"):
+        make(0, rule="x < 150", input_bound=100)  # no test a player may run says False
 
 
 def test_old_versions_keep_floating_point_answers() -> None:
@@ -323,3 +326,10 @@ def test_the_float_shortcut_on_integers_and_halves_equals_exact_evaluation() -> 
         assert np.array_equal(
             wason.exact_evaluator(rule)(nums, dens, 0), exact.compile_exact(rule)(nums, dens)
         ), text
+
+
+def test_a_hand_written_rule_is_checked_with_its_exact_meaning() -> None:
+    with pytest.raises(ParamsError, match="always true"):
+        make(0, rule="x + y - y == x")  # floating point would call it sometimes false
+    inst = make(0, rule="x + y == z and x == 0.1")  # holds only at decimals: not degenerate
+    assert 0 < inst.hidden["true_fraction"] < 0.01
