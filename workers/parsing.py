@@ -14,12 +14,16 @@ Accepted shapes, case-insensitive keys:
 
 Numbers and rules are only extracted here; whether they are in range or
 well-formed is the engine's business (the services validate every action).
+What a test input may be comes from the family's declared input schema: a
+family whose input is a string gets the text as written; any other input
+written as text ("1, 2.5, 3") is read as a list of numbers.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 MAX_REPLY_CHARS = 200_000
@@ -37,21 +41,22 @@ _INPUT_KEYS = ("input", "triple", "query", "values", "test")
 _RULE_KEYS = ("rule", "answer", "hypothesis", "guess")
 
 
-def parse_action(text: str) -> dict[str, Any]:
+def parse_action(text: str, input_schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
     if not isinstance(text, str) or not text.strip():
         raise ParseError("the reply was empty")
     text = text[-MAX_REPLY_CHARS:]
+    text_input = (input_schema or {}).get("type") == "string"
     candidates = _json_objects(text)
     actions = []
     errors = []
     for obj in candidates:
         try:
-            actions.append(_from_object(obj))
+            actions.append(_from_object(obj, text_input))
         except ParseError as exc:
             errors.append(exc.message)
     if actions:
         return actions[-1]
-    line_action = _from_lines(text)
+    line_action = _from_lines(text, text_input)
     if line_action is not None:
         return line_action
     if errors:
@@ -85,11 +90,11 @@ def _lower_keys(obj: dict[str, Any]) -> dict[str, Any]:
     return {str(k).lower(): v for k, v in obj.items()}
 
 
-def _from_object(raw: dict[str, Any]) -> dict[str, Any]:
+def _from_object(raw: dict[str, Any], text_input: bool = False) -> dict[str, Any]:
     obj = _lower_keys(raw)
     kind = obj.get("action", obj.get("type"))
     if isinstance(kind, dict):  # {"action": {"type": "test", ...}}
-        return _from_object(kind)
+        return _from_object(kind, text_input)
     if not isinstance(kind, str):
         if any(k in obj for k in _RULE_KEYS) and not any(k in obj for k in _INPUT_KEYS):
             kind = "guess"
@@ -103,6 +108,8 @@ def _from_object(raw: dict[str, Any]) -> dict[str, Any]:
         if value is None:
             raise ParseError('a test needs "input", e.g. {"action": "test", "input": [1, 2, 3]}')
         if isinstance(value, str):
+            if text_input:
+                return {"type": "test", "input": value}
             value = _numbers_from_text(value)
         if isinstance(value, dict):
             return {"type": "test", "input": value}
@@ -159,12 +166,12 @@ def _strip_code(rule: str) -> str:
     return rule
 
 
-def _from_lines(text: str) -> dict[str, Any] | None:
+def _from_lines(text: str, text_input: bool = False) -> dict[str, Any] | None:
     body = "\n".join(_FENCE.findall(text)) or text
     matches = _LINE.findall(body) or _LINE.findall(text)
     if not matches:
         return None
     kind, rest = matches[-1]
     if kind.lower() == "test":
-        return {"type": "test", "input": _numbers_from_text(rest)}
+        return {"type": "test", "input": _strip_code(rest) if text_input else _numbers_from_text(rest)}
     return {"type": "guess", "rule": _strip_code(rest)}

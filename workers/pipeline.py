@@ -236,9 +236,9 @@ def _fill(
 def _read_action(text: str, *, seat: Seat) -> dict[str, Any]:
     """Parse the reply and pre-check it with the engine, so a bad test or an
     unparsable rule is caught before anything is submitted."""
-    action = parse_action(text)
     instance = seat.match.instance
     family = get_family(instance.family)
+    action = parse_action(text, input_schema=family.shown.input_schema)
     try:
         if action["type"] == "test":
             action["input"] = family.parse_query(instance.public, action["input"])

@@ -1,9 +1,11 @@
 """Prompt building for model players (pure: no I/O, no Django).
 
-One template per family and version. The family supplies its own instructions
-(``describe``) and state text (``render_observation``), so a model reads the
-same information a person sees on the match page, and nothing else: prompts
-are built from the public info and the seat's own history only.
+One template per prompt version, the same for every family. The family supplies
+its own instructions (``describe``), state text (``render_observation``) and,
+through its declared presentation, the answer format, how inputs and answers
+are written and the examples of the format reminder, so a model reads the same
+information a person sees on the match page, and nothing else: prompts are
+built from the public info and the seat's own history only.
 
 A conversation is a list of chat messages ``{"role": ..., "content": ...}``:
 the system message (instructions + answer format), the first user message
@@ -18,36 +20,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from games.engine.core import Family
+from games.engine.core import Family, get_family
 
 CURRENT_VERSION = 1
 
-_FORMAT = {
-    "wason": (
-        "Answer format: think as much as you like, then end your reply with exactly one JSON object "
-        "on its own line, either\n"
-        '  {"action": "test", "input": [x, y, z]}   to test a triple, or\n'
-        '  {"action": "guess", "rule": "<rule>"}     to state the rule (this ends your game).\n'
-        "Only the last JSON object in your reply counts."
-    ),
-    "eleusis": (
-        "Answer format: think as much as you like, then end your reply with exactly one JSON object "
-        "on its own line, either\n"
-        '  {"action": "test", "input": [prev_rank, prev_suit, rank, suit]}   to test a pair of cards, or\n'
-        '  {"action": "guess", "rule": "<rule>"}     to state the rule (this ends your game).\n'
-        "Only the last JSON object in your reply counts."
-    ),
-}
-_GENERIC_FORMAT = (
-    "Answer format: end your reply with exactly one JSON object on its own line: "
-    '{"action": "test", "input": ...} or {"action": "guess", "rule": "..."}.'
-)
-# A valid test and a syntax example per family for the format reminder (never a rule the
-# generator can produce).
-_REMINDER_EXAMPLES = {
-    "wason": ("[1, 2, 3]", "min(x, z) > 3 and y != 4"),
-    "eleusis": ("[12, 3, 5, 0]", "rank + suit > prev_rank and prev_suit != 2"),
-}
+# Every family-specific word comes from the family's declarations (``Family.presentation``): its
+# answer format, a valid test and a syntax example for the reminder, how inputs and answers are
+# written. Nothing here names a family.
+_GENERIC_EXAMPLES = ("...", "...")
 FORMAT_REMINDER = (
     "I could not read an action from your reply ({error}). Reply again and end with exactly one JSON "
     'object such as {{"action": "test", "input": {test}}} or {{"action": "guess", "rule": "{rule}"}}.'
@@ -67,9 +47,10 @@ def system_prompt(
 ) -> str:
     if version != 1:
         raise ValueError(f"unknown prompt version {version}; known: 1")
-    text = f"{family.describe(public)}\n\n{_FORMAT.get(family.id, _GENERIC_FORMAT)}"
+    shown = family.shown
+    text = f"{family.describe(public)}\n\n{shown.answer_format()}"
     if quiz_items:
-        listed = "; ".join("(" + ", ".join(_num(v) for v in item) + ")" for item in quiz_items)
+        listed = "; ".join(shown.format_input(item) for item in quiz_items)
         text += (
             "\n\nApplication quiz: when you state the rule, also predict for each of these inputs whether it "
             f"fits the hidden rule: {listed}. Add them to your guess as a list of true/false in the same "
@@ -87,12 +68,20 @@ def feedback_text(
 ) -> str:
     """What the player is told after a test, in the words a person would see."""
     if action.get("type") == "test":
-        format_query = family.extras.get("format_query") if family is not None else None
-        if format_query is not None:
-            shown = format_query(action.get("input", []))
-        else:
-            shown = "(" + ", ".join(_num(v) for v in action.get("input", [])) + ")"
-        verdict = "fits the rule (True)" if result is True else "does not fit the rule (False)"
+        if family is not None:
+            shown = family.shown.format_input(action.get("input"))
+            verdict = family.shown.format_answer(result)
+        else:  # no family at hand: a tuple and a yes/no answer, or the plain JSON
+            value = action.get("input")
+            shown = (
+                "(" + ", ".join(_num(v) for v in value) + ")"
+                if isinstance(value, list)
+                else json.dumps(value)
+            )
+            if isinstance(result, bool):
+                verdict = "fits the rule (True)" if result else "does not fit the rule (False)"
+            else:
+                verdict = f"-> {json.dumps(result)}"
         return f"{shown} {verdict}. Tests left: {tests_left}. Your next move?"
     if action.get("type") == "forfeit":
         return f"That turn was forfeited: {result}. Tests left: {tests_left}. Your next move?"
@@ -118,9 +107,12 @@ def build_messages(
 
 
 def reprompt_messages(
-    messages: Sequence[Mapping[str, str]], bad_reply: str, error: str, family_id: str = "wason"
+    messages: Sequence[Mapping[str, str]], bad_reply: str, error: str, family_id: str | None = None
 ) -> list[dict[str, str]]:
-    test, rule = _REMINDER_EXAMPLES.get(family_id, _REMINDER_EXAMPLES["wason"])
+    test, rule = _GENERIC_EXAMPLES
+    if family_id is not None:
+        shown = get_family(family_id).shown
+        test, rule = json.dumps(shown.input_example), shown.rule_example
     return [
         *[dict(m) for m in messages],
         {"role": "assistant", "content": bad_reply},

@@ -239,6 +239,11 @@ class Observation(Out):
     text: str = Field(description="the observation as text, as a model sees it")
     quiz_items: list[Any]
     description: str = Field(description="the family's description of the puzzle")
+    presentation: dict[str, Any] | None = Field(
+        default=None,
+        description="how the family writes inputs and answers: JSON Schemas of a test input, an answer "
+        "and a guess, the input widget, examples and syntax help (docs/FAMILIES.md)",
+    )
 
 
 class MatchCreatedOut(Out):
@@ -275,6 +280,7 @@ class MatchStateOut(Out):
     finished: str | None
     public: dict[str, Any]
     description: str
+    presentation: dict[str, Any] | None = Field(default=None, description="as in the observation")
     you: int | None = Field(description="your seat in this match, if any")
     seats: list[SeatState]
     rule: str | None = Field(default=None, description="the hidden rule; only once the match is over")

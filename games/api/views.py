@@ -256,7 +256,7 @@ def match_detail(request: HttpRequest, match_id: int) -> dict[str, Any]:
         key: state[key]
         for key in (
             "status", "mode", "variant", "max_tests", "time_limit_s", "created", "started", "finished",
-            "public", "description", "seats",
+            "public", "description", "presentation", "seats",
         )
     }  # fmt: skip
     body |= {"match": match.pk, "you": own}

@@ -48,8 +48,20 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _equiv(family: Family, a: str, b: str) -> dict[str, Any]:
-    parse = family.extras["parse"]
     start = time.perf_counter()
+    if "equivalence" not in family.extras:
+        # The contract's own route: an instance whose hidden rule is A, judged against B.
+        try:
+            verdict = family.judge(family.generate(0, family.validate_params({"rule": a})), b)
+        except EngineError as exc:
+            return {"ok": False, "error": exc.message, "column": exc.column}
+        return {
+            "equivalent": verdict.correct,
+            "counterexample": verdict.counterexample,
+            "checked": verdict.checked,
+            "ms": round((time.perf_counter() - start) * 1000, 3),
+        }
+    parse = family.extras["parse"]
     try:
         ra, rb = parse(a), parse(b)
     except RuleError as exc:

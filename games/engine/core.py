@@ -109,6 +109,94 @@ class Solver(Protocol):
 
 SolverFactory = Callable[[Mapping[str, Any], int], Solver]
 
+# The generic input widgets the browser has (static/arena/match.js), each driven by the options a
+# family declares; a new family picks one and adds no code outside games/engine.
+#   number_tuple  {"fields": [{"name", "label"}]}: one number box per field; value: list of numbers
+#   card_pair     {"fields": [4 names: rank, suit, rank, suit], "cards": [label, label],
+#                  "ranks": [{"value", "text"}], "suits": [{"value", "symbol", "name"}]}
+#   integer_list  {"label", "max_length"}: one text box "3, 1, 2"; value: list of integers
+#   string        {"label", "alphabet", "max_length"}: one text box; value: a string
+WIDGETS = ("number_tuple", "card_pair", "integer_list", "string")
+
+
+@dataclass(frozen=True)
+class VariantSpec:
+    """A published variant a family ships: seeded at start-up (``games.play.variants_sync``)
+    without a migration of its own."""
+
+    slug: str
+    title: str
+    params: Mapping[str, Any]
+    description: str = ""
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _default_simplicity_key(value: Any) -> tuple[Any, ...]:
+    text = _json_text(value)
+    return (len(text), text)
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """Everything the rest of the arena needs to show a family, declared by the family.
+
+    ``format_input`` / ``format_answer`` write a test input and an oracle answer as text (prompts,
+    observations, screen readers); ``answer_words`` names a boolean answer for the page
+    ({"true": "fits the rule", ...}) or is empty for other answer types; ``test_noun`` and
+    ``input_placeholder`` make the model's answer format ("to test a triple", ``[x, y, z]``);
+    ``input_example`` is a valid test and ``rule_example`` a well-formed guess no generator
+    produces (the format reminder and the guess box use them); ``guess_label`` names what the
+    guess is over ("a rule over x, y, z"); ``syntax_help`` lists the guess language.
+    """
+
+    input_schema: Mapping[str, Any]
+    answer_schema: Mapping[str, Any]
+    guess_schema: Mapping[str, Any]
+    widget: Mapping[str, Any]
+    test_noun: str
+    input_placeholder: str
+    input_example: Any
+    rule_example: str
+    guess_label: str
+    syntax_help: str
+    format_input: Callable[[Any], str] = _json_text
+    format_answer: Callable[[Any], str] = _json_text
+    answer_words: Mapping[str, str] = field(default_factory=dict)
+    simplicity_key: Callable[[Any], tuple[Any, ...]] = _default_simplicity_key
+    simplicity_order: str = "shorter JSON text first"
+
+    def __post_init__(self) -> None:
+        if self.widget.get("kind") not in WIDGETS:
+            raise ValueError(f"unknown widget {self.widget.get('kind')!r}; known: {', '.join(WIDGETS)}")
+
+    def answer_format(self) -> str:
+        """The model's answer format, in the same words for every family."""
+        return (
+            "Answer format: think as much as you like, then end your reply with exactly one JSON object "
+            "on its own line, either\n"
+            f'  {{"action": "test", "input": {self.input_placeholder}}}   to test {self.test_noun}, or\n'
+            '  {"action": "guess", "rule": "<rule>"}     to state the rule (this ends your game).\n'
+            "Only the last JSON object in your reply counts."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON the pages get (no callables)."""
+        return {
+            "input_schema": self.input_schema,
+            "answer_schema": self.answer_schema,
+            "guess_schema": self.guess_schema,
+            "widget": self.widget,
+            "input_example": self.input_example,
+            "rule_example": self.rule_example,
+            "guess_label": self.guess_label,
+            "syntax_help": self.syntax_help,
+            "answer_words": dict(self.answer_words),
+            "simplicity_order": self.simplicity_order,
+        }
+
 
 @dataclass(frozen=True)
 class Family:
@@ -132,6 +220,34 @@ class Family:
     # and its scoring against the hidden rule and against the player's own stated rule.
     quiz_items: Callable[[Instance], list[Any]] | None = None
     quiz_score: Callable[[Instance, str | None, Sequence[Any]], dict[str, Any]] | None = None
+    # How the family is shown and written; required of every registered family (``register``).
+    presentation: Presentation | None = None
+    # The published variants the family ships (slug, title, params), seeded at start-up.
+    variants: tuple[VariantSpec, ...] = ()
+    # A generator of random testable inputs (for the contract suite and baseline testers):
+    # (rng, public) -> an input the oracle accepts.
+    random_input: Callable[[random.Random, Mapping[str, Any]], Any] | None = None
+    # What a guess answers at a test input, by the same oracle as the hidden rule's answers:
+    # (instance, guess text, query) -> answer. The judge's verdict must agree with it.
+    guess_answer: Callable[[Instance, str, Any], Any] | None = None
+
+    @property
+    def shown(self) -> Presentation:
+        if self.presentation is None:
+            raise RuntimeError(f"family {self.id!r} declares no presentation")
+        return self.presentation
+
+    def knobs(self) -> dict[str, list[Any]]:
+        """The difficulty knobs (params marked ``"x-knob": true``) and every setting of each."""
+        out: dict[str, list[Any]] = {}
+        for name, spec in self.params_schema.get("properties", {}).items():
+            if not spec.get("x-knob"):
+                continue
+            if "enum" in spec:
+                out[name] = list(spec["enum"])
+            else:
+                out[name] = list(range(int(spec["minimum"]), int(spec["maximum"]) + 1))
+        return out
 
     def validate_params(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
         return validate_params(self.params_schema, params or {})
@@ -148,6 +264,8 @@ class Family:
             "title": self.title,
             "params_schema": self.params_schema,
             "solvers": sorted(self.solvers),
+            "presentation": self.shown.to_dict(),
+            "variants": [v.slug for v in self.variants],
         }
 
 
@@ -157,6 +275,10 @@ _REGISTRY: dict[str, Family] = {}
 def register(family: Family) -> Family:
     if family.id in _REGISTRY and _REGISTRY[family.id] is not family:
         raise RuntimeError(f"family {family.id!r} registered twice")
+    if family.presentation is None or family.random_input is None or family.guess_answer is None:
+        raise RuntimeError(f"family {family.id!r} must declare presentation, random_input and guess_answer")
+    for spec in family.variants:
+        family.validate_params(spec.params)  # a shipped variant with bad params fails at import
     _REGISTRY[family.id] = family
     return family
 

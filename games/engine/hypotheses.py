@@ -10,6 +10,7 @@ information-gain solver chooses its tests from.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -89,8 +90,7 @@ class HypothesisSpace:
         if not history:
             return alive
         truth = self.truth([h["input"] for h in history])
-        observed = np.array([bool(h["result"]) for h in history])
-        consistent: npt.NDArray[np.bool_] = np.all(truth == observed[None, :], axis=1)
+        consistent: npt.NDArray[np.bool_] = np.all(truth == _observed_row(truth, history), axis=1)
         return alive & consistent
 
     def mismatches(self, history: Sequence[Mapping[str, Any]]) -> npt.NDArray[np.int64]:
@@ -98,6 +98,18 @@ class HypothesisSpace:
         if not history:
             return np.zeros(len(self), dtype=np.int64)
         truth = self.truth([h["input"] for h in history])
-        observed = np.array([bool(h["result"]) for h in history])
-        misses: npt.NDArray[np.int64] = np.sum(truth != observed[None, :], axis=1).astype(np.int64)
+        misses: npt.NDArray[np.int64] = np.sum(truth != _observed_row(truth, history), axis=1).astype(
+            np.int64
+        )
         return misses
+
+
+def _observed_row(truth: npt.NDArray[Any], history: Sequence[Mapping[str, Any]]) -> npt.NDArray[Any]:
+    """The observed answers as a (1, Q) row comparable with the space's answer matrix: bools for
+    yes/no families, answer keys (canonical JSON text) otherwise."""
+    if truth.dtype == bool:
+        return np.array([bool(h["result"]) for h in history])[None, :]
+    keys = np.empty((1, len(history)), dtype=object)
+    for i, h in enumerate(history):
+        keys[0, i] = json.dumps(h["result"], sort_keys=True, separators=(",", ":"))
+    return keys

@@ -127,6 +127,8 @@ def seat_observation(*, seat: Seat) -> dict[str, Any]:
         "tests_left": tests_left,
         "text": family.render_observation(instance.public, history, tests_left),
         "quiz_items": quiz_items(instance=instance),
+        # the input/answer/guess schemas, answer format and syntax help the family declares
+        "presentation": family.shown.to_dict(),
     }
 
 
@@ -194,6 +196,8 @@ def match_public_state(*, match: Match, viewer: Viewer) -> dict[str, Any]:
         },
         "public": instance.public,
         "description": family.describe(instance.public),
+        # how the family is shown (widget, schemas, answer words, syntax): declared by the family
+        "presentation": family.shown.to_dict(),
         "quiz_items": quiz_items(instance=instance),
         "seats": seat_rows,
         "you": viewer.seat_id,

@@ -95,6 +95,33 @@ class VariantUnplayable(ActionError):
         self.reason = reason
 
 
+def variants_sync(*, variant_model: Any = None) -> list[str]:
+    """Create every published variant a family declares (``Family.variants``) that the database
+    lacks; one an admin has since edited or unpublished is left as it is. Runs after every
+    ``migrate`` (``games.apps``), so a new family's variants need no migration of their own.
+    ``variant_model`` is the migration state's model when called from a signal. Returns the
+    slugs created."""
+    from games.engine.core import all_families
+
+    model = variant_model if variant_model is not None else PuzzleVariant
+    created: list[str] = []
+    for family in all_families():
+        for spec in family.variants:
+            _, made = model.objects.get_or_create(
+                slug=spec.slug,
+                defaults={
+                    "family": family.id,
+                    "title": spec.title,
+                    "description": spec.description,
+                    "params": dict(spec.params),
+                    "published": True,
+                },
+            )
+            if made:
+                created.append(spec.slug)
+    return created
+
+
 def instance_get_or_create(*, variant: PuzzleVariant, seed: int) -> PuzzleInstance:
     try:
         family = get_family(variant.family)

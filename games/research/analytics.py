@@ -267,6 +267,7 @@ def match_replay(*, match: Match) -> dict[str, Any]:
             "tier": instance.public.get("tier"),
             "description": family.describe(instance.public),
             "examples": instance.public.get("examples") or [],
+            "presentation": family.shown.to_dict(),
         },
         "seats": seat_rows,
         "timeline": [

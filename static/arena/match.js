@@ -30,19 +30,15 @@
     return node;
   }
 
-  // Playing cards (the eleusis family): rank 1-13, suit 0 clubs, 1 spades, 2 diamonds, 3 hearts.
-  const RANKS = { 1: "A", 11: "J", 12: "Q", 13: "K" };
-  const SUITS = ["♣", "♠", "♦", "♥"];
-  const SUIT_NAMES = ["clubs", "spades", "diamonds", "hearts"];
-  function isCards() { return !!(state && state.public && state.public.input_kind === "cards"); }
-  function card(rank, suit) { return (RANKS[rank] || String(rank)) + (SUITS[suit] || "?"); }
-  function fmt(v) {
-    if (Array.isArray(v) && v.length === 4 && isCards()) return card(v[0], v[1]) + " → " + card(v[2], v[3]);
-    return Array.isArray(v) ? "(" + v.join(", ") + ")" : String(v);
-  }
-  function ruleExample() {
-    return (state && state.public && state.public.rule_example) || "min(x, z) > 3 and y != 4";
-  }
+  // How inputs and answers look comes from the family's declared presentation (the server's
+  // snapshot carries it): one of a few generic widgets, driven by its options. Nothing here
+  // names a family.
+  function shown() { return (state && state.presentation) || {}; }
+  function widget() { return shown().widget || { kind: "number_tuple", fields: [] }; }
+  const present = window.ArenaPresent;
+  function fmt(v) { return present.input(shown(), v); }
+  function answerText(a) { return present.answer(shown(), a); }
+  function ruleExample() { return shown().rule_example || ""; }
 
   function showMessage(text, kind) {
     const box = $("messages");
@@ -151,8 +147,8 @@
       if (msg.reveal) state.reveal = msg.reveal;
     }
     if (msg.step.kind === "test") {
-      $("last-answer").textContent = fmt(msg.step.input) + (msg.step.result ? " fits the rule" : " does not fit the rule");
-      $("last-answer").className = "answer " + (msg.step.result ? "yes" : "no");
+      $("last-answer").textContent = fmt(msg.step.input) + " " + answerText(msg.step.result);
+      $("last-answer").className = "answer " + present.answerClass(msg.step.result);
     }
     showMessage(msg.message || "", "error");
     render();
@@ -238,36 +234,68 @@
     buildQuiz();
     if (inputsBuilt) return;
     inputsBuilt = true;
-    const vars = (state.public && state.public.variables) || ["input"];
-    $("rule-vars").textContent = vars.join(", ");
+    const p = shown();
+    const w = widget();
+    $("rule-vars").textContent = p.guess_label || "";
+    $("syntax-help").textContent = p.syntax_help || "";
+    $("rule").placeholder = ruleExample() ? "e.g. " + ruleExample() : "";
     const box = $("test-inputs");
-    $("rule").placeholder = "e.g. " + ruleExample();
-    const ex = state.public.examples && state.public.examples[0];
-    vars.forEach((v, i) => {
-      const id = "input-" + v;
-      let input;
-      if (isCards()) {  // a rank picker and a suit picker per card
-        const rank = v.endsWith("rank");
+    const ex = state.public && state.public.examples && state.public.examples[0];
+    const first = ex ? ex.input : p.input_example;
+    if (w.kind === "card_pair") {  // a rank picker and a suit picker per card
+      w.fields.forEach((name, i) => {
+        const rank = i % 2 === 0;
         const options = rank
-          ? Array.from({ length: 13 }, (_, k) => el("option", { value: String(k + 1), text: RANKS[k + 1] || String(k + 1) }))
-          : SUITS.map((sym, k) => el("option", { value: String(k), text: sym + " " + SUIT_NAMES[k] }));
-        input = el("select", { id, name: v, class: "test-field" }, ...options);
-        const label = (v.startsWith("prev_") ? "previous card " : "next card ") + (rank ? "rank" : "suit");
-        if (ex && Array.isArray(ex.input)) input.value = String(ex.input[i]);
-        box.append(el("label", { for: id }, label + " ", input));
-        return;
-      }
-      input = el("input", { id, name: v, type: "number", step: "any", inputmode: "decimal", required: "required", class: "test-field" });
-      if (ex && Array.isArray(ex.input)) input.value = ex.input[i];
-      box.append(el("label", { for: id }, v + " ", input));
+          ? w.ranks.map((o) => el("option", { value: String(o.value), text: o.text }))
+          : w.suits.map((o) => el("option", { value: String(o.value), text: o.symbol + " " + o.name }));
+        const input = el("select", { id: "input-" + name, name, class: "test-field", "data-type": "integer" }, ...options);
+        if (Array.isArray(first)) input.value = String(first[i]);
+        box.append(el("label", { for: "input-" + name }, w.cards[Math.floor(i / 2)] + " " + (rank ? "rank" : "suit") + " ", input));
+      });
+      return;
+    }
+    if (w.kind === "integer_list" || w.kind === "string") {  // one text box
+      const input = el("input", { id: "input-value", name: w.label || "input", type: "text", spellcheck: "false",
+        required: "required", class: "test-field", "data-type": w.kind });
+      if (first !== undefined && first !== null) input.value = Array.isArray(first) ? first.join(", ") : String(first);
+      box.append(el("label", { for: "input-value" }, (w.label || "input") + " ", input));
+      return;
+    }
+    (w.fields || []).forEach((f, i) => {  // number_tuple: one number box per field
+      const input = el("input", { id: "input-" + f.name, name: f.name, type: "number", step: "any", inputmode: "decimal",
+        required: "required", class: "test-field", "data-type": "number" });
+      if (Array.isArray(first)) input.value = first[i];
+      box.append(el("label", { for: "input-" + f.name }, (f.label || f.name) + " ", input));
     });
+  }
+
+  // The value the widget holds, or a message saying what is wrong with it.
+  function readInput() {
+    const w = widget();
+    const fields = Array.from(document.querySelectorAll("#test-inputs .test-field"));
+    if (w.kind === "string") return { value: fields[0].value };
+    if (w.kind === "integer_list") {
+      const text = fields[0].value.trim();
+      const parts = text ? text.split(/[\s,;]+/).filter(Boolean) : [];
+      for (const part of parts) {
+        if (!/^-?\d+$/.test(part)) return { error: "“" + part + "” is not a whole number; write whole numbers separated by commas", field: fields[0] };
+      }
+      return { value: parts.map(Number) };
+    }
+    const values = [];
+    for (const i of fields) {
+      if (i.value.trim() === "" || !isFinite(Number(i.value))) return { error: i.name + " must be a number", field: i };
+      values.push(Number(i.value));
+    }
+    return { value: values };
   }
 
   function stepRow(s) {
     if (s.kind === "test") {
-      return el("tr", { class: s.result ? "yes" : "no" },
+      const mark = s.result === true ? "✓ " : s.result === false ? "✗ " : "";
+      return el("tr", { class: present.answerClass(s.result) },
         el("td", { text: String(s.seq) }), el("td", { text: fmt(s.input) }),
-        el("td", { text: s.result ? "✓ fits" : "✗ does not fit" }));
+        el("td", { text: mark + answerText(s.result) }));
     }
     let text = s.kind;
     if (s.kind === "guess") text = "guess: " + s.rule + (s.verdict ? (s.verdict.correct ? " — correct" : " — wrong") : "");
@@ -313,7 +341,7 @@
         lines.push(el("p", { class: v.correct ? "verdict yes" : "verdict no", text: v.correct ? "Right: the same rule." : "Not the same rule." }));
         if (!v.correct && v.counterexample) {
           lines.push(el("p", { class: "counterexample", text: "Counterexample " + fmt(v.counterexample) + ": the hidden rule says " +
-            v.hidden_answer + ", the guess says " + v.guess_answer + "." }));
+            answerText(v.hidden_answer) + ", the guess says " + answerText(v.guess_answer) + "." }));
         }
       } else {
         lines.push(el("p", { text: "No guess (" + s.status + ")." }));
@@ -361,15 +389,9 @@
   if (!cfg.spectate) {
     $("test-form").addEventListener("submit", (e) => {
       e.preventDefault();
-      const inputs = Array.from(document.querySelectorAll("#test-inputs .test-field"));
-      const values = [];
-      for (const i of inputs) {
-        if (i.value.trim() === "" || !isFinite(Number(i.value))) {
-          showMessage(i.name + " must be a number"); i.focus(); return;
-        }
-        values.push(Number(i.value));
-      }
-      submitMove({ type: "test", input: values });
+      const read = readInput();
+      if (read.error) { showMessage(read.error); read.field.focus(); return; }
+      submitMove({ type: "test", input: read.value });
     });
     $("rule").addEventListener("input", () => {
       clearTimeout(checkTimer);

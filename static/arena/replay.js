@@ -24,7 +24,11 @@
 
   const fmtInt = (n) => (n === null || n === undefined ? "–" : Number(n).toLocaleString("en"));
   const fmtBits = (b) => (b === null || b === undefined ? "–" : b.toFixed(2));
-  const fmtInput = (input) => (Array.isArray(input) ? "(" + input.join(", ") + ")" : JSON.stringify(input));
+  // inputs and answers in the family's own words (its declared presentation)
+  const shown = data.match.presentation || {};
+  const fmtInput = (input) => window.ArenaPresent.input(shown, input);
+  const fmtAnswer = (answer) => window.ArenaPresent.answer(shown, answer);
+  const answerClass = (answer) => (answer === true ? "fits" : answer === false ? "nofit" : "value");
   function fmtMs(ms) {
     if (ms === null || ms === undefined) return "–";
     if (ms < 1000) return Math.round(ms) + " ms";
@@ -44,7 +48,7 @@
 
   function stepSummary(seat, step) {
     if (step.kind === "test") {
-      return seat.handle + " tested " + fmtInput(step.input) + ": " + (step.result ? "fits" : "does not fit") +
+      return seat.handle + " tested " + fmtInput(step.input) + ": " + fmtAnswer(step.result) +
         ". Hypotheses left: " + fmtInt(step.surviving_before) + " → " + fmtInt(step.surviving) +
         " (" + fmtBits(step.bits) + " bits" + (step.redundant ? ", redundant" : "") + ").";
     }
@@ -64,7 +68,7 @@
     if (step.kind === "test") {
       head.append(
         "Test " + step.test + ": " + fmtInput(step.input) + " → ",
-        el("span", { class: step.result ? "fits" : "nofit" }, step.result ? "fits" : "does not fit"),
+        el("span", { class: answerClass(step.result) }, fmtAnswer(step.result)),
       );
     } else if (step.kind === "guess") {
       const ok = step.verdict && step.verdict.correct;

@@ -1,8 +1,9 @@
 """Benchmark: judging a guess (rule equivalence over the wason domain).
 
 Compares, in the same run and on the same >= 100 rule pairs (equal, near-equal
-and different), the engine against plain per-point Python evaluation of the
-same two rules over the same 79,305-point domain, the way research harnesses
+and different), the engine (exact arithmetic, generator version 3: the exact
+domain of about 107,000 points) against plain per-point Python evaluation of
+the same two rules over the same points, the way research harnesses
 do it: each rule compiled once with Python's ``compile``/``eval`` into a
 lambda (helper functions for the rule language), called per point, an
 exception counting as False. Nothing is cached between pairs on either side.
@@ -31,6 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from games.engine import exact  # noqa: E402
 from games.engine.dsl import MAX_MAGNITUDE, parse_rule  # noqa: E402
 from games.engine.families import wason  # noqa: E402
 
@@ -88,7 +90,7 @@ def python_eval_first_difference(a: str, b: str, points) -> tuple[bool, object]:
     return True, None
 
 
-def python_eval_judge(a: str, b: str, points, n_grid: int) -> tuple[bool, object, float]:
+def python_eval_judge(a: str, b: str, points, grid: list[bool]) -> tuple[bool, object, float]:
     """What a harness does to judge a guess with partial credit: every point."""
     fa, fb = _python_rule(a), _python_rule(b)
     first = None
@@ -97,15 +99,15 @@ def python_eval_judge(a: str, b: str, points, n_grid: int) -> tuple[bool, object
         same = fa(p) == fb(p)
         if not same and first is None:
             first = [int(v) if float(v).is_integer() else v for v in p]
-        if same and i < n_grid:
+        if same and grid[i]:
             grid_agree += 1
-    return first is None, first, grid_agree / n_grid
+    return first is None, first, grid_agree / sum(grid)
 
 
 def python_tree_first_difference(a: str, b: str, points) -> tuple[bool, object]:
     ra, rb = parse_rule(a, wason.VARIABLES), parse_rule(b, wason.VARIABLES)
     for p in points:
-        if ra.evaluate_point(p) != rb.evaluate_point(p):
+        if exact.evaluate_point(ra, p) != exact.evaluate_point(rb, p):
             return False, [int(v) if float(v).is_integer() else v for v in p]
     return True, None
 
@@ -113,7 +115,7 @@ def python_tree_first_difference(a: str, b: str, points) -> tuple[bool, object]:
 def engine(a: str, b: str, *, judge: bool) -> dict:
     # Parse, compile and evaluate afresh (no cache): a new guess each time.
     ra, rb = parse_rule(a, wason.VARIABLES), parse_rule(b, wason.VARIABLES)
-    return wason.equivalence(ra, rb, agreement=judge, cache=False)
+    return wason.exact_equivalence(ra, rb, agreement=judge, cache=False)
 
 
 def _ms(f):
@@ -129,8 +131,9 @@ def main() -> None:
         "--tree-sample", type=int, default=15, help="pairs also timed with the scalar tree walker"
     )
     args = parser.parse_args()
-    pts_arr, n_grid = wason.domain()
-    points = [tuple(p) for p in pts_arr.tolist()]
+    scaled, _, _ = wason.exact_domain()
+    points = [tuple(v / wason.SCALE for v in p) for p in scaled.tolist()]
+    grid = wason._exact_grid_mask().tolist()
     pairs = make_pairs(args.pairs)
 
     times: dict[str, list[float]] = {
@@ -148,7 +151,7 @@ def main() -> None:
     mix: dict[str, int] = {}
     for n, (kind, a, b) in enumerate(pairs):
         t_ej, ej = _ms(lambda a=a, b=b: engine(a, b, judge=True))
-        t_pj, pj = _ms(lambda a=a, b=b: python_eval_judge(a, b, points, n_grid))
+        t_pj, pj = _ms(lambda a=a, b=b: python_eval_judge(a, b, points, grid))
         t_ef, ef = _ms(lambda a=a, b=b: engine(a, b, judge=False))
         t_pf, pf = _ms(lambda a=a, b=b: python_eval_first_difference(a, b, points))
         times["engine_judge"].append(t_ej)

@@ -62,3 +62,17 @@ def test_quiz_answers_ride_with_the_guess() -> None:
     assert parse_action(reply) == {"type": "guess", "rule": "x < y", "quiz": [True, False, False, True]}
     with pytest.raises(ParseError, match="true or false"):
         parse_action('{"action": "guess", "rule": "x < y", "quiz": [1.5]}')
+
+
+def test_a_family_with_string_inputs_gets_the_text_as_written() -> None:
+    schema = {"type": "string"}
+    assert parse_action('{"action": "test", "input": "1, 2, 3"}', input_schema=schema) == {
+        "type": "test",
+        "input": "1, 2, 3",
+    }
+    assert parse_action("Let me try.\nTEST: abba", input_schema=schema) == {"type": "test", "input": "abba"}
+    # any other input schema: text is read as numbers, as before
+    assert parse_action("TEST: 3, 5, 7", input_schema={"type": "array"}) == {
+        "type": "test",
+        "input": [3, 5, 7],
+    }

@@ -35,3 +35,32 @@ def test_reprompt_appends_the_bad_reply_and_a_reminder() -> None:
     out = prompts.reprompt_messages(base, "blah", "no action found")
     assert out[-2] == {"role": "assistant", "content": "blah"}
     assert "no action found" in out[-1]["content"] and '"action": "test"' in out[-1]["content"]
+
+
+def test_family_words_come_from_the_family_declarations() -> None:
+    cards = get_family("eleusis")
+    inst = cards.generate(1, cards.validate_params({}))
+    system = prompts.system_prompt(cards, inst.public)
+    assert cards.shown.answer_format() in system and "to test a pair of cards" in system
+    feedback = prompts.feedback_text({"type": "test", "input": [12, 3, 13, 0]}, True, 5, cards)
+    assert feedback.startswith("Q♥ then K♣ (12, 3, 13, 0) fits the rule (True).")
+    reminder = prompts.reprompt_messages([], "?", "no action found", family_id="eleusis")[-1]["content"]
+    assert '"input": [12, 3, 5, 0]' in reminder and cards.shown.rule_example in reminder
+
+
+def test_no_module_outside_the_engine_names_a_family() -> None:
+    """A family is one module: the workers, scripts and game pages read its declarations (the API
+    docs page may show a variant slug in its curl examples)."""
+    from pathlib import Path
+
+    from games.engine.core import all_families
+
+    repo = Path(__file__).resolve().parents[2]
+    files = [
+        *repo.glob("workers/*.py"),
+        *repo.glob("static/arena/*.js"),
+        *repo.glob("templates/games/*.html"),
+    ]
+    ids = [f.id for f in all_families()]
+    offenders = [f"{p.relative_to(repo)}: {i}" for p in files for i in ids if i in p.read_text().lower()]
+    assert offenders == []

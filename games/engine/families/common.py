@@ -111,6 +111,7 @@ def quiz_score(
     guess: str | None,
     parse: Callable[[str], Rule],
     answers: Sequence[Any],
+    evaluate: Callable[[Rule, Sequence[Sequence[Any]]], list[bool]] | None = None,
 ) -> dict[str, Any]:
     """Score predictions on the quiz items: against the hidden rule (can the player apply the
     true rule?) and against the player's own guess (can it apply the rule it stated?)."""
@@ -118,12 +119,17 @@ def quiz_score(
         raise QueryError(f"the quiz needs exactly {len(items)} answers (true/false), one per item")
     if not all(isinstance(a, bool) for a in answers):
         raise QueryError("each quiz answer must be true or false")
-    cols = points_to_columns(items, arity)
-    hidden_answers = [bool(v) for v in compile_rule(hidden)(cols)]
+    if evaluate is None:
+        cols = points_to_columns(items, arity)
+
+        def evaluate(rule: Rule, points: Sequence[Sequence[Any]]) -> list[bool]:
+            return [bool(v) for v in compile_rule(rule)(cols)]
+
+    hidden_answers = evaluate(hidden, items)
     own: list[bool] | None = None
     if guess:
         try:
-            own = [bool(v) for v in compile_rule(parse(guess))(cols)]
+            own = evaluate(parse(guess), items)
         except RuleError:
             own = None
     vs_hidden = sum(a == h for a, h in zip(answers, hidden_answers))

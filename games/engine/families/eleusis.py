@@ -30,8 +30,10 @@ from games.engine.core import (
     Family,
     Instance,
     ParamsError,
+    Presentation,
     QueryError,
     RuleError,
+    VariantSpec,
     Verdict,
     register,
     seeded_rng,
@@ -62,6 +64,7 @@ PARAMS_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "tier": {
+            "x-knob": True,
             "type": "integer",
             "minimum": 1,
             "maximum": 4,
@@ -298,6 +301,11 @@ def answer(instance: Instance, query: Any) -> bool:
     return bool(compile_rule(rule)(points_to_columns([point], 4))[0])
 
 
+def guess_answer(instance: Instance, guess: str, query: Any) -> bool:
+    point = parse_query(instance.public, query)
+    return bool(compile_rule(parse(guess))(points_to_columns([point], 4))[0])
+
+
 def check_rule(text: str) -> dict[str, Any]:
     return common.check_rule(text, parse)
 
@@ -499,6 +507,78 @@ def _random_test(rng: random.Random) -> list[int | float]:
     return [rng.choice(RANKS), rng.choice(SUITS), rng.choice(RANKS), rng.choice(SUITS)]
 
 
+def random_input(rng: random.Random, public: Mapping[str, Any]) -> list[int]:
+    return [rng.choice(RANKS), rng.choice(SUITS), rng.choice(RANKS), rng.choice(SUITS)]
+
+
+def format_answer(value: Any) -> str:
+    return "fits the rule (True)" if value is True else "does not fit the rule (False)"
+
+
+def simplicity_key(value: Any) -> tuple[Any, ...]:
+    """Low cards first: by the larger rank, then the ranks, then the suits (the judge's order)."""
+    pr, ps, r, s = (int(v) for v in value)
+    return (max(pr, r), pr, r, ps, s)
+
+
+PRESENTATION = Presentation(
+    input_schema={
+        "type": "array",
+        "prefixItems": [
+            {"type": "integer", "minimum": 1, "maximum": 13, "description": "prev_rank"},
+            {"type": "integer", "minimum": 0, "maximum": 3, "description": "prev_suit"},
+            {"type": "integer", "minimum": 1, "maximum": 13, "description": "rank"},
+            {"type": "integer", "minimum": 0, "maximum": 3, "description": "suit"},
+        ],
+        "minItems": 4,
+        "maxItems": 4,
+        "description": "two cards [prev_rank, prev_suit, rank, suit]: may the second follow the first?",
+    },
+    answer_schema={"type": "boolean", "description": "whether the next card may follow the previous one"},
+    guess_schema={"type": "string", "maxLength": 2000, "description": "a condition over the four names"},
+    widget={
+        "kind": "card_pair",
+        "fields": list(VARIABLES),
+        "cards": ["previous card", "next card"],
+        "ranks": [{"value": r, "text": RANK_NAMES.get(r, str(r))} for r in RANKS],
+        "suits": [{"value": k, "symbol": SUIT_SYMBOLS[k], "name": SUIT_NAMES[k]} for k in SUITS],
+    },
+    test_noun="a pair of cards",
+    input_placeholder="[prev_rank, prev_suit, rank, suit]",
+    input_example=[12, 3, 5, 0],
+    rule_example=RULE_EXAMPLE,
+    guess_label="prev_rank, prev_suit, rank, suit",
+    syntax_help=(
+        "A Python-style condition over prev_rank, prev_suit, rank and suit. Allowed: whole numbers, the four "
+        "names, + - * // % **, comparisons (also chained), and/or/not, 'a if c else b', and the functions "
+        "abs, min, max."
+    ),
+    format_input=_pair_text,
+    format_answer=format_answer,
+    answer_words={"true": "fits the rule", "false": "does not fit the rule"},
+    simplicity_key=simplicity_key,
+    simplicity_order="low cards first: by the larger of the two ranks, then the ranks, then the suits",
+)
+_TIERS = (
+    ("Higher, lower, same suit", "One comparison of rank, suit or colour."),
+    ("Parity, steps and sums", "Odd and even, one step up or down, sums of ranks."),
+    ("Two conditions", "Two conditions joined by and / or."),
+    (
+        "It depends",
+        "One condition decides which of two rules applies, e.g. after a face card go lower, otherwise go higher.",
+    ),
+)
+VARIANTS = tuple(
+    VariantSpec(
+        slug=f"eleusis-tier-{tier}",
+        title=f"Eleusis tier {tier}: {title}",
+        params={"tier": tier, "max_tests": 20},
+        description=description,
+    )
+    for tier, (title, description) in enumerate(_TIERS, 1)
+)
+
+
 FAMILY = register(
     Family(
         id=FAMILY_ID,
@@ -518,6 +598,10 @@ FAMILY = register(
         rule_size=rule_size,
         quiz_items=quiz_items,
         quiz_score=quiz_score,
+        presentation=PRESENTATION,
+        variants=VARIANTS,
+        random_input=random_input,
+        guess_answer=guess_answer,
         extras={
             "parse": parse,
             "reference_space": reference_space,

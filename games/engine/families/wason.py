@@ -4,7 +4,22 @@ As in Wason's 2-4-6 task and WILT: the player is shown an example triple that
 fits the rule, runs tests (any triple -> True/False), then states the rule. The
 guess is judged by equivalence over a fixed evaluation domain, not by text.
 
-Evaluation domain (the same in generator versions 1 and 2): the integer grid -20..20 in each
+Meaning of a rule (generator version 3 on): exact arithmetic on the decimals a player types
+(``games.engine.exact``): 0.1 is one tenth, so ``x + y == z`` and ``z - x == y`` are one rule
+and (-3, 0.1, -2.9) fits both. The judge's domain (``exact_domain``) holds, simplest first:
+every integer triple in -20..20, every triple of halves in -4..4, every triple of tenths in
+-0.6..0.6, triples with one half in -20..20 and two integers in -2..2, with one tenth in -20..20
+and two integers in -1..1, with one integer in -100..100 and two in -1..1, sums and products of tenths in -1.5..1.5 with their operands (in every order), seeded
+random tenths in -20..20, hundredths in -100..100 and thousandths in 1..100, and edge values up
+to 10^6; a point is only compared when every value is within the instance's ``input_bound``, so
+a counterexample is always a test the player could have run. The simplicity order: integers,
+then halves, then tenths, then finer decimals; inside a class by the sum and then the maximum
+of the absolute values, then fewer negative values.
+
+Versions 1 and 2 evaluated rules in binary floating point on the domain below and keep doing so,
+so their matches replay and are judged as they were played.
+
+Evaluation domain (generator versions 1 and 2): the integer grid -20..20 in each
 variable (68,921 points), 10,000 seeded random floats in (1, 100) and
 hand-picked edge points (zeros, negatives, halves, equal components, large
 values). Points are ordered simplest first (integers before floats, then by
@@ -25,13 +40,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from games.engine import analytics
+from games.engine import analytics, exact
 from games.engine.core import (
     Family,
     Instance,
     ParamsError,
+    Presentation,
     QueryError,
     RuleError,
+    VariantSpec,
     Verdict,
     register,
     seeded_rng,
@@ -45,10 +62,15 @@ FAMILY_ID = "wason"
 # 2 draws it from public data only. Rules, examples and the judge's domain did not change, so
 # they keep drawing from the version 1 random streams: a seed gives the same rule in both, and
 # old matches are judged on the same domain.
-VERSION = 2
+# 3 gives rules their exact meaning on decimals (oracle, judge and quiz); the rule, the examples
+# and the quiz items of a seed are those of version 2.
+VERSION = 3
 RULE_STREAM_VERSION = 1
 PUBLIC_QUIZ_VERSION = 2
+EXACT_VERSION = 3
 VARIABLES = ("x", "y", "z")
+# The syntax example in the instructions (never a rule the generator produces).
+RULE_EXAMPLE = "min(x, z) > 3 and y != 4"
 GRID = 20
 FLOAT_POINTS = 10_000
 
@@ -57,6 +79,7 @@ PARAMS_SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "tier": {
+            "x-knob": True,
             "type": "integer",
             "minimum": 1,
             "maximum": 5,
@@ -242,6 +265,253 @@ def equivalence(a: Rule, b: Rule, *, agreement: bool = True, cache: bool = True)
     }
 
 
+# -- the exact domain (version 3 on) --------------------------------------------------------
+
+SCALE = 1000  # every point of the exact domain is a multiple of 1/1000
+HALF_RANGE = 4
+TENTH_TENTHS = 6  # the cube of tenths -0.6..0.6
+RELATION_RANGE = 15  # tenths
+RANDOM_TENTHS = 6000
+RANDOM_HUNDREDTHS = 3000
+RANDOM_THOUSANDTHS = 3000
+
+
+def point_class(point: Sequence[Any]) -> int:
+    """0 integers, 1 halves, 2 tenths, 3 hundredths, 4 anything finer."""
+    worst = 0
+    for v in point:
+        f = exact.to_fraction(v)
+        d = f.denominator
+        worst = max(worst, 0 if d == 1 else 1 if d == 2 else 2 if 10 % d == 0 else 3 if 100 % d == 0 else 4)
+    return worst
+
+
+def simplicity_key(point: Sequence[Any]) -> tuple[Any, ...]:
+    """The documented order of counterexamples: integers, then halves, then tenths, then finer
+    decimals; small before large (sum, then maximum of the absolute values); non-negative
+    first; then the values themselves so the order is total."""
+    fr = [exact.to_fraction(v) for v in point]
+    mags = tuple(abs(v) for v in fr)
+    return (point_class(point), sum(mags), max(mags), sum(v < 0 for v in fr), mags, tuple(fr))
+
+
+@functools.lru_cache(maxsize=1)
+def exact_domain() -> tuple[npt.NDArray[np.int64], list[npt.NDArray[np.int64]], list[npt.NDArray[np.int64]]]:
+    """(points as multiples of 1/SCALE, shape (N, 3), simplest first; numerator and denominator
+    columns for ``exact.compile_exact``)."""
+    pts: set[tuple[int, int, int]] = set()
+    r = range(-GRID * SCALE, GRID * SCALE + 1, SCALE)
+    pts.update(itertools.product(r, r, r))
+    halves = range(-HALF_RANGE * SCALE, HALF_RANGE * SCALE + 1, SCALE // 2)
+    pts.update(itertools.product(halves, halves, halves))
+    tenths = range(-TENTH_TENTHS * SCALE // 10, TENTH_TENTHS * SCALE // 10 + 1, SCALE // 10)
+    pts.update(itertools.product(tenths, tenths, tenths))
+    # one coordinate a half or a tenth anywhere in -20..20, the others small integers: the
+    # thresholds of single-variable rules (``y < 5`` against ``y <= 4`` differ at 4.5)
+    for step, reach in ((SCALE // 2, 2), (SCALE // 10, 1)):
+        small = range(-reach * SCALE, reach * SCALE + 1, SCALE)
+        for v in range(-GRID * SCALE, GRID * SCALE + 1, step):
+            for a, b in itertools.product(small, small):
+                pts.update({(v, a, b), (a, v, b), (a, b, v)})
+    tiny = range(-SCALE, SCALE + 1, SCALE)
+    for v in range(-100 * SCALE, 100 * SCALE + 1, SCALE):
+        for a, b in itertools.product(tiny, tiny):
+            pts.update({(v, a, b), (a, v, b), (a, b, v)})
+    rel = range(-RELATION_RANGE * SCALE // 10, RELATION_RANGE * SCALE // 10 + 1, SCALE // 10)
+    for a in rel:
+        for b in rel:
+            for c in (a + b, (a * b) // SCALE):
+                pts.update(itertools.permutations((a, b, c), 3))
+    rng = np.random.default_rng(20261201)
+    for count, step, bound in (
+        (RANDOM_TENTHS, SCALE // 10, 20),
+        (RANDOM_HUNDREDTHS, SCALE // 100, 100),
+    ):
+        k = bound * SCALE // step
+        pts.update(map(tuple, (rng.integers(-k, k + 1, size=(count, 3)) * step).tolist()))
+    pts.update(map(tuple, rng.integers(1 * SCALE, 100 * SCALE + 1, size=(RANDOM_THOUSANDTHS, 3)).tolist()))
+    specials: list[float] = [50, 100, -100, 1000, 99.5, 10**6, -(10**6), 10**5, 123.25]
+    for special in specials:
+        sa = int(round(special * SCALE))
+        pts.add((sa, sa, sa))
+        for b in (0, 1, -1, 2):
+            sb = b * SCALE
+            pts.update(itertools.permutations((sa, sb, sb), 3))
+            pts.update(itertools.permutations((sa, sb, 2 * sb), 3))
+    arr = np.array(sorted(pts), dtype=np.int64)
+    mags = np.abs(arr)
+    cls = np.full(len(arr), 4, dtype=np.int64)
+    for level, step in ((3, SCALE // 100), (2, SCALE // 10), (1, SCALE // 2), (0, SCALE)):
+        cls = np.where(np.all(arr % step == 0, axis=1), level, cls)
+    order = np.lexsort(
+        (
+            arr[:, 2],
+            arr[:, 1],
+            arr[:, 0],
+            mags[:, 2],
+            mags[:, 1],
+            mags[:, 0],
+            (arr < 0).sum(axis=1),
+            mags.max(axis=1),
+            mags.sum(axis=1),
+            cls,
+        )
+    )
+    arr = arr[order]
+    arr.setflags(write=False)
+    g = np.gcd(arr, SCALE)
+    nums = [np.ascontiguousarray(arr[:, i] // g[:, i]) for i in range(3)]
+    dens = [np.ascontiguousarray(SCALE // g[:, i]) for i in range(3)]
+    return arr, nums, dens
+
+
+def _exact_point_json(scaled: Sequence[int]) -> list[int | float]:
+    out: list[int | float] = []
+    for v in scaled:
+        q, rem = divmod(int(v), SCALE)
+        out.append(q if rem == 0 else float(f"{int(v) / SCALE:.3f}"))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _integer_prefix() -> tuple[int, tuple[npt.NDArray[np.float64], ...]]:
+    """How many points at the start of the exact domain are triples of integers and halves (the
+    simplicity order puts them first), and those points as float columns (exact: halves are
+    binary fractions)."""
+    arr, _, _ = exact_domain()
+    n = int(np.argmin(np.all(arr % (SCALE // 2) == 0, axis=1)))
+    cols = tuple(np.ascontiguousarray(arr[:n, i] / SCALE) for i in range(3))
+    return n, cols
+
+
+def exact_evaluator(rule: Rule) -> Any:
+    """(nums, dens, start) -> truth on the exact domain's points ``start..start+len``.
+
+    On triples of integers and halves a rule whose every step keeps such numbers binary
+    fractions (no ``/``, ``sqrt``, ``**`` or decimal constant: ``+ - *``, ``// %`` (exact on
+    binary fractions in IEEE arithmetic), comparisons and the integer functions) is evaluated in
+    float64 by ``dsl``, which is exact there: every value is a multiple of a power of one half
+    with few bits, and one past 2**53 is also past the magnitude bound, undefined either way.
+    Everything else goes through ``exact.compile_exact``; a test compares both on the whole
+    domain."""
+    slow = exact.compile_exact(rule)
+    if not _integer_closed(rule.tree):
+        return lambda nums, dens, start: slow(nums, dens)
+    fast = compile_rule(rule)
+    n_int, int_cols = _integer_prefix()
+
+    def run(nums: Any, dens: Any, start: int) -> npt.NDArray[np.bool_]:
+        end = start + len(nums[0])
+        if end <= n_int:
+            return fast([c[start:end] for c in int_cols])
+        if start >= n_int:
+            return slow(nums, dens)
+        k = n_int - start
+        head = fast([c[start:n_int] for c in int_cols])
+        tail = slow([c[k:] for c in nums], [c[k:] for c in dens])
+        return np.concatenate([head, tail])
+
+    return run
+
+
+def _integer_closed(node: Any) -> bool:
+    from games.engine import dsl
+
+    if isinstance(node, dsl.Num):
+        return isinstance(node.value, bool) or float(node.value).is_integer()
+    if isinstance(node, dsl.Var):
+        return True
+    if isinstance(node, dsl.Bin):
+        return node.op not in ("/", "**") and _integer_closed(node.left) and _integer_closed(node.right)
+    if isinstance(node, dsl.Call):
+        return node.func != "sqrt" and all(_integer_closed(a) for a in node.args)
+    if isinstance(node, (dsl.Neg, dsl.Not)):
+        return _integer_closed(node.operand)
+    if isinstance(node, (dsl.Cmp, dsl.BoolOp)):
+        return all(_integer_closed(o) for o in node.operands)
+    if isinstance(node, dsl.IfExp):
+        return all(_integer_closed(p) for p in (node.cond, node.then, node.orelse))
+    return False
+
+
+@functools.lru_cache(maxsize=256)
+def _exact_truth(canonical: str) -> npt.NDArray[np.bool_]:
+    _, nums, dens = exact_domain()
+    values: npt.NDArray[np.bool_] = exact_evaluator(parse(canonical))(nums, dens, 0)
+    values.setflags(write=False)
+    return values
+
+
+@functools.lru_cache(maxsize=16)
+def _testable(bound: float) -> npt.NDArray[np.bool_]:
+    arr, _, _ = exact_domain()
+    mask: npt.NDArray[np.bool_] = np.all(np.abs(arr) <= bound * SCALE, axis=1)
+    mask.setflags(write=False)
+    return mask
+
+
+@functools.lru_cache(maxsize=1)
+def _exact_grid_mask() -> npt.NDArray[np.bool_]:
+    arr, _, _ = exact_domain()
+    mask: npt.NDArray[np.bool_] = np.all(arr % SCALE == 0, axis=1) & np.all(
+        np.abs(arr) <= GRID * SCALE, axis=1
+    )
+    return mask
+
+
+def exact_equivalence(
+    a: Rule, b: Rule, *, agreement: bool = True, cache: bool = True, input_bound: float = 1e6
+) -> dict[str, Any]:
+    """``equivalence`` with exact arithmetic (version 3 on): the first differing testable point
+    of ``exact_domain`` (simplest first) is the counterexample; ``grid_agreement`` is measured
+    on the integer grid. With ``agreement=False`` the domain is evaluated in growing prefixes
+    and a difference in one ends the check."""
+    arr, nums, dens = exact_domain()
+    testable = _testable(float(input_bound))
+    if cache:
+        ta, tb = _exact_truth(a.text), _exact_truth(b.text)
+    elif agreement:
+        ta, tb = exact_evaluator(a)(nums, dens, 0), exact_evaluator(b)(nums, dens, 0)
+    else:
+        fa, fb = exact_evaluator(a), exact_evaluator(b)
+        parts_a: list[npt.NDArray[np.bool_]] = []
+        parts_b: list[npt.NDArray[np.bool_]] = []
+        start = 0
+        for end in (*EARLY_STAGES, 32768, len(arr)):
+            chunk_n = [c[start:end] for c in nums]
+            chunk_d = [c[start:end] for c in dens]
+            ha, hb = fa(chunk_n, chunk_d, start), fb(chunk_n, chunk_d, start)
+            parts_a.append(ha)
+            parts_b.append(hb)
+            start = end
+            if np.any((ha != hb) & testable[start - len(ha) : start]):
+                break
+        ta, tb = np.concatenate(parts_a), np.concatenate(parts_b)
+    diff = (ta != tb) & testable[: len(ta)]
+    grid_agree = None
+    if agreement:
+        grid = _exact_grid_mask()
+        grid_agree = float(np.mean(ta[grid] == tb[grid]))
+    if not diff.any():
+        return {
+            "equivalent": True,
+            "counterexample": None,
+            "a": None,
+            "b": None,
+            "checked": int(testable[: len(ta)].sum()),
+            "grid_agreement": grid_agree,
+        }
+    i = int(np.argmax(diff))
+    return {
+        "equivalent": False,
+        "counterexample": _exact_point_json(arr[i]),
+        "a": bool(ta[i]),
+        "b": bool(tb[i]),
+        "checked": int(testable[: len(ta)].sum()),
+        "grid_agreement": grid_agree,
+    }
+
+
 # -- clause templates: the generator's grammar and the reference space ---------------------
 
 PAIRS = list(itertools.permutations(VARIABLES, 2))
@@ -320,6 +590,16 @@ def _degenerate(rule: Rule, min_true_fraction: float) -> str | None:
     return None
 
 
+def _degenerate_exact(rule: Rule, input_bound: float) -> str | None:
+    testable = _testable(input_bound)
+    truth = _exact_truth(rule.text)[testable]
+    if truth.all():
+        return "always true on the evaluation domain"
+    if not truth.any():
+        return "never true on the evaluation domain"
+    return None
+
+
 def _redundant_combination(rule: Rule) -> bool:
     """A combined rule that equals one of its own clauses is not really tier 4/5."""
     from games.engine.dsl import BoolOp
@@ -343,7 +623,9 @@ def generate(seed: int, params: Mapping[str, Any]) -> Instance:
             rule = parse(p["rule"])
         except RuleError as exc:
             raise ParamsError(f"parameter 'rule' is not a valid rule: {exc.message}") from None
-        problem = _degenerate(rule, 0.0)
+        # a hand-written rule is checked with the meaning the oracle gives it (exact decimals):
+        # "x + y - y == x" is always true, whatever floating point says
+        problem = _degenerate_exact(rule, float(p["input_bound"]))
         if problem:
             raise ParamsError(f"parameter 'rule' is degenerate: {problem}")
     else:
@@ -361,8 +643,11 @@ def generate(seed: int, params: Mapping[str, Any]) -> Instance:
         "max_tests": p["max_tests"],
         "input_bound": p["input_bound"],
         "examples": examples,
+        "arithmetic": "exact",  # version 3 on: decimals are exact (see the module docstring)
     }
-    hidden = {"rule": rule.text, "size": rule.size, "true_fraction": float(truth_on_domain(rule).mean())}
+    # the share of the (exact, testable) judge domain where the rule holds
+    true_fraction = float(_exact_truth(rule.text)[_testable(float(p["input_bound"]))].mean())
+    hidden = {"rule": rule.text, "size": rule.size, "true_fraction": true_fraction}
     return Instance(family=FAMILY_ID, version=VERSION, seed=seed, params=p, public=public, hidden=hidden)
 
 
@@ -428,6 +713,17 @@ def parse_query(public: Mapping[str, Any], raw: Any) -> list[int | float]:
 def answer(instance: Instance, query: Any) -> bool:
     point = parse_query(instance.public, query)
     rule = parse(instance.hidden["rule"])
+    if instance.version >= EXACT_VERSION:
+        return exact.evaluate_point(rule, point)
+    return bool(compile_rule(rule)(points_to_columns([point], 3))[0])
+
+
+def guess_answer(instance: Instance, guess: str, query: Any) -> bool:
+    """What the guess answers at a test, by the oracle's own arithmetic for the instance."""
+    point = parse_query(instance.public, query)
+    rule = parse_rule(guess, VARIABLES)
+    if instance.version >= EXACT_VERSION:
+        return exact.evaluate_point(rule, point)
     return bool(compile_rule(rule)(points_to_columns([point], 3))[0])
 
 
@@ -438,7 +734,10 @@ def check_rule(text: str) -> dict[str, Any]:
 def judge(instance: Instance, guess: str) -> Verdict:
     hidden = parse(instance.hidden["rule"])
     g = parse_rule(guess, VARIABLES)
-    eq = equivalence(hidden, g)
+    if instance.version >= EXACT_VERSION:
+        eq = exact_equivalence(hidden, g, input_bound=float(instance.public.get("input_bound", 1e6)))
+    else:
+        eq = equivalence(hidden, g)
     return Verdict(
         correct=eq["equivalent"],
         counterexample=eq["counterexample"],
@@ -467,11 +766,16 @@ def describe(public: Mapping[str, Any]) -> str:
         f"You may run up to {public['max_tests']} tests: give a triple and you are told whether it fits.",
         "Then state the rule once. A guess ends your game; you may guess early.",
         "Your guess is correct if it agrees with the hidden rule on every triple, not only on the ones you tested.",
-        "Write the rule as a Python-style condition over x, y and z, for example: min(x, z) > 3 and y != 4.",
+        f"Write the rule as a Python-style condition over x, y and z, for example: {RULE_EXAMPLE}.",
         "Allowed: numbers, x y z, + - * / // % **, comparisons (also chained, like 1 < x <= 9), and/or/not, "
         f"'a if c else b', & | ^ on integers, and the functions {FUNCTION_LIST}.",
         f"Test values must be between {-float(public['input_bound']):g} and {float(public['input_bound']):g}; decimals are allowed.",
     ]
+    if public.get("arithmetic") == "exact":
+        lines.append(
+            "Numbers mean exactly what they say: arithmetic on decimals is exact (0.1 + 0.2 == 0.3, "
+            "and -3 + 0.1 == -2.9), as in mathematics, not as in floating point."
+        )
     return "\n".join(lines)
 
 
@@ -579,6 +883,15 @@ class WasonSpace(HypothesisSpace):
             return np.zeros((len(self), 0), dtype=bool)
         return self._compose(self._atom_truth(points), self.hi, self.hj, self.hop)
 
+    def exact_truth(self, points: Sequence[Sequence[Any]]) -> npt.NDArray[np.bool_]:
+        """``truth`` with exact arithmetic (generator version 3 on): the points a player tests
+        are judged as the oracle answered them (``x + y == z`` holds at (-3, 0.1, -2.9))."""
+        if len(points) == 0:
+            return np.zeros((len(self), 0), dtype=bool)
+        nums, dens = exact.columns(points, 3)
+        atoms = np.stack([exact.compile_exact(r)(nums, dens) for r in self.atom_rules])
+        return self._compose(atoms, self.hi, self.hj, self.hop)
+
 
 @functools.lru_cache(maxsize=1)
 def probe_pool() -> npt.NDArray[np.float64]:
@@ -626,7 +939,14 @@ def reference_space() -> WasonSpace:
 
 
 def step_analytics(public: Mapping[str, Any], history: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    return analytics.trace(reference_space(), history, examples=public.get("examples") or [])
+    space = reference_space()
+    exact_meaning = public.get("arithmetic") == "exact"  # version 3 on
+    return analytics.trace(
+        space,
+        history,
+        examples=public.get("examples") or [],
+        evaluate=space.exact_truth if exact_meaning else None,
+    )
 
 
 # -- the application quiz ----------------------------------------------------------------------------
@@ -695,6 +1015,12 @@ def _quiz_items_v1(
 
 def quiz_score(instance: Instance, guess: str | None, answers: Sequence[Any]) -> dict[str, Any]:
     """The quiz answers, scored against the hidden rule and against the player's own rule."""
+    exact_answers = None
+    if instance.version >= EXACT_VERSION:
+
+        def exact_answers(rule: Rule, items: Sequence[Sequence[Any]]) -> list[bool]:
+            return [exact.evaluate_point(rule, item) for item in items]
+
     return common.quiz_score(
         items=quiz_items(instance),
         arity=3,
@@ -702,11 +1028,88 @@ def quiz_score(instance: Instance, guess: str | None, answers: Sequence[Any]) ->
         guess=guess,
         parse=parse,
         answers=answers,
+        evaluate=exact_answers,
     )
 
 
 def _random_test(rng: random.Random) -> list[int | float]:
     return [rng.randint(-10, 20) for _ in VARIABLES]
+
+
+def random_input(rng: random.Random, public: Mapping[str, Any]) -> list[int | float]:
+    """A random testable triple: integers, halves, tenths, hundredths or thousandths, negative
+    ones too, mostly small, sometimes up to the instance's ``input_bound``."""
+    bound = float(public.get("input_bound", 1e6))
+    out: list[int | float] = []
+    for _ in VARIABLES:
+        places = rng.choice((0, 0, 1, 1, 2, 3))
+        scale = 10**places
+        top = rng.choice((5, 20, 100, 1000, int(bound)))
+        top = int(min(top, bound))
+        k = rng.randint(-top * scale, top * scale)
+        out.append(k // scale if k % scale == 0 else float(f"{k / scale:.{places}f}"))
+    return out
+
+
+def format_input(value: Any) -> str:
+    return "(" + ", ".join(_fmt(v) for v in value) + ")"
+
+
+def format_answer(value: Any) -> str:
+    return "fits the rule (True)" if value is True else "does not fit the rule (False)"
+
+
+def _simplicity_key_json(value: Any) -> tuple[Any, ...]:
+    return simplicity_key(value)
+
+
+SYNTAX_HELP = (
+    "A Python-style condition over x, y and z. Allowed: numbers, x y z, + - * / // % **, comparisons "
+    "(also chained, like 1 < x <= 9), and/or/not, 'a if c else b', & | ^ on integers, and the "
+    f"functions {FUNCTION_LIST}. Arithmetic is exact on decimals: 0.1 + 0.2 == 0.3 holds."
+)
+PRESENTATION = Presentation(
+    input_schema={
+        "type": "array",
+        "items": {"type": "number", "description": "a decimal number, at most input_bound in size"},
+        "minItems": 3,
+        "maxItems": 3,
+        "description": "a triple of numbers [x, y, z]",
+    },
+    answer_schema={"type": "boolean", "description": "whether the triple fits the hidden rule"},
+    guess_schema={"type": "string", "maxLength": 2000, "description": "a condition over x, y, z"},
+    widget={"kind": "number_tuple", "fields": [{"name": v, "label": v} for v in VARIABLES]},
+    test_noun="a triple",
+    input_placeholder="[x, y, z]",
+    input_example=[1, 2, 3],
+    rule_example=RULE_EXAMPLE,
+    guess_label="x, y, z",
+    syntax_help=SYNTAX_HELP,
+    format_input=format_input,
+    format_answer=format_answer,
+    answer_words={"true": "fits the rule", "false": "does not fit the rule"},
+    simplicity_key=_simplicity_key_json,
+    simplicity_order=(
+        "integers, then halves, then tenths, then finer decimals; inside a class by the sum and then the "
+        "maximum of the absolute values (small first), then fewer negative values"
+    ),
+)
+_TIER_TITLES = (
+    ("Orderings and signs", "Rules about which number is bigger, and signs. The classic 2-4-6 task."),
+    ("Parity and equalities", "Even and odd, equal numbers, one arithmetic relation."),
+    ("Sums, products, max and min", "Rules that combine the numbers arithmetically."),
+    ("Two clauses", "Two conditions joined by and / or."),
+    ("Float tricks and number theory", "Fractions, divisibility and other subtle rules."),
+)
+VARIANTS = tuple(
+    VariantSpec(
+        slug=f"wason-tier-{tier}",
+        title=f"Wason tier {tier}: {title}",
+        params={"tier": tier, "max_tests": 30},
+        description=description,
+    )
+    for tier, (title, description) in enumerate(_TIER_TITLES, 1)
+)
 
 
 FAMILY = register(
@@ -728,8 +1131,13 @@ FAMILY = register(
         rule_size=rule_size,
         quiz_items=quiz_items,
         quiz_score=quiz_score,
+        presentation=PRESENTATION,
+        variants=VARIANTS,
+        random_input=random_input,
+        guess_answer=guess_answer,
         extras={
-            "equivalence": equivalence,
+            "equivalence": exact_equivalence,
+            "equivalence_v2": equivalence,
             "parse": parse,
             "reference_space": reference_space,
             "domain": domain,

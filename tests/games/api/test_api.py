@@ -101,6 +101,8 @@ def test_create_test_guess_and_read_back_against_the_real_wason_family():
     obs = body["observation"]
     assert obs["history"] == [] and obs["tests_left"] == 30 and obs["public"]["family"] == "wason"
     assert "Tests left: 30." in obs["text"] and "hidden rule about triples" in obs["description"]
+    assert obs["presentation"]["input_schema"]["minItems"] == 3  # how to write a test, from the family
+    assert obs["presentation"]["answer_schema"]["type"] == "boolean"
 
     no = api.act(seat.pk, {"type": "test", "input": [1, 2, 3]})  # 1 + 2 > 3 is false
     yes = api.act(seat.pk, {"type": "test", "input": {"x": 2, "y": 2, "z": 3}})

@@ -89,3 +89,31 @@ def test_wason_step_analytics_counts_match_brute_force() -> None:
         after = [t for t in before if wason.parse(t).evaluate_point(obs["input"]) == obs["result"]]
         assert row["surviving_before"] == len(before)
         assert row["surviving"] == len(after)
+
+
+class _Sums(HypothesisSpace):
+    """A toy space whose answers are numbers, not yes/no: hypothesis k says f(x) = x + k."""
+
+    def __init__(self) -> None:
+        self.texts = [f"x + {k}" for k in range(4)]
+        self.variables = ("x",)
+        self.probes = np.array([[0.0]])
+
+    def truth(self, points):
+        keys = np.empty((len(self.texts), len(points)), dtype=object)
+        for h in range(len(self.texts)):
+            for q, (x,) in enumerate(points):
+                keys[h, q] = analytics.answer_key(x + h)
+        return keys
+
+
+def test_answers_of_any_json_type() -> None:
+    space = _Sums()
+    rows = analytics.trace(space, [step([1], 3), step([5], 7), step([0], 9)])
+    assert [r["surviving"] for r in rows] == [1, 1, 0]
+    assert rows[0]["bits"] == pytest.approx(2.0) and rows[0]["redundant"] is False
+    assert rows[1]["redundant"] is True and rows[1]["bits"] == 0.0  # one survivor: nothing to learn
+    assert rows[0]["p_true"] is None and rows[0]["result"] == 3
+    assert rows[2]["space_exhausted"] is True
+    assert space.survivors([step([1], 3)]).tolist() == [False, False, True, False]
+    assert space.mismatches([step([1], 3), step([2], 2)]).tolist() == [1, 2, 1, 2]

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from games.engine import get_family
+from games.engine import exact, get_family
 from games.engine.core import Instance, ParamsError, QueryError, RuleError
 from games.engine.families import wason
 from tests.games.engine.strategies import rules
@@ -206,3 +206,130 @@ def test_quiz_score_separates_the_hidden_rule_from_the_stated_one() -> None:
         FAMILY.quiz_score(inst, "x < y", [True])
     with pytest.raises(QueryError, match="true or false"):
         FAMILY.quiz_score(inst, "x < y", [1] * len(items))
+
+
+# -- version 3: exact arithmetic, a judge that never contradicts the oracle ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("hidden", "guess"),
+    [
+        ("x + y == z", "z - x == y"),
+        ("x + y == z", "z - y == x"),
+        ("x * 2 == y", "y / 2 == x"),
+        ("x < y", "y - x > 0"),
+    ],
+)
+def test_rules_that_are_the_same_in_mathematics_are_the_same_rule(hidden: str, guess: str) -> None:
+    inst = make(0, rule=hidden)
+    assert inst.version == 3
+    assert FAMILY.judge(inst, guess).correct
+    for point in ([-3, 0.1, -2.9], [0.1, 0.2, 0.3], [1.5, 3, 4.5], [-0.7, -1.4, -2.1]):
+        assert FAMILY.answer(inst, point) == FAMILY.guess_answer(inst, guess, point)
+
+
+def test_the_oracle_answers_decimals_exactly() -> None:
+    inst = make(0, rule="x + y == z")
+    assert FAMILY.answer(inst, [-3, 0.1, -2.9]) is True
+    assert FAMILY.answer(inst, [0.1, 0.2, 0.3]) is True
+    assert FAMILY.answer(inst, [0.1, 0.2, 0.30000000000000004]) is False
+    assert "exact" in FAMILY.describe(inst.public)
+
+
+def test_the_counterexample_is_the_simplest_by_the_documented_order() -> None:
+    inst = make(0, rule="y < 5")
+    verdict = FAMILY.judge(inst, "y <= 4")
+    assert verdict.counterexample == [0, 4.5, 0]
+    assert wason.simplicity_key([0, 4.5, 0]) < wason.simplicity_key([0, 4.1, 0])
+    assert wason.simplicity_key([1, 1, 1]) < wason.simplicity_key([0, 0.5, 0])  # integers first
+    assert wason.simplicity_key([0, 1, 0]) < wason.simplicity_key([0, -1, 0])  # non-negative first
+    assert FAMILY.judge(make(0, rule="x < 25"), "x < 30").counterexample == [25, 0, 0]
+
+
+def test_a_counterexample_is_always_testable_for_the_instance() -> None:
+    inst = make(0, rule="x < 50 or x > 150", input_bound=100)
+    verdict = FAMILY.judge(inst, "x < 50 or x > 200")  # they differ only past the bound
+    assert verdict.correct
+    verdict = FAMILY.judge(inst, "x < 40")
+    assert verdict.counterexample == [40, 0, 0]
+    FAMILY.parse_query(inst.public, verdict.counterexample)
+    with pytest.raises(ParamsError, match="always true"):
+        make(0, rule="x < 150", input_bound=100)  # no test a player may run says False
+
+
+def test_old_versions_keep_floating_point_answers() -> None:
+    """A version 2 instance (stored before exact arithmetic) is answered and judged as it was."""
+    from games.engine.core import Instance
+
+    new = make(0, rule="x + y == z")
+    old = Instance(family="wason", version=2, seed=0, params=new.params, public=new.public, hidden=new.hidden)
+    assert FAMILY.answer(old, [-3, 0.1, -2.9]) is (-3 + 0.1 == -2.9)
+    assert (
+        FAMILY.judge(old, "z - x == y").correct
+        == wason.equivalence(wason.parse("x + y == z"), wason.parse("z - x == y"))["equivalent"]
+    )
+
+
+decimals = st.one_of(
+    st.integers(-40, 40),
+    st.integers(-400, 400).map(lambda k: k / 10),
+    st.integers(-10_000, 10_000).map(lambda k: k / 100),
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rules, rules, st.lists(st.tuples(decimals, decimals, decimals), min_size=50, max_size=50))
+def test_exact_verdicts_agree_with_the_oracle_on_random_decimals(a: str, b: str, probes) -> None:
+    ra, rb = _try(a), _try(b)
+    if ra is None or rb is None:
+        return
+    eq = wason.exact_equivalence(ra, rb, agreement=False, cache=False)
+    if eq["equivalent"]:
+        return  # random rules rarely are; the contract suite checks "same" verdicts on generated rules
+    point = eq["counterexample"]
+    assert exact.evaluate_point(ra, point) == eq["a"] != exact.evaluate_point(rb, point) == eq["b"]
+    key = wason.simplicity_key(point)
+    for p in probes:
+        if wason.simplicity_key(p) < key and wason.point_class(p) <= 1 and max(abs(v) for v in p) <= 5:
+            # the domain holds every integer and half triple in -5..5: none simpler may differ
+            assert exact.evaluate_point(ra, p) == exact.evaluate_point(rb, p)
+
+
+def test_step_analytics_use_the_oracles_arithmetic() -> None:
+    """A decimal test the exact oracle answered True keeps ``x + y == z`` alive in the reference
+    space (with float arithmetic the hidden rule would have been ruled out)."""
+    inst = make(0, rule="x + y == z", examples=0)
+    history = [{"input": [-3, 0.1, -2.9], "result": FAMILY.answer(inst, [-3, 0.1, -2.9])}]
+    assert history[0]["result"] is True
+    space = wason.reference_space()
+    alive = space.exact_truth([h["input"] for h in history])[:, 0]
+    assert alive[space.texts.index("x + y == z")]
+    (step,) = FAMILY.step_analytics(inst.public, history)
+    assert step["surviving"] > 0 and not step["space_exhausted"]
+
+
+def test_the_float_shortcut_on_integers_and_halves_equals_exact_evaluation() -> None:
+    """The judge evaluates integer-closed rules in float64 on the domain's integers and halves;
+    on every point it must give what the exact evaluator gives."""
+    _, nums, dens = wason.exact_domain()
+    templates = wason.clause_templates()
+    texts = [t for tier in (1, 2, 3, 5) for t in templates[tier]]
+    texts += [
+        "x * y % 1 == 0.25",
+        "(x * y) // z == 2 and x % 1.5 == 0",
+        "x * x * x * x * y * y * y * y > 1000",
+        "round(x * y) == x * y",
+        "floor(x * 3) % 2 == ceil(y) and int(z * z) != round(z * z)",
+    ]
+    for text in texts:
+        rule = wason.parse(text)
+        assert np.array_equal(
+            wason.exact_evaluator(rule)(nums, dens, 0), exact.compile_exact(rule)(nums, dens)
+        ), text
+
+
+def test_a_hand_written_rule_is_checked_with_its_exact_meaning() -> None:
+    with pytest.raises(ParamsError, match="always true"):
+        make(0, rule="x + y - y == x")  # floating point would call it sometimes false
+    inst = make(0, rule="x + y == z and x == 0.1")  # holds only at decimals: not degenerate
+    assert 0 < inst.hidden["true_fraction"] < 0.01

@@ -220,3 +220,39 @@ def test_a_malformed_quiz_is_refused_and_nothing_is_written():
         with pytest.raises(services.ActionError, match=message):
             services.step_submit(seat=seat, action={"type": "guess", "rule": "x > y", "quiz": bad})
     assert not steps_of(seat)
+
+
+def test_every_variant_a_family_declares_is_there_after_migrate():
+    from games.engine.core import all_families
+    from games.models import PuzzleVariant
+
+    declared = {spec.slug: family.id for family in all_families() for spec in family.variants}
+    stored = dict(PuzzleVariant.objects.filter(slug__in=declared).values_list("slug", "family"))
+    assert stored == declared
+    assert PuzzleVariant.objects.filter(slug__in=declared, published=True).count() == len(declared)
+
+
+def test_variants_sync_creates_what_is_missing_and_leaves_admin_edits_alone():
+    from games.models import PuzzleVariant
+
+    PuzzleVariant.objects.filter(slug="wason-tier-2").delete()
+    PuzzleVariant.objects.filter(slug="wason-tier-1").update(title="Edited", published=False)
+    assert services.variants_sync() == ["wason-tier-2"]
+    assert PuzzleVariant.objects.get(slug="wason-tier-2").params == {"tier": 2, "max_tests": 30}
+    edited = PuzzleVariant.objects.get(slug="wason-tier-1")
+    assert (edited.title, edited.published) == ("Edited", False)
+    assert services.variants_sync() == []
+
+
+def test_the_match_snapshot_carries_the_family_presentation():
+    match, (seat,) = factories.match()
+    state = selectors.match_public_state(match=match, viewer=Viewer.player(seat.pk))
+    shown = state["presentation"]
+    assert shown["widget"]["kind"] == "number_tuple"
+    assert [f["name"] for f in shown["widget"]["fields"]] == ["x", "y", "z"]
+    assert shown["answer_schema"] == {
+        "type": "boolean",
+        "description": "whether the triple fits the hidden rule",
+    }
+    assert shown["answer_words"]["true"] == "fits the rule"
+    assert match.instance.hidden["rule"] not in json.dumps(shown)

@@ -194,6 +194,7 @@ def test_the_replay_orders_every_seats_steps_on_one_timeline():
     assert replay["reveal"] == {"rule": RULE, "size": 5}
     assert [s["solved"] for s in replay["seats"]] == [True, False]
     assert [len(s["steps"]) for s in replay["seats"]] == [3, 2]
+    assert replay["match"]["presentation"]["answer_words"]["false"] == "does not fit the rule"
 
 
 def test_a_running_match_has_no_replay():

@@ -1,0 +1,35 @@
+// How a family's inputs and answers are written on the pages, from the presentation the family
+// declares (games/engine: widget, answer words). Shared by the match and replay pages; nothing
+// here names a family.
+(function () {
+  "use strict";
+
+  function cardText(w, rank, suit) {
+    const r = (w.ranks || []).find((o) => o.value === rank);
+    const s = (w.suits || []).find((o) => o.value === suit);
+    return (r ? r.text : String(rank)) + (s ? s.symbol : "?");
+  }
+
+  function input(shown, v) {
+    const w = (shown && shown.widget) || {};
+    if (w.kind === "card_pair" && Array.isArray(v) && v.length === 4) {
+      return cardText(w, v[0], v[1]) + " → " + cardText(w, v[2], v[3]);
+    }
+    if (w.kind === "integer_list" && Array.isArray(v)) return "[" + v.join(", ") + "]";
+    if (typeof v === "string") return JSON.stringify(v);
+    return Array.isArray(v) ? "(" + v.join(", ") + ")" : JSON.stringify(v);
+  }
+
+  // A boolean answer in the family's words ("fits the rule"); any other answer as "→ <JSON>".
+  function answer(shown, a) {
+    const words = (shown && shown.answer_words) || {};
+    if (a === true && words.true) return words.true;
+    if (a === false && words.false) return words.false;
+    return "→ " + JSON.stringify(a);
+  }
+
+  // "yes" / "no" for a boolean answer (the page colours them), "value" otherwise.
+  function answerClass(a) { return a === true ? "yes" : a === false ? "no" : "value"; }
+
+  window.ArenaPresent = { input, answer, answerClass };
+})();
