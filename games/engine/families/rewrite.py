@@ -59,7 +59,8 @@ MAX_SIDE = 10
 MAX_GUESS_CHARS = 2000
 MAX_GROWTH = 16  # the most a guessed cascade may multiply a string's length by, in the worst case
 HIDDEN_GROWTH = 4
-RULE_EXAMPLE = "aba -> c; c -> "  # three-letter left sides with these letters are never generated
+# Examples in the texts use x, y, z, letters no alphabet has, so no example is ever a hint.
+RULE_EXAMPLE = "xy -> yx; z -> "
 
 # difficulty level -> (cascade length, alphabet size, rule length)
 TIERS = {1: (2, 3, 2), 2: (4, 3, 2), 3: (8, 4, 3)}
@@ -117,7 +118,7 @@ PARAMS_SCHEMA: dict[str, Any] = {
         "rule": {
             "type": "string",
             "default": "",
-            "description": "a hand-written hidden cascade, e.g. 'ab -> ba; c -> a' (empty: generated)",
+            "description": "a hand-written hidden cascade, e.g. 'xy -> yx; z -> x' (over the alphabet's letters) (empty: generated)",
         },
     },
 }
@@ -163,7 +164,7 @@ def parse(text: str) -> Cascade:
             continue
         if part.count("->") != 1:
             raise RuleError(
-                f"each rule is 'left -> right', e.g. 'ab -> ba'; got {part.strip()[:40]!r}", column=column
+                f"each rule is 'left -> right', e.g. 'xy -> yx'; got {part.strip()[:40]!r}", column=column
             )
         lhs_raw, rhs_raw = part.split("->")
         lhs = _side(lhs_raw, "left side", column)
@@ -174,7 +175,7 @@ def parse(text: str) -> Cascade:
         if len(rules) > MAX_RULES:
             raise RuleError(f"a rule list has at most {MAX_RULES} rules", column=column)
     if not rules:
-        raise RuleError("write at least one rule 'left -> right', e.g. 'ab -> ba'")
+        raise RuleError("write at least one rule 'left -> right', e.g. 'xy -> yx'")
     if growth(tuple(rules)) > MAX_GROWTH:
         raise RuleError(
             f"these rules could make a string more than {MAX_GROWTH} times longer; "
@@ -405,7 +406,7 @@ def describe(public: Mapping[str, Any]) -> str:
             "Each rule 'left -> right' is applied once, in its turn, to the string as the earlier rules "
             "left it: every non-overlapping occurrence of its left side, found from left to right, is "
             "replaced by its right side (Python's str.replace). It is not repeated until nothing changes: "
-            "'ab -> ba' turns aab into aba, and 'aa -> b' turns aaa into ba.",
+            "with letters x and y, 'xy -> yx' turns xxy into xyx, and 'xx -> y' turns xxx into yx.",
             f"Strings use the letters {', '.join(alphabet)}. A test is a string of 1 to {public['max_length']} "
             "of them; the answer is the string the cascade makes of it (possibly empty).",
             f"You may run up to {public['max_tests']} tests. Then state the rule list once; a guess ends "
