@@ -110,8 +110,10 @@ def parse_message(text: str | None) -> dict[str, Any]:
     if kind == "resume":
         msg["after"] = _int_field(msg, "after")
     elif kind == "test":
-        if not isinstance(msg.get("input"), list):
-            raise BadMessage('a test needs "input": a list of numbers, e.g. [1, 2, 3]')
+        # Any JSON value: its form is the family's input schema, and the engine's parse_query
+        # says what is wrong with it (a list of numbers, a string, ...).
+        if msg.get("input") is None:
+            raise BadMessage('a test needs "input", written as the puzzle\'s input schema says')
     elif kind in ("guess", "check_rule"):
         rule = msg.get("rule")
         if not isinstance(rule, str):

@@ -197,7 +197,11 @@
     ex.replaceChildren();
     const examples = (state.public && state.public.examples) || [];
     if (examples.length) {
-      ex.append(el("p", { text: "Known to fit: " + examples.map((e) => fmt(e.input)).join("  ") }));
+      // yes/no families show the inputs that fit; any other answer type shows input → answer
+      const fitting = examples.every((e) => e.result === true);
+      ex.append(el("p", { text: fitting
+        ? "Known to fit: " + examples.map((e) => fmt(e.input)).join("  ")
+        : "Examples: " + examples.map((e) => fmt(e.input) + " " + answerText(e.result)).join(";  ") }));
     }
     const me = mySeat();
     if (!cfg.spectate) {
