@@ -256,14 +256,17 @@
     }
     if (w.kind === "integer_list" || w.kind === "string") {  // one text box
       const input = el("input", { id: "input-value", name: w.label || "input", type: "text", spellcheck: "false",
-        required: "required", class: "test-field", "data-type": w.kind });
+        required: "required", class: "test-field", "data-type": w.kind, "aria-describedby": "input-error" });
       if (first !== undefined && first !== null) input.value = Array.isArray(first) ? first.join(", ") : String(first);
       box.append(el("label", { for: "input-value" }, (w.label || "input") + " ", input));
       return;
     }
     (w.fields || []).forEach((f, i) => {  // number_tuple: one number box per field
-      const input = el("input", { id: "input-" + f.name, name: f.name, type: "number", step: "any", inputmode: "decimal",
-        required: "required", class: "test-field", "data-type": "number" });
+      // A text box read strictly (readInput): a browser number box turns "1,2" into 12 and
+      // "1.2.3" into 1.23, and a test the player did not mean must never be spent.
+      const input = el("input", { id: "input-" + f.name, name: f.name, type: "text", inputmode: "decimal",
+        spellcheck: "false", required: "required", class: "test-field", "data-type": "number",
+        "aria-describedby": "input-error" });
       if (Array.isArray(first)) input.value = first[i];
       box.append(el("label", { for: "input-" + f.name }, (f.label || f.name) + " ", input));
     });
@@ -284,10 +287,33 @@
     }
     const values = [];
     for (const i of fields) {
-      if (i.value.trim() === "" || !isFinite(Number(i.value))) return { error: i.name + " must be a number", field: i };
-      values.push(Number(i.value));
+      const text = i.value.trim();
+      const problem = numberProblem(text);
+      if (problem) return { error: (i.labels && i.labels[0] ? i.labels[0].textContent.trim() : i.name) + ": " + problem, field: i };
+      values.push(Number(text));
     }
     return { value: values };
+  }
+
+  // Why a typed number is not one number, or "" when it is (digits, one optional point, an
+  // optional leading minus): no thousands separators, no exponents, nothing guessed.
+  function numberProblem(text) {
+    if (text === "") return "type a number";
+    if (/^[-+]?(\d+\.?\d*|\.\d+)$/.test(text)) return "";
+    if (/^[-+]?\d*,\d*$/.test(text)) return "“" + text + "” has a comma: one number per box, with a point for decimals (1.5)";
+    if ((text.match(/\./g) || []).length > 1) return "“" + text + "” has more than one decimal point";
+    if (/\s/.test(text)) return "“" + text + "” has a space: one number per box";
+    return "“" + text + "” is not a number; write e.g. 3, -2 or 1.5";
+  }
+
+  function showInputError(read) {
+    const box = $("input-error");
+    document.querySelectorAll("#test-inputs .test-field").forEach((i) => i.removeAttribute("aria-invalid"));
+    if (!read || !read.error) { box.textContent = ""; box.hidden = true; return; }
+    box.textContent = read.error + ". No test was used.";
+    box.hidden = false;
+    read.field.setAttribute("aria-invalid", "true");
+    read.field.focus();
   }
 
   function stepRow(s) {
@@ -390,7 +416,8 @@
     $("test-form").addEventListener("submit", (e) => {
       e.preventDefault();
       const read = readInput();
-      if (read.error) { showMessage(read.error); read.field.focus(); return; }
+      showInputError(read);
+      if (read.error) return;
       submitMove({ type: "test", input: read.value });
     });
     $("rule").addEventListener("input", () => {
