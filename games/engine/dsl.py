@@ -196,6 +196,20 @@ class Rule:
         return bool(value) if value is not None else False
 
 
+def language_summary(variables: Sequence[str]) -> str:
+    """What ``parse_rule`` accepts over ``variables``, written from the same tables it checks
+    with, so a family's instructions cannot promise less (or more) than its checker allows."""
+    names = " ".join(variables)
+    arithmetic = " ".join(op for op in _BINOPS.values() if op not in ("&", "|", "^"))
+    bitwise = " ".join(op for op in _BINOPS.values() if op in ("&", "|", "^"))
+    comparisons = " ".join(_CMPOPS.values())
+    return (
+        f"Allowed: numbers (whole or decimal, like 3 or 0.5), {names}, {arithmetic}, comparisons "
+        f"{comparisons} (also chained, like 1 < {variables[0]} <= 9), and/or/not, 'a if c else b', "
+        f"{bitwise} on integers, and the functions {', '.join(FUNCTIONS)}."
+    )
+
+
 # -- parsing ---------------------------------------------------------------------------
 
 
