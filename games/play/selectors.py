@@ -145,8 +145,11 @@ def match_reveal(*, match: Match) -> dict[str, Any] | None:
     if not visibility.is_over(match.status):
         return None
     hidden = match.instance.hidden
+    family = family_for(instance=match.instance)
+    seats = list(match.seats.all())
     return {
         "rule": hidden.get("rule", ""),
+        "race": race_result(seats=seats),
         "seats": [
             {
                 "id": s.pk,
@@ -156,10 +159,29 @@ def match_reveal(*, match: Match) -> dict[str, Any] | None:
                 "verdict": (s.outcome or {}).get("verdict"),
                 "quiz": (s.outcome or {}).get("quiz"),
                 "score": s.score,
+                "score_text": family.score_text(s.score),
+                "finished": iso(s.finished),
             }
-            for s in match.seats.all()
+            for s in seats
         ],
     }
+
+
+def race_result(*, seats: list[Seat]) -> dict[str, Any] | None:
+    """Who won a match of several seats: a right guess first, then fewer tests, then the earlier
+    finish. None for a match of one seat."""
+    if len(seats) < 2:
+        return None
+    solved = [s for s in seats if (s.score or {}).get("solved")]
+    if not solved:
+        return {"winner": None, "text": "Nobody found the rule, so nobody won the race."}
+    far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
+    solved.sort(key=lambda s: (s.tests_used, s.finished or far_future, s.pk))
+    best = solved[0]
+    tests = f"{best.tests_used} test" + ("" if best.tests_used == 1 else "s")
+    tied = [s for s in solved[1:] if s.tests_used == best.tests_used]
+    why = "fewest tests, and finished first" if tied else "fewest tests" if len(solved) > 1 else "the only right guess"
+    return {"winner": best.pk, "text": f"{best.handle} won the race: solved with {tests} ({why})."}
 
 
 def match_public_state(*, match: Match, viewer: Viewer) -> dict[str, Any]:
@@ -198,6 +220,7 @@ def match_public_state(*, match: Match, viewer: Viewer) -> dict[str, Any]:
         "description": family.describe(instance.public),
         # how the family is shown (widget, schemas, answer words, syntax): declared by the family
         "presentation": family.shown.to_dict(),
+        "scoring": family.scoring_text(match.max_tests),
         "quiz_items": quiz_items(instance=instance),
         "seats": seat_rows,
         "you": viewer.seat_id,

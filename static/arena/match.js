@@ -118,7 +118,11 @@
   function mergeSeat(summary, step) {
     let seat = seatById(summary.id);
     if (!seat) { seat = Object.assign({ steps: [] }, summary); state.seats.push(seat); }
-    else Object.assign(seat, summary);
+    else {
+      const was = seat.status;
+      Object.assign(seat, summary);
+      if (was === "playing" && seat.status !== "playing" && seat.id !== cfg.seatId) announceRival(seat);
+    }
     if (step) {
       seat.steps = seat.steps || [];
       if (!seat.steps.some((s) => s.seq === step.seq)) {
@@ -138,6 +142,15 @@
     }
   }
 
+  // The race moment: a rival is done (their guess stays hidden until the end).
+  function announceRival(seat) {
+    const box = $("race-news");
+    if (!box) return;
+    const what = seat.status === "finished" ? "made their guess" : seat.status.replace("_", " ");
+    box.textContent = seat.handle + " " + what + " after " + present.plural(seat.tests_used, "test") + ".";
+    box.hidden = false;
+  }
+
   function onResult(msg) {
     if (pending && pending.id === msg.id) pending = null;
     lastActionAt = Date.now();
@@ -147,7 +160,7 @@
       if (msg.reveal) state.reveal = msg.reveal;
     }
     if (msg.step.kind === "test") {
-      $("last-answer").textContent = fmt(msg.step.input) + " " + answerText(msg.step.result);
+      $("last-answer").replaceChildren(present.inputNode(shown(), msg.step.input), " " + answerText(msg.step.result));
       $("last-answer").className = "answer " + present.answerClass(msg.step.result);
     }
     showMessage(msg.message || "", "error");
@@ -193,6 +206,7 @@
     if (!state) return;
     $("status").textContent = state.status;
     $("description").textContent = state.description;
+    if ($("scoring")) $("scoring").textContent = state.scoring || "";
     const ex = $("examples");
     ex.replaceChildren();
     const examples = (state.public && state.public.examples) || [];
@@ -320,7 +334,7 @@
     if (s.kind === "test") {
       const mark = s.result === true ? "✓ " : s.result === false ? "✗ " : "";
       return el("tr", { class: present.answerClass(s.result) },
-        el("td", { text: String(s.seq) }), el("td", { text: fmt(s.input) }),
+        el("td", { text: String(s.seq) }), el("td", {}, present.inputNode(shown(), s.input)),
         el("td", { text: mark + answerText(s.result) }));
     }
     let text = s.kind;
@@ -335,7 +349,7 @@
     for (const seat of seats) {
       const wrap = el("div", { class: "seat", "data-seat": String(seat.id) });
       if (cfg.spectate || seat !== me) {
-        wrap.append(el("h3", { text: seat.handle + " · " + seat.status + " · " + seat.tests_used + " tests" }));
+        wrap.append(el("h3", { text: seat.handle + " · " + seat.status + " · " + present.plural(seat.tests_used, "test") }));
       }
       if (seat.steps) {
         const table = el("table", { class: "table history" },
@@ -357,6 +371,8 @@
     const section = $("reveal");
     section.hidden = false;
     $("reveal-rule").textContent = r.rule;
+    $("race-result").textContent = r.race ? r.race.text : "";
+    $("race-result").hidden = !r.race;
     const box = $("reveal-seats");
     box.replaceChildren();
     for (const s of r.seats) {
@@ -372,7 +388,10 @@
       } else {
         lines.push(el("p", { text: "No guess (" + s.status + ")." }));
       }
-      if (s.score) lines.push(el("p", { class: "score", text: "Score: " + s.score.points + " points" }));
+      if (s.score) {
+        lines.push(el("p", { class: "score", text: "Score: " + present.plural(s.score.points, "point") }));
+        if (s.score_text) lines.push(el("p", { class: "score-text muted small", text: s.score_text }));
+      }
       const q = s.quiz;
       if (q) {
         let text = "Quiz: " + q.correct_vs_hidden + "/" + q.items.length + " right for the hidden rule";
@@ -386,7 +405,9 @@
         lines.push(el("p", {}, el("a", { href: "/matches/" + cfg.matchId + "/seats/" + s.id + "/trace/", class: "trace-link",
           text: "Full trace of " + s.handle })));
       }
-      box.append(el("div", { class: "reveal-seat", "data-seat": String(s.id) }, ...lines));
+      const won = r.race && r.race.winner === s.id;
+      if (won) lines[0].append(el("span", { class: "badge", text: "winner" }));
+      box.append(el("div", { class: "reveal-seat" + (won ? " winner" : ""), "data-seat": String(s.id) }, ...lines));
     }
     if (!revealShown) { revealShown = true; section.focus(); }
   }

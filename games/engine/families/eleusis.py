@@ -540,7 +540,11 @@ PRESENTATION = Presentation(
         "fields": list(VARIABLES),
         "cards": ["previous card", "next card"],
         "ranks": [{"value": r, "text": RANK_NAMES.get(r, str(r))} for r in RANKS],
-        "suits": [{"value": k, "symbol": SUIT_SYMBOLS[k], "name": SUIT_NAMES[k]} for k in SUITS],
+        # tone: the colour the page draws the suit in (suit // 2 is the colour: 0 black, 1 red)
+        "suits": [
+            {"value": k, "symbol": SUIT_SYMBOLS[k], "name": SUIT_NAMES[k], "tone": "red" if k // 2 else "black"}
+            for k in SUITS
+        ],
     },
     test_noun="a pair of cards",
     input_placeholder="[prev_rank, prev_suit, rank, suit]",
@@ -586,6 +590,8 @@ FAMILY = register(
         check_rule=check_rule,
         judge=judge,
         score=score,
+        scoring_help=common.scoring_help,
+        explain_score=common.explain_score,
         describe=describe,
         render_observation=render_observation,
         solvers=common.baseline_solvers(reference_space, _random_test),
