@@ -128,6 +128,9 @@ class VariantSpec:
     title: str
     params: Mapping[str, Any]
     description: str = ""
+    # The puzzle a first-time visitor is offered to begin with (the home page's "Start here"):
+    # an easy, classic one. At most one across the registry is expected; the first one wins.
+    starter: bool = False
 
 
 def _json_text(value: Any) -> str:

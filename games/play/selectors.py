@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from games.engine.core import Family, Instance, get_family
+from games.engine.core import EngineError, Family, Instance, all_families, get_family
 from games.models import Match, PuzzleInstance, PuzzleVariant, Seat, Step, Sweep, WorkerBeat
 from games.play import visibility
 from games.play.visibility import Viewer
@@ -70,6 +70,44 @@ def family_for(*, instance: PuzzleInstance) -> Family:
 
 def published_variants() -> list[PuzzleVariant]:
     return list(PuzzleVariant.objects.filter(published=True).order_by("family", "slug"))
+
+
+def home_puzzles() -> dict[str, Any]:
+    """The home page's puzzles: the starter (a published variant a family marks as the place to
+    begin) and every published variant grouped by family, the starter's family first, each
+    family's shipped variants in the order it lists them (its levels), then the rest by slug."""
+    starters = {spec.slug for fam in all_families() for spec in fam.variants if spec.starter}
+    variants = published_variants()
+    starter = next((v for v in variants if v.slug in starters), None)
+    groups: dict[str, list[PuzzleVariant]] = {}
+    for v in variants:
+        groups.setdefault(v.family, []).append(v)
+
+    def level(v: PuzzleVariant) -> tuple[int, str]:
+        shipped = (
+            [spec.slug for spec in _family_or_none(v.family).variants] if _family_or_none(v.family) else []
+        )
+        return (shipped.index(v.slug) if v.slug in shipped else len(shipped), v.slug)
+
+    ordered = sorted(groups, key=lambda f: (starter is None or f != starter.family, f))
+    return {
+        "starter": starter,
+        "families": [
+            {
+                "id": f,
+                "title": fam.title if (fam := _family_or_none(f)) else f,
+                "variants": sorted(groups[f], key=level),
+            }
+            for f in ordered
+        ],
+    }
+
+
+def _family_or_none(family_id: str) -> Family | None:
+    try:
+        return get_family(family_id)
+    except EngineError:
+        return None
 
 
 def recent_matches(*, limit: int = 10) -> list[Match]:
@@ -180,7 +218,13 @@ def race_result(*, seats: list[Seat]) -> dict[str, Any] | None:
     best = solved[0]
     tests = f"{best.tests_used} test" + ("" if best.tests_used == 1 else "s")
     tied = [s for s in solved[1:] if s.tests_used == best.tests_used]
-    why = "fewest tests, and finished first" if tied else "fewest tests" if len(solved) > 1 else "the only right guess"
+    why = (
+        "fewest tests, and finished first"
+        if tied
+        else "fewest tests"
+        if len(solved) > 1
+        else "the only right guess"
+    )
     return {"winner": best.pk, "text": f"{best.handle} won the race: solved with {tests} ({why})."}
 
 

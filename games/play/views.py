@@ -30,6 +30,7 @@ def home(request: HttpRequest, *, error: str = "", status: int = 400) -> HttpRes
         "games/home.html",
         {
             "variants": selectors.published_variants(),
+            "puzzles": selectors.home_puzzles(),
             "contestants": ModelContestant.objects.filter(enabled=True),
             "matches": selectors.recent_matches(limit=10),
             "handle": request_handle(request),

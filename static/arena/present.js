@@ -34,7 +34,7 @@
     const card = (rank, suit) => {
       const c = document.createElement("span");
       const s = (w.suits || []).find((o) => o.value === suit);
-      c.className = "card" + (s && s.tone ? " tone-" + s.tone : "");
+      c.className = "playing-card" + (s && s.tone ? " tone-" + s.tone : "");
       c.textContent = cardText(w, rank, suit);
       if (s) c.title = s.name;
       return c;

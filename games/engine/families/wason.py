@@ -1107,6 +1107,7 @@ VARIANTS = tuple(
         title=f"Wason tier {tier}: {title}",
         params={"tier": tier, "max_tests": 30},
         description=description,
+        starter=tier == 1,
     )
     for tier, (title, description) in enumerate(_TIER_TITLES, 1)
 )
