@@ -21,6 +21,7 @@ urlpatterns = [
     path("matches/<int:match_id>/seats/<int:seat_id>/trace/", play.trace_page, name="trace"),
     path("matches/<int:match_id>/", play.match_page, name="match"),
     path("matches/<int:match_id>/spectate/", play.spectate_page, name="spectate"),
+    path("matches/<int:match_id>/challenge/", play.challenge_page, name="challenge"),
     path("matches/<int:match_id>/replay/", dashboard.replay_page, name="replay"),
     path("research/", dashboard.research_dashboard, name="research_dashboard"),
     path("research/data/<slug:plot>.<slug:fmt>", dashboard.research_plot_data, name="research_plot_data"),

@@ -50,12 +50,21 @@ def race_start_view(request: HttpRequest, slug: str) -> HttpResponse:
     return _person_plays(request, variant=variant, opponents=opponents)
 
 
-def _person_plays(request: HttpRequest, *, variant: PuzzleVariant, opponents: list[str]) -> HttpResponse:
+def _person_plays(
+    request: HttpRequest,
+    *,
+    variant: PuzzleVariant,
+    opponents: list[str],
+    seed: int | None = None,
+    ranked: bool = True,
+) -> HttpResponse:
     """The visitor's match against ``opponents`` (none: solo), started now; its page."""
     try:
         match, _ = services.race_create(
             variant=variant,
             opponents=opponents,
+            seed=seed,
+            ranked=ranked,
             human_handle=request_handle(request),
             user=request.user,
             session_key=_session_key(request),
@@ -143,6 +152,32 @@ def match_page(request: HttpRequest, match_id: int) -> HttpResponse:
 
 def spectate_page(request: HttpRequest, match_id: int) -> HttpResponse:
     return _match_page(request, match_id, spectate=True)
+
+
+def challenge_page(request: HttpRequest, match_id: int) -> HttpResponse:
+    """A friend's invitation to the same puzzle instance as a match: GET says who invites and to
+    which puzzle (nothing of the match itself: the visibility function decides, and a stranger
+    sees no rival's tests, guess or score before the end); POST starts the friend's own match on
+    that instance. Unranked: the instance's rule may already be public in the first match's
+    reveal."""
+    match = selectors.match_get(match_id=match_id)
+    if match is None or match.playtest:
+        raise Http404("no such match")
+    if request.method == "POST":
+        return _person_plays(
+            request, variant=match.instance.variant, opponents=[], seed=match.instance.seed, ranked=False
+        )
+    hosts = [s.handle for s in match.seats.all() if s.kind == Seat.Kind.HUMAN]
+    return render(
+        request,
+        "games/challenge.html",
+        {
+            "match": match,
+            "variant": match.instance.variant,
+            "hosts": hosts,
+            "handle": request_handle(request),
+        },
+    )
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

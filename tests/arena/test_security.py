@@ -198,6 +198,7 @@ def page_urls(site) -> dict[str, str]:
         "match-running": f"/matches/{running.pk}/",
         "spectate": f"/matches/{running.pk}/spectate/",
         "replay": f"/matches/{race.pk}/replay/",
+        "challenge": f"/matches/{race.pk}/challenge/",
         "trace": f"/matches/{race.pk}/seats/{site['model_seat'].pk}/trace/",
         "research_dashboard": "/research/",
         "research_exports": "/research/exports/",
