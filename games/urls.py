@@ -11,6 +11,7 @@ from games.research import dashboard, downloads
 urlpatterns = [
     path("", play.home, name="home"),
     path("play/<slug:slug>/", play.match_start_view, name="play"),
+    path("daily/<slug:slug>/", play.daily_start_view, name="daily"),
     path("race/<slug:slug>/", play.race_start_view, name="race"),
     path("race-models/", play.models_race_view, name="race_models"),
     path("leaderboard/", competition.leaderboard_page, name="leaderboard"),

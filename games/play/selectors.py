@@ -270,7 +270,34 @@ def match_public_state(*, match: Match, viewer: Viewer) -> dict[str, Any]:
         "you": viewer.seat_id,
         "spectator_delay_s": view.spectator_delay_s,
         "reveal": match_reveal(match=match),
+        "same_puzzle": same_puzzle_results(match=match),
     }
+
+
+def same_puzzle_results(*, match: Match) -> list[dict[str, Any]] | None:
+    """How everyone else did on this very instance (a daily puzzle, a challenge), shown once this
+    match is over and counting only matches that are over too, so it tells nothing early: one
+    row for people, one per model. None before the end."""
+    if not visibility.is_over(match.status):
+        return None
+    seats = Seat.objects.filter(
+        match__instance_id=match.instance_id,
+        match__status__in=list(visibility.OVER_STATUSES),
+    ).exclude(match_id=match.pk)
+    rows: dict[str, dict[str, Any]] = {}
+    for seat in seats.only("kind", "handle", "score", "tests_used"):
+        who = "People" if seat.kind == Seat.Kind.HUMAN else seat.handle
+        row = rows.setdefault(who, {"who": who, "played": 0, "solved": 0, "tests_when_solved": []})
+        row["played"] += 1
+        if (seat.score or {}).get("solved"):
+            row["solved"] += 1
+            row["tests_when_solved"].append(seat.tests_used)
+    out = []
+    for row in sorted(rows.values(), key=lambda r: (r["who"] != "People", r["who"])):
+        tests = row.pop("tests_when_solved")
+        row["mean_tests_when_solved"] = round(sum(tests) / len(tests), 1) if tests else None
+        out.append(row)
+    return out
 
 
 def match_get(*, match_id: int) -> Match | None:

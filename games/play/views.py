@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from games.accounts.handles import request_handle
 from games.models import ModelContestant, PuzzleVariant, Seat
-from games.play import limits, selectors, services, visibility
+from games.play import daily, limits, selectors, services, visibility
 from games.play.visibility import Viewer
 
 
@@ -152,6 +152,24 @@ def match_page(request: HttpRequest, match_id: int) -> HttpResponse:
 
 def spectate_page(request: HttpRequest, match_id: int) -> HttpResponse:
     return _match_page(request, match_id, spectate=True)
+
+
+@require_POST
+def daily_start_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """Today's instance of a variant: the same for everyone; a second visit returns to one's own
+    match."""
+    variant = get_object_or_404(PuzzleVariant, slug=slug, published=True)
+    day = daily.daily_day()
+    mine = daily.daily_match_for_visitor(
+        variant=variant,
+        day=day,
+        session_key=_session_key(request),
+        user_id=request.user.pk if request.user.is_authenticated else None,
+    )
+    if mine is not None:
+        return redirect("match", match_id=mine.pk)
+    seed = daily.daily_seed(variant=variant, day=day)
+    return _person_plays(request, variant=variant, opponents=[], seed=seed, ranked=False)
 
 
 def challenge_page(request: HttpRequest, match_id: int) -> HttpResponse:

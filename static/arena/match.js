@@ -409,7 +409,26 @@
       if (won) lines[0].append(el("span", { class: "badge", text: "winner" }));
       box.append(el("div", { class: "reveal-seat" + (won ? " winner" : ""), "data-seat": String(s.id) }, ...lines));
     }
+    renderSamePuzzle();
     if (!revealShown) { revealShown = true; section.focus(); }
+  }
+
+  // How everyone else did on this very puzzle (a daily puzzle, a challenge): after the end only.
+  function renderSamePuzzle() {
+    const box = $("same-puzzle");
+    const rows = state.same_puzzle;
+    if (!box) return;
+    box.replaceChildren();
+    box.hidden = !rows || !rows.length;
+    if (box.hidden) return;
+    box.append(el("h3", { text: "Others on this same puzzle" }));
+    const list = el("ul");
+    for (const r of rows) {
+      let text = r.who + ": " + r.solved + " of " + r.played + " solved";
+      if (r.mean_tests_when_solved !== null) text += ", " + r.mean_tests_when_solved + " tests on average when solved";
+      list.append(el("li", { text }));
+    }
+    box.append(list);
   }
 
   function tick() {
