@@ -410,7 +410,23 @@
       box.append(el("div", { class: "reveal-seat" + (won ? " winner" : ""), "data-seat": String(s.id) }, ...lines));
     }
     renderSamePuzzle();
+    renderShareText(r);
     if (!revealShown) { revealShown = true; section.focus(); }
+  }
+
+  // A spoiler-free result to paste anywhere: the puzzle, solved or not, tests used, and one
+  // symbol per test (fits / does not fit / another answer), never the inputs or the rule.
+  function renderShareText(r) {
+    const box = $("share-text");
+    const me = mySeat();
+    if (!box || !me) return;
+    const mine = r.seats.find((s) => s.id === me.id);
+    const solved = mine && mine.verdict && mine.verdict.correct;
+    const marks = (me.steps || []).filter((s) => s.kind === "test")
+      .map((s) => (s.result === true ? "🟩" : s.result === false ? "⬜" : "🟦")).join("");
+    box.value = "Induction Arena · " + ((state.variant && state.variant.title) || "") + "\n" + (solved ? "Solved" : "Not solved") + " with " +
+      present.plural(me.tests_used, "test") + "\n" + marks;
+    $("share-result").hidden = false;
   }
 
   // How everyone else did on this very puzzle (a daily puzzle, a challenge): after the end only.

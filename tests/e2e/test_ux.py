@@ -102,6 +102,9 @@ def test_the_match_page_works_on_a_phone(asgi_server, browser):
     page.press("#rule", "Enter")
     expect(page.locator("#reveal")).to_be_visible()
     expect(page.locator("#reveal-seats")).to_contain_text("Solved with 1 of 30 tests")
+    # a spoiler-free result and a link that invites a friend to the same puzzle
+    expect(page.locator("#share-text")).to_have_value("Induction Arena · Test wason\nSolved with 1 test\n🟩")
+    expect(page.locator("#share-link")).to_have_value(re.compile(rf"/matches/{match.pk}/challenge/$"))
     assert no_sideways_scroll(page)
 
     for path in ("/", "/leaderboard/", f"/matches/{match.pk}/replay/"):
@@ -135,3 +138,15 @@ def test_the_home_page_says_where_to_begin_and_has_one_model_picker(asgi_server,
     page.wait_for_url(re.compile(r"/matches/\d+/$"))
     assert Match.objects.get().instance.variant.slug == "wason-tier-1"
     expect(page.locator("#scoring")).to_contain_text("100 points minus 50")
+
+    # today's puzzle: the same instance for two people
+    page.goto(asgi_server + "/")
+    page.locator("#play-daily").click()
+    page.wait_for_url(re.compile(r"/matches/\d+/$"))
+    friend = page.context.browser.new_context().new_page()
+    friend.goto(asgi_server + "/")
+    friend.locator("#play-daily").click()
+    friend.wait_for_url(re.compile(r"/matches/\d+/$"))
+    daily = Match.objects.filter(ranked=False).order_by("pk")
+    assert daily.count() == 2 and daily[0].instance_id == daily[1].instance_id
+    friend.context.close()
