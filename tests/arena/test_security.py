@@ -224,7 +224,7 @@ def _games_page_names() -> set[str]:
     for entry in urls.urlpatterns:
         assert isinstance(entry, URLPattern | URLResolver)
         names.add(entry.name)
-    return names - {"play", "race", "race_models", "research_plot_data", "healthz", "metrics"}
+    return names - {"play", "daily", "race", "race_models", "research_plot_data", "healthz", "metrics"}
 
 
 @pytest.mark.django_db
