@@ -150,3 +150,39 @@ def test_the_home_page_says_where_to_begin_and_has_one_model_picker(asgi_server,
     daily = Match.objects.filter(ranked=False).order_by("pk")
     assert daily.count() == 2 and daily[0].instance_id == daily[1].instance_id
     friend.context.close()
+
+
+def tab_to(page, element_id, limit=60):
+    for _ in range(limit):
+        if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
+            return
+        page.keyboard.press("Tab")
+    pytest.fail(f"#{element_id} is not reachable with Tab")
+
+
+def test_a_whole_match_with_the_keyboard_only(asgi_server, page):
+    factories.variant()
+    start_match(page, asgi_server)
+    tab_to(page, "input-x")
+    page.keyboard.type("3")
+    page.keyboard.press("Tab")
+    page.keyboard.type("4")
+    page.keyboard.press("Tab")
+    page.keyboard.type("5")
+    page.keyboard.press("Enter")
+    expect(page.locator("#last-answer")).to_have_text("(3, 4, 5) fits the rule")
+    # a bad entry from the keyboard: refused, focus back on the box, no test spent
+    page.locator("#input-y").focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("1,2")
+    page.keyboard.press("Enter")
+    expect(page.locator("#input-error")).to_contain_text("comma")
+    expect(page.locator("#input-y")).to_be_focused()
+    expect(page.locator("#tests-left")).to_have_text("29")
+    tab_to(page, "rule")
+    page.keyboard.type("z < x + y")
+    expect(page.locator("#rule-check")).to_have_text("Reads as: z < x + y")
+    page.keyboard.press("Enter")
+    expect(page.locator("#reveal")).to_be_visible()
+    expect(page.locator("#reveal")).to_be_focused()
+    expect(page.locator("#reveal-seats")).to_contain_text("Right: the same rule.")
