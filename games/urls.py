@@ -11,6 +11,7 @@ from games.research import dashboard, downloads
 urlpatterns = [
     path("", play.home, name="home"),
     path("play/<slug:slug>/", play.match_start_view, name="play"),
+    path("daily/<slug:slug>/", play.daily_start_view, name="daily"),
     path("race/<slug:slug>/", play.race_start_view, name="race"),
     path("race-models/", play.models_race_view, name="race_models"),
     path("leaderboard/", competition.leaderboard_page, name="leaderboard"),
@@ -21,6 +22,7 @@ urlpatterns = [
     path("matches/<int:match_id>/seats/<int:seat_id>/trace/", play.trace_page, name="trace"),
     path("matches/<int:match_id>/", play.match_page, name="match"),
     path("matches/<int:match_id>/spectate/", play.spectate_page, name="spectate"),
+    path("matches/<int:match_id>/challenge/", play.challenge_page, name="challenge"),
     path("matches/<int:match_id>/replay/", dashboard.replay_page, name="replay"),
     path("research/", dashboard.research_dashboard, name="research_dashboard"),
     path("research/data/<slug:plot>.<slug:fmt>", dashboard.research_plot_data, name="research_plot_data"),

@@ -113,7 +113,7 @@ SolverFactory = Callable[[Mapping[str, Any], int], Solver]
 # family declares; a new family picks one and adds no code outside games/engine.
 #   number_tuple  {"fields": [{"name", "label"}]}: one number box per field; value: list of numbers
 #   card_pair     {"fields": [4 names: rank, suit, rank, suit], "cards": [label, label],
-#                  "ranks": [{"value", "text"}], "suits": [{"value", "symbol", "name"}]}
+#                  "ranks": [{"value", "text"}], "suits": [{"value", "symbol", "name", "tone"}]}
 #   integer_list  {"label", "max_length"}: one text box "3, 1, 2"; value: list of integers
 #   string        {"label", "alphabet", "max_length"}: one text box; value: a string
 WIDGETS = ("number_tuple", "card_pair", "integer_list", "string")
@@ -128,6 +128,9 @@ class VariantSpec:
     title: str
     params: Mapping[str, Any]
     description: str = ""
+    # The puzzle a first-time visitor is offered to begin with (the home page's "Start here"):
+    # an easy, classic one. At most one across the registry is expected; the first one wins.
+    starter: bool = False
 
 
 def _json_text(value: Any) -> str:
@@ -230,12 +233,22 @@ class Family:
     # What a guess answers at a test input, by the same oracle as the hidden rule's answers:
     # (instance, guess text, query) -> answer. The judge's verdict must agree with it.
     guess_answer: Callable[[Instance, str, Any], Any] | None = None
+    # How points are earned, in words: before the match (max_tests -> text) and for one seat's
+    # score dict at the reveal (score -> text, e.g. "solved with 5 of 30 tests: ... = 92 points").
+    scoring_help: Callable[[int], str] | None = None
+    explain_score: Callable[[Mapping[str, Any]], str] | None = None
 
     @property
     def shown(self) -> Presentation:
         if self.presentation is None:
             raise RuntimeError(f"family {self.id!r} declares no presentation")
         return self.presentation
+
+    def scoring_text(self, max_tests: int) -> str:
+        return self.scoring_help(max_tests) if self.scoring_help else ""
+
+    def score_text(self, score: Mapping[str, Any] | None) -> str:
+        return self.explain_score(score) if self.explain_score and score else ""
 
     def knobs(self) -> dict[str, list[Any]]:
         """The difficulty knobs (params marked ``"x-knob": true``) and every setting of each."""

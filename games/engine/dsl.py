@@ -196,6 +196,20 @@ class Rule:
         return bool(value) if value is not None else False
 
 
+def language_summary(variables: Sequence[str]) -> str:
+    """What ``parse_rule`` accepts over ``variables``, written from the same tables it checks
+    with, so a family's instructions cannot promise less (or more) than its checker allows."""
+    names = " ".join(variables)
+    arithmetic = " ".join(op for op in _BINOPS.values() if op not in ("&", "|", "^"))
+    bitwise = " ".join(op for op in _BINOPS.values() if op in ("&", "|", "^"))
+    comparisons = " ".join(_CMPOPS.values())
+    return (
+        f"Allowed: numbers (whole or decimal, like 3 or 0.5), {names}, {arithmetic}, comparisons "
+        f"{comparisons} (also chained, like 1 < {variables[0]} <= 9), and/or/not, 'a if c else b', "
+        f"{bitwise} on integers, and the functions {', '.join(FUNCTIONS)}."
+    )
+
+
 # -- parsing ---------------------------------------------------------------------------
 
 
@@ -215,6 +229,11 @@ def parse_rule(text: str, variables: Sequence[str]) -> Rule:
     try:
         tree = ast.parse(stripped, mode="eval")
     except SyntaxError as exc:
+        slip = _likely_slip(stripped)
+        if slip is not None:
+            message, at = slip
+            column = at + offset
+            raise RuleError(f"{message} (column {column})", column=column) from None
         column = (exc.offset or 1) + offset
         raise RuleError(f"syntax error at column {column}: {exc.msg}", column=column) from None
     except (RecursionError, MemoryError, ValueError):
@@ -231,6 +250,74 @@ def parse_rule(text: str, variables: Sequence[str]) -> Rule:
             column=offset + 1,
         )
     return Rule(tree=node, variables=tuple(variables))
+
+
+# Slips people make when they write a condition, each with what to write instead. Checked only
+# when the text does not parse, so a valid rule is never second-guessed.
+_SPELLED: dict[str, tuple[str, str]] = {  # what was typed: (what to write, why)
+    "&&": ("and", "use 'and' to combine conditions"),
+    "||": ("or", "use 'or' for either condition"),
+    "=<": ("<=", "write '<=' for 'at most'"),
+    "=>": (">=", "write '>=' for 'at least'"),
+    "<>": ("!=", "write '!=' for 'not equal'"),
+    "≤": ("<=", "write '<=' for 'at most'"),
+    "≥": (">=", "write '>=' for 'at least'"),
+    "≠": ("!=", "write '!=' for 'not equal'"),
+    "×": ("*", "write '*' to multiply"),
+    "÷": ("/", "write '/' to divide"),
+    "−": ("-", "write '-' (a plain minus sign)"),
+}
+_TRAILING = ("==", "!=", "<=", ">=", "**", "//", "<", ">", "+", "-", "*", "/", "%", "(", ",", "=")
+_TRAILING_WORDS = ("and", "or", "not", "if", "else")
+
+
+def _likely_slip(text: str) -> tuple[str, int] | None:
+    """The likely slip in a rule that does not parse, as (what to write instead, 1-based column),
+    or None to fall back on the parser's own message."""
+    for spelled, (instead, why) in _SPELLED.items():
+        at = text.find(spelled)
+        if at >= 0:
+            fixed = text.replace(spelled, f" {instead} " if instead.isalpha() else instead)
+            return f"'{spelled}' is not part of the rule language: {why}, as in: {' '.join(fixed.split())}", at + 1
+    for at, char in enumerate(text):
+        before = text[at - 1] if at else ""
+        after = text[at + 1] if at + 1 < len(text) else ""
+        if char == "=" and before not in "=!<>" and after != "=":
+            fixed = text[:at] + "==" + text[at + 1 :]
+            return f"'=' assigns a value; use '==' to compare, as in: {fixed}", at + 1
+        if char == "!" and after != "=":
+            return "'!' is not part of the rule language: use 'not' (not x < y)", at + 1
+        if char.isdigit() and after.isalpha() and after not in "eEjJ" and not _in_name(text, at):
+            return f"write '{char} * {after}' to multiply (a number and a name need '*')", at + 2
+    depth = 0
+    opened: list[int] = []
+    for at, char in enumerate(text):
+        if char == "(":
+            depth += 1
+            opened.append(at)
+        elif char == ")":
+            if depth == 0:
+                return "this ')' closes nothing; remove it or add a '(' before", at + 1
+            depth -= 1
+            opened.pop()
+    if opened:
+        return "this '(' is never closed; add a ')'", opened[-1] + 1
+    tail = text.rstrip()
+    for op in _TRAILING:
+        if tail.endswith(op):
+            return f"something is missing after '{op}'", len(tail) + 1
+    last = tail.rsplit(None, 1)[-1] if tail else ""
+    if last in _TRAILING_WORDS:
+        return f"something is missing after '{last}'", len(tail) + 1
+    return None
+
+
+def _in_name(text: str, at: int) -> bool:
+    """Whether the digit at ``at`` is part of a name such as ``x2`` (not a number like ``2x``)."""
+    start = at
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    return text[start].isalpha() or text[start] == "_"
 
 
 class _Converter:

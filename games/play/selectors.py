@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from games.engine.core import Family, Instance, get_family
+from games.engine.core import EngineError, Family, Instance, all_families, get_family
 from games.models import Match, PuzzleInstance, PuzzleVariant, Seat, Step, Sweep, WorkerBeat
 from games.play import visibility
 from games.play.visibility import Viewer
@@ -70,6 +70,44 @@ def family_for(*, instance: PuzzleInstance) -> Family:
 
 def published_variants() -> list[PuzzleVariant]:
     return list(PuzzleVariant.objects.filter(published=True).order_by("family", "slug"))
+
+
+def home_puzzles() -> dict[str, Any]:
+    """The home page's puzzles: the starter (a published variant a family marks as the place to
+    begin) and every published variant grouped by family, the starter's family first, each
+    family's shipped variants in the order it lists them (its levels), then the rest by slug."""
+    starters = {spec.slug for fam in all_families() for spec in fam.variants if spec.starter}
+    variants = published_variants()
+    starter = next((v for v in variants if v.slug in starters), None)
+    groups: dict[str, list[PuzzleVariant]] = {}
+    for v in variants:
+        groups.setdefault(v.family, []).append(v)
+
+    def level(v: PuzzleVariant) -> tuple[int, str]:
+        shipped = (
+            [spec.slug for spec in _family_or_none(v.family).variants] if _family_or_none(v.family) else []
+        )
+        return (shipped.index(v.slug) if v.slug in shipped else len(shipped), v.slug)
+
+    ordered = sorted(groups, key=lambda f: (starter is None or f != starter.family, f))
+    return {
+        "starter": starter,
+        "families": [
+            {
+                "id": f,
+                "title": fam.title if (fam := _family_or_none(f)) else f,
+                "variants": sorted(groups[f], key=level),
+            }
+            for f in ordered
+        ],
+    }
+
+
+def _family_or_none(family_id: str) -> Family | None:
+    try:
+        return get_family(family_id)
+    except EngineError:
+        return None
 
 
 def recent_matches(*, limit: int = 10) -> list[Match]:
@@ -145,8 +183,11 @@ def match_reveal(*, match: Match) -> dict[str, Any] | None:
     if not visibility.is_over(match.status):
         return None
     hidden = match.instance.hidden
+    family = family_for(instance=match.instance)
+    seats = list(match.seats.all())
     return {
         "rule": hidden.get("rule", ""),
+        "race": race_result(seats=seats),
         "seats": [
             {
                 "id": s.pk,
@@ -156,10 +197,35 @@ def match_reveal(*, match: Match) -> dict[str, Any] | None:
                 "verdict": (s.outcome or {}).get("verdict"),
                 "quiz": (s.outcome or {}).get("quiz"),
                 "score": s.score,
+                "score_text": family.score_text(s.score),
+                "finished": iso(s.finished),
             }
-            for s in match.seats.all()
+            for s in seats
         ],
     }
+
+
+def race_result(*, seats: list[Seat]) -> dict[str, Any] | None:
+    """Who won a match of several seats: a right guess first, then fewer tests, then the earlier
+    finish. None for a match of one seat."""
+    if len(seats) < 2:
+        return None
+    solved = [s for s in seats if (s.score or {}).get("solved")]
+    if not solved:
+        return {"winner": None, "text": "Nobody found the rule, so nobody won the race."}
+    far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
+    solved.sort(key=lambda s: (s.tests_used, s.finished or far_future, s.pk))
+    best = solved[0]
+    tests = f"{best.tests_used} test" + ("" if best.tests_used == 1 else "s")
+    tied = [s for s in solved[1:] if s.tests_used == best.tests_used]
+    why = (
+        "fewest tests, and finished first"
+        if tied
+        else "fewest tests"
+        if len(solved) > 1
+        else "the only right guess"
+    )
+    return {"winner": best.pk, "text": f"{best.handle} won the race: solved with {tests} ({why})."}
 
 
 def match_public_state(*, match: Match, viewer: Viewer) -> dict[str, Any]:
@@ -198,12 +264,40 @@ def match_public_state(*, match: Match, viewer: Viewer) -> dict[str, Any]:
         "description": family.describe(instance.public),
         # how the family is shown (widget, schemas, answer words, syntax): declared by the family
         "presentation": family.shown.to_dict(),
+        "scoring": family.scoring_text(match.max_tests),
         "quiz_items": quiz_items(instance=instance),
         "seats": seat_rows,
         "you": viewer.seat_id,
         "spectator_delay_s": view.spectator_delay_s,
         "reveal": match_reveal(match=match),
+        "same_puzzle": same_puzzle_results(match=match),
     }
+
+
+def same_puzzle_results(*, match: Match) -> list[dict[str, Any]] | None:
+    """How everyone else did on this very instance (a daily puzzle, a challenge), shown once this
+    match is over and counting only matches that are over too, so it tells nothing early: one
+    row for people, one per model. None before the end."""
+    if not visibility.is_over(match.status):
+        return None
+    seats = Seat.objects.filter(
+        match__instance_id=match.instance_id,
+        match__status__in=list(visibility.OVER_STATUSES),
+    ).exclude(match_id=match.pk)
+    rows: dict[str, dict[str, Any]] = {}
+    for seat in seats.only("kind", "handle", "score", "tests_used"):
+        who = "People" if seat.kind == Seat.Kind.HUMAN else seat.handle
+        row = rows.setdefault(who, {"who": who, "played": 0, "solved": 0, "tests_when_solved": []})
+        row["played"] += 1
+        if (seat.score or {}).get("solved"):
+            row["solved"] += 1
+            row["tests_when_solved"].append(seat.tests_used)
+    out = []
+    for row in sorted(rows.values(), key=lambda r: (r["who"] != "People", r["who"])):
+        tests = row.pop("tests_when_solved")
+        row["mean_tests_when_solved"] = round(sum(tests) / len(tests), 1) if tests else None
+        out.append(row)
+    return out
 
 
 def match_get(*, match_id: int) -> Match | None:

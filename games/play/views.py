@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from games.accounts.handles import request_handle
 from games.models import ModelContestant, PuzzleVariant, Seat
-from games.play import limits, selectors, services, visibility
+from games.play import daily, limits, selectors, services, visibility
 from games.play.visibility import Viewer
 
 
@@ -30,6 +30,7 @@ def home(request: HttpRequest, *, error: str = "", status: int = 400) -> HttpRes
         "games/home.html",
         {
             "variants": selectors.published_variants(),
+            "puzzles": selectors.home_puzzles(),
             "contestants": ModelContestant.objects.filter(enabled=True),
             "matches": selectors.recent_matches(limit=10),
             "handle": request_handle(request),
@@ -49,12 +50,21 @@ def race_start_view(request: HttpRequest, slug: str) -> HttpResponse:
     return _person_plays(request, variant=variant, opponents=opponents)
 
 
-def _person_plays(request: HttpRequest, *, variant: PuzzleVariant, opponents: list[str]) -> HttpResponse:
+def _person_plays(
+    request: HttpRequest,
+    *,
+    variant: PuzzleVariant,
+    opponents: list[str],
+    seed: int | None = None,
+    ranked: bool = True,
+) -> HttpResponse:
     """The visitor's match against ``opponents`` (none: solo), started now; its page."""
     try:
         match, _ = services.race_create(
             variant=variant,
             opponents=opponents,
+            seed=seed,
+            ranked=ranked,
             human_handle=request_handle(request),
             user=request.user,
             session_key=_session_key(request),
@@ -142,6 +152,50 @@ def match_page(request: HttpRequest, match_id: int) -> HttpResponse:
 
 def spectate_page(request: HttpRequest, match_id: int) -> HttpResponse:
     return _match_page(request, match_id, spectate=True)
+
+
+@require_POST
+def daily_start_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """Today's instance of a variant: the same for everyone; a second visit returns to one's own
+    match."""
+    variant = get_object_or_404(PuzzleVariant, slug=slug, published=True)
+    day = daily.daily_day()
+    mine = daily.daily_match_for_visitor(
+        variant=variant,
+        day=day,
+        session_key=_session_key(request),
+        user_id=request.user.pk if request.user.is_authenticated else None,
+    )
+    if mine is not None:
+        return redirect("match", match_id=mine.pk)
+    seed = daily.daily_seed(variant=variant, day=day)
+    return _person_plays(request, variant=variant, opponents=[], seed=seed, ranked=False)
+
+
+def challenge_page(request: HttpRequest, match_id: int) -> HttpResponse:
+    """A friend's invitation to the same puzzle instance as a match: GET says who invites and to
+    which puzzle (nothing of the match itself: the visibility function decides, and a stranger
+    sees no rival's tests, guess or score before the end); POST starts the friend's own match on
+    that instance. Unranked: the instance's rule may already be public in the first match's
+    reveal."""
+    match = selectors.match_get(match_id=match_id)
+    if match is None or match.playtest:
+        raise Http404("no such match")
+    if request.method == "POST":
+        return _person_plays(
+            request, variant=match.instance.variant, opponents=[], seed=match.instance.seed, ranked=False
+        )
+    hosts = [s.handle for s in match.seats.all() if s.kind == Seat.Kind.HUMAN]
+    return render(
+        request,
+        "games/challenge.html",
+        {
+            "match": match,
+            "variant": match.instance.variant,
+            "hosts": hosts,
+            "handle": request_handle(request),
+        },
+    )
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -118,7 +118,11 @@
   function mergeSeat(summary, step) {
     let seat = seatById(summary.id);
     if (!seat) { seat = Object.assign({ steps: [] }, summary); state.seats.push(seat); }
-    else Object.assign(seat, summary);
+    else {
+      const was = seat.status;
+      Object.assign(seat, summary);
+      if (was === "playing" && seat.status !== "playing" && seat.id !== cfg.seatId) announceRival(seat);
+    }
     if (step) {
       seat.steps = seat.steps || [];
       if (!seat.steps.some((s) => s.seq === step.seq)) {
@@ -138,6 +142,15 @@
     }
   }
 
+  // The race moment: a rival is done (their guess stays hidden until the end).
+  function announceRival(seat) {
+    const box = $("race-news");
+    if (!box) return;
+    const what = seat.status === "finished" ? "made their guess" : seat.status.replace("_", " ");
+    box.textContent = seat.handle + " " + what + " after " + present.plural(seat.tests_used, "test") + ".";
+    box.hidden = false;
+  }
+
   function onResult(msg) {
     if (pending && pending.id === msg.id) pending = null;
     lastActionAt = Date.now();
@@ -147,7 +160,7 @@
       if (msg.reveal) state.reveal = msg.reveal;
     }
     if (msg.step.kind === "test") {
-      $("last-answer").textContent = fmt(msg.step.input) + " " + answerText(msg.step.result);
+      $("last-answer").replaceChildren(present.inputNode(shown(), msg.step.input), " " + answerText(msg.step.result));
       $("last-answer").className = "answer " + present.answerClass(msg.step.result);
     }
     showMessage(msg.message || "", "error");
@@ -193,6 +206,7 @@
     if (!state) return;
     $("status").textContent = state.status;
     $("description").textContent = state.description;
+    if ($("scoring")) $("scoring").textContent = state.scoring || "";
     const ex = $("examples");
     ex.replaceChildren();
     const examples = (state.public && state.public.examples) || [];
@@ -260,14 +274,17 @@
     }
     if (w.kind === "integer_list" || w.kind === "string") {  // one text box
       const input = el("input", { id: "input-value", name: w.label || "input", type: "text", spellcheck: "false",
-        required: "required", class: "test-field", "data-type": w.kind });
+        required: "required", class: "test-field", "data-type": w.kind, "aria-describedby": "input-error" });
       if (first !== undefined && first !== null) input.value = Array.isArray(first) ? first.join(", ") : String(first);
       box.append(el("label", { for: "input-value" }, (w.label || "input") + " ", input));
       return;
     }
     (w.fields || []).forEach((f, i) => {  // number_tuple: one number box per field
-      const input = el("input", { id: "input-" + f.name, name: f.name, type: "number", step: "any", inputmode: "decimal",
-        required: "required", class: "test-field", "data-type": "number" });
+      // A text box read strictly (readInput): a browser number box turns "1,2" into 12 and
+      // "1.2.3" into 1.23, and a test the player did not mean must never be spent.
+      const input = el("input", { id: "input-" + f.name, name: f.name, type: "text", inputmode: "decimal",
+        spellcheck: "false", required: "required", class: "test-field", "data-type": "number",
+        "aria-describedby": "input-error" });
       if (Array.isArray(first)) input.value = first[i];
       box.append(el("label", { for: "input-" + f.name }, (f.label || f.name) + " ", input));
     });
@@ -288,17 +305,40 @@
     }
     const values = [];
     for (const i of fields) {
-      if (i.value.trim() === "" || !isFinite(Number(i.value))) return { error: i.name + " must be a number", field: i };
-      values.push(Number(i.value));
+      const text = i.value.trim();
+      const problem = numberProblem(text);
+      if (problem) return { error: (i.labels && i.labels[0] ? i.labels[0].textContent.trim() : i.name) + ": " + problem, field: i };
+      values.push(Number(text));
     }
     return { value: values };
+  }
+
+  // Why a typed number is not one number, or "" when it is (digits, one optional point, an
+  // optional leading minus): no thousands separators, no exponents, nothing guessed.
+  function numberProblem(text) {
+    if (text === "") return "type a number";
+    if (/^[-+]?(\d+\.?\d*|\.\d+)$/.test(text)) return "";
+    if (/^[-+]?\d*,\d*$/.test(text)) return "“" + text + "” has a comma: one number per box, with a point for decimals (1.5)";
+    if ((text.match(/\./g) || []).length > 1) return "“" + text + "” has more than one decimal point";
+    if (/\s/.test(text)) return "“" + text + "” has a space: one number per box";
+    return "“" + text + "” is not a number; write e.g. 3, -2 or 1.5";
+  }
+
+  function showInputError(read) {
+    const box = $("input-error");
+    document.querySelectorAll("#test-inputs .test-field").forEach((i) => i.removeAttribute("aria-invalid"));
+    if (!read || !read.error) { box.textContent = ""; box.hidden = true; return; }
+    box.textContent = read.error + ". No test was used.";
+    box.hidden = false;
+    read.field.setAttribute("aria-invalid", "true");
+    read.field.focus();
   }
 
   function stepRow(s) {
     if (s.kind === "test") {
       const mark = s.result === true ? "✓ " : s.result === false ? "✗ " : "";
       return el("tr", { class: present.answerClass(s.result) },
-        el("td", { text: String(s.seq) }), el("td", { text: fmt(s.input) }),
+        el("td", { text: String(s.seq) }), el("td", {}, present.inputNode(shown(), s.input)),
         el("td", { text: mark + answerText(s.result) }));
     }
     let text = s.kind;
@@ -313,7 +353,7 @@
     for (const seat of seats) {
       const wrap = el("div", { class: "seat", "data-seat": String(seat.id) });
       if (cfg.spectate || seat !== me) {
-        wrap.append(el("h3", { text: seat.handle + " · " + seat.status + " · " + seat.tests_used + " tests" }));
+        wrap.append(el("h3", { text: seat.handle + " · " + seat.status + " · " + present.plural(seat.tests_used, "test") }));
       }
       if (seat.steps) {
         const table = el("table", { class: "table history" },
@@ -335,6 +375,8 @@
     const section = $("reveal");
     section.hidden = false;
     $("reveal-rule").textContent = r.rule;
+    $("race-result").textContent = r.race ? r.race.text : "";
+    $("race-result").hidden = !r.race;
     const box = $("reveal-seats");
     box.replaceChildren();
     for (const s of r.seats) {
@@ -350,7 +392,10 @@
       } else {
         lines.push(el("p", { text: "No guess (" + s.status + ")." }));
       }
-      if (s.score) lines.push(el("p", { class: "score", text: "Score: " + s.score.points + " points" }));
+      if (s.score) {
+        lines.push(el("p", { class: "score", text: "Score: " + present.plural(s.score.points, "point") }));
+        if (s.score_text) lines.push(el("p", { class: "score-text muted small", text: s.score_text }));
+      }
       const q = s.quiz;
       if (q) {
         let text = "Quiz: " + q.correct_vs_hidden + "/" + q.items.length + " right for the hidden rule";
@@ -364,9 +409,46 @@
         lines.push(el("p", {}, el("a", { href: "/matches/" + cfg.matchId + "/seats/" + s.id + "/trace/", class: "trace-link",
           text: "Full trace of " + s.handle })));
       }
-      box.append(el("div", { class: "reveal-seat", "data-seat": String(s.id) }, ...lines));
+      const won = r.race && r.race.winner === s.id;
+      if (won) lines[0].append(el("span", { class: "badge", text: "winner" }));
+      box.append(el("div", { class: "reveal-seat" + (won ? " winner" : ""), "data-seat": String(s.id) }, ...lines));
     }
+    renderSamePuzzle();
+    renderShareText(r);
     if (!revealShown) { revealShown = true; section.focus(); }
+  }
+
+  // A spoiler-free result to paste anywhere: the puzzle, solved or not, tests used, and one
+  // symbol per test (fits / does not fit / another answer), never the inputs or the rule.
+  function renderShareText(r) {
+    const box = $("share-text");
+    const me = mySeat();
+    if (!box || !me) return;
+    const mine = r.seats.find((s) => s.id === me.id);
+    const solved = mine && mine.verdict && mine.verdict.correct;
+    const marks = (me.steps || []).filter((s) => s.kind === "test")
+      .map((s) => (s.result === true ? "🟩" : s.result === false ? "⬜" : "🟦")).join("");
+    box.value = "Induction Arena · " + ((state.variant && state.variant.title) || "") + "\n" + (solved ? "Solved" : "Not solved") + " with " +
+      present.plural(me.tests_used, "test") + "\n" + marks;
+    $("share-result").hidden = false;
+  }
+
+  // How everyone else did on this very puzzle (a daily puzzle, a challenge): after the end only.
+  function renderSamePuzzle() {
+    const box = $("same-puzzle");
+    const rows = state.same_puzzle;
+    if (!box) return;
+    box.replaceChildren();
+    box.hidden = !rows || !rows.length;
+    if (box.hidden) return;
+    box.append(el("h3", { text: "Others on this same puzzle" }));
+    const list = el("ul");
+    for (const r of rows) {
+      let text = r.who + ": " + r.solved + " of " + r.played + " solved";
+      if (r.mean_tests_when_solved !== null) text += ", " + r.mean_tests_when_solved + " tests on average when solved";
+      list.append(el("li", { text }));
+    }
+    box.append(list);
   }
 
   function tick() {
@@ -394,7 +476,8 @@
     $("test-form").addEventListener("submit", (e) => {
       e.preventDefault();
       const read = readInput();
-      if (read.error) { showMessage(read.error); read.field.focus(); return; }
+      showInputError(read);
+      if (read.error) return;
       submitMove({ type: "test", input: read.value });
     });
     $("rule").addEventListener("input", () => {

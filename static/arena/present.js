@@ -20,6 +20,31 @@
     return Array.isArray(v) ? "(" + v.join(", ") + ")" : JSON.stringify(v);
   }
 
+  // The same text as input(), as a node whose suit symbols carry the tone the family declares
+  // (a class the stylesheet colours; the symbol itself still says the suit, so colour is never
+  // the only signal).
+  function inputNode(shown, v) {
+    const w = (shown && shown.widget) || {};
+    const span = document.createElement("span");
+    span.className = "input-text";
+    if (w.kind !== "card_pair" || !Array.isArray(v) || v.length !== 4) {
+      span.textContent = input(shown, v);
+      return span;
+    }
+    const card = (rank, suit) => {
+      const c = document.createElement("span");
+      const s = (w.suits || []).find((o) => o.value === suit);
+      c.className = "playing-card" + (s && s.tone ? " tone-" + s.tone : "");
+      c.textContent = cardText(w, rank, suit);
+      if (s) c.title = s.name;
+      return c;
+    };
+    span.append(card(v[0], v[1]), " → ", card(v[2], v[3]));
+    return span;
+  }
+
+  function plural(n, noun) { return n + " " + noun + (n === 1 ? "" : "s"); }
+
   // A boolean answer in the family's words ("fits the rule"); any other answer as "→ <JSON>".
   function answer(shown, a) {
     const words = (shown && shown.answer_words) || {};
@@ -31,5 +56,5 @@
   // "yes" / "no" for a boolean answer (the page colours them), "value" otherwise.
   function answerClass(a) { return a === true ? "yes" : a === false ? "no" : "value"; }
 
-  window.ArenaPresent = { input, answer, answerClass };
+  window.ArenaPresent = { input, inputNode, answer, answerClass, plural };
 })();

@@ -120,7 +120,7 @@
   $("rp-rule").textContent = data.reveal.rule;
   if (data.reveal.size) $("rp-rule-size").textContent = "(size " + data.reveal.size + ")";
   for (const seat of seats) {
-    const bits = [seat.solved ? "solved" : "not solved", seat.tests_used + " tests"];
+    const bits = [seat.solved ? "solved" : "not solved", window.ArenaPresent.plural(seat.tests_used, "test")];
     if (seat.redundant_tests) bits.push(seat.redundant_tests + " redundant");
     bits.push(fmtBits(seat.total_bits) + " bits in total");
     if (seat.parsimony !== null) bits.push("parsimony " + seat.parsimony + " (guess size " + seat.guess_size + ")");

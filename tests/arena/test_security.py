@@ -198,6 +198,7 @@ def page_urls(site) -> dict[str, str]:
         "match-running": f"/matches/{running.pk}/",
         "spectate": f"/matches/{running.pk}/spectate/",
         "replay": f"/matches/{race.pk}/replay/",
+        "challenge": f"/matches/{race.pk}/challenge/",
         "trace": f"/matches/{race.pk}/seats/{site['model_seat'].pk}/trace/",
         "research_dashboard": "/research/",
         "research_exports": "/research/exports/",
@@ -223,7 +224,7 @@ def _games_page_names() -> set[str]:
     for entry in urls.urlpatterns:
         assert isinstance(entry, URLPattern | URLResolver)
         names.add(entry.name)
-    return names - {"play", "race", "race_models", "research_plot_data", "healthz", "metrics"}
+    return names - {"play", "daily", "race", "race_models", "research_plot_data", "healthz", "metrics"}
 
 
 @pytest.mark.django_db

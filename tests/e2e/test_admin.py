@@ -105,7 +105,7 @@ def test_an_admin_sets_up_a_contestant_and_a_variant_and_a_player_races_it(asgi_
         player = browser.new_context().new_page()
         player.goto(asgi_server + "/")
         card = player.locator(".card", has=player.get_by_role("button", name="Play Ordered triples"))
-        card.get_by_label("Fake LLM").check()
+        player.locator("#model-picker").get_by_label("Fake LLM").check()
         card.get_by_role("button", name="Race Ordered triples").click()
         player.wait_for_url(re.compile(r"/matches/\d+/$"))
         play_a_guess(player, "x < y")

@@ -39,7 +39,7 @@ def test_a_person_races_the_infogain_solver(asgi_server, celery_worker_process, 
 
     page.goto(asgi_server + "/")
     card = page.locator(".card", has=page.get_by_role("button", name="Play Test wason"))
-    card.get_by_label(re.compile(r"info-?gain", re.I)).check()
+    page.locator("#model-picker").get_by_label(re.compile(r"info-?gain", re.I)).check()
     card.get_by_role("button", name="Race Test wason").click()
     page.wait_for_url(re.compile(r"/matches/\d+/$"))
     match = Match.objects.get()

@@ -81,7 +81,7 @@ def test_an_unknown_parameter_is_refused_with_the_engines_message(client, staff)
 def test_a_rule_that_does_not_parse_is_refused_next_to_the_rule_field(client, staff):
     response = client.post(ADD, variant_form(param__wason__rule="x <"))
     (error,) = field_errors(response, "param__wason__rule")
-    assert error.startswith("parameter 'rule' is not a valid rule: syntax error")
+    assert error.startswith("parameter 'rule' is not a valid rule: something is missing after '<'")
     assert not PuzzleVariant.objects.exists() or not PuzzleVariant.objects.filter(slug="pairs-sum").exists()
 
 
@@ -201,7 +201,7 @@ def test_publish_and_retire_actions_and_a_variant_with_matches_cannot_be_deleted
 def test_a_rule_set_is_validated_rule_by_rule(client, staff):
     response = client.post(ADD, variant_form(rule_set="x < y\nx <\ny > 0"))
     assert field_errors(response, "rule_set") == [
-        "rule 2 (x <): parameter 'rule' is not a valid rule: syntax error at column 1: invalid syntax"
+        "rule 2 (x <): parameter 'rule' is not a valid rule: something is missing after '<' (column 4)"
     ]
     response = client.post(ADD, variant_form(rule_set="x < y\nz > z"))
     assert field_errors(response, "rule_set") == [

@@ -30,6 +30,36 @@ def score(*, solved: bool, tests_used: int, max_tests: int, agreement: float = 0
     }
 
 
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def scoring_help(max_tests: int) -> str:
+    """How ``score`` gives points, in words, before a match."""
+    max_tests = max(1, max_tests)
+    return (
+        f"Scoring: a right guess earns 100 points minus 50 × tests used ÷ {max_tests} (the deduction "
+        f"rounded down), so 100 with no tests and 50 with all {plural(max_tests, 'test')}; fewer tests score more. "
+        "A wrong guess, or none, earns 0 points; how often it agreed with the hidden rule is shown as "
+        "partial credit."
+    )
+
+
+def explain_score(score: Mapping[str, Any]) -> str:
+    """One seat's ``score`` dict, worked out in words for the reveal."""
+    used, max_tests, points = int(score["tests_used"]), max(1, int(score["max_tests"])), int(score["points"])
+    if score.get("solved"):
+        return (
+            f"Solved with {used} of {plural(max_tests, 'test')}: 100 − 50 × {min(used, max_tests)}/{max_tests} "
+            f"= {plural(points, 'point')}."
+        )
+    agreement = float(score.get("agreement") or 0.0)
+    return (
+        f"Not solved ({plural(used, 'test')} used): 0 points; partial credit: the guess agreed with the "
+        f"hidden rule on {agreement:.0%} of the inputs checked."
+    )
+
+
 def check_rule(text: str, parse: Callable[[str], Rule]) -> dict[str, Any]:
     try:
         rule = parse(text)

@@ -38,7 +38,7 @@ from games.engine.core import (
     register,
     seeded_rng,
 )
-from games.engine.dsl import Rule, compile_rule, parse_rule
+from games.engine.dsl import Rule, compile_rule, language_summary, parse_rule
 from games.engine.families import common
 from games.engine.hypotheses import HypothesisSpace, points_to_columns
 
@@ -347,8 +347,7 @@ def describe(public: Mapping[str, Any]) -> str:
             "Your guess is correct if it agrees with the hidden rule on every one of the 2,704 pairs of cards.",
             "Write the rule as a Python-style condition over prev_rank, prev_suit, rank and suit, for example: "
             f"{RULE_EXAMPLE}.",
-            "Allowed: whole numbers, the four names, + - * // % **, comparisons (also chained), and/or/not, "
-            "'a if c else b', and the functions abs, min, max.",
+            language_summary(VARIABLES),
         ]
     )
 
@@ -541,18 +540,18 @@ PRESENTATION = Presentation(
         "fields": list(VARIABLES),
         "cards": ["previous card", "next card"],
         "ranks": [{"value": r, "text": RANK_NAMES.get(r, str(r))} for r in RANKS],
-        "suits": [{"value": k, "symbol": SUIT_SYMBOLS[k], "name": SUIT_NAMES[k]} for k in SUITS],
+        # tone: the colour the page draws the suit in (suit // 2 is the colour: 0 black, 1 red)
+        "suits": [
+            {"value": k, "symbol": SUIT_SYMBOLS[k], "name": SUIT_NAMES[k], "tone": "red" if k // 2 else "black"}
+            for k in SUITS
+        ],
     },
     test_noun="a pair of cards",
     input_placeholder="[prev_rank, prev_suit, rank, suit]",
     input_example=[12, 3, 5, 0],
     rule_example=RULE_EXAMPLE,
     guess_label="prev_rank, prev_suit, rank, suit",
-    syntax_help=(
-        "A Python-style condition over prev_rank, prev_suit, rank and suit. Allowed: whole numbers, the four "
-        "names, + - * // % **, comparisons (also chained), and/or/not, 'a if c else b', and the functions "
-        "abs, min, max."
-    ),
+    syntax_help="A Python-style condition over prev_rank, prev_suit, rank and suit. " + language_summary(VARIABLES),
     format_input=_pair_text,
     format_answer=format_answer,
     answer_words={"true": "fits the rule", "false": "does not fit the rule"},
@@ -591,6 +590,8 @@ FAMILY = register(
         check_rule=check_rule,
         judge=judge,
         score=score,
+        scoring_help=common.scoring_help,
+        explain_score=common.explain_score,
         describe=describe,
         render_observation=render_observation,
         solvers=common.baseline_solvers(reference_space, _random_test),

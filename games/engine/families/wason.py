@@ -1107,6 +1107,7 @@ VARIANTS = tuple(
         title=f"Wason tier {tier}: {title}",
         params={"tier": tier, "max_tests": 30},
         description=description,
+        starter=tier == 1,
     )
     for tier, (title, description) in enumerate(_TIER_TITLES, 1)
 )
@@ -1124,6 +1125,8 @@ FAMILY = register(
         check_rule=check_rule,
         judge=judge,
         score=score,
+        scoring_help=common.scoring_help,
+        explain_score=common.explain_score,
         describe=describe,
         render_observation=render_observation,
         solvers=common.baseline_solvers(reference_space, _random_test),

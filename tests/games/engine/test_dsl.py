@@ -59,7 +59,7 @@ def test_canonical_printing(text: str, canonical: str | None) -> None:
         ("(lambda: 1) > 0", "lambda is not allowed", 2),
         ("(lambda: 1)() > 0", "only calls of the allowed functions", 1),
         ("[x for x in y]", "list comprehension is not allowed", 1),
-        ("x < y <", "syntax error at column", None),
+        ("x < y <", "something is missing after '<'", 8),
         ("x in y", "comparison 'in' is not allowed", 1),
         ("x << 2 > 1", "shift '<<' is not allowed", 1),
         ("sqrt x", "syntax error", None),
@@ -79,6 +79,38 @@ def test_rejections_name_construct_and_column(text: str, message: str, column: i
     assert message in info.value.message
     if column is not None:
         assert info.value.column == column
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "column"),
+    [
+        ("y = 5", "use '==' to compare, as in: y == 5", 3),
+        ("x = y + z", "use '==' to compare, as in: x == y + z", 3),
+        ("x <", "something is missing after '<'", 4),
+        ("  x + y >=", "something is missing after '>='", 11),
+        ("x < y and", "something is missing after 'and'", 10),
+        ("x < y && y < z", "use 'and' to combine conditions, as in: x < y and y < z", 7),
+        ("x < y || y < z", "use 'or' for either condition, as in: x < y or y < z", 7),
+        ("x =< y", "write '<=' for 'at most'", 3),
+        ("x => y", "write '>=' for 'at least'", 3),
+        ("x ≤ y", "write '<='", 3),
+        ("!(x < y)", "use 'not'", 1),
+        ("2x < y", "write '2 * x' to multiply", 2),
+        ("(x < y", "this '(' is never closed", 1),
+        ("x < y)", "this ')' closes nothing", 6),
+    ],
+)
+def test_common_slips_get_a_hint_at_the_slip(text: str, message: str, column: int) -> None:
+    with pytest.raises(RuleError) as info:
+        parse(text)
+    assert message in info.value.message
+    assert info.value.column == column
+    assert f"column {column}" in info.value.message
+
+
+@pytest.mark.parametrize("text", ["x != y", "x <= y >= z", "x == 1e3", "not x < y", "x2 > 1"])
+def test_what_parses_is_never_second_guessed(text: str) -> None:
+    assert parse_rule(text, ("x", "y", "z", "x2")).text
 
 
 def test_errors_at_a_point_make_the_rule_false_there() -> None:

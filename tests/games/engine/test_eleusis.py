@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from games.engine import get_family
+from games.engine import dsl, get_family
 from games.engine.core import Instance, ParamsError, QueryError, RuleError
 from games.engine.families import eleusis
 from games.engine.play import play
@@ -140,3 +140,19 @@ def test_every_generated_rule_is_in_the_reference_space() -> None:
     for tier, seed in itertools.product((1, 2, 3, 4), range(20)):
         truth = eleusis.truth_on_domain(eleusis.parse(make(seed, tier=tier).hidden["rule"]))
         assert np.packbits(truth).tobytes() in rows
+
+
+@pytest.mark.parametrize(
+    "rule", ["rank / 2 > 1.5", "sqrt(rank) > 2", "rank & 1 == 1", "is_int(rank / 3)", "gcd(rank, prev_rank) == 1"]
+)
+def test_the_instructions_allow_what_the_checker_accepts(rule):
+    """The instructions are written from the checker's own allow-list: what it accepts is named."""
+    instance = FAMILY.generate(1, {})
+    help_text = FAMILY.presentation.syntax_help
+    described = FAMILY.describe(instance.public)
+    assert FAMILY.check_rule(rule)["ok"]
+    for text in (help_text, described):
+        assert "decimal" in text and " / " in text
+        for name in dsl.FUNCTIONS:
+            assert name in text
+        assert "whole numbers, the four names" not in text

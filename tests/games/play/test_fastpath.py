@@ -24,7 +24,7 @@ def _without_ids(value):
         return {
             k: _without_ids(v)
             for k, v in value.items()
-            if k not in ("id", "match", "at", "started", "finished")
+            if k not in ("id", "winner", "match", "at", "started", "finished")  # winner: a seat id
         }
     if isinstance(value, list):
         return [_without_ids(v) for v in value]

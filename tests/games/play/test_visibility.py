@@ -101,6 +101,7 @@ def http_paths(match: Match, b: Seat) -> list[str]:
         f"/matches/{match.pk}/spectate/",
         f"/matches/{match.pk}/replay/",
         f"/matches/{match.pk}/seats/{b.pk}/trace/",
+        f"/matches/{match.pk}/challenge/",
         "/",
         "/leaderboard/",
         "/tournaments/",

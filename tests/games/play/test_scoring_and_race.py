@@ -1,0 +1,65 @@
+"""Scoring is explained before and at the reveal; a race of several seats names its winner."""
+
+import pytest
+
+from games.engine.families import common
+from games.play import selectors, services
+from games.play.visibility import Viewer
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def play(seat, tests, rule, key):
+    for i, t in enumerate(tests):
+        services.step_submit(seat=seat, action={"type": "test", "input": t}, idempotency_key=f"{key}-t{i}")
+    services.step_submit(seat=seat, action={"type": "guess", "rule": rule}, idempotency_key=f"{key}-g")
+
+
+def test_the_snapshot_says_how_points_are_earned_before_any_move():
+    match, (seat,) = factories.match(max_tests=30)
+    state = selectors.match_public_state(match=match, viewer=Viewer(seat_id=seat.pk))
+    assert "100 points minus 50 × tests used ÷ 30" in state["scoring"]
+    assert "0 points" in state["scoring"]
+
+
+def test_the_reveal_works_out_each_score_and_names_the_race_winner():
+    match, (fast, slow, wrong) = factories.match(seats=3, max_tests=30)
+    play(slow, [[3, 4, 5], [1, 1, 5], [2, 2, 3]], "z < x + y", "slow")
+    play(fast, [[3, 4, 5]], "z < x + y", "fast")
+    play(wrong, [], "x < y", "wrong")
+    match.refresh_from_db()
+    reveal = selectors.match_reveal(match=match)
+    by_id = {s["id"]: s for s in reveal["seats"]}
+    assert by_id[fast.pk]["score_text"] == "Solved with 1 of 30 tests: 100 − 50 × 1/30 = 99 points."
+    assert by_id[fast.pk]["score"]["points"] == 99
+    assert by_id[slow.pk]["score_text"].startswith("Solved with 3 of 30 tests")
+    assert by_id[wrong.pk]["score_text"].startswith("Not solved (0 tests used): 0 points; partial credit")
+    assert reveal["race"]["winner"] == fast.pk
+    assert reveal["race"]["text"] == "Player 1 won the race: solved with 1 test (fewest tests)."
+
+
+def test_a_solo_match_has_no_race_and_a_race_nobody_solves_has_no_winner():
+    match, (seat,) = factories.match()
+    play(seat, [], "x < y", "solo")
+    match.refresh_from_db()
+    assert selectors.match_reveal(match=match)["race"] is None
+    match, seats = factories.match(seats=2)
+    for i, seat in enumerate(seats):
+        play(seat, [], "x < y", f"r{i}")
+    match.refresh_from_db()
+    assert selectors.match_reveal(match=match)["race"] == {
+        "winner": None,
+        "text": "Nobody found the rule, so nobody won the race.",
+    }
+
+
+@pytest.mark.parametrize(("n", "text"), [(0, "0 tests"), (1, "1 test"), (2, "2 tests")])
+def test_plurals(n, text):
+    assert common.plural(n, "test") == text
+
+
+def test_the_favicon_is_served_not_a_404(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response.url.endswith("arena/favicon.svg")
+    assert 'rel="icon"' in client.get("/").content.decode()
