@@ -2,5 +2,6 @@
 
 from games.engine.families import (
     eleusis,  # noqa: F401
+    subregular,  # noqa: F401
     wason,  # noqa: F401
 )
