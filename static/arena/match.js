@@ -197,7 +197,10 @@
     ex.replaceChildren();
     const examples = (state.public && state.public.examples) || [];
     if (examples.length) {
-      ex.append(el("p", { text: "Known to fit: " + examples.map((e) => fmt(e.input)).join("  ") }));
+      // yes/no families show inputs that fit; others each input with its answer
+      const fit = examples.every((e) => e.result === true);
+      ex.append(el("p", { text: fit ? "Known to fit: " + examples.map((e) => fmt(e.input)).join("  ")
+        : "Examples: " + examples.map((e) => fmt(e.input) + " " + answerText(e.result)).join(";  ") }));
     }
     const me = mySeat();
     if (!cfg.spectate) {

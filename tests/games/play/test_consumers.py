@@ -127,7 +127,8 @@ BAD_MESSAGES = [
     ({"type": "jump"}, "unknown message type 'jump'"),
     ({"input": [1, 2, 3]}, "unknown message type None"),
     ({"type": "test"}, 'needs "input"'),
-    ({"type": "test", "input": "1 2 3"}, "list of numbers"),
+    ({"type": "test", "input": {"x": 1}}, 'needs "input"'),
+    ({"type": "test", "input": "one two three"}, "'one' is not a number"),  # text goes to the family
     ({"type": "test", "input": [1, "two", 3]}, "y must be a number"),
     ({"type": "test", "input": [1, 2]}, "exactly three numbers"),
     ({"type": "test", "input": [1, True, 3]}, "y must be a number"),
