@@ -210,3 +210,29 @@ def test_the_solvers_see_only_public_data() -> None:
     assert action["type"] == "guess" and "rule" in action
     with pytest.raises(RuleError):
         sr.parse(42)  # type: ignore[arg-type]
+
+
+# -- the command line ---------------------------------------------------------------------------------
+
+
+def cli(*args: str) -> Any:
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "games.engine", *args], capture_output=True, text=True)
+    return json.loads(done.stdout)
+
+
+def test_the_cli_lists_the_solvers_and_plays_each_at_a_difficulty_level() -> None:
+    [listed] = [f for f in cli("families") if f["id"] == "subregular"]
+    assert listed["solvers"] == ["random", "tabulate"]
+    for solver in listed["solvers"]:
+        game = cli("play", "--family", "subregular", "--seed", "1", "--difficulty", "1", "--solver", solver)
+        assert game["verdict"]["checked"] > 0 and game["tests_used"] >= 1
+    assert cli(
+        "play", "--family", "subregular", "--seed", "1", "--difficulty", "4", "--solver", "tabulate"
+    ) == {
+        "ok": False,
+        "error": "--difficulty for subregular goes from 1 to 3 (its shipped variants)",
+    }
