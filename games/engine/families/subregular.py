@@ -36,6 +36,7 @@ testable strings with equal outputs, counted over the same states.
 from __future__ import annotations
 
 import functools
+import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -487,11 +488,49 @@ def render_observation(
     return "\n".join(lines)
 
 
+def surviving(public: Mapping[str, Any], history: Sequence[Mapping[str, Any]]) -> int:
+    """How many functions of the reference space fit the examples and ``history``, in closed form.
+
+    The reference space: every function of the puzzle's window, alphabet and mode that changes
+    exactly ``rules`` windows (a window is a padded context of ``k - 1`` symbols, read on the
+    input or the output, and a symbol) and copies the rest. Each observed position fixes one
+    window, so with ``c`` windows seen to change and ``u`` windows not seen, the survivors are
+    C(u, rules - c) * (|alphabet| - 1) ** (rules - c): no enumeration, exact."""
+    alphabet = _alphabet(public)
+    total = len(_contexts(int(public["k"]), alphabet)) * len(alphabet)
+    seen = _observed_windows(public, history)
+    changed = sum(1 for (_, symbol), result in seen.items() if result != symbol)
+    left = int(public["rules"]) - changed
+    unseen = total - len(seen)
+    if left < 0 or left > unseen:
+        return 0
+    return math.comb(unseen, left) * (len(alphabet) - 1) ** left
+
+
 def step_analytics(public: Mapping[str, Any], history: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """None declared: the reference space (every length-preserving ISL/OSL function of the window)
-    has |alphabet| ** windows members, up to 5 ** 780, too many for the surviving-hypotheses
-    counts the research pages average; the contract allows a family to declare no space."""
-    return []
+    """Per test, over the reference space of ``surviving`` (counted, never enumerated: up to
+    about 10 ** 18 functions at the largest knobs). ``p_true`` is None: answers are strings."""
+    before = surviving(public, [])
+    out: list[dict[str, Any]] = []
+    for step in range(1, len(history) + 1):
+        after = surviving(public, history[:step])
+        exhausted = after == 0
+        out.append(
+            {
+                "step": step,
+                "input": history[step - 1]["input"],
+                "result": history[step - 1]["result"],
+                "surviving_before": before,
+                "surviving": after,
+                "bits": None if exhausted or before == 0 else math.log2(before / after),
+                # the survivors shrink only when some of them predicted another answer
+                "redundant": None if before == 0 else before == after,
+                "p_true": None,
+                "space_exhausted": exhausted,
+            }
+        )
+        before = after
+    return out
 
 
 # -- baseline solvers: the window-tabulation learner and a random tester --------------------------
@@ -527,7 +566,8 @@ def tabulated_guess(public: Mapping[str, Any], history: Sequence[Mapping[str, An
 class TabulationSolver:
     """Chooses each test to cover as many unseen windows as it can (greedy, predicting the outputs
     of an OSL function with the table so far, unseen windows copied), guesses the tabulated rules
-    once every window is seen or the budget is spent."""
+    once every window is seen, or as many windows are seen to change as the puzzle says change,
+    or the budget is spent."""
 
     public: Mapping[str, Any]
     seed: int
@@ -538,7 +578,9 @@ class TabulationSolver:
         alphabet = _alphabet(public)
         table = _observed_windows(public, history)
         unseen = {(c, s) for c in _contexts(k, alphabet) for s in alphabet} - set(table)
-        if tests_left <= 0 or not unseen:
+        changed = sum(1 for (_, symbol), result in table.items() if result != symbol)
+        # the puzzle says how many windows change: once that many are seen, the rest copy
+        if tests_left <= 0 or not unseen or changed >= int(public["rules"]):
             return {"type": "guess", "rule": tabulated_guess(public, history)}
         rng = random.Random(self.seed * 1_000_003 + len(history))
         word, seen = "", BOUNDARY * (k - 1)

@@ -236,3 +236,45 @@ def test_the_cli_lists_the_solvers_and_plays_each_at_a_difficulty_level() -> Non
         "ok": False,
         "error": "--difficulty for subregular goes from 1 to 3 (its shipped variants)",
     }
+
+
+# -- analytics: the reference space, counted in closed form ------------------------------------------
+
+
+def brute_force_survivors(public: dict[str, Any], history: list[dict[str, Any]]) -> int:
+    """Enumerate the reference space (every function changing exactly `rules` windows) and keep
+    those that give every observed output."""
+    alphabet, k = public["symbols"], public["k"]
+    windows = [(c, s) for c in sr._contexts(k, alphabet) for s in alphabet]
+    observed = list(public["examples"]) + history
+    count = 0
+    for chosen in itertools.combinations(windows, public["rules"]):
+        options = [[o for o in alphabet if o != s] for _, s in chosen]
+        for outputs in itertools.product(*options):
+            rules = sr.LocalRules(public["mode"], tuple((c, s, o) for (c, s), o in zip(chosen, outputs)))
+            count += all(rules.apply(h["input"]) == h["result"] for h in observed)
+    return count
+
+
+@pytest.mark.parametrize("mode", ["ISL", "OSL"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_surviving_counts_equal_enumerating_the_space(mode: str, seed: int) -> None:
+    inst = make(seed, k=2, alphabet=3, rules=2, mode=mode, examples=1)
+    rules = sr.parse(inst.hidden["rule"])
+    history = [{"input": w, "result": rules.apply(w)} for w in ("a", "ba", "cab", "abcb", "ccc")]
+    steps = FAMILY.step_analytics(inst.public, history)
+    assert [s["surviving"] for s in steps] == [
+        brute_force_survivors(inst.public, history[:n]) for n in range(1, len(history) + 1)
+    ]
+    assert steps[0]["surviving_before"] == brute_force_survivors(inst.public, [])
+    assert all(s["surviving"] >= 1 and not s["space_exhausted"] for s in steps)  # the hidden rule survives
+
+
+def test_a_test_that_reveals_no_new_window_is_redundant_and_worth_no_bits() -> None:
+    inst = make(0, k=2, alphabet=3, rules=2, examples=0)
+    rules = sr.parse(inst.hidden["rule"])
+    history = [{"input": w, "result": rules.apply(w)} for w in ("ab", "ab", "a")]
+    first, again, prefix = FAMILY.step_analytics(inst.public, history)
+    assert first["bits"] > 0 and first["redundant"] is False
+    assert again["redundant"] is True and again["bits"] == 0.0
+    assert prefix["redundant"] is True  # "a" at the start was seen in "ab"
