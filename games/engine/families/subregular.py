@@ -504,7 +504,8 @@ def surviving(public: Mapping[str, Any], history: Sequence[Mapping[str, Any]]) -
     unseen = total - len(seen)
     if left < 0 or left > unseen:
         return 0
-    return math.comb(unseen, left) * (len(alphabet) - 1) ** left
+    count: int = math.comb(unseen, left) * (len(alphabet) - 1) ** left
+    return count
 
 
 def step_analytics(public: Mapping[str, Any], history: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
