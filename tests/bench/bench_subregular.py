@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import random
 import sys
 import time
 from pathlib import Path
@@ -69,6 +70,18 @@ def main() -> None:
     out["judge_ms_per_guess"] = round(judge_s * 1000 / pairs, 3)
     out["per_string_ms_per_guess"] = round(baseline_s * 1000 / pairs, 3)
     out["judge_speedup"] = round(baseline_s / judge_s, 1)
+
+    # a hostile guess: the most rules with the longest contexts, at the largest knobs
+    rng = random.Random(1)
+    big = family.generate(0, family.validate_params({"k": 4, "alphabet": 5, "rules": 6, "max_length": 16}))
+    windows: set[tuple[str, str]] = set()
+    while len(windows) < sr.MAX_RULES:
+        windows.add(("".join(rng.choice("abcde") for _ in range(sr.MAX_CONTEXT)), rng.choice("abcde")))
+    for mode in ("ISL", "OSL"):
+        hostile = f"{mode}; " + "; ".join(f"{c}:{s} -> {rng.choice('abcde')}" for c, s in sorted(windows))
+        t0 = time.perf_counter()
+        family.judge(big, hostile)
+        out[f"hostile_{mode.lower()}_judge_ms"] = round((time.perf_counter() - t0) * 1000, 1)
 
     levels = {}
     for variant in family.variants:

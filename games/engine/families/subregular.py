@@ -138,13 +138,16 @@ class LocalRules:
     table: tuple[tuple[str, str, str], ...]  # sorted (context, symbol, output)
 
     @functools.cached_property
-    def by_symbol(self) -> dict[str, list[tuple[str, str]]]:
-        out: dict[str, list[tuple[str, str]]] = {}
-        for context, symbol, result in self.table:
-            out.setdefault(symbol, []).append((context, result))
-        for entries in out.values():
-            entries.sort(key=lambda e: -len(e[0]))  # the longest context wins
-        return out
+    def lookup(self) -> dict[tuple[str, str], str]:
+        return {(context, symbol): result for context, symbol, result in self.table}
+
+    @functools.cached_property
+    def lengths(self) -> dict[str, tuple[int, ...]]:
+        """Per symbol, the lengths of its rules' contexts, longest first (the longest wins)."""
+        out: dict[str, set[int]] = {}
+        for context, symbol, _ in self.table:
+            out.setdefault(symbol, set()).add(len(context))
+        return {symbol: tuple(sorted(lengths, reverse=True)) for symbol, lengths in out.items()}
 
     @property
     def reach(self) -> int:
@@ -162,8 +165,9 @@ class LocalRules:
 
     def step(self, context: str, symbol: str) -> str:
         """The output for ``symbol`` after ``context`` (padded with ``^`` to at least the reach)."""
-        for rule_context, result in self.by_symbol.get(symbol, ()):
-            if context.endswith(rule_context):
+        for length in self.lengths.get(symbol, ()):
+            result = self.lookup.get((context[len(context) - length :], symbol))
+            if result is not None:
                 return result
         return symbol
 
@@ -273,12 +277,14 @@ def compare(
     """(the simplest string on which the outputs differ or None, the fraction of testable strings
     with equal outputs, how many strings that is).
 
-    A state is (the last m input symbols, the last m output symbols) with m the longest reach;
-    as long as the outputs agree they share it. Breadth first with symbols in alphabetical order,
-    each state is first reached by the simplest string reaching it, so the first differing
-    transition gives the simplest differing string."""
-    m = max(hidden.reach, guess.reach, 1)
-    start = (BOUNDARY * m, BOUNDARY * m)
+    A state is (the last symbols of the input, the last symbols of the output), as many of each
+    as the functions reading it look back; as long as the outputs agree they share it. Breadth
+    first with symbols in alphabetical order, each state is first reached by the simplest string
+    reaching it, so the first differing transition gives the simplest differing string."""
+    functions = (hidden, guess)
+    m_in = max((f.reach for f in functions if f.mode != "OSL"), default=0)
+    m_out = max((f.reach for f in functions if f.mode == "OSL"), default=0)
+    start = (BOUNDARY * m_in, BOUNDARY * m_out)
     first: str | None = None
     level: dict[tuple[str, str], tuple[str, int]] = {start: ("", 1)}  # state -> (simplest string, count)
     agree = 0
@@ -293,7 +299,7 @@ def compare(
                     if first is None or (length, word + symbol) < (len(first), first):
                         first = word + symbol
                     continue
-                state = ((inputs + symbol)[-m:], (outputs + mine)[-m:])
+                state = ((inputs + symbol)[1:] if m_in else "", (outputs + mine)[1:] if m_out else "")
                 if state in nxt:
                     best, seen = nxt[state]
                     nxt[state] = (min(best, word + symbol), seen + count)
