@@ -62,3 +62,27 @@ def test_a_real_worker_plays_the_tabulation_learner_and_a_model_on_strings(fake)
             assert_log_is_clean(seat)
     finally:
         worker.stop()
+
+
+@pytest.mark.timeout(60)
+def test_a_model_sending_a_bad_string_is_reprompted_with_the_familys_message_and_example(fake) -> None:
+    from tests.workers.test_pipeline import drive
+
+    fake.script(
+        Reply(content='{"action": "test", "input": "abz"}'),  # z is not in the alphabet
+        Reply(content='{"action": "test", "input": "abc"}'),
+        Reply(content='{"action": "guess", "rule": "ab:c -> zz"}'),  # not a rule: re-prompted
+        Reply(content='{"action": "guess", "rule": "ab:c -> a"}'),
+    )
+    variant = services.variant_create(
+        slug="test-subregular-reprompt", family="subregular", title="L", params=PARAMS
+    )
+    match, _ = services.race_create(variant=variant, opponents=[contestant(fake).slug], seed=1)
+    (seat,) = match.seats.all()
+    drive(seat)
+    seat.refresh_from_db()
+    assert seat.status == Seat.Status.FINISHED and seat.tests_used == 1
+    symbol_reprompt = fake.requests[1][1]["messages"][-1]["content"]
+    assert "'z' is not one of them" in symbol_reprompt and '"input": "abca"' in symbol_reprompt
+    rule_reprompt = fake.requests[3][1]["messages"][-1]["content"]
+    assert "after '->' write one symbol" in rule_reprompt
