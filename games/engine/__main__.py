@@ -31,7 +31,7 @@ def _emit(data: Any) -> None:
     print(json.dumps(data, separators=(",", ":") if isinstance(data, dict) and "steps" in data else None))
 
 
-def _params(args: argparse.Namespace) -> dict[str, Any]:
+def _params(args: argparse.Namespace, family: Family) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if getattr(args, "params", None):
         try:
@@ -41,10 +41,20 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
         if not isinstance(params, dict):
             _fail("--params must be a JSON object")
     if getattr(args, "difficulty", None) is not None:
-        params["tier"] = args.difficulty
+        params = {**_difficulty(family, args.difficulty), **params}
     if getattr(args, "rule", None):
         params["rule"] = args.rule
     return params
+
+
+def _difficulty(family: Family, level: int) -> dict[str, Any]:
+    """``--difficulty N``: the ``tier`` param where the family has one, otherwise the params of
+    its N-th shipped variant (a family ships its variants in rising difficulty)."""
+    if "tier" in family.params_schema.get("properties", {}):
+        return {"tier": level}
+    if not 1 <= level <= len(family.variants):
+        _fail(f"--difficulty for {family.id} goes from 1 to {len(family.variants)} (its shipped variants)")
+    return dict(family.variants[level - 1].params)
 
 
 def _equiv(family: Family, a: str, b: str) -> dict[str, Any]:
@@ -112,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         family = get_family(args.family)
         if args.command == "generate":
-            instance = family.generate(args.seed, family.validate_params(_params(args)))
+            instance = family.generate(args.seed, family.validate_params(_params(args, family)))
             _emit(instance.to_dict(include_hidden=True))
         elif args.command == "check-rule":
             result = family.check_rule(args.expr)
@@ -129,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "play":
             from games.engine.play import play
 
-            instance = family.generate(args.seed, family.validate_params(_params(args)))
+            instance = family.generate(args.seed, family.validate_params(_params(args, family)))
             _emit(play(family, instance, args.solver, seed=args.seed))
     except EngineError as exc:
         _fail(exc.message, exc.column)

@@ -110,10 +110,11 @@ def parse_message(text: str | None) -> dict[str, Any]:
     if kind == "resume":
         msg["after"] = _int_field(msg, "after")
     elif kind == "test":
-        # Any JSON value: its form is the family's input schema, and the engine's parse_query
-        # says what is wrong with it (a list of numbers, a string, ...).
-        if msg.get("input") is None:
-            raise BadMessage('a test needs "input", written as the puzzle\'s input schema says')
+        # the shape is the family's (its input_schema; parse_query says what is allowed)
+        if not isinstance(msg.get("input"), (list, str)):
+            raise BadMessage(
+                'a test needs "input": the test as the puzzle writes it, e.g. [1, 2, 3] or "abba"'
+            )
     elif kind in ("guess", "check_rule"):
         rule = msg.get("rule")
         if not isinstance(rule, str):

@@ -129,6 +129,7 @@ BAD_MESSAGES = [
     ({"type": "test"}, 'needs "input"'),
     # any JSON value goes to the family's parse_query, which reads a text form too (as the API does)
     ({"type": "test", "input": "1, two, 3"}, "'two' is not a number"),
+    ({"type": "test", "input": {"x": 1}}, 'needs "input"'),
     ({"type": "test", "input": [1, "two", 3]}, "y must be a number"),
     ({"type": "test", "input": [1, 2]}, "exactly three numbers"),
     ({"type": "test", "input": [1, True, 3]}, "y must be a number"),
