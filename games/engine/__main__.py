@@ -31,7 +31,17 @@ def _emit(data: Any) -> None:
     print(json.dumps(data, separators=(",", ":") if isinstance(data, dict) and "steps" in data else None))
 
 
-def _params(args: argparse.Namespace) -> dict[str, Any]:
+def _difficulty_params(family: Family, level: int) -> dict[str, Any]:
+    """``--difficulty N``: the ``tier`` knob where the family has one, otherwise the params of the
+    family's N-th shipped variant (its difficulty levels, easiest first)."""
+    if "tier" in family.params_schema.get("properties", {}):
+        return {"tier": level}
+    if not 1 <= level <= len(family.variants):
+        _fail(f"--difficulty must be 1 to {len(family.variants)} for {family.id}")
+    return dict(family.variants[level - 1].params)
+
+
+def _params(args: argparse.Namespace, family: Family) -> dict[str, Any]:
     params: dict[str, Any] = {}
     if getattr(args, "params", None):
         try:
@@ -41,7 +51,7 @@ def _params(args: argparse.Namespace) -> dict[str, Any]:
         if not isinstance(params, dict):
             _fail("--params must be a JSON object")
     if getattr(args, "difficulty", None) is not None:
-        params["tier"] = args.difficulty
+        params = {**_difficulty_params(family, args.difficulty), **params}
     if getattr(args, "rule", None):
         params["rule"] = args.rule
     return params
@@ -112,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         family = get_family(args.family)
         if args.command == "generate":
-            instance = family.generate(args.seed, family.validate_params(_params(args)))
+            instance = family.generate(args.seed, family.validate_params(_params(args, family)))
             _emit(instance.to_dict(include_hidden=True))
         elif args.command == "check-rule":
             result = family.check_rule(args.expr)
@@ -129,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "play":
             from games.engine.play import play
 
-            instance = family.generate(args.seed, family.validate_params(_params(args)))
+            instance = family.generate(args.seed, family.validate_params(_params(args, family)))
             _emit(play(family, instance, args.solver, seed=args.seed))
     except EngineError as exc:
         _fail(exc.message, exc.column)
