@@ -976,9 +976,10 @@ class _ProgramSolver:
         self.seed = seed
         self.splitting = splitting
         self.space = _space_for(public)
+        self.examples: list[Mapping[str, Any]] = list(public.get("examples") or [])
 
     def _alive(self, history: Sequence[Mapping[str, Any]]) -> list[int]:
-        observations = list(self.public.get("examples") or []) + list(history)
+        observations = self.examples + list(history)
         alive = list(range(len(self.space)))
         for obs in observations:
             xs = tuple(obs["input"])
