@@ -284,3 +284,28 @@ def test_random_inputs_reach_every_length_and_both_signs():
     assert {len(s) for s in seen} == set(range(7))
     assert any(v < 0 for s in seen for v in s) and any(v > 0 for s in seen for v in s)
     assert any(len(s) != len(set(s)) for s in seen)  # duplicates
+
+
+def test_the_cli_lists_the_solvers_and_plays_each_at_difficulty_1() -> None:
+    import json
+    import subprocess
+    import sys
+
+    def run(*args: str) -> tuple[int, str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "games.engine", *args], capture_output=True, text=True, timeout=120
+        )
+        return proc.returncode, proc.stdout
+
+    code, out = run("families")
+    [family] = [f for f in json.loads(out) if f["id"] == "blackbox"]
+    assert code == 0 and family["solvers"] == ["random", "search"]
+    assert family["variants"] == ["blackbox-level-1", "blackbox-level-2", "blackbox-level-3"]
+    for solver in family["solvers"]:
+        code, out = run(
+            "play", "--family", "blackbox", "--seed", "4", "--difficulty", "1", "--solver", solver
+        )
+        result = json.loads(out)
+        assert code == 0 and result["tests_used"] == len(result["steps"]) and "solved" in result
+    code, out = run("play", "--family", "blackbox", "--seed", "4", "--difficulty", "4", "--solver", "search")
+    assert code == 2 and "--difficulty must be 1 to 3" in out
