@@ -222,7 +222,7 @@ def to_text(node: Node) -> str:
 
 # -- the parser ------------------------------------------------------------------------------------
 
-_TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z_0-9]*)|(//|<=|>=|==|!=|[-+*%<>(),]))")
+_TOKEN = re.compile(r"(?:([0-9]+)|([A-Za-z_][A-Za-z_0-9]*)|(//|<=|>=|==|!=|[-+*%<>(),]))")
 
 
 @dataclass(frozen=True)
@@ -257,6 +257,7 @@ class _Parser:
         self.toks = tokenize(text)
         self.i = 0
         self.depth = 0
+        self.arg_cols: dict[int, list[int]] = {}  # for the type checker's columns
 
     @property
     def tok(self) -> Tok:
@@ -360,38 +361,30 @@ class _Parser:
                         self.i += 1
                         args.append(self.nested(1))
                 self.eat(")")
-                return _CallCols(t.text, args, t.col).node, t.col
+                call = Call(t.text, tuple(a for a, _ in args))
+                self.arg_cols[id(call)] = [t.col] + [c for _, c in args]
+                return call, t.col
             return Var(t.text), t.col
         raise self.fail("expected a value")
 
 
-@dataclass
-class _CallCols:
-    fn: str
-    args_cols: list[tuple[Node, int]]
-    col: int
-
-    @property
-    def node(self) -> Node:
-        call = Call(self.fn, tuple(a for a, _ in self.args_cols))
-        _ARG_COLS[id(call)] = [self.col] + [c for _, c in self.args_cols]
-        return call
+ArgColumns = Mapping[int, list[int]]  # id(call) -> [column of the name, columns of its arguments]
 
 
-# Columns of call arguments for the type checker's messages (kept only while checking).
-_ARG_COLS: dict[int, list[int]] = {}
+def _noun(kind: str) -> str:
+    return {INT: "an integer", LIST: "a list", BOOL: "a condition"}[kind]
 
 
-def _check_arg(node: Node, scope: Mapping[str, str], column: int | None) -> str:
+def _check_arg(node: Node, scope: Mapping[str, str], column: int | None, cols: ArgColumns) -> str:
     try:
-        return _typecheck(node, scope)
+        return _typecheck(node, scope, cols)
     except RuleError as exc:
         if exc.column is None and column is not None:
             raise RuleError(f"{exc.message} (column {column})", column=column) from None
         raise
 
 
-def _typecheck(node: Node, scope: Mapping[str, str]) -> str:
+def _typecheck(node: Node, scope: Mapping[str, str], cols: ArgColumns) -> str:
     if isinstance(node, Num):
         return INT
     if isinstance(node, Var):
@@ -401,39 +394,41 @@ def _typecheck(node: Node, scope: Mapping[str, str]) -> str:
         return scope[node.name]
     if isinstance(node, Unary):
         want = BOOL if node.op == "not" else INT
-        if _typecheck(node.operand, scope) != want:
+        if _typecheck(node.operand, scope, cols) != want:
             raise RuleError(f"'{node.op}' needs {'a condition' if want == BOOL else 'an integer'}")
         return want
     if isinstance(node, Bin):
-        lt, rt = _typecheck(node.left, scope), _typecheck(node.right, scope)
+        lt, rt = _typecheck(node.left, scope, cols), _typecheck(node.right, scope, cols)
         if node.op in ("and", "or"):
             if lt != BOOL or rt != BOOL:
-                raise RuleError(f"'{node.op}' joins two conditions, got {lt} and {rt}")
+                raise RuleError(f"'{node.op}' joins two conditions, got {_noun(lt)} and {_noun(rt)}")
             return BOOL
         if lt != INT or rt != INT:
-            raise RuleError(f"'{node.op}' works on two integers, got {lt} and {rt}")
+            raise RuleError(f"'{node.op}' works on two integers, got {_noun(lt)} and {_noun(rt)}")
         return BOOL if node.op in CMP else INT
-    cols = _ARG_COLS.get(id(node), [])
+    columns = cols.get(id(node), [])
 
     def col(k: int) -> int | None:
-        return cols[k + 1] if len(cols) > k + 1 else (cols[0] if cols else None)
+        return columns[k + 1] if len(columns) > k + 1 else (columns[0] if columns else None)
 
     if node.fn in LAMBDA_FNS:
         bound, kinds, result = LAMBDA_FNS[node.fn]
         if len(node.args) != len(kinds):
             raise RuleError(f"{node.fn} takes {len(kinds)} arguments, got {len(node.args)}", column=col(-1))
         inner = {name: INT for name in bound}
-        got = _check_arg(node.args[0], inner, col(0))
+        got = _check_arg(node.args[0], inner, col(0), cols)
         if got != kinds[0]:
             what = "a condition" if kinds[0] == BOOL else "an integer expression"
             raise RuleError(
-                f"the first argument of {node.fn} must be {what} in {' and '.join(bound)}, got a {got}",
+                f"the first argument of {node.fn} must be {what} in {' and '.join(bound)}, got {_noun(got)}",
                 column=col(0),
             )
         for k, (arg, kind) in enumerate(zip(node.args[1:], kinds[1:]), 1):
-            got = _check_arg(arg, scope, col(k))
+            got = _check_arg(arg, scope, col(k), cols)
             if got != kind:
-                raise RuleError(f"argument {k + 1} of {node.fn} must be a {kind}, got a {got}", column=col(k))
+                raise RuleError(
+                    f"argument {k + 1} of {node.fn} must be {_noun(kind)}, got {_noun(got)}", column=col(k)
+                )
         return result
     spec = PLAIN_FNS.get((node.fn, len(node.args)))
     if spec is None:
@@ -443,9 +438,11 @@ def _typecheck(node: Node, scope: Mapping[str, str]) -> str:
             column=col(-1),
         )
     for k, (arg, kind) in enumerate(zip(node.args, spec[0])):
-        got = _check_arg(arg, scope, col(k))
+        got = _check_arg(arg, scope, col(k), cols)
         if got != kind:
-            raise RuleError(f"argument {k + 1} of {node.fn} must be a {kind}, got a {got}", column=col(k))
+            raise RuleError(
+                f"argument {k + 1} of {node.fn} must be {_noun(kind)}, got {_noun(got)}", column=col(k)
+            )
     return spec[1]
 
 
@@ -475,18 +472,15 @@ def parse(text: str) -> Program:
     if not text.strip():
         raise RuleError("the program is empty; for example: " + RULE_EXAMPLE, column=1)
     parser = _Parser(text)
+    tree, _ = parser.expr(1)
+    if parser.tok.kind != "end":
+        raise parser.fail("unexpected text after the program")
     try:
-        tree, _ = parser.expr(1)
-        if parser.tok.kind != "end":
-            raise parser.fail("unexpected text after the program")
-        try:
-            kind = _typecheck(tree, {"xs": LIST})
-        except RuleError as exc:
-            if exc.column is None:
-                raise RuleError(exc.message, column=1) from None
-            raise
-    finally:
-        _ARG_COLS.clear()
+        kind = _typecheck(tree, {"xs": LIST}, parser.arg_cols)
+    except RuleError as exc:
+        if exc.column is None:
+            raise RuleError(exc.message, column=1) from None
+        raise
     if kind == BOOL:
         raise RuleError("a program returns a list or an integer, not a condition", column=1)
     return Program(tree, kind)
