@@ -887,6 +887,7 @@ def generate(seed: int, params: Mapping[str, Any]) -> Instance:
     public: dict[str, Any] = {
         "family": FAMILY_ID,
         "depth": p["depth"],
+        "tier": p["depth"],  # the difficulty level the dashboard groups by: the program depth
         "primitives": p["primitives"],
         "value_range": r,
         "max_length": n,
