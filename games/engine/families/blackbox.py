@@ -20,7 +20,7 @@ The language (``parse`` / ``Program.text`` / ``evaluate``), with no ``eval``:
   ``min(l)`` (0 for the empty list).
 * a function argument sees only its own names (``x``, ``y``, ``acc``) and integers: no list
   is in scope inside it, so evaluation costs at most (program size) x (list length) steps and
-  nothing can hang. Programs are at most 2,000 characters and 40 levels deep.
+  nothing can hang. Programs are at most 1,000 characters and 40 levels deep.
 * a program returns a list or an integer.
 """
 
@@ -56,7 +56,7 @@ from games.engine.hypotheses import HypothesisSpace
 
 FAMILY_ID = "blackbox"
 VERSION = 1
-MAX_TEXT = 2000
+MAX_TEXT = 1000
 MAX_DEPTH = 40
 LIMIT = 10**9
 MAX_LITERAL = 10**6
