@@ -107,7 +107,11 @@ def test_one_task_plays_on_through_a_fast_models_turns(fake) -> None:
         seat.refresh_from_db()
         assert seat.status == Seat.Status.FINISHED and seat.tests_used == 4
         assert_log_is_clean(seat)
-        # one task played all five turns (the worker logs each task's return value)
+        # one task played all five turns (the worker logs each task's return value, a moment after
+        # the last turn's commit that ended the match: wait for the line, with a hang guard)
+        deadline = time.monotonic() + 30
+        while "'turns_played': 5" not in worker.output() and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert "'turns_played': 5" in worker.output(), worker.output()[-3000:]
     finally:
         worker.stop()
