@@ -512,6 +512,77 @@ def exact_equivalence(
     }
 
 
+@functools.lru_cache(maxsize=1)
+def _judge_stages() -> tuple[int, ...]:
+    """Where the fast judge checks for a difference: the simplest 256 and 4,096 points, the end
+    of the integer triples (the integer grid, needed whole for the partial credit, lies inside
+    them), the end of the integers-and-halves prefix (float path), then chunks of the decimals."""
+    arr, _, _ = exact_domain()
+    n_all = len(arr)
+    n_int0 = int(np.argmin(np.all(arr % SCALE == 0, axis=1)))
+    n_half, _ = _integer_prefix()
+    ends = {256, 4096, n_int0, n_half, n_half + 4096, n_half + 16384, n_all}
+    return tuple(sorted(e for e in ends if 0 < e <= n_all))
+
+
+def exact_judge(
+    hidden: Rule, guess: Rule, *, input_bound: float = 1e6, agreement: bool = True
+) -> dict[str, Any]:
+    """The judge (version 3 on), fast and with the same verdict as ``exact_equivalence``.
+
+    The hidden rule's truth on the whole domain is computed once and kept (``_exact_truth``, by
+    canonical text: one instance's hidden rule is judged against many guesses). The guess is
+    evaluated on the domain in simplicity order, chunk by chunk (``_judge_stages``), and the
+    check stops at the first chunk holding a testable difference: the first difference in the
+    order is the counterexample, exactly as over the whole domain. With ``agreement`` the guess
+    is always evaluated on every integer triple first, so the partial credit
+    (``grid_agreement``, on the integer grid) is the full-domain figure. A "same" verdict still
+    evaluates the guess everywhere. ``checked`` counts the testable points compared."""
+    arr, nums, dens = exact_domain()
+    testable = _testable(float(input_bound))
+    th = _exact_truth(hidden.text)
+    fg = exact_evaluator(guess)
+    stages = _judge_stages()
+    minimum = stages[2] if agreement else 0  # the end of the integer triples
+    parts: list[npt.NDArray[np.bool_]] = []
+    start = 0
+    found = False
+    for end in stages:
+        part = fg([c[start:end] for c in nums], [c[start:end] for c in dens], start)
+        parts.append(part)
+        if not found and np.any((part != th[start:end]) & testable[start:end]):
+            found = True
+        start = end
+        if found and end >= minimum:
+            break
+    tg = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    n = len(tg)
+    diff = (th[:n] != tg) & testable[:n]
+    grid_agree = None
+    if agreement:
+        grid = _exact_grid_mask()[:n]
+        grid_agree = float(np.mean(th[:n][grid] == tg[grid]))
+    checked = int(testable[:n].sum())
+    if not diff.any():
+        return {
+            "equivalent": True,
+            "counterexample": None,
+            "a": None,
+            "b": None,
+            "checked": checked,
+            "grid_agreement": grid_agree,
+        }
+    i = int(np.argmax(diff))
+    return {
+        "equivalent": False,
+        "counterexample": _exact_point_json(arr[i]),
+        "a": bool(th[i]),
+        "b": bool(tg[i]),
+        "checked": checked,
+        "grid_agreement": grid_agree,
+    }
+
+
 # -- clause templates: the generator's grammar and the reference space ---------------------
 
 PAIRS = list(itertools.permutations(VARIABLES, 2))
@@ -735,7 +806,7 @@ def judge(instance: Instance, guess: str) -> Verdict:
     hidden = parse(instance.hidden["rule"])
     g = parse_rule(guess, VARIABLES)
     if instance.version >= EXACT_VERSION:
-        eq = exact_equivalence(hidden, g, input_bound=float(instance.public.get("input_bound", 1e6)))
+        eq = exact_judge(hidden, g, input_bound=float(instance.public.get("input_bound", 1e6)))
     else:
         eq = equivalence(hidden, g)
     return Verdict(
@@ -1137,6 +1208,7 @@ FAMILY = register(
         guess_answer=guess_answer,
         extras={
             "equivalence": exact_equivalence,
+            "judge_fast": exact_judge,
             "equivalence_v2": equivalence,
             "parse": parse,
             "reference_space": reference_space,
