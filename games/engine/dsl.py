@@ -703,17 +703,21 @@ class _Ctx:
 Compiled = Callable[[_Ctx], tuple[Arr, Mask]]
 
 
-def compile_rule(rule: Rule) -> Callable[[Sequence[npt.ArrayLike]], BoolArr]:
+def compile_rule(rule: Rule) -> Callable[..., BoolArr]:
     index = {name: i for i, name in enumerate(rule.variables)}
     fn = _compile(rule.tree, index)
 
-    def run(columns: Sequence[npt.ArrayLike]) -> BoolArr:
+    def run(columns: Sequence[npt.ArrayLike], *, finite: bool = False) -> BoolArr:
+        """``finite=True``: the caller knows every value is within ``MAX_MAGNITUDE`` (a fixed
+        domain), so the per-value check is skipped (same result)."""
         cols = [np.asarray(c, dtype=np.float64).reshape(-1) for c in columns]
         if len(cols) != len(index):
             raise ValueError(f"expected {len(index)} columns, got {len(cols)}")
         n = len(cols[0]) if cols else 0
         with np.errstate(all="ignore"):
-            col_ok = [_only_if_partial(_finite_mask(c)) for c in cols]
+            col_ok: list[Mask] = (
+                [None] * len(cols) if finite else [_only_if_partial(_finite_mask(c)) for c in cols]
+            )
             values, ok = fn(_Ctx(cols, col_ok, n))
             values = np.asarray(values, dtype=bool)
             if values.shape != (n,):

@@ -53,7 +53,7 @@ from games.engine.core import (
     register,
     seeded_rng,
 )
-from games.engine.dsl import Rule, compile_rule, parse_rule
+from games.engine.dsl import MAX_MAGNITUDE, Rule, compile_rule, parse_rule
 from games.engine.families import common
 from games.engine.hypotheses import HypothesisSpace, points_to_columns
 
@@ -399,15 +399,17 @@ def exact_evaluator(rule: Rule) -> Any:
         return lambda nums, dens, start: slow(nums, dens)
     fast = compile_rule(rule)
     n_int, int_cols = _integer_prefix()
+    # every value of the domain is within 10**6 <= MAX_MAGNITUDE: no per-value check needed
+    finite = bool(max(float(np.abs(c).max(initial=0.0)) for c in int_cols) <= MAX_MAGNITUDE)
 
     def run(nums: Any, dens: Any, start: int) -> npt.NDArray[np.bool_]:
         end = start + len(nums[0])
         if end <= n_int:
-            return fast([c[start:end] for c in int_cols])
+            return fast([c[start:end] for c in int_cols], finite=finite)
         if start >= n_int:
             return slow(nums, dens)
         k = n_int - start
-        head = fast([c[start:n_int] for c in int_cols])
+        head = fast([c[start:n_int] for c in int_cols], finite=finite)
         tail = slow([c[k:] for c in nums], [c[k:] for c in dens])
         return np.concatenate([head, tail])
 
@@ -525,6 +527,24 @@ def _judge_stages() -> tuple[int, ...]:
     return tuple(sorted(e for e in ends if 0 < e <= n_all))
 
 
+@functools.lru_cache(maxsize=16)
+def _testable_counts(bound: float) -> npt.NDArray[np.int64]:
+    """``counts[n]``: how many of the first n points of the domain are testable."""
+    counts: npt.NDArray[np.int64] = np.concatenate([[0], np.cumsum(_testable(bound), dtype=np.int64)])
+    counts.setflags(write=False)
+    return counts
+
+
+@functools.lru_cache(maxsize=1)
+def _grid_index() -> npt.NDArray[np.intp]:
+    """The integer grid's positions in the domain (all among the integer triples, which the
+    simplicity order puts first)."""
+    idx = np.flatnonzero(_exact_grid_mask())
+    assert int(idx[-1]) < _judge_stages()[2]
+    idx.setflags(write=False)
+    return idx
+
+
 def exact_judge(
     hidden: Rule, guess: Rule, *, input_bound: float = 1e6, agreement: bool = True
 ) -> dict[str, Any]:
@@ -540,30 +560,32 @@ def exact_judge(
     evaluates the guess everywhere. ``checked`` counts the testable points compared."""
     arr, nums, dens = exact_domain()
     testable = _testable(float(input_bound))
+    counts = _testable_counts(float(input_bound))
     th = _exact_truth(hidden.text)
     fg = exact_evaluator(guess)
     stages = _judge_stages()
     minimum = stages[2] if agreement else 0  # the end of the integer triples
     parts: list[npt.NDArray[np.bool_]] = []
     start = 0
-    found = False
+    first = -1
     for end in stages:
         part = fg([c[start:end] for c in nums], [c[start:end] for c in dens], start)
         parts.append(part)
-        if not found and np.any((part != th[start:end]) & testable[start:end]):
-            found = True
+        if first < 0:
+            hits = np.flatnonzero((part != th[start:end]) & testable[start:end])
+            if len(hits):
+                first = start + int(hits[0])
         start = end
-        if found and end >= minimum:
+        if first >= 0 and end >= minimum:
             break
     tg = parts[0] if len(parts) == 1 else np.concatenate(parts)
     n = len(tg)
-    diff = (th[:n] != tg) & testable[:n]
     grid_agree = None
     if agreement:
-        grid = _exact_grid_mask()[:n]
-        grid_agree = float(np.mean(th[:n][grid] == tg[grid]))
-    checked = int(testable[:n].sum())
-    if not diff.any():
+        grid = _grid_index()
+        grid_agree = float(np.count_nonzero(th[grid] == tg[grid])) / len(grid)
+    checked = int(counts[n])
+    if first < 0:
         return {
             "equivalent": True,
             "counterexample": None,
@@ -572,7 +594,7 @@ def exact_judge(
             "checked": checked,
             "grid_agreement": grid_agree,
         }
-    i = int(np.argmax(diff))
+    i = first
     return {
         "equivalent": False,
         "counterexample": _exact_point_json(arr[i]),
