@@ -384,6 +384,14 @@ def _integer_prefix() -> tuple[int, tuple[npt.NDArray[np.float64], ...]]:
     return n, cols
 
 
+@functools.lru_cache(maxsize=1)
+def _integer_prefix_finite() -> bool:
+    """Every value of the integer-and-half prefix is within ``MAX_MAGNITUDE`` (the domain's
+    values are at most 10**6), so the float path needs no per-value check there."""
+    _, int_cols = _integer_prefix()
+    return bool(max(float(np.abs(c).max(initial=0.0)) for c in int_cols) <= MAX_MAGNITUDE)
+
+
 def exact_evaluator(rule: Rule) -> Any:
     """(nums, dens, start) -> truth on the exact domain's points ``start..start+len``.
 
@@ -399,8 +407,7 @@ def exact_evaluator(rule: Rule) -> Any:
         return lambda nums, dens, start: slow(nums, dens)
     fast = compile_rule(rule)
     n_int, int_cols = _integer_prefix()
-    # every value of the domain is within 10**6 <= MAX_MAGNITUDE: no per-value check needed
-    finite = bool(max(float(np.abs(c).max(initial=0.0)) for c in int_cols) <= MAX_MAGNITUDE)
+    finite = _integer_prefix_finite()
 
     def run(nums: Any, dens: Any, start: int) -> npt.NDArray[np.bool_]:
         end = start + len(nums[0])
@@ -536,13 +543,20 @@ def _testable_counts(bound: float) -> npt.NDArray[np.int64]:
 
 
 @functools.lru_cache(maxsize=1)
-def _grid_index() -> npt.NDArray[np.intp]:
-    """The integer grid's positions in the domain (all among the integer triples, which the
-    simplicity order puts first)."""
-    idx = np.flatnonzero(_exact_grid_mask())
-    assert int(idx[-1]) < _judge_stages()[2]
-    idx.setflags(write=False)
-    return idx
+def _grid_mask_prefix() -> npt.NDArray[np.bool_]:
+    """The integer grid's positions among the integer triples (which the simplicity order puts
+    first, and which hold the whole grid)."""
+    n_int0 = _judge_stages()[2]
+    mask = _exact_grid_mask()
+    assert not mask[n_int0:].any()
+    prefix: npt.NDArray[np.bool_] = np.ascontiguousarray(mask[:n_int0])
+    prefix.setflags(write=False)
+    return prefix
+
+
+@functools.lru_cache(maxsize=1)
+def _grid_size() -> int:
+    return int(_exact_grid_mask().sum())
 
 
 def exact_judge(
@@ -564,27 +578,28 @@ def exact_judge(
     th = _exact_truth(hidden.text)
     fg = exact_evaluator(guess)
     stages = _judge_stages()
-    minimum = stages[2] if agreement else 0  # the end of the integer triples
-    parts: list[npt.NDArray[np.bool_]] = []
-    start = 0
-    first = -1
-    for end in stages:
-        part = fg([c[start:end] for c in nums], [c[start:end] for c in dens], start)
-        parts.append(part)
-        if first < 0:
-            hits = np.flatnonzero((part != th[start:end]) & testable[start:end])
-            if len(hits):
-                first = start + int(hits[0])
-        start = end
-        if first >= 0 and end >= minimum:
-            break
-    tg = parts[0] if len(parts) == 1 else np.concatenate(parts)
-    n = len(tg)
     grid_agree = None
     if agreement:
-        grid = _grid_index()
-        grid_agree = float(np.count_nonzero(th[grid] == tg[grid])) / len(grid)
-    checked = int(counts[n])
+        # the integer triples are evaluated whole anyway (the partial credit needs the grid)
+        n_int0 = stages[2]
+        stages = stages[3:]
+        differs = fg([c[:n_int0] for c in nums], [c[:n_int0] for c in dens], 0) != th[:n_int0]
+        grid = _grid_mask_prefix()
+        grid_agree = (_grid_size() - np.count_nonzero(differs & grid)) / _grid_size()
+        hits = np.flatnonzero(differs & testable[:n_int0])
+        first = int(hits[0]) if len(hits) else -1
+        start = n_int0
+    else:
+        first, start = -1, 0
+    for end in stages:
+        if first >= 0:
+            break
+        part = fg([c[start:end] for c in nums], [c[start:end] for c in dens], start)
+        hits = np.flatnonzero((part != th[start:end]) & testable[start:end])
+        if len(hits):
+            first = start + int(hits[0])
+        start = end
+    checked = int(counts[start])
     if first < 0:
         return {
             "equivalent": True,
@@ -599,7 +614,7 @@ def exact_judge(
         "equivalent": False,
         "counterexample": _exact_point_json(arr[i]),
         "a": bool(th[i]),
-        "b": bool(tg[i]),
+        "b": not th[i],
         "checked": checked,
         "grid_agreement": grid_agree,
     }
