@@ -118,11 +118,19 @@ def engine(a: str, b: str, *, judge: bool) -> dict:
     return wason.exact_equivalence(ra, rb, agreement=judge, cache=False)
 
 
+def hidden_answers(a: str) -> None:
+    """What ``wason.generate`` does for an instance (it measures the hidden rule's true
+    fraction, or checks a hand-written rule for degeneracy, on the exact domain): the hidden
+    rule's answers on the whole domain, kept for the instance's judgements."""
+    wason._exact_truth(wason.parse(a).text)
+
+
 def fast_judge(a: str, b: str) -> dict:
-    """The arena's judge: the hidden rule's answers are kept per instance (computed on its
-    first guess, included in that guess's time); the guess is parsed, compiled and evaluated
-    afresh, in simplicity order, up to the first differing chunk."""
-    ra, rb = parse_rule(a, wason.VARIABLES), parse_rule(b, wason.VARIABLES)
+    """The arena's judge on an instance (hidden rule ``a``): its answers were kept when the
+    instance was made; the guess is parsed, compiled and evaluated afresh, in simplicity
+    order, up to the first differing chunk (and on every integer triple, for the partial
+    credit)."""
+    ra, rb = wason.parse(a), parse_rule(b, wason.VARIABLES)
     return wason.exact_judge(ra, rb)
 
 
@@ -153,6 +161,7 @@ def main() -> None:
         for k in (
             "engine_judge",
             "fast_judge",
+            "hidden_answers",
             "python_judge",
             "engine_first",
             "python_first",
@@ -162,10 +171,16 @@ def main() -> None:
     }
     identical_judge = identical_first = identical_tree = identical_fast = 0
     wason._exact_truth.cache_clear()  # no hidden rule's answers kept from before the run
+    hidden_seen: set[str] = set()
     mix: dict[str, int] = {}
+    kinds = [kind for kind, _, _ in pairs]
     for n, (kind, a, b) in enumerate(pairs):
         t_ej, ej = _ms(lambda a=a, b=b: engine(a, b, judge=True))
         t_pj, pj = _ms(lambda a=a, b=b: python_eval_judge(a, b, points, grid))
+        if a not in hidden_seen:
+            t_h, _ = _ms(lambda a=a: hidden_answers(a))
+            times["hidden_answers"].append(t_h)
+            hidden_seen.add(a)
         t_fj, fj = _ms(lambda a=a, b=b: fast_judge(a, b))
         times["fast_judge"].append(t_fj)
         same_fast = _verdict(fj) == _verdict(ej) and (fj["equivalent"], fj["counterexample"]) == pj[:2]
@@ -207,6 +222,12 @@ def main() -> None:
             "straightforward_ms_mean": round(mean("engine_judge"), 3),
             "python_eval_ms_mean": round(mean("python_judge"), 3),
             "speedup_vs_python": round(mean("python_judge") / mean("fast_judge"), 1),
+            "fast_ms_by_kind": {
+                k: round(statistics.mean(t for t, kind in zip(times["fast_judge"], kinds) if kind == k), 3)
+                for k in sorted(set(kinds))
+            },
+            "hidden_answers_ms_once_per_instance": round(mean("hidden_answers"), 3),
+            "instances": len(hidden_seen),
             "speedup_vs_straightforward": round(mean("engine_judge") / mean("fast_judge"), 1),
             "identical_to_straightforward_and_python": identical_fast,
             "all_identical": identical_fast == len(pairs),
