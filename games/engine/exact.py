@@ -311,7 +311,11 @@ REDUCE_ABOVE = 2**20
 
 
 def _peak(a: I64) -> float:
-    return float(np.abs(a).max()) if a.size else 0.0
+    """The largest magnitude in ``a`` (two reductions, no temporary array; ``-float(min)`` is
+    also right for the most negative int64, which ``np.abs`` would leave negative)."""
+    if not a.size:
+        return 0.0
+    return max(float(a.max()), -float(a.min()))
 
 
 def _prod(a: I64, b: I64) -> tuple[I64, BoolArr]:
