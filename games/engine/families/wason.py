@@ -402,9 +402,18 @@ def exact_evaluator(rule: Rule) -> Any:
     with few bits, and one past 2**53 is also past the magnitude bound, undefined either way.
     Everything else goes through ``exact.compile_exact``; a test compares both on the whole
     domain."""
-    slow = exact.compile_exact(rule)
     if not _integer_closed(rule.tree):
-        return lambda nums, dens, start: slow(nums, dens)
+        slow_all = exact.compile_exact(rule)
+        return lambda nums, dens, start: slow_all(nums, dens)
+    compiled: list[Any] = []
+
+    def slow(nums: Any, dens: Any) -> npt.NDArray[np.bool_]:
+        # compiled on first use: a judgement that ends among the integers never needs it
+        if not compiled:
+            compiled.append(exact.compile_exact(rule))
+        out: npt.NDArray[np.bool_] = compiled[0](nums, dens)
+        return out
+
     fast = compile_rule(rule)
     n_int, int_cols = _integer_prefix()
     finite = _integer_prefix_finite()
@@ -530,7 +539,7 @@ def _judge_stages() -> tuple[int, ...]:
     n_all = len(arr)
     n_int0 = int(np.argmin(np.all(arr % SCALE == 0, axis=1)))
     n_half, _ = _integer_prefix()
-    ends = {256, 4096, n_int0, n_half, n_half + 4096, n_half + 16384, n_all}
+    ends = {256, 4096, n_int0, n_half, n_half + 8192, n_all}
     return tuple(sorted(e for e in ends if 0 < e <= n_all))
 
 
