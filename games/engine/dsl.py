@@ -751,6 +751,10 @@ def _is_int_arr(v: Arr) -> BoolArr:
 
 
 def _checked(v: Arr, ok: Mask) -> tuple[Arr, Mask]:
+    # the common case first: two reductions and no temporary array say every value is within
+    # the bound (a NaN makes the comparison False and takes the per-value route)
+    if v.size and float(v.max()) <= MAX_MAGNITUDE and -float(v.min()) <= MAX_MAGNITUDE:
+        return v, ok
     return v, _and(ok, _only_if_partial(_finite_mask(v)))
 
 
