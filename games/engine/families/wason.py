@@ -392,6 +392,13 @@ def _integer_prefix_finite() -> bool:
     return bool(max(float(np.abs(c).max(initial=0.0)) for c in int_cols) <= MAX_MAGNITUDE)
 
 
+@functools.lru_cache(maxsize=1)
+def _domain_bounded() -> bool:
+    """Every value of the exact domain is within ``MAX_MAGNITUDE`` (they are at most 10**6)."""
+    arr, _, _ = exact_domain()
+    return bool(np.abs(arr).max() <= MAX_MAGNITUDE * SCALE)
+
+
 def exact_evaluator(rule: Rule) -> Any:
     """(nums, dens, start) -> truth on the exact domain's points ``start..start+len``.
 
@@ -402,16 +409,17 @@ def exact_evaluator(rule: Rule) -> Any:
     with few bits, and one past 2**53 is also past the magnitude bound, undefined either way.
     Everything else goes through ``exact.compile_exact``; a test compares both on the whole
     domain."""
+    bounded = _domain_bounded()
     if not _integer_closed(rule.tree):
         slow_all = exact.compile_exact(rule)
-        return lambda nums, dens, start: slow_all(nums, dens)
+        return lambda nums, dens, start: slow_all(nums, dens, bounded=bounded)
     compiled: list[Any] = []
 
     def slow(nums: Any, dens: Any) -> npt.NDArray[np.bool_]:
         # compiled on first use: a judgement that ends among the integers never needs it
         if not compiled:
             compiled.append(exact.compile_exact(rule))
-        out: npt.NDArray[np.bool_] = compiled[0](nums, dens)
+        out: npt.NDArray[np.bool_] = compiled[0](nums, dens, bounded=bounded)
         return out
 
     fast = compile_rule(rule)
