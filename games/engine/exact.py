@@ -44,6 +44,7 @@ from games.engine.dsl import (
     Num,
     Rule,
     Var,
+    gcd_arr,
 )
 
 Exact = Fraction | float | bool | None  # None = undefined; float only after an irrational step
@@ -668,7 +669,7 @@ def _compile_call(func: str, args: list[_Compiled]) -> _Compiled:
             b = vals[1]
             assert b.den is not None
             ints = (an % ad == 0) & (b.num % b.den == 0)
-            g = np.gcd(np.where(ints, an // ad, 0), np.where(ints, b.num // b.den, 0))
+            g = gcd_arr(np.where(ints, an // ad, 0), np.where(ints, b.num // b.den, 0))
             return _Val(g, one, ok & ints, slow)
         if func == "is_int":
             return _Val(an % ad == 0, None, ok, slow)
