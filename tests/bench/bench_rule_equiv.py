@@ -8,7 +8,16 @@ do it: each rule compiled once with Python's ``compile``/``eval`` into a
 lambda (helper functions for the rule language), called per point, an
 exception counting as False. Nothing is cached between pairs on either side.
 
-Two measures:
+Three measures:
+
+* ``judge``: the arena's judge (``wason.exact_judge``) on an instance: the hidden rule's answers
+  are made once per instance (as ``wason.generate`` does; timed apart as
+  ``hidden_answers_ms_once_per_instance``), the guess is parsed, compiled and evaluated afresh in
+  simplicity order up to the first differing chunk (every integer triple always, for the partial
+  credit). Its verdict, counterexample, answers and agreement must equal the straightforward
+  full-domain judge's (and the verdict and counterexample per-point Python's) on every pair:
+  ``all_identical``; the script exits non-zero otherwise. Each judgement is timed ``--repeat``
+  times on every side and the fastest kept.
 
 * ``judge_full_domain``: judging a guess as the arena does: every point is
   compared (the partial credit needs the agreement on the whole integer
