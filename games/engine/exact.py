@@ -44,6 +44,7 @@ from games.engine.dsl import (
     Num,
     Rule,
     Var,
+    gcd_arr,
 )
 
 Exact = Fraction | float | bool | None  # None = undefined; float only after an irrational step
@@ -285,6 +286,7 @@ class _Ctx:
     nums: Sequence[I64]
     dens: Sequence[I64]
     n: int
+    bounded: bool = False  # the caller knows every input value is within MAX_MAGNITUDE
 
 
 def _reduce(num: I64, den: I64, above: int = 1) -> tuple[I64, I64]:
@@ -311,7 +313,11 @@ REDUCE_ABOVE = 2**20
 
 
 def _peak(a: I64) -> float:
-    return float(np.abs(a).max()) if a.size else 0.0
+    """The largest magnitude in ``a`` (two reductions, no temporary array; ``-float(min)`` is
+    also right for the most negative int64, which ``np.abs`` would leave negative)."""
+    if not a.size:
+        return 0.0
+    return max(float(a.max()), -float(a.min()))
 
 
 def _prod(a: I64, b: I64) -> tuple[I64, BoolArr]:
@@ -340,15 +346,17 @@ def _guard(num: I64, den: I64, ok: BoolArr, slow: BoolArr) -> _Val:
     return _Val(n2, d2, ok & ~too_big, slow)
 
 
-def compile_exact(rule: Rule) -> Callable[[Sequence[I64], Sequence[I64]], BoolArr]:
+def compile_exact(rule: Rule) -> Callable[..., BoolArr]:
     """Vectorised exact truth values: ``nums[i] / dens[i]`` are the values of
     ``rule.variables[i]`` (reduced, dens > 0)."""
     fn = _compile(rule.tree, {name: i for i, name in enumerate(rule.variables)})
 
-    def run(nums: Sequence[I64], dens: Sequence[I64]) -> BoolArr:
+    def run(nums: Sequence[I64], dens: Sequence[I64], *, bounded: bool = False) -> BoolArr:
+        """``bounded=True``: the caller knows every value is within ``MAX_MAGNITUDE`` (a fixed
+        domain), so the per-value check of the inputs is skipped (same result)."""
         n = len(nums[0]) if nums else 0
         with np.errstate(all="ignore"):
-            v = fn(_Ctx(nums, dens, n))
+            v = fn(_Ctx(nums, dens, n, bounded))
             truth = np.broadcast_to(np.asarray(v.num, dtype=bool), (n,)) & v.ok
             slow = np.broadcast_to(v.slow, (n,))
             out = np.array(truth, dtype=bool)
@@ -387,7 +395,7 @@ def _compile(node: Node, index: dict[str, int]) -> _Compiled:  # noqa: C901 - on
         def var(ctx: _Ctx) -> _Val:
             num, den = ctx.nums[i], ctx.dens[i]
             fine = np.zeros(ctx.n, dtype=bool)
-            if _peak(num) <= MAX_MAGNITUDE * float(den.min(initial=1)):
+            if ctx.bounded or _peak(num) <= MAX_MAGNITUDE * float(den.min(initial=1)):
                 return _Val(num, den, ~fine, fine)
             too_big = np.abs(num.astype(np.float64)) > MAX_MAGNITUDE * den.astype(np.float64)
             return _Val(num, den, ~too_big, fine)
@@ -661,7 +669,7 @@ def _compile_call(func: str, args: list[_Compiled]) -> _Compiled:
             b = vals[1]
             assert b.den is not None
             ints = (an % ad == 0) & (b.num % b.den == 0)
-            g = np.gcd(np.where(ints, an // ad, 0), np.where(ints, b.num // b.den, 0))
+            g = gcd_arr(np.where(ints, an // ad, 0), np.where(ints, b.num // b.den, 0))
             return _Val(g, one, ok & ints, slow)
         if func == "is_int":
             return _Val(an % ad == 0, None, ok, slow)

@@ -8,7 +8,16 @@ do it: each rule compiled once with Python's ``compile``/``eval`` into a
 lambda (helper functions for the rule language), called per point, an
 exception counting as False. Nothing is cached between pairs on either side.
 
-Two measures:
+Three measures:
+
+* ``judge``: the arena's judge (``wason.exact_judge``) on an instance: the hidden rule's answers
+  are made once per instance (as ``wason.generate`` does; timed apart as
+  ``hidden_answers_ms_once_per_instance``), the guess is parsed, compiled and evaluated afresh in
+  simplicity order up to the first differing chunk (every integer triple always, for the partial
+  credit). Its verdict, counterexample, answers and agreement must equal the straightforward
+  full-domain judge's (and the verdict and counterexample per-point Python's) on every pair:
+  ``all_identical``; the script exits non-zero otherwise. Each judgement is timed ``--repeat``
+  times on every side and the fastest kept.
 
 * ``judge_full_domain``: judging a guess as the arena does: every point is
   compared (the partial credit needs the agreement on the whole integer
@@ -118,10 +127,35 @@ def engine(a: str, b: str, *, judge: bool) -> dict:
     return wason.exact_equivalence(ra, rb, agreement=judge, cache=False)
 
 
-def _ms(f):
-    t = time.perf_counter()
-    out = f()
-    return (time.perf_counter() - t) * 1000, out
+def hidden_answers(a: str) -> None:
+    """What ``wason.generate`` does for an instance (it measures the hidden rule's true
+    fraction, or checks a hand-written rule for degeneracy, on the exact domain): the hidden
+    rule's answers on the whole domain, kept for the instance's judgements."""
+    wason._exact_truth(wason.parse(a).text)
+
+
+def fast_judge(a: str, b: str) -> dict:
+    """The arena's judge on an instance (hidden rule ``a``): its answers were kept when the
+    instance was made; the guess is parsed, compiled and evaluated afresh, in simplicity
+    order, up to the first differing chunk (and on every integer triple, for the partial
+    credit)."""
+    ra, rb = wason.parse(a), parse_rule(b, wason.VARIABLES)
+    return wason.exact_judge(ra, rb)
+
+
+def _verdict(eq: dict) -> tuple:
+    return (eq["equivalent"], eq["counterexample"], eq["a"], eq["b"], eq["grid_agreement"])
+
+
+def _ms(f, repeat: int = 1):
+    """The fastest of ``repeat`` runs (the same for every side: the machine is shared, and the
+    minimum is the least disturbed measure); nothing is kept between runs."""
+    best = math.inf
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = f()
+        best = min(best, (time.perf_counter() - t) * 1000)
+    return best, out
 
 
 def main() -> None:
@@ -129,6 +163,9 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=120)
     parser.add_argument(
         "--tree-sample", type=int, default=15, help="pairs also timed with the scalar tree walker"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="time each judgement this many times, keep the fastest"
     )
     args = parser.parse_args()
     scaled, _, _ = wason.exact_domain()
@@ -140,6 +177,8 @@ def main() -> None:
         k: []
         for k in (
             "engine_judge",
+            "fast_judge",
+            "hidden_answers",
             "python_judge",
             "engine_first",
             "python_first",
@@ -147,11 +186,24 @@ def main() -> None:
             "tree_first",
         )
     }
-    identical_judge = identical_first = identical_tree = 0
+    identical_judge = identical_first = identical_tree = identical_fast = 0
+    wason._exact_truth.cache_clear()  # no hidden rule's answers kept from before the run
+    hidden_seen: set[str] = set()
     mix: dict[str, int] = {}
+    kinds = [kind for kind, _, _ in pairs]
     for n, (kind, a, b) in enumerate(pairs):
-        t_ej, ej = _ms(lambda a=a, b=b: engine(a, b, judge=True))
-        t_pj, pj = _ms(lambda a=a, b=b: python_eval_judge(a, b, points, grid))
+        t_ej, ej = _ms(lambda a=a, b=b: engine(a, b, judge=True), args.repeat)
+        t_pj, pj = _ms(lambda a=a, b=b: python_eval_judge(a, b, points, grid), args.repeat)
+        if a not in hidden_seen:
+            t_h, _ = _ms(lambda a=a: hidden_answers(a))
+            times["hidden_answers"].append(t_h)
+            hidden_seen.add(a)
+        t_fj, fj = _ms(lambda a=a, b=b: fast_judge(a, b), args.repeat)
+        times["fast_judge"].append(t_fj)
+        same_fast = _verdict(fj) == _verdict(ej) and (fj["equivalent"], fj["counterexample"]) == pj[:2]
+        identical_fast += same_fast
+        if not same_fast:
+            print(json.dumps({"fast_mismatch": [a, b, fj, ej, pj]}), file=sys.stderr)
         t_ef, ef = _ms(lambda a=a, b=b: engine(a, b, judge=False))
         t_pf, pf = _ms(lambda a=a, b=b: python_eval_first_difference(a, b, points))
         times["engine_judge"].append(t_ej)
@@ -180,8 +232,24 @@ def main() -> None:
     result = {
         "bench": "rule_equiv",
         "pairs": len(pairs),
+        "repeat": args.repeat,
         "domain_points": len(points),
         "verdict_mix": mix,
+        "judge": {
+            "fast_ms_mean": round(mean("fast_judge"), 3),
+            "straightforward_ms_mean": round(mean("engine_judge"), 3),
+            "python_eval_ms_mean": round(mean("python_judge"), 3),
+            "speedup_vs_python": round(mean("python_judge") / mean("fast_judge"), 1),
+            "fast_ms_by_kind": {
+                k: round(statistics.mean(t for t, kind in zip(times["fast_judge"], kinds) if kind == k), 3)
+                for k in sorted(set(kinds))
+            },
+            "hidden_answers_ms_once_per_instance": round(mean("hidden_answers"), 3),
+            "instances": len(hidden_seen),
+            "speedup_vs_straightforward": round(mean("engine_judge") / mean("fast_judge"), 1),
+            "identical_to_straightforward_and_python": identical_fast,
+            "all_identical": identical_fast == len(pairs),
+        },
         "judge_full_domain": {
             "engine_ms_mean": round(mean("engine_judge"), 3),
             "python_eval_ms_mean": round(mean("python_judge"), 3),
@@ -197,9 +265,11 @@ def main() -> None:
             "tree_walker_speedup": round(mean("tree_first") / mean("engine_first_sample"), 1),
             "tree_walker_identical": identical_tree,
         },
-        "target": "judge_full_domain.speedup >= 20 with identical verdicts on >= 100 pairs",
+        "target": "judge.speedup_vs_python >= 50 with judge.all_identical on >= 100 pairs",
     }
     print(json.dumps(result))
+    if identical_fast != len(pairs):
+        sys.exit("the fast judge's verdict differs from the straightforward one")
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ from games.engine.core import (
     register,
     seeded_rng,
 )
-from games.engine.dsl import Rule, compile_rule, parse_rule
+from games.engine.dsl import MAX_MAGNITUDE, Rule, compile_rule, parse_rule
 from games.engine.families import common
 from games.engine.hypotheses import HypothesisSpace, points_to_columns
 
@@ -384,6 +384,21 @@ def _integer_prefix() -> tuple[int, tuple[npt.NDArray[np.float64], ...]]:
     return n, cols
 
 
+@functools.lru_cache(maxsize=1)
+def _integer_prefix_finite() -> bool:
+    """Every value of the integer-and-half prefix is within ``MAX_MAGNITUDE`` (the domain's
+    values are at most 10**6), so the float path needs no per-value check there."""
+    _, int_cols = _integer_prefix()
+    return bool(max(float(np.abs(c).max(initial=0.0)) for c in int_cols) <= MAX_MAGNITUDE)
+
+
+@functools.lru_cache(maxsize=1)
+def _domain_bounded() -> bool:
+    """Every value of the exact domain is within ``MAX_MAGNITUDE`` (they are at most 10**6)."""
+    arr, _, _ = exact_domain()
+    return bool(np.abs(arr).max() <= MAX_MAGNITUDE * SCALE)
+
+
 def exact_evaluator(rule: Rule) -> Any:
     """(nums, dens, start) -> truth on the exact domain's points ``start..start+len``.
 
@@ -394,20 +409,31 @@ def exact_evaluator(rule: Rule) -> Any:
     with few bits, and one past 2**53 is also past the magnitude bound, undefined either way.
     Everything else goes through ``exact.compile_exact``; a test compares both on the whole
     domain."""
-    slow = exact.compile_exact(rule)
+    bounded = _domain_bounded()
     if not _integer_closed(rule.tree):
-        return lambda nums, dens, start: slow(nums, dens)
+        slow_all = exact.compile_exact(rule)
+        return lambda nums, dens, start: slow_all(nums, dens, bounded=bounded)
+    compiled: list[Any] = []
+
+    def slow(nums: Any, dens: Any) -> npt.NDArray[np.bool_]:
+        # compiled on first use: a judgement that ends among the integers never needs it
+        if not compiled:
+            compiled.append(exact.compile_exact(rule))
+        out: npt.NDArray[np.bool_] = compiled[0](nums, dens, bounded=bounded)
+        return out
+
     fast = compile_rule(rule)
     n_int, int_cols = _integer_prefix()
+    finite = _integer_prefix_finite()
 
     def run(nums: Any, dens: Any, start: int) -> npt.NDArray[np.bool_]:
         end = start + len(nums[0])
         if end <= n_int:
-            return fast([c[start:end] for c in int_cols])
+            return fast([c[start:end] for c in int_cols], finite=finite)
         if start >= n_int:
             return slow(nums, dens)
         k = n_int - start
-        head = fast([c[start:n_int] for c in int_cols])
+        head = fast([c[start:n_int] for c in int_cols], finite=finite)
         tail = slow([c[k:] for c in nums], [c[k:] for c in dens])
         return np.concatenate([head, tail])
 
@@ -508,6 +534,105 @@ def exact_equivalence(
         "a": bool(ta[i]),
         "b": bool(tb[i]),
         "checked": int(testable[: len(ta)].sum()),
+        "grid_agreement": grid_agree,
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def _judge_stages() -> tuple[int, ...]:
+    """Where the fast judge checks for a difference: the simplest 256 and 4,096 points, the end
+    of the integer triples (the integer grid, needed whole for the partial credit, lies inside
+    them), the end of the integers-and-halves prefix (float path), then chunks of the decimals."""
+    arr, _, _ = exact_domain()
+    n_all = len(arr)
+    n_int0 = int(np.argmin(np.all(arr % SCALE == 0, axis=1)))
+    n_half, _ = _integer_prefix()
+    ends = {256, 4096, n_int0, n_half, n_half + 8192, n_all}
+    return tuple(sorted(e for e in ends if 0 < e <= n_all))
+
+
+@functools.lru_cache(maxsize=16)
+def _testable_counts(bound: float) -> npt.NDArray[np.int64]:
+    """``counts[n]``: how many of the first n points of the domain are testable."""
+    counts: npt.NDArray[np.int64] = np.concatenate([[0], np.cumsum(_testable(bound), dtype=np.int64)])
+    counts.setflags(write=False)
+    return counts
+
+
+@functools.lru_cache(maxsize=1)
+def _grid_mask_prefix() -> npt.NDArray[np.bool_]:
+    """The integer grid's positions among the integer triples (which the simplicity order puts
+    first, and which hold the whole grid)."""
+    n_int0 = _judge_stages()[2]
+    mask = _exact_grid_mask()
+    assert not mask[n_int0:].any()
+    prefix: npt.NDArray[np.bool_] = np.ascontiguousarray(mask[:n_int0])
+    prefix.setflags(write=False)
+    return prefix
+
+
+@functools.lru_cache(maxsize=1)
+def _grid_size() -> int:
+    return int(_exact_grid_mask().sum())
+
+
+def exact_judge(
+    hidden: Rule, guess: Rule, *, input_bound: float = 1e6, agreement: bool = True
+) -> dict[str, Any]:
+    """The judge (version 3 on), fast and with the same verdict as ``exact_equivalence``.
+
+    The hidden rule's truth on the whole domain is computed once and kept (``_exact_truth``, by
+    canonical text: one instance's hidden rule is judged against many guesses). The guess is
+    evaluated on the domain in simplicity order, chunk by chunk (``_judge_stages``), and the
+    check stops at the first chunk holding a testable difference: the first difference in the
+    order is the counterexample, exactly as over the whole domain. With ``agreement`` the guess
+    is always evaluated on every integer triple first, so the partial credit
+    (``grid_agreement``, on the integer grid) is the full-domain figure. A "same" verdict still
+    evaluates the guess everywhere. ``checked`` counts the testable points compared."""
+    arr, nums, dens = exact_domain()
+    testable = _testable(float(input_bound))
+    counts = _testable_counts(float(input_bound))
+    th = _exact_truth(hidden.text)
+    fg = exact_evaluator(guess)
+    stages = _judge_stages()
+    grid_agree = None
+    if agreement:
+        # the integer triples are evaluated whole anyway (the partial credit needs the grid)
+        n_int0 = stages[2]
+        stages = stages[3:]
+        differs = fg([c[:n_int0] for c in nums], [c[:n_int0] for c in dens], 0) != th[:n_int0]
+        grid = _grid_mask_prefix()
+        grid_agree = (_grid_size() - np.count_nonzero(differs & grid)) / _grid_size()
+        hits = np.flatnonzero(differs & testable[:n_int0])
+        first = int(hits[0]) if len(hits) else -1
+        start = n_int0
+    else:
+        first, start = -1, 0
+    for end in stages:
+        if first >= 0:
+            break
+        part = fg([c[start:end] for c in nums], [c[start:end] for c in dens], start)
+        hits = np.flatnonzero((part != th[start:end]) & testable[start:end])
+        if len(hits):
+            first = start + int(hits[0])
+        start = end
+    checked = int(counts[start])
+    if first < 0:
+        return {
+            "equivalent": True,
+            "counterexample": None,
+            "a": None,
+            "b": None,
+            "checked": checked,
+            "grid_agreement": grid_agree,
+        }
+    i = first
+    return {
+        "equivalent": False,
+        "counterexample": _exact_point_json(arr[i]),
+        "a": bool(th[i]),
+        "b": not th[i],
+        "checked": checked,
         "grid_agreement": grid_agree,
     }
 
@@ -735,7 +860,7 @@ def judge(instance: Instance, guess: str) -> Verdict:
     hidden = parse(instance.hidden["rule"])
     g = parse_rule(guess, VARIABLES)
     if instance.version >= EXACT_VERSION:
-        eq = exact_equivalence(hidden, g, input_bound=float(instance.public.get("input_bound", 1e6)))
+        eq = exact_judge(hidden, g, input_bound=float(instance.public.get("input_bound", 1e6)))
     else:
         eq = equivalence(hidden, g)
     return Verdict(
@@ -1140,6 +1265,7 @@ FAMILY = register(
         guess_answer=guess_answer,
         extras={
             "equivalence": exact_equivalence,
+            "judge_fast": exact_judge,
             "equivalence_v2": equivalence,
             "parse": parse,
             "reference_space": reference_space,

@@ -333,3 +333,67 @@ def test_a_hand_written_rule_is_checked_with_its_exact_meaning() -> None:
         make(0, rule="x + y - y == x")  # floating point would call it sometimes false
     inst = make(0, rule="x + y == z and x == 0.1")  # holds only at decimals: not degenerate
     assert 0 < inst.hidden["true_fraction"] < 0.01
+
+
+# -- the fast judge against the straightforward one ----------------------------------------------
+
+
+def _verdict(eq: dict) -> tuple:
+    return (eq["equivalent"], eq["counterexample"], eq["a"], eq["b"], eq["grid_agreement"])
+
+
+def _template_pairs() -> list[tuple[str, str]]:
+    """Every template against itself rewritten, a near miss, and other templates (all tiers)."""
+    templates = [t for tier in (1, 2, 3, 5) for t in wason.clause_templates()[tier]][::2]
+    pairs: list[tuple[str, str]] = []
+    for i, t in enumerate(templates):
+        pairs.append((t, f"not (not ({t}))"))
+        near = t.replace(" < ", " <= ", 1) if " < " in t else t.replace(" > ", " >= ", 1)
+        pairs.append((t, near if near != t else f"({t}) != (x == 3 and y == -4 and z == 11)"))
+        pairs.append((t, f"({t}) != (x == 0.3 and y == -0.5 and z == 0.2)"))  # one decimal point
+        pairs.append((t, templates[(i * 7 + 3) % len(templates)]))
+    return pairs
+
+
+@pytest.mark.parametrize("bound", [1e6, 100.0])
+def test_fast_judge_gives_the_straightforward_verdict_on_template_pairs(bound: float) -> None:
+    pairs = _template_pairs()
+    assert len(pairs) > 200
+    outcomes = set()
+    for a, b in pairs:
+        ra, rb = wason.parse(a), wason.parse(b)
+        slow = wason.exact_equivalence(ra, rb, cache=False, input_bound=bound)
+        fast = wason.exact_judge(ra, rb, input_bound=bound)
+        assert _verdict(fast) == _verdict(slow), (a, b)
+        assert fast["checked"] <= slow["checked"]
+        if fast["equivalent"]:
+            assert fast["checked"] == slow["checked"]  # a "same" verdict looked everywhere
+        outcomes.add(
+            (fast["equivalent"], None if fast["equivalent"] else wason.point_class(fast["counterexample"]))
+        )
+    # the pairs reach every stage: same verdicts, and differences among integers and decimals
+    assert {(True, None), (False, 0), (False, 2)} <= outcomes
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rules, rules, st.sampled_from([1e6, 100.0]))
+def test_fast_judge_gives_the_straightforward_verdict_on_random_rules(a: str, b: str, bound: float) -> None:
+    ra, rb = _try(a), _try(b)
+    if ra is None or rb is None:
+        return
+    for hidden, guess in ((ra, rb), (rb, ra)):
+        slow = wason.exact_equivalence(hidden, guess, cache=False, input_bound=bound)
+        fast = wason.exact_judge(hidden, guess, input_bound=bound)
+        assert _verdict(fast) == _verdict(slow)
+        slow_first = wason.exact_equivalence(hidden, guess, agreement=False, cache=False, input_bound=bound)
+        fast_first = wason.exact_judge(hidden, guess, agreement=False, input_bound=bound)
+        assert _verdict(fast_first)[:4] == _verdict(slow_first)[:4] == _verdict(slow)[:4]
+
+
+def test_the_family_judge_is_the_fast_judge() -> None:
+    inst = make(0, rule="y < 5")
+    verdict = FAMILY.judge(inst, "y <= 4")
+    assert verdict.counterexample == [0, 4.5, 0]
+    assert verdict.checked < int(wason._testable(1e6).sum())  # stopped at the first differing chunk
+    fast = wason.exact_judge(wason.parse("y < 5"), wason.parse("y <= 4"))
+    assert (verdict.correct, verdict.agreement) == (fast["equivalent"], fast["grid_agreement"])

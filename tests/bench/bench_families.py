@@ -1,0 +1,175 @@
+"""Benchmark: every registered puzzle family, through the engine's public API only.
+
+For each family in the registry (``games.engine.all_families()``: a family added to
+``games/engine/families/`` is measured without touching this file) it prints one JSON line:
+
+* ``generate_ms``: mean time of ``family.generate(seed, params)`` over the seeds and settings;
+* ``judge_ms_per_guess``: mean time of ``family.judge(instance, guess)`` over a mixed set of
+  guesses: each baseline solver's final guess (right or wrong) and the hidden rule's own text
+  (a "same" verdict, which has to look at the whole domain), judged once each;
+  ``judge_ms_first_guess`` is the first guess judged on an instance (it pays for the hidden
+  rule's answers where a family keeps them), ``judge_ms_further_guess`` the others;
+* ``difficulty``: for every difficulty knob the family declares (``"x-knob": true`` in its
+  params schema, ``Family.knobs()``; other knobs at their defaults), for every setting, each
+  baseline solver's solve rate over ``--seeds`` seeds (games played exactly as
+  ``python -m games.engine play`` plays them: the solver sees the public info and its own
+  history, tests until it guesses, the judge decides), its mean tests used, and whether the
+  solve rate falls as the knob rises (``rises``: the best solver's rate at the lowest setting
+  is above its rate at the highest, and ``monotone``: it never goes up from one setting to the
+  next).
+
+Times are wall-clock means in this run (compare families with each other, not with other
+machines). Bounded: ``--seeds`` (default 30) seeds per setting, ``--families`` to pick some,
+``--max-tests`` to cap a game's test budget (default: the family's own). With the default
+settings wason and eleusis take a few minutes on one core.
+
+Run: ``python tests/bench/bench_families.py [--seeds N] [--families wason,eleusis]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from games.engine.core import EngineError, Family, Instance, all_families  # noqa: E402
+
+
+def play_game(family: Family, instance: Instance, solver_name: str, seed: int) -> tuple[str, int]:
+    """One game, as ``games.engine.play.play`` plays it (without the per-step analytics):
+    the solver's final guess and the tests it used."""
+    solver = family.make_solver(solver_name, instance.public, seed)
+    max_tests = int(instance.public.get("max_tests", 30))
+    history: list[dict[str, Any]] = []
+    while True:
+        action = solver.act(history, max_tests - len(history))
+        if action["type"] == "test" and len(history) < max_tests:
+            query = family.parse_query(instance.public, action["input"])
+            history.append({"input": query, "result": family.answer(instance, query)})
+            continue
+        if action["type"] == "guess":
+            return str(action["rule"]), len(history)
+        return str(solver.act(history, 0)["rule"]), len(history)
+
+
+def _trend(rates: list[float]) -> dict[str, bool]:
+    return {
+        "rises": len(rates) > 1 and rates[0] > rates[-1],
+        "monotone": all(b <= a for a, b in zip(rates, rates[1:])),
+    }
+
+
+def bench_family(family: Family, seeds: int, max_tests: int | None) -> dict[str, Any]:
+    gen_ms: list[float] = []
+    judge_ms: list[float] = []
+    judge_first_ms: list[float] = []  # the first guess judged on an instance (a family may keep
+    # the hidden rule's answers for later guesses: wason does)
+    verdicts = {"same": 0, "different": 0}
+    difficulty: dict[str, Any] = {}
+    knobs = family.knobs()
+    solvers = sorted(family.solvers)
+    for knob, settings in knobs.items():
+        rows = []
+        for setting in settings:
+            params: dict[str, Any] = {knob: setting}
+            if max_tests is not None and "max_tests" in family.params_schema.get("properties", {}):
+                params["max_tests"] = max_tests
+            params = family.validate_params(params)
+            solved = {s: 0 for s in solvers}
+            tests_used: dict[str, list[int]] = {s: [] for s in solvers}
+            failed = 0
+            for seed in range(seeds):
+                t = time.perf_counter()
+                try:
+                    instance = family.generate(seed, params)
+                except EngineError:
+                    failed += 1
+                    continue
+                gen_ms.append((time.perf_counter() - t) * 1000)
+                guesses = [str(instance.hidden["rule"])] if "rule" in instance.hidden else []
+                for i, name in enumerate(solvers):
+                    guess, used = play_game(family, instance, name, seed)
+                    tests_used[name].append(used)
+                    t = time.perf_counter()
+                    verdict = family.judge(instance, guess)
+                    (judge_first_ms if i == 0 else judge_ms).append((time.perf_counter() - t) * 1000)
+                    solved[name] += bool(verdict.correct)
+                    verdicts["same" if verdict.correct else "different"] += 1
+                for guess in guesses:
+                    t = time.perf_counter()
+                    verdict = family.judge(instance, guess)
+                    judge_ms.append((time.perf_counter() - t) * 1000)
+                    verdicts["same" if verdict.correct else "different"] += 1
+            games = seeds - failed
+            rows.append(
+                {
+                    "setting": setting,
+                    "games": games,
+                    "generate_failures": failed,
+                    "solve_rate": {s: round(solved[s] / games, 3) if games else None for s in solvers},
+                    "tests_used_mean": {
+                        s: round(statistics.mean(tests_used[s]), 1) if tests_used[s] else None
+                        for s in solvers
+                    },
+                }
+            )
+        per_solver = {s: _trend([r["solve_rate"][s] or 0.0 for r in rows]) for s in solvers}
+        mean_rates = [
+            round(statistics.mean(r["solve_rate"][s] or 0.0 for s in solvers), 3) if solvers else 0.0
+            for r in rows
+        ]
+        difficulty[knob] = {
+            "levels": rows,
+            "mean_solve_rate": mean_rates,
+            "trend_per_solver": per_solver,
+            **_trend(mean_rates),
+        }
+    return {
+        "bench": "families",
+        "family": family.id,
+        "version": family.version,
+        "seeds_per_setting": seeds,
+        "solvers": solvers,
+        "knobs": {k: v for k, v in knobs.items()},
+        "generate_ms": round(statistics.mean(gen_ms), 3) if gen_ms else None,
+        "judge_ms_per_guess": round(statistics.mean(judge_ms + judge_first_ms), 3) if judge_ms else None,
+        "judge_ms_first_guess": round(statistics.mean(judge_first_ms), 3) if judge_first_ms else None,
+        "judge_ms_further_guess": round(statistics.mean(judge_ms), 3) if judge_ms else None,
+        "judge_ms_p90": round(statistics.quantiles(judge_ms + judge_first_ms, n=10)[-1], 3)
+        if len(judge_ms) > 1
+        else None,
+        "judged_guesses": len(judge_ms) + len(judge_first_ms),
+        "verdict_mix": verdicts,
+        "difficulty": difficulty,
+        "difficulty_rises": all(d["rises"] for d in difficulty.values()) if difficulty else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "--seeds", type=int, default=30, help="seeds per knob setting (at least 30 for the report)"
+    )
+    parser.add_argument(
+        "--families", default="", help="comma-separated family ids (default: every registered one)"
+    )
+    parser.add_argument("--max-tests", type=int, default=None, help="cap each game's test budget")
+    args = parser.parse_args()
+    wanted = {f for f in args.families.split(",") if f}
+    for family in all_families():
+        if wanted and family.id not in wanted:
+            continue
+        t = time.perf_counter()
+        result = bench_family(family, args.seeds, args.max_tests)
+        result["bench_seconds"] = round(time.perf_counter() - t, 1)
+        print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
