@@ -238,7 +238,7 @@ def _read_action(text: str, *, seat: Seat) -> dict[str, Any]:
     unparsable rule is caught before anything is submitted."""
     instance = seat.match.instance
     family = get_family(instance.family)
-    action = parse_action(text, input_schema=family.shown.input_schema)
+    action = parse_action(text, input_schema=family.shown_for(instance.public).input_schema)
     try:
         if action["type"] == "test":
             action["input"] = family.parse_query(instance.public, action["input"])

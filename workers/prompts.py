@@ -47,7 +47,7 @@ def system_prompt(
 ) -> str:
     if version != 1:
         raise ValueError(f"unknown prompt version {version}; known: 1")
-    shown = family.shown
+    shown = family.shown_for(public)
     text = f"{family.describe(public)}\n\n{shown.answer_format()}"
     if quiz_items:
         listed = "; ".join(shown.format_input(item) for item in quiz_items)

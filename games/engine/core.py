@@ -237,12 +237,21 @@ class Family:
     # score dict at the reveal (score -> text, e.g. "solved with 5 of 30 tests: ... = 92 points").
     scoring_help: Callable[[int], str] | None = None
     explain_score: Callable[[Mapping[str, Any]], str] | None = None
+    # Optional: the presentation of one puzzle from its public data, for a family whose variants
+    # differ in shape (``tuple``: the number and names of the variables); default ``presentation``.
+    present: Callable[[Mapping[str, Any]], Presentation] | None = None
 
     @property
     def shown(self) -> Presentation:
         if self.presentation is None:
             raise RuntimeError(f"family {self.id!r} declares no presentation")
         return self.presentation
+
+    def shown_for(self, public: Mapping[str, Any] | None) -> Presentation:
+        """The presentation of the puzzle with this public data (``present``), else ``shown``."""
+        if self.present is not None and public is not None:
+            return self.present(public)
+        return self.shown
 
     def scoring_text(self, max_tests: int) -> str:
         return self.scoring_help(max_tests) if self.scoring_help else ""

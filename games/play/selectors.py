@@ -166,7 +166,7 @@ def seat_observation(*, seat: Seat) -> dict[str, Any]:
         "text": family.render_observation(instance.public, history, tests_left),
         "quiz_items": quiz_items(instance=instance),
         # the input/answer/guess schemas, answer format and syntax help the family declares
-        "presentation": family.shown.to_dict(),
+        "presentation": family.shown_for(instance.public).to_dict(),
     }
 
 
@@ -263,7 +263,7 @@ def match_public_state(*, match: Match, viewer: Viewer) -> dict[str, Any]:
         "public": instance.public,
         "description": family.describe(instance.public),
         # how the family is shown (widget, schemas, answer words, syntax): declared by the family
-        "presentation": family.shown.to_dict(),
+        "presentation": family.shown_for(instance.public).to_dict(),
         "scoring": family.scoring_text(match.max_tests),
         "quiz_items": quiz_items(instance=instance),
         "seats": seat_rows,

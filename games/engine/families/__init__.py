@@ -5,5 +5,6 @@ from games.engine.families import (
     eleusis,  # noqa: F401
     rewrite,  # noqa: F401
     subregular,  # noqa: F401
+    tuple,  # noqa: F401
     wason,  # noqa: F401
 )

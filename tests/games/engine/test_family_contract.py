@@ -54,12 +54,12 @@ def test_at_least_the_built_in_families_are_registered() -> None:
 
 @pytest.mark.parametrize("family", FAMILIES, ids=IDS)
 def test_declarations_are_complete_and_valid(family: Family) -> None:
-    shown = family.shown
+    inst = make(family, 0)
+    shown = family.shown_for(inst.public)  # a family may shape its presentation per puzzle
     for schema in (shown.input_schema, shown.answer_schema, shown.guess_schema, family.params_schema):
         jsonschema.Draft202012Validator.check_schema(schema)
     assert shown.widget["kind"] in WIDGETS
     assert family.knobs(), "a family declares at least one difficulty knob"
-    inst = make(family, 0)
     jsonschema.validate(shown.input_example, shown.input_schema)
     family.parse_query(inst.public, shown.input_example)  # the example test is a valid test
     assert family.check_rule(shown.rule_example)["ok"], "the syntax example must parse"
@@ -89,9 +89,9 @@ def test_generation_is_deterministic_across_processes(family: Family) -> None:
     ids=[f"{f.id}-{json.dumps(k, sort_keys=True)}" for f in FAMILIES for k in knob_settings(f)],
 )
 def test_every_knob_setting_generates_non_degenerate_instances(family: Family, knob: dict[str, Any]) -> None:
-    shown = family.shown
     for seed in range(6):
         inst = make(family, seed, **knob)
+        shown = family.shown_for(inst.public)
         assert inst.version == family.version and inst.family == family.id
         assert inst.hidden["rule"] not in json.dumps(inst.public)
         inputs = [e["input"] for e in inst.public.get("examples") or []]
@@ -109,9 +109,9 @@ def test_every_knob_setting_generates_non_degenerate_instances(family: Family, k
 
 @pytest.mark.parametrize("family", FAMILIES, ids=IDS)
 def test_parse_print_round_trips(family: Family) -> None:
-    shown = family.shown
     for seed in range(10):
         inst = make(family, seed, **{k: v[-1] for k, v in family.knobs().items()})
+        shown = family.shown_for(inst.public)
         check = family.check_rule(inst.hidden["rule"])
         assert check["ok"] and family.check_rule(check["canonical"])["canonical"] == check["canonical"]
         assert family.judge(inst, check["canonical"]).correct
@@ -146,7 +146,7 @@ def test_the_judge_never_contradicts_the_oracle(family: Family, data: st.DataObj
         return
     cex = verdict.counterexample
     family.parse_query(inst.public, cex)  # a test the player could have run
-    jsonschema.validate(cex, family.shown.input_schema)
+    jsonschema.validate(cex, family.shown_for(inst.public).input_schema)
     hidden, mine = family.answer(inst, cex), guess_says(family, inst, guess, cex)
     assert hidden != mine, f"the counterexample {cex} does not distinguish the rules"
     assert (hidden, mine) == (verdict.hidden_answer, verdict.guess_answer)
@@ -210,7 +210,7 @@ HOSTILE_INPUTS: list[Any] = [
 def test_hostile_tests_get_a_clear_error(family: Family, query: Any) -> None:
     inst = make(family, 0)
     try:
-        jsonschema.validate(query, family.shown.input_schema)
+        jsonschema.validate(query, family.shown_for(inst.public).input_schema)
     except jsonschema.ValidationError:
         pass
     else:  # a valid test for this family (the empty list of ``blackbox``) is answered, not refused
