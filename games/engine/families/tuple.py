@@ -229,8 +229,9 @@ def _value_key(v: Fraction) -> tuple[Any, ...]:
 
 
 def simplicity_key(point: Sequence[Any]) -> tuple[Any, ...]:
-    """Integers before decimals (fewer places first), then by the sum and the maximum of the
-    absolute values, then fewer negative values, then the values."""
+    """By the largest denominator of the values (integers, then halves, quarters, fifths,
+    tenths, ...), then by the sum and the maximum of the absolute values, then fewer negative
+    values, then the values."""
     fr = [exact.to_fraction(v) for v in point]
     mags = tuple(abs(v) for v in fr)
     return (max(f.denominator for f in fr), sum(mags), max(mags), sum(v < 0 for v in fr), mags, tuple(fr))
@@ -261,16 +262,15 @@ def domain(spec: str) -> tuple[npt.NDArray[np.int64], int, bool]:
         cores = []
         for v in variables:
             lo, hi = Fraction(v.lo, v.scale), Fraction(v.hi, v.scale)
-            simple: set[Fraction] = set()
-            for places in range(v.places + 1):  # the simplest values: few places, near zero
+            vals: set[Fraction] = set()
+            share = max(2, per // (v.places + 1))
+            for places in range(v.places + 1):  # the simplest values at each number of places
                 step = Fraction(1, 10**places)
                 centre = min(max(Fraction(0), lo), hi)
                 k0 = math.floor(centre / step)
-                for k in range(k0 - per, k0 + per + 1):
-                    if lo <= k * step <= hi:
-                        simple.add(k * step)
-            vals = sorted(simple, key=_value_key)[:per]
-            vals += [Fraction(k, v.scale) for k in (v.lo, v.lo + 1, v.hi - 1, v.hi)]
+                level = [k * step for k in range(k0 - share, k0 + share + 1) if lo <= k * step <= hi]
+                vals.update(level)
+            vals.update(Fraction(k, v.scale) for k in (v.lo, v.lo + 1, v.hi - 1, v.hi))
             cores.append(sorted({int(f * scale) for f in vals}))
         pts = list(itertools.product(*cores))
         rng = np.random.default_rng(list(spec.encode()))
@@ -602,8 +602,8 @@ PRESENTATION = Presentation(
     format_answer=format_answer,
     answer_words={"true": "fits the rule", "false": "does not fit the rule"},
     simplicity_key=simplicity_key,
-    simplicity_order="integers, then decimals with fewer places; then by the sum and the maximum of the "
-    "absolute values (small first), then fewer negative values",
+    simplicity_order="by the largest denominator (integers, then halves, quarters, fifths, tenths, ...); then by "
+    "the sum and the maximum of the absolute values (small first), then fewer negative values",
 )
 
 
