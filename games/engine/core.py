@@ -238,7 +238,7 @@ class Family:
     scoring_help: Callable[[int], str] | None = None
     explain_score: Callable[[Mapping[str, Any]], str] | None = None
     # Optional: the presentation of one puzzle from its public data, for a family whose variants
-    # differ in shape (``tuple``: the number and names of the variables); default ``presentation``.
+    # differ in shape (``tuples``: the number and names of the variables); default ``presentation``.
     present: Callable[[Mapping[str, Any]], Presentation] | None = None
 
     @property

@@ -23,9 +23,9 @@ PARAMS = {
 
 def test_a_real_worker_plays_the_built_in_solver_on_an_admin_made_decimal_tuple() -> None:
     point_the_app_at_the_test_queue()
-    checked = variants.variant_check(family_id="tuple", params=PARAMS)  # the admin form's check
+    checked = variants.variant_check(family_id="tuples", params=PARAMS)  # the admin form's check
     assert checked
-    variant = services.variant_create(slug="test-tuple-worker", family="tuple", title="Gauge", params=PARAMS)
+    variant = services.variant_create(slug="test-tuple-worker", family="tuples", title="Gauge", params=PARAMS)
     solver = builtin("infogain")
     worker = Worker()
     try:
@@ -35,7 +35,7 @@ def test_a_real_worker_plays_the_built_in_solver_on_an_admin_made_decimal_tuple(
         (seat,) = match.seats.all()
         assert seat.status == Seat.Status.FINISHED and seat.score["solved"] is True, seat.score
         assert 1 <= seat.tests_used < 30
-        family = get_family("tuple")
+        family = get_family("tuples")
         public = match.instance.public
         for step in seat.steps.filter(kind="test"):
             family.parse_query(public, step.action["input"])  # every test was in the declared domains

@@ -1,4 +1,4 @@
-"""Family ``tuple``: a hidden number rule over an admin-declared tuple of named variables.
+"""Family ``tuples`` (module ``tuple``): a hidden number rule over an admin-declared tuple of named variables.
 
 A puzzle type without code: the variant's params declare 1-6 variables, each an integer or a
 decimal with a fixed number of places in a closed range, written as one text param (the admin's
@@ -53,7 +53,7 @@ from games.engine.families import common
 from games.engine.hypotheses import HypothesisSpace
 from games.engine.solvers.elimination import InfoGainSolver, RandomSolver
 
-FAMILY_ID = "tuple"
+FAMILY_ID = "tuples"
 VERSION = 1
 MAX_VARIABLES = 6
 MAX_PLACES = 3
@@ -646,13 +646,13 @@ def present(public: Mapping[str, Any]) -> Presentation:
 
 VARIANTS = (
     VariantSpec(
-        slug="tuple-int-pairs",
+        slug="tuples-int-pairs",
         title="Pairs of integers 0-99",
         params={"variables": "x: int 0..99, y: int 0..99", "rule": "x < y", "max_tests": 20},
         description="A hidden rule about pairs of whole numbers from 0 to 99.",
     ),
     VariantSpec(
-        slug="tuple-decimal-4",
+        slug="tuples-decimal-4",
         title="4-tuples of decimals",
         params={
             "variables": "a: decimal 0..2 places 1, b: decimal 0..2 places 1, "

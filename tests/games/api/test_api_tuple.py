@@ -33,15 +33,15 @@ def private_cache(settings):
 
 def test_the_admin_check_refuses_a_degenerate_rule_next_to_its_field():
     with pytest.raises(variants.VariantInvalid) as info:
-        variants.variant_check(family_id="tuple", params={**PARAMS, "rule": "a >= 0"}, rules=[])
+        variants.variant_check(family_id="tuples", params={**PARAMS, "rule": "a >= 0"}, rules=[])
     assert "degenerate" in " ".join(info.value.errors.get("rule", []))
 
 
 def test_an_agent_plays_an_admin_made_decimal_tuple_over_the_api_to_the_reveal():
-    family = get_family("tuple")
-    variants.variant_check(family_id="tuple", params=PARAMS, rules=[])  # what the admin form runs at save
+    family = get_family("tuples")
+    variants.variant_check(family_id="tuples", params=PARAMS, rules=[])  # what the admin form runs at save
     variant = services.variant_create(
-        slug="test-tuple-gauge", family="tuple", title="Gauge readings", params=PARAMS, published=True
+        slug="test-tuple-gauge", family="tuples", title="Gauge readings", params=PARAMS, published=True
     )
     api, _ = new_api()
     created = api.create(variant)

@@ -12,7 +12,7 @@ from games.engine import get_family
 from games.engine.core import ParamsError, QueryError, RuleError
 from games.engine.families import tuple as tf
 
-FAMILY = get_family("tuple")
+FAMILY = get_family("tuples")
 DECIMALS = {
     "variables": "a: decimal 0..2 places 1; b: decimal -1..1 places 1; c: int 0..5; d: decimal 0..1 places 2",
     "rule": "a + b == c * d",
