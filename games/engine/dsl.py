@@ -279,7 +279,10 @@ def _likely_slip(text: str) -> tuple[str, int] | None:
         at = text.find(spelled)
         if at >= 0:
             fixed = text.replace(spelled, f" {instead} " if instead.isalpha() else instead)
-            return f"'{spelled}' is not part of the rule language: {why}, as in: {' '.join(fixed.split())}", at + 1
+            return (
+                f"'{spelled}' is not part of the rule language: {why}, as in: {' '.join(fixed.split())}",
+                at + 1,
+            )
     for at, char in enumerate(text):
         before = text[at - 1] if at else ""
         after = text[at + 1] if at + 1 < len(text) else ""

@@ -1051,21 +1051,9 @@ def format_answer(value: Any) -> str:
 def render_observation(
     public: Mapping[str, Any], history: Sequence[Mapping[str, Any]], tests_left: int
 ) -> str:
-    lines = []
-    examples = public.get("examples") or []
-    if examples:
-        lines.append("Examples given with the puzzle:")
-        lines += [f"  {format_input(e['input'])} -> {format_answer(e['result'])}" for e in examples]
-    if history:
-        lines.append("Your tests so far:")
-        lines += [
-            f"  {i}. {format_input(h['input'])} -> {format_answer(h['result'])}"
-            for i, h in enumerate(history, 1)
-        ]
-    else:
-        lines.append("You have not run any tests yet.")
-    lines.append(f"Tests left: {tests_left}.")
-    return "\n".join(lines)
+    return common.render_observation(
+        public, history, tests_left, show_input=format_input, show_answer=format_answer
+    )
 
 
 PRESENTATION = Presentation(

@@ -60,6 +60,32 @@ def explain_score(score: Mapping[str, Any]) -> str:
     )
 
 
+def render_observation(
+    public: Mapping[str, Any],
+    history: Sequence[Mapping[str, Any]],
+    tests_left: int,
+    *,
+    show_input: Callable[[Any], str],
+    show_answer: Callable[[Any], str] = str,
+) -> str:
+    """The observation as text, as a model sees it: the examples, the tests so far and the budget,
+    each input and answer written the family's way."""
+    lines = []
+    examples = public.get("examples") or []
+    if examples:
+        lines.append("Examples given with the puzzle:")
+        lines += [f"  {show_input(e['input'])} -> {show_answer(e['result'])}" for e in examples]
+    if history:
+        lines.append("Your tests so far:")
+        lines += [
+            f"  {i}. {show_input(h['input'])} -> {show_answer(h['result'])}" for i, h in enumerate(history, 1)
+        ]
+    else:
+        lines.append("You have not run any tests yet.")
+    lines.append(f"Tests left: {tests_left}.")
+    return "\n".join(lines)
+
+
 def check_rule(text: str, parse: Callable[[str], Rule]) -> dict[str, Any]:
     try:
         rule = parse(text)

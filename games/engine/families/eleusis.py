@@ -360,18 +360,7 @@ def _pair_text(p: Sequence[Any]) -> str:
 def render_observation(
     public: Mapping[str, Any], history: Sequence[Mapping[str, Any]], tests_left: int
 ) -> str:
-    lines = []
-    examples = public.get("examples") or []
-    if examples:
-        lines.append("Examples given with the puzzle:")
-        lines += [f"  {_pair_text(e['input'])} -> {e['result']}" for e in examples]
-    if history:
-        lines.append("Your tests so far:")
-        lines += [f"  {i}. {_pair_text(h['input'])} -> {h['result']}" for i, h in enumerate(history, 1)]
-    else:
-        lines.append("You have not run any tests yet.")
-    lines.append(f"Tests left: {tests_left}.")
-    return "\n".join(lines)
+    return common.render_observation(public, history, tests_left, show_input=_pair_text)
 
 
 # -- the reference hypothesis space -----------------------------------------------------------------
@@ -542,7 +531,12 @@ PRESENTATION = Presentation(
         "ranks": [{"value": r, "text": RANK_NAMES.get(r, str(r))} for r in RANKS],
         # tone: the colour the page draws the suit in (suit // 2 is the colour: 0 black, 1 red)
         "suits": [
-            {"value": k, "symbol": SUIT_SYMBOLS[k], "name": SUIT_NAMES[k], "tone": "red" if k // 2 else "black"}
+            {
+                "value": k,
+                "symbol": SUIT_SYMBOLS[k],
+                "name": SUIT_NAMES[k],
+                "tone": "red" if k // 2 else "black",
+            }
             for k in SUITS
         ],
     },
@@ -551,7 +545,8 @@ PRESENTATION = Presentation(
     input_example=[12, 3, 5, 0],
     rule_example=RULE_EXAMPLE,
     guess_label="prev_rank, prev_suit, rank, suit",
-    syntax_help="A Python-style condition over prev_rank, prev_suit, rank and suit. " + language_summary(VARIABLES),
+    syntax_help="A Python-style condition over prev_rank, prev_suit, rank and suit. "
+    + language_summary(VARIABLES),
     format_input=_pair_text,
     format_answer=format_answer,
     answer_words={"true": "fits the rule", "false": "does not fit the rule"},

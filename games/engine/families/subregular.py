@@ -480,18 +480,7 @@ def _quote(value: Any) -> str:
 def render_observation(
     public: Mapping[str, Any], history: Sequence[Mapping[str, Any]], tests_left: int
 ) -> str:
-    lines = []
-    examples = public.get("examples") or []
-    if examples:
-        lines.append("Examples given with the puzzle:")
-        lines += [f"  {_quote(e['input'])} -> {_quote(e['result'])}" for e in examples]
-    if history:
-        lines.append("Your tests so far:")
-        lines += [f"  {i}. {_quote(h['input'])} -> {_quote(h['result'])}" for i, h in enumerate(history, 1)]
-    else:
-        lines.append("You have not run any tests yet.")
-    lines.append(f"Tests left: {tests_left}.")
-    return "\n".join(lines)
+    return common.render_observation(public, history, tests_left, show_input=_quote, show_answer=_quote)
 
 
 def surviving(public: Mapping[str, Any], history: Sequence[Mapping[str, Any]]) -> int:

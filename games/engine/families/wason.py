@@ -907,21 +907,7 @@ def describe(public: Mapping[str, Any]) -> str:
 def render_observation(
     public: Mapping[str, Any], history: Sequence[Mapping[str, Any]], tests_left: int
 ) -> str:
-    lines = []
-    examples = public.get("examples") or []
-    if examples:
-        lines.append("Examples given with the puzzle:")
-        lines += [f"  ({', '.join(_fmt(v) for v in e['input'])}) -> {e['result']}" for e in examples]
-    if history:
-        lines.append("Your tests so far:")
-        lines += [
-            f"  {i}. ({', '.join(_fmt(v) for v in h['input'])}) -> {h['result']}"
-            for i, h in enumerate(history, 1)
-        ]
-    else:
-        lines.append("You have not run any tests yet.")
-    lines.append(f"Tests left: {tests_left}.")
-    return "\n".join(lines)
+    return common.render_observation(public, history, tests_left, show_input=format_input)
 
 
 def _fmt(v: Any) -> str:
