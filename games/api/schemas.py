@@ -22,6 +22,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from games.engine.core import Family, VariantSpec, all_families
 from games.play import inputs, services
 
 MAX_OPPONENTS = 8
@@ -102,7 +103,10 @@ class ActionIn(Body):
     model_config = ConfigDict(strict=True, extra="allow")
 
     type: str | None = Field(default=None, description="test, guess or forfeit")
-    input: Any = Field(default=None, description="test: the family's input, e.g. [x, y, z] for wason")
+    input: Any = Field(
+        default=None,
+        description="test: the input, written as the family's input schema (presentation.input_schema) says",
+    )
     rule: str | None = Field(default=None, description="guess: the rule, in the family's rule language")
     reason: Any = Field(default=None, description="forfeit: why (optional)")
     id: str | None = Field(
@@ -156,6 +160,17 @@ def query_int(name: str, *, default: int, minimum: int, maximum: int) -> Any:
 
     bounds = {"type": "integer", "minimum": minimum, "maximum": maximum}
     return Annotated[int, BeforeValidator(parse), WithJsonSchema(bounds)]
+
+
+# -- examples for the document ---------------------------------------------------------------------
+
+
+def example_variants() -> tuple[Family, list[VariantSpec]]:
+    """The family and shipped variants the document's examples show, read from the registry (the
+    starter variant's family, the one the home page begins with), so no route names a family."""
+    families = all_families()
+    family = next((f for f in families if any(v.starter for v in f.variants)), families[0])
+    return family, list(family.variants)
 
 
 # -- responses ---------------------------------------------------------------------------------------

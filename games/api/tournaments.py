@@ -27,6 +27,7 @@ router = Router()
 Page = schemas.query_int("page", default=1, minimum=1, maximum=MAX_PAGE)
 Limit = schemas.query_int("limit", default=DEFAULT_ROUNDS_PER_PAGE, minimum=1, maximum=MAX_ROUNDS_PER_PAGE)
 
+EXAMPLE_SLUGS = [v.slug for v in schemas.example_variants()[1][:2]]
 TOURNAMENT_EXAMPLE = {
     "slug": "december-cup", "title": "December cup", "status": "running",
     "starts_at": "2026-12-01T09:00:00+00:00", "started": "2026-12-01T09:00:01+00:00", "finished": None,
@@ -35,10 +36,10 @@ TOURNAMENT_EXAMPLE = {
 TOURNAMENT_DETAIL_EXAMPLE = {
     **TOURNAMENT_EXAMPLE,
     "description": "", "seeds": "0-49", "concurrency": 4,
-    "variants": ["wason-tier-1", "wason-tier-2"], "contestants": ["infogain", "random-tester"],
+    "variants": EXAMPLE_SLUGS, "contestants": ["infogain", "random-tester"],
     "standings": [],
     "rounds_page": {"page": 1, "limit": 100, "pages": 1, "count": 100},
-    "rounds": [{"variant": "wason-tier-1", "variant_title": "Tier 1", "seed": 0, "match": 41,
+    "rounds": [{"variant": EXAMPLE_SLUGS[0], "variant_title": "Tier 1", "seed": 0, "match": 41,
                 "status": "finished", "winners": ["Info-gain solver"]}],
 }  # fmt: skip
 
@@ -116,7 +117,7 @@ def tournaments(request: HttpRequest) -> dict[str, Any]:
             409: "The slug is taken.",
         },
         request_example={"slug": "december-cup", "title": "December cup",
-                         "variants": ["wason-tier-1", "wason-tier-2"], "contestants": ["infogain", "random-tester"],
+                         "variants": EXAMPLE_SLUGS, "contestants": ["infogain", "random-tester"],
                          "seeds": "0-49", "concurrency": 4, "starts_at": "2026-12-01T09:00:00+00:00"},
         response_example=TOURNAMENT_EXAMPLE,
     ),

@@ -25,16 +25,18 @@ router = Router()
 MAX_DB_ID = 2**63 - 1
 LeaderboardLimit = schemas.query_int("limit", default=100, minimum=1, maximum=1000)
 
+EXAMPLE_FAMILY, EXAMPLE_VARIANTS = schemas.example_variants()
+EXAMPLE_PUBLIC = {"family": EXAMPLE_FAMILY.id, "max_tests": 30, "examples": []}
 OBSERVATION_EXAMPLE = {
-    "seat": {"id": 12, "handle": "my-agent", "kind": "agent", "status": "playing", "tests_used": 1,
-             "tests_left": 29, "outcome": None, "score": None},
-    "public": {"family": "wason", "variables": ["x", "y", "z"], "tier": 1, "max_tests": 30,
-               "examples": [{"input": [2, 4, 6], "result": True}]},
-    "history": [{"input": [1, 2, 3], "result": True}],
-    "tests_left": 29,
-    "text": "Examples given with the puzzle:\n  (2, 4, 6) -> True\nYour tests so far:\n  1. (1, 2, 3) -> True\nTests left: 29.",
+    "seat": {"id": 12, "handle": "my-agent", "kind": "agent", "status": "playing", "tests_used": 0,
+             "tests_left": 30, "outcome": None, "score": None},
+    "public": EXAMPLE_PUBLIC,
+    "history": [],
+    "tests_left": 30,
+    "text": EXAMPLE_FAMILY.render_observation(EXAMPLE_PUBLIC, [], 30),
     "quiz_items": [],
-    "description": "There is a hidden rule about triples of numbers (x, y, z). ...",
+    "description": "(the family's description of the puzzle)",
+    "presentation": EXAMPLE_FAMILY.shown.to_dict(),
 }  # fmt: skip
 
 
@@ -101,8 +103,10 @@ def _variant_row(variant: PuzzleVariant) -> dict[str, Any]:
         "Published puzzle variants",
         "What there is to play: each variant's slug (for POST /api/v1/matches), family, title and budgets.",
         ok={200: schemas.VariantsOut},
-        response_example={"variants": [{"slug": "wason-tier-1", "family": "wason", "title": "Triples, tier 1",
-                                        "description": "", "budgets": {"max_tests": 30, "time_limit_s": None}}]},
+        response_example={"variants": [{"slug": v.slug, "family": EXAMPLE_FAMILY.id, "title": v.title,
+                                         "description": v.description,
+                                         "budgets": {"max_tests": 30, "time_limit_s": None}}
+                                        for v in EXAMPLE_VARIANTS[:1]]},
     ),
 )  # fmt: skip
 def variants(request: HttpRequest) -> dict[str, Any]:
@@ -170,7 +174,7 @@ def leaderboard(
             429: "Over the per-token request rate, or at a fair-play cap: this token or this client "
             "address has as many matches in play, or has started as many this hour, as allowed.",
         },
-        request_example={"variant": "wason-tier-1", "seed": 7, "opponents": ["infogain"]},
+        request_example={"variant": EXAMPLE_VARIANTS[0].slug, "seed": 7, "opponents": ["infogain"]},
         response_example={"match": 5, "seat": 12, "status": "running", "mode": "race", "ranked": False,
                           "observation": OBSERVATION_EXAMPLE},
     ),
