@@ -118,6 +118,13 @@ SolverFactory = Callable[[Mapping[str, Any], int], Solver]
 #   string        {"label", "alphabet", "max_length"}: one text box; value: a string
 WIDGETS = ("number_tuple", "card_pair", "integer_list", "string")
 
+# How a guess is entered (``Presentation.guess_widget``):
+#   rule   {"kind": "rule"}: a text box for a rule in the family's language, with the live checker;
+#          the guess value is a string (every family so far).
+# A family whose answer is not a rule declares another kind here and in static/arena/match.js
+# (e.g. a grid drawn in an editor, or no guess at all when the game ends on its budget).
+GUESS_WIDGETS = ("rule",)
+
 
 @dataclass(frozen=True)
 class VariantSpec:
@@ -170,10 +177,15 @@ class Presentation:
     answer_words: Mapping[str, str] = field(default_factory=dict)
     simplicity_key: Callable[[Any], tuple[Any, ...]] = _default_simplicity_key
     simplicity_order: str = "shorter JSON text first"
+    guess_widget: Mapping[str, Any] = field(default_factory=lambda: {"kind": "rule"})
 
     def __post_init__(self) -> None:
         if self.widget.get("kind") not in WIDGETS:
             raise ValueError(f"unknown widget {self.widget.get('kind')!r}; known: {', '.join(WIDGETS)}")
+        if self.guess_widget.get("kind") not in GUESS_WIDGETS:
+            raise ValueError(
+                f"unknown guess widget {self.guess_widget.get('kind')!r}; known: {', '.join(GUESS_WIDGETS)}"
+            )
 
     def answer_format(self) -> str:
         """The model's answer format, in the same words for every family."""
@@ -192,6 +204,7 @@ class Presentation:
             "answer_schema": self.answer_schema,
             "guess_schema": self.guess_schema,
             "widget": self.widget,
+            "guess_widget": dict(self.guess_widget),
             "input_example": self.input_example,
             "rule_example": self.rule_example,
             "guess_label": self.guess_label,
