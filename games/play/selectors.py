@@ -113,6 +113,7 @@ def _family_or_none(family_id: str) -> Family | None:
 def recent_matches(*, limit: int = 10) -> list[Match]:
     return list(
         Match.objects.filter(playtest=False)  # a playtest may be on a variant not yet published
+        .filter(study_entry__isnull=True)  # a study's puzzles are not public play
         .select_related("instance__variant")
         .prefetch_related("seats")
         .order_by("-created")[:limit]
