@@ -498,7 +498,9 @@ class Study(models.Model):
     # (0: before the first); an answer passes when it equals ``answer`` ignoring case and spacing.
     attention_checks = models.JSONField(default=list, blank=True)
     time_limit_s = models.PositiveIntegerField(null=True, blank=True, help_text="per puzzle; empty = none")
-    max_tests = models.PositiveIntegerField(null=True, blank=True, help_text="per puzzle; empty = the variant's")
+    max_tests = models.PositiveIntegerField(
+        null=True, blank=True, help_text="per puzzle; empty = the variant's"
+    )
     max_duration_min = models.PositiveIntegerField(
         default=60, help_text="a participant not done this long after consenting counts as dropped"
     )

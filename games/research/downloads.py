@@ -20,7 +20,17 @@ from games.models import ModelContestant, PuzzleVariant, Study, Tournament
 from games.research import exports
 from games.research.dashboard import is_researcher
 
-FILTER_FIELDS = ("family", "variant", "since", "until", "kind", "contestant", "finished", "tournament", "study")
+FILTER_FIELDS = (
+    "family",
+    "variant",
+    "since",
+    "until",
+    "kind",
+    "contestant",
+    "finished",
+    "tournament",
+    "study",
+)
 
 
 BLOCK_SIZE = 256 * 1024

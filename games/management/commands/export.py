@@ -41,7 +41,9 @@ class Command(BaseCommand):
         parser.add_argument("--contestant", help="only matches with a seat of this model contestant (slug)")
         parser.add_argument("--finished-only", action="store_true", help="only finished matches")
         parser.add_argument("--tournament", help="only the races of this tournament (slug)")
-        parser.add_argument("--study", help="only the puzzles of this study (slug); its design goes in the card")
+        parser.add_argument(
+            "--study", help="only the puzzles of this study (slug); its design goes in the card"
+        )
         parser.add_argument(
             "--analytics",
             action="store_true",
