@@ -447,3 +447,18 @@ def test_the_export_command_filters_by_study(tmp_path):
     call_command("export", fmt="csv", out=str(tmp_path / "csv"), study=study.slug, no_progress=True)
     rows = (tmp_path / "csv" / "matches.csv").read_text().splitlines()
     assert len(rows) == 2 and study.slug in rows[1]
+
+
+def test_the_admin_lists_studies_with_their_progress_and_closes_them():
+    study = make_study(checks=[])
+    studies.participant_join(study=study, ids=studies.PanelIds(pid=PID))
+    admin = User.objects.create_superuser("boss", "boss@example.org", "pw-boss-123")
+    client = Client()
+    client.force_login(admin)
+    listing = client.get("/admin/games/study/")
+    assert listing.status_code == 200 and b"1 / 0 / 0" in listing.content
+    page = client.get(f"/admin/games/study/{study.pk}/change/")
+    assert page.status_code == 200 and b"C0DE42" not in page.content
+    client.post("/admin/games/study/", {"action": "close", "_selected_action": [study.pk]})
+    study.refresh_from_db()
+    assert study.status == Study.Status.CLOSED
