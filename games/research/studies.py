@@ -574,6 +574,22 @@ def study_progress(*, study: Study, now: Any = None) -> dict[str, Any]:
     }
 
 
+def participant_summary(participant: StudyParticipant) -> dict[str, Any]:
+    """One participant as the researcher may see them: the export pseudonym, never the ID."""
+    entries = list(participant.entries.order_by("position"))
+    return {
+        "pseudonym": "p_" + participant.pid_hash[:20],
+        "ordinal": participant.ordinal,
+        "consented_at": participant.consented_at,
+        "completed_at": participant.completed_at,
+        "position": participant.position,
+        "items": len(participant.sequence),
+        "counterbalance": participant.counterbalance,
+        "matches": [e.match_id for e in entries if e.match_id is not None],
+        "checks_failed": sum(1 for e in entries if e.kind == StudyEntry.Kind.CHECK and e.correct is False),
+    }
+
+
 def study_design(*, study: Study) -> dict[str, Any]:
     """The study's design as plain data, for the dataset card and the researcher's page. Leaves
     out the completion code and return URL (they pay participants)."""

@@ -243,8 +243,19 @@ def join_link(request: HttpRequest, study: Study) -> str:
 
 
 @researcher_required
+@require_http_methods(["GET", "POST"])
 def study_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """The study's progress, join link, data and design. POST ``find``: a participant looked up by
+    their panel ID (a withdrawal request, a bonus), by POST so the ID stays out of the access logs."""
     study = get_object_or_404(Study, slug=slug)
+    found: dict[str, Any] | None = None
+    if request.method == "POST":
+        raw = (request.POST.get("find") or "").strip()
+        participant = studies.participant_find(study=study, ids=studies.PanelIds(pid=raw)) if raw else None
+        found = {
+            "searched": True,
+            "participant": studies.participant_summary(participant) if participant else None,
+        }
     return render(
         request,
         "research/study.html",
@@ -254,6 +265,7 @@ def study_page(request: HttpRequest, slug: str) -> HttpResponse:
             "progress": studies.study_progress(study=study),
             "join_link": join_link(request, study),
             "formats": ("jsonl", "csv", "parquet"),
+            "found": found,
         },
     )
 

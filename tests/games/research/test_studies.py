@@ -462,3 +462,14 @@ def test_the_admin_lists_studies_with_their_progress_and_closes_them():
     client.post("/admin/games/study/", {"action": "close", "_selected_action": [study.pk]})
     study.refresh_from_db()
     assert study.status == Study.Status.CLOSED
+
+
+def test_a_researcher_finds_a_participant_by_their_id_without_it_being_stored():
+    study = make_study(checks=[])
+    participant, _ = studies.participant_join(study=study, ids=studies.PanelIds(pid=PID))
+    client = researcher_client()
+    found = client.post(f"/research/studies/{study.slug}/", {"find": PID})
+    assert found.status_code == 200
+    assert f"p_{participant.pid_hash[:20]}".encode() in found.content
+    missing = client.post(f"/research/studies/{study.slug}/", {"find": "not-a-participant"})
+    assert b"No participant of this study joined with that ID" in missing.content
