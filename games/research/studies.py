@@ -442,7 +442,11 @@ def participant_sync(*, participant: StudyParticipant, session_key: str) -> Curr
             match = entry.match
             if not match.is_over:
                 seat = match.seats.filter(kind=Seat.Kind.HUMAN).first()
-                deadline = services._deadline(match)
+                deadline = (
+                    match.started + dt.timedelta(seconds=match.time_limit_s)
+                    if match.time_limit_s and match.started
+                    else None
+                )
                 if seat is not None and not seat.is_done and deadline is not None and now > deadline:
                     services.seat_time_out(seat=seat, reason="the study's time limit for this puzzle ran out")
                     match.refresh_from_db()

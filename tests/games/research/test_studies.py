@@ -473,3 +473,25 @@ def test_a_researcher_finds_a_participant_by_their_id_without_it_being_stored():
     assert f"p_{participant.pid_hash[:20]}".encode() in found.content
     missing = client.post(f"/research/studies/{study.slug}/", {"find": "not-a-participant"})
     assert b"No participant of this study joined with that ID" in missing.content
+
+
+def test_the_raw_ids_are_nowhere_in_the_database_after_a_whole_study():
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import connection
+
+    study = make_study()
+    client = Client()
+    join(client, study)
+    consent(client, study, "agree")
+    solve(start(client, study))
+    client.post(f"/study/{study.slug}/next/", {"action": "answer", "position": 1, "answer": "blue"})
+    solve(start(client, study))
+    assert b"C0DE42" in client.get(f"/study/{study.slug}/next/").content
+    raw = tuple(QUERY.values())
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f'SELECT * FROM "{table}"')
+            text = repr(cursor.fetchall())
+            assert not any(r in text for r in raw), table
+    for session in Session.objects.all():  # session data is encoded: decode it too
+        assert not any(r in json.dumps(SessionStore().decode(session.session_data)) for r in raw)
