@@ -495,3 +495,25 @@ def test_the_raw_ids_are_nowhere_in_the_database_after_a_whole_study():
             assert not any(r in text for r in raw), table
     for session in Session.objects.all():  # session data is encoded: decode it too
         assert not any(r in json.dumps(SessionStore().decode(session.session_data)) for r in raw)
+
+
+def test_the_research_api_filters_by_study(settings):
+    from games.api.auth import agent_token_create
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "s"}
+    }
+    study = make_study(checks=[])
+    participant, _ = studies.participant_join(study=study, ids=studies.PanelIds(pid=PID))
+    match = studies.puzzle_start(participant=participant, position=0, session_key="s1")
+    solve(match)
+    factories.match()
+    _, key = agent_token_create(name="reader", can_read_research=True)
+    api = Client(headers={"Authorization": f"Bearer {key}"})
+    response = api.get("/api/v1/research/matches", {"study": study.slug})
+    assert response.status_code == 200
+    (row,) = response.json()["matches"]
+    assert row["match_id"] == match.pk and row["study"] == study.slug
+    assert row["seats"][0]["participant"] == "p_" + participant.pid_hash[:20]
+    bad = api.get("/api/v1/research/matches", {"study": "nope"})
+    assert bad.status_code == 400 and "no study 'nope'" in bad.json()["error"]
