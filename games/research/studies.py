@@ -383,7 +383,7 @@ def participant_join(*, study: Study, ids: PanelIds) -> tuple[StudyParticipant, 
 @dataclass
 class Current:
     """Where a participant is: ``kind`` is "puzzle" (``match`` set once started), "check" or
-    "done"; ``number``/``total`` count puzzles for the page."""
+    "done"; ``puzzle_number`` / ``puzzles_total`` count puzzles for the page."""
 
     participant: StudyParticipant
     kind: str
