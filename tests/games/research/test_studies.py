@@ -517,3 +517,19 @@ def test_the_research_api_filters_by_study(settings):
     assert row["seats"][0]["participant"] == "p_" + participant.pid_hash[:20]
     bad = api.get("/api/v1/research/matches", {"study": "nope"})
     assert bad.status_code == 400 and "no study 'nope'" in bad.json()["error"]
+
+
+def test_when_the_time_runs_out_the_match_page_leads_on_to_the_next_puzzle():
+    study = make_study(checks=[], time_limit_s=30)
+    client = Client()
+    join(client, study)
+    consent(client, study, "agree")
+    match = start(client, study)
+    page = client.get(f"/matches/{match.pk}/")
+    assert b'id="study-timeout-continue"' in page.content
+    assert client.get(f"/study/{study.slug}/next/").url == f"/matches/{match.pk}/"  # time left: back to it
+    Match.objects.filter(pk=match.pk).update(started=timezone.now() - timezone.timedelta(seconds=31))
+    page = client.get(f"/study/{study.slug}/next/")
+    assert page.status_code == 200 and page.context["current"].puzzle_number == 2
+    seat = match.seats.get()
+    assert seat.status == Seat.Status.TIMED_OUT and seat.steps.get().kind == Step.Kind.TIMEOUT
