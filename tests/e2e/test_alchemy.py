@@ -1,6 +1,7 @@
 """A person plays an ``alchemy`` game in a real browser to the end: two pickers over the elements
 they know (the list grows with what they make), no guess box, the seat finishes when the
-combination budget is spent and the reveal shows the recipe book and the score. Nothing in the
+combination budget is spent and the reveal shows the recipe book and the score; the replay
+shows the discoveries growing along the timeline. Nothing in the
 page knows the family: the pick_pair widget and the guess widget "none" are generic."""
 
 import os
@@ -89,3 +90,17 @@ def test_a_person_plays_an_alchemy_game_to_the_end(asgi_server, page):
     page.set_viewport_size({"width": 1100, "height": 900})
     page.screenshot(path=str(REPO / "artifacts" / "e2e-alchemy.png"), full_page=True)
     page.screenshot(path=str(REPO / "docs" / "alchemy.png"), full_page=True)
+
+    # the replay: the discoveries grow as the timeline moves
+    page.click("#watch-replay")
+    page.wait_for_url(re.compile(r"/matches/\d+/replay/$"))
+    found = page.locator(".rp-discoveries li")
+    expect(found).to_have_text(["nothing yet"])
+    page.click("#rp-forward")
+    expect(found).to_have_text([f"{made} from {making[0]} + {making[1]}"])
+    page.click("#rp-end")
+    expect(page.locator(".replay-seat .stats")).to_contain_text("4 tests")
+    expect(page.locator("#rp-verdicts")).to_contain_text("point")
+    page.locator(".rp-step").first.locator("summary", has_text="Measures").click()
+    expect(page.locator(".rp-step").first.locator(".rp-measures")).to_contain_text("novel pair")
+    page.screenshot(path=str(REPO / "artifacts" / "e2e-alchemy-replay.png"), full_page=True)
