@@ -109,3 +109,14 @@ def test_the_race_goes_to_the_most_points_when_nobody_can_solve() -> None:
     match.refresh_from_db()
     race = selectors.match_reveal(match=match)["race"]
     assert race["winner"] == b.pk and "most points" in race["text"]
+
+
+def test_the_admin_preview_plays_each_explorer_to_its_budget_and_reports_the_share_found() -> None:
+    from games.play import variants
+
+    for preview in variants.variant_preview(
+        family_id="alchemy", params={"elements": 8, "depth": 2, "max_tests": 10}
+    ):
+        assert not preview.error
+        for run in preview.solvers:
+            assert run.tests_used == 10 and run.error == "" and 0 < run.agreement <= 1, run
