@@ -188,7 +188,7 @@ def build_graph(seed: int, p: Mapping[str, Any]) -> Graph:
         """An unused pair that makes ``product`` at depth ``level``: its deeper ingredient is of
         depth ``level - 1`` (a first recipe) or deeper (a further one, which cannot shorten the
         way to the product)."""
-        pool = [n for n in live if n != product and (depth[n] < level or not first)]
+        pool = [n for n in live if n in settled and n != product and (depth[n] < level or not first)]
         options = sorted(
             {
                 _pair(a, b)
@@ -202,14 +202,18 @@ def build_graph(seed: int, p: Mapping[str, Any]) -> Graph:
             options = [q for q in options if q not in start_pairs]
         return rng.choice(options) if options else None
 
+    # An element is an ingredient only once its own depth is settled (its first recipe chosen),
+    # so a later move of an element to a deeper level cannot make a recipe shallower than stated.
+    settled = set(start)
     for name in made:
         q = free_pair(name, depth[name], True)
-        if q is None:  # the shallowest level is full: the element moves one level down
+        while q is None:  # no free pair at this level: the element moves one level down
             depth[name] += 1
+            if depth[name] > len(made) + 1:
+                raise RuntimeError("alchemy generator: no free pair")  # pragma: no cover
             q = free_pair(name, depth[name], True)
-        if q is None:
-            raise RuntimeError("alchemy generator: no free pair")  # pragma: no cover - sizes allow it
         recipes[q] = name
+        settled.add(name)
     for name in made:
         for _ in range(p["branching"] - 1):
             if rng.random() < 0.6:
