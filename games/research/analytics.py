@@ -102,6 +102,11 @@ def _rule_size(family_id: str, rule: str | None) -> int | None:
         return None
 
 
+def _curve(tests: Sequence[dict[str, Any]]) -> list[int]:
+    curve = ([tests[0].get("surviving_before")] + [t.get("surviving") for t in tests]) if tests else []
+    return [] if any(v is None for v in curve) else curve
+
+
 def _seat_summary(
     *, seat: Seat, instance: PuzzleInstance, steps: Sequence[Step], tests: Sequence[dict[str, Any]] | None
 ) -> dict[str, Any]:
@@ -129,7 +134,8 @@ def _seat_summary(
         "redundant_tests": sum(1 for t in tests if t.get("redundant")),
         "total_bits": round(sum(bits), 6),
         # index 0 = after the given examples, before any test; index k = after test k
-        "curve": ([tests[0].get("surviving_before")] + [t.get("surviving") for t in tests]) if tests else [],
+        # (empty for a family with no reference space, e.g. one scored from its history)
+        "curve": _curve(tests),
         "analytics_failed": analytics_failed,
     }
 

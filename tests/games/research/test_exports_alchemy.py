@@ -67,3 +67,18 @@ def test_the_replay_shows_the_growing_list_of_discoveries(client):
     assert tests[0]["measures"]["novel_pair"] is True and tests[1]["measures"]["novel_pair"] is False
     assert tests[0]["measures"]["made_depth"] == 1  # the replay is of a finished match: hidden measures too
     assert data["match"]["presentation"]["widget"]["options"] == match.instance.public["start"]
+
+
+def test_the_dashboard_counts_an_alchemy_seat(client):
+    from django.core.cache import cache
+
+    from tests.games.research.test_replay_dashboard_views import researcher
+
+    cache.clear()
+    finished_match()
+    researcher(client)
+    response = client.get("/research/")
+    assert response.status_code == 200
+    plots = embedded(response, "dashboard-data")
+    [row] = [r for r in plots["solve-rate"] if r["family"] == "alchemy"]
+    assert row["seats"] == 1
