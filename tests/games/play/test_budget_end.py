@@ -109,6 +109,16 @@ def test_the_race_goes_to_the_most_points_when_nobody_can_solve() -> None:
     match.refresh_from_db()
     race = selectors.match_reveal(match=match)["race"]
     assert race["winner"] == b.pk and "most points" in race["text"]
+    # the ratings read the same points: more points wins the head-to-head pair
+    from games.competition import rating_snapshots, ratings
+
+    rows = {r.seat_id: r for r in rating_snapshots.seat_rows(family="alchemy")}
+    assert rows[b.pk].points > 0 and rows[a.pk].points == 0
+    codes = [
+        (0, rows[a.pk].solved, 1, 1.0, rows[a.pk].points),
+        (1, rows[b.pk].solved, 1, 1.0, rows[b.pk].points),
+    ]
+    assert ratings.race_pairs(codes) == [(1, 0)]
 
 
 def test_the_admin_preview_plays_each_explorer_to_its_budget_and_reports_the_share_found() -> None:
