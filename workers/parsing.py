@@ -45,7 +45,12 @@ def parse_action(text: str, input_schema: Mapping[str, Any] | None = None) -> di
     if not isinstance(text, str) or not text.strip():
         raise ParseError("the reply was empty")
     text = text[-MAX_REPLY_CHARS:]
-    text_input = (input_schema or {}).get("type") == "string"
+    schema = input_schema or {}
+    # Text is passed as written to a family whose input is a string or a list of strings (its
+    # parse_query reads the text form); any other family's text is read as numbers.
+    text_input = schema.get("type") == "string" or (
+        schema.get("type") == "array" and (schema.get("items") or {}).get("type") == "string"
+    )
     candidates = _json_objects(text)
     actions = []
     errors = []

@@ -238,10 +238,15 @@ def _read_action(text: str, *, seat: Seat) -> dict[str, Any]:
     unparsable rule is caught before anything is submitted."""
     instance = seat.match.instance
     family = get_family(instance.family)
-    action = parse_action(text, input_schema=family.shown_for(instance.public).input_schema)
+    shown = family.shown_for(instance.public)
+    action = parse_action(text, input_schema=shown.input_schema)
     try:
         if action["type"] == "test":
             action["input"] = family.parse_query(instance.public, action["input"])
+            if family.check_test is not None:
+                family.check_test(instance.public, selectors.seat_history(seat=seat), action["input"])
+        elif not shown.has_guess:
+            raise ParseError("this puzzle has no rule to state; reply with a test")
         else:
             check = family.check_rule(action["rule"])
             if not check["ok"]:

@@ -116,14 +116,19 @@ SolverFactory = Callable[[Mapping[str, Any], int], Solver]
 #                  "ranks": [{"value", "text"}], "suits": [{"value", "symbol", "name", "tone"}]}
 #   integer_list  {"label", "max_length"}: one text box "3, 1, 2"; value: list of integers
 #   string        {"label", "alphabet", "max_length"}: one text box; value: a string
-WIDGETS = ("number_tuple", "card_pair", "integer_list", "string")
+#   pick_pair     {"labels": [first, second], "options": [names], "grow": bool}: two pickers over
+#                 the options, plus (with "grow") every string answer in the seat's own history,
+#                 in the order first seen (the elements a player has made); value: two strings
+WIDGETS = ("number_tuple", "card_pair", "integer_list", "string", "pick_pair")
 
 # How a guess is entered (``Presentation.guess_widget``):
 #   rule   {"kind": "rule"}: a text box for a rule in the family's language, with the live checker;
 #          the guess value is a string (every family so far).
+#   none   {"kind": "none"}: no guess at all: a seat finishes when its test budget is spent, scored by
+#          ``Family.final_score`` from its history (which such a family must declare).
 # A family whose answer is not a rule declares another kind here and in static/arena/match.js
 # (e.g. a grid drawn in an editor, or no guess at all when the game ends on its budget).
-GUESS_WIDGETS = ("rule",)
+GUESS_WIDGETS = ("rule", "none")
 
 
 @dataclass(frozen=True)
@@ -187,8 +192,21 @@ class Presentation:
                 f"unknown guess widget {self.guess_widget.get('kind')!r}; known: {', '.join(GUESS_WIDGETS)}"
             )
 
+    @property
+    def has_guess(self) -> bool:
+        """Whether a player states a rule at all (guess widget other than "none")."""
+        return self.guess_widget.get("kind") != "none"
+
     def answer_format(self) -> str:
         """The model's answer format, in the same words for every family."""
+        if not self.has_guess:
+            return (
+                "Answer format: think as much as you like, then end your reply with exactly one JSON object "
+                "on its own line:\n"
+                f'  {{"action": "test", "input": {self.input_placeholder}}}   to test {self.test_noun}.\n'
+                "There is no rule to state: the game ends when your tests are spent. "
+                "Only the last JSON object in your reply counts."
+            )
         return (
             "Answer format: think as much as you like, then end your reply with exactly one JSON object "
             "on its own line, either\n"
@@ -253,6 +271,17 @@ class Family:
     # Optional: the presentation of one puzzle from its public data, for a family whose variants
     # differ in shape (``tuples``: the number and names of the variables); default ``presentation``.
     present: Callable[[Mapping[str, Any]], Presentation] | None = None
+    # Optional: which tests this seat may run given its own history, for a family whose testable
+    # inputs grow with what the player has found (``alchemy``: only elements it knows):
+    # (public, history, parsed query) -> None, or QueryError saying what is allowed (no test used).
+    check_test: Callable[[Mapping[str, Any], Sequence[Mapping[str, Any]], Any], None] | None = None
+    # Optional, required with the guess widget "none": a seat's score once its test budget is spent
+    # (or it stops), from its history: (instance, history, max_tests) -> a score dict as ``score``.
+    final_score: Callable[[Instance, Sequence[Mapping[str, Any]], int], dict[str, Any]] | None = None
+    # Optional: per-test measures that need the hidden rule (e.g. an element's true empowerment),
+    # computed only where the hidden rule may be shown (a finished match's exports and replay):
+    # (instance, history) -> one dict per test, merged with ``step_analytics``'s.
+    reveal_analytics: Callable[[Instance, Sequence[Mapping[str, Any]]], list[dict[str, Any]]] | None = None
 
     @property
     def shown(self) -> Presentation:
@@ -312,6 +341,8 @@ def register(family: Family) -> Family:
         raise RuntimeError(f"family {family.id!r} registered twice")
     if family.presentation is None or family.random_input is None or family.guess_answer is None:
         raise RuntimeError(f"family {family.id!r} must declare presentation, random_input and guess_answer")
+    if not family.presentation.has_guess and family.final_score is None:
+        raise RuntimeError(f"family {family.id!r} has no guess, so it must declare final_score")
     for spec in family.variants:
         family.validate_params(spec.params)  # a shipped variant with bad params fails at import
     _REGISTRY[family.id] = family

@@ -29,6 +29,7 @@ import datetime as dt
 import gc
 import hashlib
 import hmac
+import itertools
 import json
 import logging
 import os
@@ -47,7 +48,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from games.engine.core import EngineError, Family, all_families, get_family
+from games.engine.core import EngineError, Family, Instance, all_families, get_family
 from games.models import (
     Match,
     ModelCall,
@@ -71,9 +72,9 @@ if os.environ.get("ARENA_EXPORT_STDLIB_JSON"):  # benchmarks compare the two
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = (
-    3  # 2: matches.tournament, matches.ranked; 3: matches.study, study_position, seats.participant
-)
+# 2: matches.tournament, matches.ranked; 3: matches.study, study_position, seats.participant;
+# 4: steps.measures (per-test measures a family declares, e.g. alchemy's novelty and empowerment)
+SCHEMA_VERSION = 4
 FORMATS = ("jsonl", "csv", "parquet")
 KINDS = tuple(Seat.Kind.values)
 DEFAULT_CHUNK = 250  # matches per chunk (~12k steps): bounded memory, few queries
@@ -247,6 +248,14 @@ SCHEMA: dict[str, tuple[Field, ...]] = {
         ),
         Field("p_true", "float", "fraction of surviving hypotheses that predicted True" + _ANALYTICS_NOTE),
         Field("space_exhausted", "bool", "no reference hypothesis is consistent any more" + _ANALYTICS_NOTE),
+        Field(
+            "measures",
+            "json",
+            "the family's own per-test measures (its step_analytics beyond the columns above, and once the "
+            "match is over its reveal_analytics, which need the hidden rule; e.g. alchemy: novel_pair, "
+            "a_/b_tries_before, a_/b_successes_before, a_/b_uncertainty, a_/b_empowerment, "
+            "pair_empowerment, best_pair_empowerment, made_depth; docs/FAMILIES.md)" + _ANALYTICS_NOTE,
+        ),
     ),
     "model_calls": (
         Field("call_id", "int", "model call id"),
@@ -277,6 +286,9 @@ SCHEMA: dict[str, tuple[Field, ...]] = {
 
 FIELD_NAMES = {table: tuple(f.name for f in fields) for table, fields in SCHEMA.items()}
 _NO_ANALYTICS = {"surviving_before": None, "surviving": None, "bits": None, "redundant": None, "p_true": None}
+# The analytics every family reports in their own columns; anything else a family measures goes
+# to the ``measures`` column.
+_SHARED_ANALYTICS = {*_NO_ANALYTICS, "space_exhausted", "test", "input", "result", "answer"}
 
 
 # -- filters ------------------------------------------------------------------------------------------
@@ -609,6 +621,12 @@ class RecordBuilder:
             instance_id = seed = params = public = hidden = None
         hidden_size = _int_or_none((hidden or {}).get("size"))
         family = self.family(family_id)
+        # The whole instance, for measures that need the hidden rule: only once it may be shown.
+        engine_instance = (
+            Instance(family_id, version, seed, _json(params) or {}, _json(public) or {}, _json(hidden) or {})
+            if hidden is not None and family is not None and family.reveal_analytics is not None
+            else None
+        )
         record = {
             "match_id": match_id,
             "family": family_id,
@@ -646,6 +664,7 @@ class RecordBuilder:
                 participant=participant_pseudonym(pid_hash) if pid_hash else None,
                 steps=steps_by_seat.get(seat[0], ()),
                 calls=calls_by_seat.get(seat[0], ()),
+                instance=engine_instance,
             )
             for seat in seats
         ]
@@ -653,7 +672,8 @@ class RecordBuilder:
 
     def _seat(self, row: tuple, *, view: visibility.MatchView, match_id: int, family: Family | None,
               public: Any, started: Any, hidden_size: int | None, participant: str | None,
-              steps: Iterable[tuple], calls: Iterable[tuple]) -> dict:  # fmt: skip
+              steps: Iterable[tuple], calls: Iterable[tuple],
+              instance: Instance | None = None) -> dict:  # fmt: skip
         seat_id, _, kind, user_id, session_key, token_id, contestant, status, outcome, score = row[:10]
         tests_used, joined, finished = row[10:]
         if not view.sees_log(seat_id):  # progress only: its tests, guess and calls stay private
@@ -664,7 +684,7 @@ class RecordBuilder:
         guess = outcome.get("guess")
         guess_size = self._rule_size(family, guess)
         step_records = self._steps(
-            steps, match_id=match_id, family=family, public=public, start=started or joined
+            steps, match_id=match_id, family=family, public=public, start=started or joined, instance=instance
         )
         call_records = [self._call(c, match_id=match_id) for c in calls]
         bits = [s["bits"] for s in step_records if s["bits"] is not None]
@@ -727,7 +747,7 @@ class RecordBuilder:
         return self._sizes.get(key)
 
     def _steps(self, rows: Iterable[tuple], *, match_id: int, family: Family | None, public: Any,
-               start: dt.datetime | None) -> list[dict]:  # fmt: skip
+               start: dt.datetime | None, instance: Instance | None = None) -> list[dict]:  # fmt: skip
         out: list[dict] = []
         history: list[dict] = []
         test_positions: list[int] = []
@@ -761,6 +781,7 @@ class RecordBuilder:
                     "result": result,
                     **_NO_ANALYTICS,
                     "space_exhausted": None,
+                    "measures": None,
                 }
             )
             previous = created_at
@@ -770,8 +791,18 @@ class RecordBuilder:
             except Exception:  # ours: keep exporting, with this seat's analytics left empty
                 logger.exception("export: step analytics failed for match %s", match_id)
                 traced = []
-            for position, item in zip(test_positions, traced):
+            revealed: list[dict] = []
+            if instance is not None and family.reveal_analytics is not None:
+                try:
+                    revealed = family.reveal_analytics(instance, history)
+                except Exception:  # ours, as above
+                    logger.exception("export: reveal analytics failed for match %s", match_id)
+            for position, item, more in itertools.zip_longest(test_positions, traced, revealed):
+                if position is None or item is None:
+                    break
                 step = out[position]
+                own = {k: v for k, v in item.items() if k not in _SHARED_ANALYTICS} | (more or {})
+                step["measures"] = own or None
                 step["surviving_before"] = item.get("surviving_before")
                 step["surviving"] = item.get("surviving")
                 step["bits"] = item.get("bits")
