@@ -129,6 +129,7 @@ def summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "positive_tests": positive,
         "negative_tests": len(signed) - positive,
         "positive_share": _share(positive, len(signed)),
+        "confirmed_tests": sum(1 for r in parsed if r["confirmed"]),
         "confirmed_share": _share(sum(1 for r in parsed if r["confirmed"]), len(parsed)),
         "refuted_kept": sum(1 for r in parsed if r["already_refuted"]),
         "refuted_kept_share": _share(sum(1 for r in parsed if r["already_refuted"]), len(parsed)),

@@ -73,6 +73,7 @@ def test_seat_summary() -> None:
         "positive_tests": 2,
         "negative_tests": 2,
         "positive_share": 0.5,
+        "confirmed_tests": 2,
         "confirmed_share": 0.5,
         "refuted_kept": 1,
         "refuted_kept_share": 0.25,
