@@ -33,6 +33,7 @@ from games.models import (
     ModelContestant,
     PuzzleInstance,
     PuzzleVariant,
+    RuleChallenge,
     Seat,
     Step,
     Tournament,
@@ -164,6 +165,23 @@ class ModelCallAdmin(ReadOnlyAdmin):
         "id", "seat", "contestant", "turn", "attempt", "error_class", "parser_version", "latency_ms", "created_at",
     ]  # fmt: skip
     list_filter = ["error_class", "contestant", "parser_version"]
+
+
+@admin.register(RuleChallenge)
+class RuleChallengeAdmin(ReadOnlyAdmin):
+    """Rules players wrote for others to find (games/competition/challenges.py); staff remove them."""
+
+    list_display = ["id", "title", "base", "author", "status", "created"]
+    list_filter = ["status", "base"]
+    actions = ["remove"]
+
+    @admin.action(description="Remove the selected challenges")
+    def remove(self, request: HttpRequest, queryset) -> None:
+        from games.competition import challenges
+
+        for challenge in queryset:
+            challenges.challenge_remove(challenge=challenge, by=request.user, reason="removed from the admin")
+        self.message_user(request, f"Removed {queryset.count()} challenge(s).")
 
 
 @admin.register(ModelCallReparse)

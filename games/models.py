@@ -370,6 +370,36 @@ class ModelCall(models.Model):
         return f"call seat={self.seat_id} turn={self.turn} attempt={self.attempt} {self.error_class or 'ok'}"
 
 
+class RuleChallenge(models.Model):
+    """A hidden rule a signed-in player wrote for a variant, for others (people and models) to find
+    (``games.competition.challenges``). It is played as its own unpublished variant (``puzzle``:
+    the base variant's params with this rule), seed 0, unranked (its author knows the rule)."""
+
+    class Status(models.TextChoices):
+        PUBLISHED = "published"
+        REMOVED = "removed"
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rule_challenges")
+    base = models.ForeignKey(PuzzleVariant, on_delete=models.PROTECT, related_name="rule_challenges")
+    puzzle = models.OneToOneField(
+        PuzzleVariant, on_delete=models.PROTECT, related_name="as_rule_challenge", null=True, blank=True
+    )
+    rule = models.CharField(max_length=1000)  # the family's canonical text of the rule
+    title = models.CharField(max_length=TITLE_MAX_LENGTH)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PUBLISHED)
+    # The built-in solvers' trial before publication: {solver: {"solved", "tests"}}.
+    trial = models.JSONField(default=dict, blank=True)
+    removed_reason = models.CharField(max_length=300, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["author", "created"], name="rulechallenge_author_created")]
+
+    def __str__(self) -> str:
+        return f"{self.title} (by {self.author_id}, {self.status})"
+
+
 class ModelCallReparse(models.Model):
     """A stored reply read again by a newer parser (``manage.py rescore --write``): both readings,
     side by side. The call's own ``parsed_action`` and the step it produced stay as they were when
