@@ -376,7 +376,9 @@ class RuleChallenge(models.Model):
     the base variant's params with this rule), seed 0, unranked (its author knows the rule)."""
 
     class Status(models.TextChoices):
+        CHECKING = "checking"  # the built-in solvers' trial is queued or running (a Celery task)
         PUBLISHED = "published"
+        REFUSED = "refused"  # too easy, or equivalent to one published while it was checked
         REMOVED = "removed"
 
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rule_challenges")
@@ -385,8 +387,10 @@ class RuleChallenge(models.Model):
         PuzzleVariant, on_delete=models.PROTECT, related_name="as_rule_challenge", null=True, blank=True
     )
     rule = models.CharField(max_length=1000)  # the family's canonical text of the rule
+    params = models.JSONField(default=dict)  # the base variant's params with the rule, validated
     title = models.CharField(max_length=TITLE_MAX_LENGTH)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PUBLISHED)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CHECKING)
+    refusal = models.CharField(max_length=500, blank=True)
     # The built-in solvers' trial before publication: {solver: {"solved", "tests"}}.
     trial = models.JSONField(default=dict, blank=True)
     removed_reason = models.CharField(max_length=300, blank=True)

@@ -11,7 +11,10 @@ A rule is refused, with a message saying why, when:
   (the random tester included, which tests at random and guesses the simplest consistent rule);
 * its author has written ``ARENA_RULE_CHALLENGES_PER_DAY`` challenges in the last 24 hours.
 
-Otherwise it is published: an unpublished variant of its own (the base variant's params with the
+The quick checks (language, degeneracy, duplicates, the limit) run when the rule is submitted; the
+solvers' trial takes seconds, so it runs in a Celery task (``workers.rule_challenge_trial``, sent by
+name after commit; ``challenge_trial_run``) while the challenge is ``checking``. Then it is
+refused (``refusal`` says why) or published: an unpublished variant of its own (the base variant's params with the
 rule; off the home page, unranked, since its author knows the rule), played on seed 0 so that every
 player meets the same instance, and a race of the enabled built-in contestants is started on it.
 Staff can remove a challenge (its variant is retired; finished matches stay in the data).
@@ -77,10 +80,32 @@ def solver_trial(family: Family, instance: Instance, max_tests: int) -> dict[str
     return out
 
 
+TRIAL_TASK = "workers.rule_challenge_trial"
+
+
+def _equivalent_to(
+    family: Family, instance: Instance, *, base: PuzzleVariant, exclude: int | None
+) -> str | None:
+    """The title of a published (or still checking) challenge on ``base`` the judge finds
+    equivalent to the instance's rule, if any."""
+    others = RuleChallenge.objects.filter(
+        base=base, status__in=[RuleChallenge.Status.PUBLISHED, RuleChallenge.Status.CHECKING]
+    ).exclude(pk=exclude)
+    for other in others:
+        try:
+            if family.judge(instance, other.rule).correct:
+                return other.title
+        except EngineError:
+            continue
+    return None
+
+
 def challenge_create(*, author: Any, base: PuzzleVariant, rule: Any, title: str = "") -> RuleChallenge:
+    """Check a rule and queue the solvers' trial; the challenge is ``checking`` until it runs.
+    ChallengeRefused (nothing written) for a rule that fails the quick checks."""
     if author is None or not getattr(author, "is_authenticated", False):
         raise ChallengeRefused("sign in to write a rule for others to find")
-    if not base.published or base.retired or hasattr(base, "as_rule_challenge"):
+    if not base.published or base.retired:
         raise ChallengeRefused(f"{base.title!r} is not a published puzzle; pick one from the list")
     family = get_family(base.family)
     if not takes_rules(family):
@@ -104,33 +129,74 @@ def challenge_create(*, author: Any, base: PuzzleVariant, rule: Any, title: str 
         instance = family.generate(SEED, params)
     except EngineError as exc:  # the family's own degeneracy checks say what is wrong
         raise ChallengeRefused(f"this rule cannot be a puzzle: {exc.message}") from None
-    for other in RuleChallenge.objects.filter(base=base, status=RuleChallenge.Status.PUBLISHED):
-        try:
-            same = family.judge(instance, other.rule).correct
-        except EngineError:
-            same = False
-        if same:
-            raise ChallengeRefused(f"this rule is equivalent to an existing challenge, {other.title!r}")
-    max_tests = int(instance.public.get("max_tests", 30))
-    trial = solver_trial(family, instance, max_tests)
+    same = _equivalent_to(family, instance, base=base, exclude=None)
+    if same is not None:
+        raise ChallengeRefused(f"this rule is equivalent to an existing challenge, {same!r}")
+    with transaction.atomic():
+        challenge = RuleChallenge.objects.create(
+            author=author, base=base, rule=canonical, params=params, title=title
+        )
+        challenge_id = challenge.pk
+
+        def send() -> None:
+            from celery import current_app
+
+            try:
+                current_app.send_task(TRIAL_TASK, args=(challenge_id,), ignore_result=True)
+            except Exception:  # the broker is down: the sweep of a later submit, or staff, re-queue it
+                logger.exception("could not queue the trial of rule challenge %s", challenge_id)
+
+        transaction.on_commit(send)
+    return challenge
+
+
+def challenge_trial_run(*, challenge_id: int) -> RuleChallenge | None:
+    """The built-in solvers play a ``checking`` challenge (no lock held meanwhile); then it is
+    refused as too easy (or as equivalent to one published meanwhile) or published, and the
+    built-in contestants race on it. Safe to run twice: only a ``checking`` challenge is played."""
+    challenge = RuleChallenge.objects.select_related("base").filter(pk=challenge_id).first()
+    if challenge is None or challenge.status != RuleChallenge.Status.CHECKING:
+        return challenge
+    family = get_family(challenge.base.family)
+    instance = family.generate(SEED, challenge.params)
+    trial = solver_trial(family, instance, int(instance.public.get("max_tests", 30)))
+    refusal = ""
     if trial and all(t["solved"] for t in trial.values()):
         found = ", ".join(f"{name} in {t['tests']} tests" for name, t in trial.items())
-        raise ChallengeRefused(f"this rule is too easy: every built-in solver found it ({found})")
+        refusal = f"this rule is too easy: every built-in solver found it ({found})"
     with transaction.atomic():
-        puzzle = PuzzleVariant.objects.create(
-            slug=f"rule-{secrets.token_hex(6)}",
-            family=base.family,
-            title=title,
-            description=f"A rule written by a player for {base.title}.",
-            params=params,
-            published=False,
-            hypothesis_mode=base.hypothesis_mode,
-            hypothesis_format=base.hypothesis_format,
-        )
-        challenge = RuleChallenge.objects.create(
-            author=author, base=base, puzzle=puzzle, rule=canonical, title=title, trial=trial
-        )
-    models_race_start(challenge=challenge)
+        challenge = RuleChallenge.objects.select_for_update().get(pk=challenge_id)
+        if challenge.status != RuleChallenge.Status.CHECKING:  # another run finished first
+            return challenge
+        if not refusal:
+            published = RuleChallenge.objects.filter(
+                base=challenge.base, status=RuleChallenge.Status.PUBLISHED
+            )
+            for other in published:
+                try:
+                    if family.judge(instance, other.rule).correct:
+                        refusal = f"this rule is equivalent to an existing challenge, {other.title!r}"
+                        break
+                except EngineError:
+                    continue
+        challenge.trial = trial
+        if refusal:
+            challenge.status, challenge.refusal = RuleChallenge.Status.REFUSED, refusal
+        else:
+            challenge.puzzle = PuzzleVariant.objects.create(
+                slug=f"rule-{secrets.token_hex(6)}",
+                family=challenge.base.family,
+                title=challenge.title,
+                description=f"A rule written by a player for {challenge.base.title}.",
+                params=challenge.params,
+                published=False,
+                hypothesis_mode=challenge.base.hypothesis_mode,
+                hypothesis_format=challenge.base.hypothesis_format,
+            )
+            challenge.status = RuleChallenge.Status.PUBLISHED
+        challenge.save(update_fields=["trial", "status", "refusal", "puzzle"])
+    if challenge.status == RuleChallenge.Status.PUBLISHED:
+        models_race_start(challenge=challenge)
     return challenge
 
 
@@ -158,7 +224,7 @@ def challenge_play(
 ) -> Match:
     """A person's match on the challenge: seed 0, unranked."""
     if challenge.status != RuleChallenge.Status.PUBLISHED or challenge.puzzle is None:
-        raise ChallengeRefused("this challenge has been removed")
+        raise ChallengeRefused("this challenge is not open: it is " + challenge.status)
     match, _ = services.race_create(
         variant=challenge.puzzle,
         opponents=[],
