@@ -381,7 +381,9 @@ class RuleChallenge(models.Model):
         REFUSED = "refused"  # too easy, or equivalent to one published while it was checked
         REMOVED = "removed"
 
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rule_challenges")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rule_challenges"
+    )
     base = models.ForeignKey(PuzzleVariant, on_delete=models.PROTECT, related_name="rule_challenges")
     puzzle = models.OneToOneField(
         PuzzleVariant, on_delete=models.PROTECT, related_name="as_rule_challenge", null=True, blank=True
