@@ -25,11 +25,15 @@ from games.competition import tournaments
 from games.engine.core import all_families, get_family
 from games.models import (
     AgentToken,
+    HypothesisFormat,
+    HypothesisMode,
     Match,
     ModelCall,
+    ModelCallReparse,
     ModelContestant,
     PuzzleInstance,
     PuzzleVariant,
+    RuleChallenge,
     Seat,
     Step,
     Study,
@@ -160,8 +164,35 @@ class StepAdmin(ReadOnlyAdmin):
 
 @admin.register(ModelCall)
 class ModelCallAdmin(ReadOnlyAdmin):
-    list_display = ["id", "seat", "contestant", "turn", "attempt", "error_class", "latency_ms", "created_at"]
-    list_filter = ["error_class", "contestant"]
+    list_display = [
+        "id", "seat", "contestant", "turn", "attempt", "error_class", "parser_version", "latency_ms", "created_at",
+    ]  # fmt: skip
+    list_filter = ["error_class", "contestant", "parser_version"]
+
+
+@admin.register(RuleChallenge)
+class RuleChallengeAdmin(ReadOnlyAdmin):
+    """Rules players wrote for others to find (games/competition/challenges.py); staff remove them."""
+
+    list_display = ["id", "title", "base", "author", "status", "created"]
+    list_filter = ["status", "base"]
+    actions = ["remove"]
+
+    @admin.action(description="Remove the selected challenges")
+    def remove(self, request: HttpRequest, queryset) -> None:
+        from games.competition import challenges
+
+        for challenge in queryset:
+            challenges.challenge_remove(challenge=challenge, by=request.user, reason="removed from the admin")
+        self.message_user(request, f"Removed {queryset.count()} challenge(s).")
+
+
+@admin.register(ModelCallReparse)
+class ModelCallReparseAdmin(ReadOnlyAdmin):
+    """Stored replies read again by a newer parser (manage.py rescore --write): both readings."""
+
+    list_display = ["id", "call", "old_parser_version", "new_parser_version", "change", "in_finished_match"]
+    list_filter = ["change", "new_parser_version", "in_finished_match"]
 
 
 @admin.register(PuzzleInstance)
@@ -220,13 +251,31 @@ class PuzzleVariantForm(forms.ModelForm):
 
     class Meta:
         model = PuzzleVariant
-        fields = ["slug", "family", "title", "description", "spectator_delay_s"]
+        fields = [
+            "slug",
+            "family",
+            "title",
+            "description",
+            "spectator_delay_s",
+            "hypothesis_mode",
+            "hypothesis_format",
+        ]
 
     class Media:
         js = ["arena/admin_variant.js"]
 
+    def clean_hypothesis_mode(self) -> str:
+        return self.cleaned_data.get("hypothesis_mode") or HypothesisMode.OFF
+
+    def clean_hypothesis_format(self) -> str:
+        return self.cleaned_data.get("hypothesis_format") or HypothesisFormat.RULE
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Left out of a submitted form (scripts, older forms): the defaults, not asking.
+        for name in ("hypothesis_mode", "hypothesis_format"):
+            if name in self.fields:
+                self.fields[name].required = False
         self.fields["family"].choices = [(f.id, f"{f.title} ({f.id})") for f in all_families()]
         self.param_fields: dict[str, dict[str, str]] = {}
         saved = self.instance.params if self.instance.pk else {}
@@ -315,6 +364,8 @@ class PuzzleVariantAdmin(admin.ModelAdmin):
         "title",
         "description",
         "spectator_delay_s",
+        "hypothesis_mode",
+        "hypothesis_format",
         "params",
         "rules",
         "published",
@@ -339,6 +390,16 @@ class PuzzleVariantAdmin(admin.ModelAdmin):
                 (title, {"fields": list(names.values()), "classes": ["family-params", f"family-{family_id}"]})
             )
         sets.append(("Rules and other parameters", {"fields": ["rule_set", "extra_params"]}))
+        sets.append(
+            (
+                "Stated hypotheses (research)",
+                {
+                    "fields": ["hypothesis_mode", "hypothesis_format"],
+                    "description": "Ask every player, people, models and agents alike, for their current "
+                    "hypothesis before each test. A new setting applies to matches made from now on.",
+                },
+            )
+        )
         return sets
 
     def get_form(self, request, obj=None, change=False, **kwargs):

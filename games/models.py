@@ -14,6 +14,27 @@ TITLE_MAX_LENGTH = 120
 DESCRIPTION_MAX_LENGTH = 4_000
 
 
+class HypothesisMode(models.TextChoices):
+    """Whether a player states their current hypothesis before each test (a variant's setting,
+    copied onto each of its matches when the match is made)."""
+
+    OFF = "off", "not asked"
+    OPTIONAL = "optional", "asked; the player may skip it"
+    # Required: a hypothesis with every test; in the rule language one that does not parse is
+    # still accepted (stored and flagged unparseable).
+    REQUIRED = "required", "required with every test"
+    # Required and, in the rule language, refused with the parser's message until it parses.
+    REQUIRED_PARSEABLE = "required_parseable", "required, and must parse as a rule"
+
+
+class HypothesisFormat(models.TextChoices):
+    RULE = "rule", "a rule in the puzzle's own language (measured: positive tests, persistence)"
+    TEXT = "text", "free text (stored and exported, not measured)"
+
+
+HYPOTHESIS_MAX_LENGTH = 1000
+
+
 class PuzzleVariant(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     family = models.CharField(max_length=40)
@@ -43,6 +64,18 @@ class PuzzleVariant(models.Model):
             "While a match runs, spectators see each seat's tests once they are this many seconds old "
             "(never a guess, verdict or score). Empty: spectators see progress only (tests used, status)."
         ),
+    )
+    hypothesis_mode = models.CharField(
+        max_length=20,
+        choices=HypothesisMode.choices,
+        default=HypothesisMode.OFF,
+        help_text="ask players (people, models, agents) to state their current hypothesis before each test",
+    )
+    hypothesis_format = models.CharField(
+        max_length=8,
+        choices=HypothesisFormat.choices,
+        default=HypothesisFormat.RULE,
+        help_text="how a stated hypothesis is written",
     )
     created = models.DateTimeField(auto_now_add=True)
 
@@ -105,6 +138,14 @@ class Match(models.Model):
     # A staff playtest of an unpublished variant: unranked, only staff may play it, and left out
     # of research exports unless they ask for playtests.
     playtest = models.BooleanField(default=False)
+    # The variant's hypothesis settings when the match was made (a later edit of the variant does
+    # not change a match in play or its replay).
+    hypothesis_mode = models.CharField(
+        max_length=20, choices=HypothesisMode.choices, default=HypothesisMode.OFF
+    )
+    hypothesis_format = models.CharField(
+        max_length=8, choices=HypothesisFormat.choices, default=HypothesisFormat.RULE
+    )
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
@@ -214,6 +255,10 @@ class Step(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     client_think_ms = models.PositiveIntegerField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=100, blank=True)
+    # The hypothesis the player stated before this test, when the match asks for one:
+    # {"text", "format": "rule" | "text", "parsed": bool (rule format), "canonical" | "error"}.
+    # None: none was stated (not asked, or skipped).
+    hypothesis = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["seat_id", "seq"]
@@ -307,6 +352,10 @@ class ModelCall(models.Model):
     step = models.ForeignKey(
         Step, null=True, blank=True, on_delete=models.SET_NULL, related_name="model_calls"
     )
+    # The version of workers.parsing that read parsed_action / parse_error from raw_response
+    # (calls logged before versions were recorded are version 1). ``manage.py rescore`` re-reads
+    # stored replies with the current parser and reports what would change.
+    parser_version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -319,6 +368,73 @@ class ModelCall(models.Model):
 
     def __str__(self) -> str:
         return f"call seat={self.seat_id} turn={self.turn} attempt={self.attempt} {self.error_class or 'ok'}"
+
+
+class RuleChallenge(models.Model):
+    """A hidden rule a signed-in player wrote for a variant, for others (people and models) to find
+    (``games.competition.challenges``). It is played as its own unpublished variant (``puzzle``:
+    the base variant's params with this rule), seed 0, unranked (its author knows the rule)."""
+
+    class Status(models.TextChoices):
+        CHECKING = "checking"  # the built-in solvers' trial is queued or running (a Celery task)
+        PUBLISHED = "published"
+        REFUSED = "refused"  # too easy, or equivalent to one published while it was checked
+        REMOVED = "removed"
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rule_challenges"
+    )
+    base = models.ForeignKey(PuzzleVariant, on_delete=models.PROTECT, related_name="rule_challenges")
+    puzzle = models.OneToOneField(
+        PuzzleVariant, on_delete=models.PROTECT, related_name="as_rule_challenge", null=True, blank=True
+    )
+    rule = models.CharField(max_length=1000)  # the family's canonical text of the rule
+    params = models.JSONField(default=dict)  # the base variant's params with the rule, validated
+    title = models.CharField(max_length=TITLE_MAX_LENGTH)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CHECKING)
+    refusal = models.CharField(max_length=500, blank=True)
+    # The built-in solvers' trial before publication: {solver: {"solved", "tests"}}.
+    trial = models.JSONField(default=dict, blank=True)
+    removed_reason = models.CharField(max_length=300, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["author", "created"], name="rulechallenge_author_created")]
+
+    def __str__(self) -> str:
+        return f"{self.title} (by {self.author_id}, {self.status})"
+
+
+class ModelCallReparse(models.Model):
+    """A stored reply read again by a newer parser (``manage.py rescore --write``): both readings,
+    side by side. The call's own ``parsed_action`` and the step it produced stay as they were when
+    the match was played (the log is the record; a finished match replays from it)."""
+
+    call = models.ForeignKey(ModelCall, on_delete=models.CASCADE, related_name="reparses")
+    old_parser_version = models.PositiveIntegerField()
+    new_parser_version = models.PositiveIntegerField()
+    old_parsed_action = models.JSONField(null=True, blank=True)
+    old_parse_error = models.TextField(blank=True)
+    new_parsed_action = models.JSONField(null=True, blank=True)
+    new_parse_error = models.TextField(blank=True)
+    # what changed: action (a different move), now_parses, now_fails, hypothesis (the same move,
+    # another stated hypothesis)
+    change = models.CharField(max_length=16)
+    # The call produced a step of a match that is over: its outcome would have differed.
+    in_finished_match = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["call_id", "new_parser_version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call", "new_parser_version"], name="reparse_unique_call_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"call {self.call_id} re-read by parser v{self.new_parser_version}: {self.change}"
 
 
 class AgentToken(models.Model):

@@ -13,13 +13,22 @@ HIDDEN_RULE = "x + y > z"  # fixed so tests are deterministic; canonical text as
 _slugs = itertools.count(1)
 
 
-def variant(*, rule: str = HIDDEN_RULE, max_tests: int = 30, published: bool = True) -> PuzzleVariant:
+def variant(
+    *,
+    rule: str = HIDDEN_RULE,
+    max_tests: int = 30,
+    published: bool = True,
+    hypothesis_mode: str = "off",
+    hypothesis_format: str = "rule",
+) -> PuzzleVariant:
     return services.variant_create(
         slug=f"test-wason-{next(_slugs)}",
         family="wason",
         title="Test wason",
         params={"tier": 1, "rule": rule, "max_tests": max_tests},
         published=published,
+        hypothesis_mode=hypothesis_mode,
+        hypothesis_format=hypothesis_format,
     )
 
 
@@ -37,9 +46,14 @@ def match(
     time_limit_s: int | None = None,
     start: bool = True,
     rule: str = HIDDEN_RULE,
+    hypothesis_mode: str = "off",
+    hypothesis_format: str = "rule",
 ) -> tuple[Match, list[Seat]]:
     m = services.match_create(
-        variant=variant(rule=rule), seed=1, max_tests=max_tests, time_limit_s=time_limit_s
+        variant=variant(rule=rule, hypothesis_mode=hypothesis_mode, hypothesis_format=hypothesis_format),
+        seed=1,
+        max_tests=max_tests,
+        time_limit_s=time_limit_s,
     )
     made = [
         services.seat_join(match=m, handle=f"Player {i + 1}", session_key=session_key()) for i in range(seats)

@@ -11,6 +11,9 @@ Accepted shapes, case-insensitive keys:
 * ``{"action": "guess", "rule": "x < y < z"}`` (``answer``/``hypothesis`` of
   ``rule``)
 * a last line ``TEST: 1, 2, 3`` or ``GUESS: x < y < z``
+* when the match asks for stated hypotheses (``parse_action(..., hypothesis=True)``), a test may
+  carry ``"hypothesis": "<the model's current rule>"`` next to its input (or a line
+  ``HYPOTHESIS: ...`` with a ``TEST:`` line); it is returned as the action's ``"hypothesis"``
 
 Numbers and rules are only extracted here; whether they are in range or
 well-formed is the engine's business (the services validate every action).
@@ -28,6 +31,15 @@ from typing import Any
 
 MAX_REPLY_CHARS = 200_000
 
+# The version of this reader, stored with every model call it reads (ModelCall.parser_version);
+# bump it whenever a reply could be read differently, and ``manage.py rescore --parser-version N``
+# reports which stored replies the current reader reads differently from version N.
+#   1: the first reader.
+#   2: stated hypotheses: a test's "hypothesis" (and a HYPOTHESIS: line) is read when the match
+#      asks for one; an object holding only "hypothesis" (no action, input or rule) is no longer
+#      read as a guess (a model stating its current hypothesis on its own would have ended its game).
+PARSER_VERSION = 2
+
 
 class ParseError(ValueError):
     def __init__(self, message: str) -> None:
@@ -37,11 +49,18 @@ class ParseError(ValueError):
 
 _FENCE = re.compile(r"```[a-zA-Z0-9_-]*\s*\n?(.*?)```", re.DOTALL)
 _LINE = re.compile(r"^\s*(?:\*\*)?(test|guess)(?:\*\*)?\s*[:=]\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
+_HYPOTHESIS_LINE = re.compile(
+    r"^\s*(?:\*\*)?hypothesis(?:\*\*)?\s*[:=]\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE
+)
 _INPUT_KEYS = ("input", "triple", "query", "values", "test")
 _RULE_KEYS = ("rule", "answer", "hypothesis", "guess")
 
 
-def parse_action(text: str, input_schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def parse_action(
+    text: str, input_schema: Mapping[str, Any] | None = None, *, hypothesis: bool = False
+) -> dict[str, Any]:
+    """The last action in ``text``. With ``hypothesis`` (the match asks for stated hypotheses), a
+    test's ``"hypothesis"`` comes with it; otherwise any hypothesis is left out."""
     if not isinstance(text, str) or not text.strip():
         raise ParseError("the reply was empty")
     text = text[-MAX_REPLY_CHARS:]
@@ -55,13 +74,15 @@ def parse_action(text: str, input_schema: Mapping[str, Any] | None = None) -> di
     actions = []
     errors = []
     for obj in candidates:
+        if _only_hypothesis(obj):  # a stated hypothesis on its own is not an action (version 2)
+            continue
         try:
-            actions.append(_from_object(obj, text_input))
+            actions.append(_from_object(obj, text_input, hypothesis))
         except ParseError as exc:
             errors.append(exc.message)
     if actions:
         return actions[-1]
-    line_action = _from_lines(text, text_input)
+    line_action = _from_lines(text, text_input, hypothesis)
     if line_action is not None:
         return line_action
     if errors:
@@ -95,11 +116,28 @@ def _lower_keys(obj: dict[str, Any]) -> dict[str, Any]:
     return {str(k).lower(): v for k, v in obj.items()}
 
 
-def _from_object(raw: dict[str, Any], text_input: bool = False) -> dict[str, Any]:
+def _only_hypothesis(raw: dict[str, Any]) -> bool:
+    keys = set(_lower_keys(raw))
+    return "hypothesis" in keys and not keys & {"action", "type", *_INPUT_KEYS, "rule", "answer", "guess"}
+
+
+def _hypothesis_of(obj: dict[str, Any]) -> dict[str, Any]:
+    if obj.get("hypothesis") is None:
+        return {}
+    value = obj["hypothesis"]
+    if not isinstance(value, str):
+        raise ParseError(f'"hypothesis" must be text (your current rule), got {type(value).__name__}')
+    return {"hypothesis": _strip_code(value)} if value.strip() else {}
+
+
+def _from_object(raw: dict[str, Any], text_input: bool = False, hypothesis: bool = False) -> dict[str, Any]:
     obj = _lower_keys(raw)
     kind = obj.get("action", obj.get("type"))
     if isinstance(kind, dict):  # {"action": {"type": "test", ...}}
-        return _from_object(kind, text_input)
+        inner = _from_object(kind, text_input, hypothesis)
+        if hypothesis and inner["type"] == "test" and "hypothesis" not in inner:
+            inner.update(_hypothesis_of(obj))
+        return inner
     if not isinstance(kind, str):
         if any(k in obj for k in _RULE_KEYS) and not any(k in obj for k in _INPUT_KEYS):
             kind = "guess"
@@ -112,15 +150,16 @@ def _from_object(raw: dict[str, Any], text_input: bool = False) -> dict[str, Any
         value = next((obj[k] for k in _INPUT_KEYS if k in obj), None)
         if value is None:
             raise ParseError('a test needs "input", e.g. {"action": "test", "input": [1, 2, 3]}')
+        stated = _hypothesis_of(obj) if hypothesis else {}
         if isinstance(value, str):
             if text_input:
-                return {"type": "test", "input": value}
+                return {"type": "test", "input": value, **stated}
             value = _numbers_from_text(value)
         if isinstance(value, dict):
-            return {"type": "test", "input": value}
+            return {"type": "test", "input": value, **stated}
         if not isinstance(value, list):
             raise ParseError(f'"input" must be a list of numbers, got {type(value).__name__}')
-        return {"type": "test", "input": value}
+        return {"type": "test", "input": value, **stated}
     if kind == "guess":
         rule = next((obj[k] for k in _RULE_KEYS if k in obj), None)
         if not isinstance(rule, str) or not rule.strip():
@@ -171,12 +210,16 @@ def _strip_code(rule: str) -> str:
     return rule
 
 
-def _from_lines(text: str, text_input: bool = False) -> dict[str, Any] | None:
+def _from_lines(text: str, text_input: bool = False, hypothesis: bool = False) -> dict[str, Any] | None:
     body = "\n".join(_FENCE.findall(text)) or text
     matches = _LINE.findall(body) or _LINE.findall(text)
     if not matches:
         return None
     kind, rest = matches[-1]
     if kind.lower() == "test":
-        return {"type": "test", "input": _strip_code(rest) if text_input else _numbers_from_text(rest)}
+        action = {"type": "test", "input": _strip_code(rest) if text_input else _numbers_from_text(rest)}
+        stated = (_HYPOTHESIS_LINE.findall(body) or _HYPOTHESIS_LINE.findall(text)) if hypothesis else []
+        if stated and _strip_code(stated[-1]):
+            action["hypothesis"] = _strip_code(stated[-1])
+        return action
     return {"type": "guess", "rule": _strip_code(rest)}

@@ -27,11 +27,11 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
 
 from games.engine.core import EngineError, get_family
-from games.models import ModelCall, ModelContestant, Seat, Step
+from games.models import HypothesisMode, Match, ModelCall, ModelContestant, Seat, Step
 from games.play import selectors, services
 from workers import liveness, prompts
 from workers.clients import ClientConfig, Completion, ModelCallError, client_for
-from workers.parsing import ParseError, parse_action
+from workers.parsing import PARSER_VERSION, ParseError, parse_action
 
 logger = logging.getLogger(__name__)
 
@@ -159,8 +159,21 @@ def conversation(
     if quiz_items is None:
         quiz_items = selectors.quiz_items(instance=instance)
     return prompts.build_messages(
-        family, instance.public, turns, seat.match.max_tests, contestant.prompt_version, quiz_items=quiz_items
+        family,
+        instance.public,
+        turns,
+        seat.match.max_tests,
+        contestant.prompt_version,
+        quiz_items=quiz_items,
+        hypothesis=hypothesis_ask(seat.match),
     )
+
+
+def hypothesis_ask(match: Any) -> prompts.HypothesisAsk | None:
+    """What the prompt asks of stated hypotheses: as the match asks every player (None: nothing)."""
+    if match.hypothesis_mode == HypothesisMode.OFF:
+        return None
+    return prompts.HypothesisAsk(mode=match.hypothesis_mode, format=match.hypothesis_format)
 
 
 def _budget_problem(used: dict[str, Any], contestant: ModelContestant) -> str | None:
@@ -196,6 +209,7 @@ def _call(
         purpose=purpose,
         messages=messages,
         error_class="in_flight",
+        parser_version=PARSER_VERSION,
     )
     completion: Completion | None = None
     error: ModelCallError | None = None
@@ -233,18 +247,23 @@ def _fill(
     call.error_message = error.message if error else ""
 
 
-def _read_action(text: str, *, seat: Seat) -> dict[str, Any]:
-    """Parse the reply and pre-check it with the engine, so a bad test or an
-    unparsable rule is caught before anything is submitted."""
-    instance = seat.match.instance
+def read_action(text: str, *, match: Match, seat: Seat | None = None) -> dict[str, Any]:
+    """Parse a reply and pre-check it with the engine as the services would (the test's input,
+    the guess's rule, the stated hypothesis the match asks for), so a bad move is caught before
+    anything is submitted. The same reading ``manage.py rescore`` applies to stored replies (with no
+    seat: a family's per-seat check of a test, e.g. alchemy's known elements, is then skipped)."""
+    instance = match.instance
     family = get_family(instance.family)
     shown = family.shown_for(instance.public)
-    action = parse_action(text, input_schema=shown.input_schema)
+    asked = match.hypothesis_mode != HypothesisMode.OFF
+    action = parse_action(text, input_schema=shown.input_schema, hypothesis=asked)
     try:
         if action["type"] == "test":
             action["input"] = family.parse_query(instance.public, action["input"])
-            if family.check_test is not None:
+            if family.check_test is not None and seat is not None:
                 family.check_test(instance.public, selectors.seat_history(seat=seat), action["input"])
+            if asked:
+                services.hypothesis_read(match=match, family=family, raw=action.get("hypothesis"))
         elif not shown.has_guess:
             raise ParseError("this puzzle has no rule to state; reply with a test")
         else:
@@ -253,6 +272,13 @@ def _read_action(text: str, *, seat: Seat) -> dict[str, Any]:
                 raise ParseError(f"the rule does not parse: {check['error']}")
     except EngineError as exc:
         raise ParseError(exc.message) from None
+    except services.ActionError as exc:
+        raise ParseError(exc.message) from None
+    return action
+
+
+def _read_action(text: str, *, seat: Seat) -> dict[str, Any]:
+    action = read_action(text, match=seat.match, seat=seat)
     if action["type"] == "test" and seat.tests_used >= seat.match.max_tests:
         raise ParseError(f"no tests left (all {seat.match.max_tests} used): you must guess the rule now")
     return action
@@ -306,6 +332,7 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1, queue_next: bool = Tr
         "tests_left": max(match.max_tests - seat.tests_used, 0),
         "seed": match.instance.seed,
         "quiz_items": quiz,
+        "hypothesis": {"mode": match.hypothesis_mode, "format": match.hypothesis_format},
     }
     messages = conversation(seat=seat, contestant=contestant, log=log, quiz_items=quiz)
     call, completion, error = _call(

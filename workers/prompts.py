@@ -40,6 +40,34 @@ FORMAT_REMINDER_NO_GUESS = (
 
 
 @dataclass(frozen=True)
+class HypothesisAsk:
+    """The match asks for the player's current hypothesis before each test (``Match.hypothesis_mode``
+    other than "off"): ``mode`` optional | required | required_parseable, ``format`` rule | text."""
+
+    mode: str
+    format: str
+
+    def text(self, shown: Any) -> str:
+        words = (
+            f"as a rule in the same language as a guess (e.g. {shown.rule_example})"
+            if self.format == "rule"
+            else "in your own words"
+        )
+        if self.mode == "optional":
+            need = "You may leave it out when you have no hypothesis yet."
+        elif self.mode == "required_parseable" and self.format == "rule":
+            need = "It is required with every test and must be a well-formed rule."
+        else:
+            need = "It is required with every test."
+        return (
+            f"Before each test, state your current hypothesis about the hidden rule, {words}: add it to the "
+            f'test as "hypothesis", e.g. {{"action": "test", "input": {shown.input_placeholder}, '
+            f'"hypothesis": "<your current hypothesis>"}}. {need} Stating a hypothesis does not end your '
+            "game; only a guess does."
+        )
+
+
+@dataclass(frozen=True)
 class Turn:
     """One earlier exchange: what the model replied and what came back."""
 
@@ -48,12 +76,18 @@ class Turn:
 
 
 def system_prompt(
-    family: Family, public: Mapping[str, Any], version: int = CURRENT_VERSION, quiz_items: Sequence[Any] = ()
+    family: Family,
+    public: Mapping[str, Any],
+    version: int = CURRENT_VERSION,
+    quiz_items: Sequence[Any] = (),
+    hypothesis: HypothesisAsk | None = None,
 ) -> str:
     if version != 1:
         raise ValueError(f"unknown prompt version {version}; known: 1")
     shown = family.shown_for(public)
     text = f"{family.describe(public)}\n\n{shown.answer_format()}"
+    if hypothesis is not None:
+        text += "\n\n" + hypothesis.text(shown)
     if quiz_items:
         listed = "; ".join(shown.format_input(item) for item in quiz_items)
         text += (
@@ -100,9 +134,10 @@ def build_messages(
     tests_left_at_start: int,
     version: int = CURRENT_VERSION,
     quiz_items: Sequence[Any] = (),
+    hypothesis: HypothesisAsk | None = None,
 ) -> list[dict[str, str]]:
     messages = [
-        {"role": "system", "content": system_prompt(family, public, version, quiz_items)},
+        {"role": "system", "content": system_prompt(family, public, version, quiz_items, hypothesis)},
         {"role": "user", "content": first_user_prompt(family, public, tests_left_at_start)},
     ]
     for turn in turns:

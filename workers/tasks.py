@@ -257,3 +257,20 @@ def _resume_after_a_restart(**_: object) -> None:
         sweep.apply_async(eta=eta, ignore_result=True)
     except Exception:  # no database or broker yet: the next worker start tries again
         logger.exception("could not resume unfinished work")
+
+
+@shared_task(
+    name="workers.rule_challenge_trial",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=240,
+    time_limit=300,
+)
+def rule_challenge_trial(challenge_id: int) -> str:
+    """The built-in solvers play a rule a player wrote; it is then published or refused
+    (games/competition/challenges.py). Safe to run twice."""
+    from games.competition import challenges
+
+    challenge = challenges.challenge_trial_run(challenge_id=challenge_id)
+    return challenge.status if challenge is not None else "missing"

@@ -108,6 +108,11 @@ class ActionIn(Body):
         description="test: the input, written as the family's input schema (presentation.input_schema) says",
     )
     rule: str | None = Field(default=None, description="guess: the rule, in the family's rule language")
+    hypothesis: str | None = Field(
+        default=None,
+        description="test: your current hypothesis, when the match asks for one (observation.hypothesis: "
+        "its mode and whether it is a rule in the family's language or free text); at most 1,000 characters",
+    )
     reason: Any = Field(default=None, description="forfeit: why (optional)")
     id: str | None = Field(
         default=None, description="the move's idempotency key (at most 100 characters), if no header"
@@ -117,6 +122,7 @@ class ActionIn(Body):
     messages: ClassVar[dict[str, Message]] = {
         "type": lambda value: f"unknown action type {value!r}; allowed: test, guess, forfeit",
         "rule": 'a guess needs a "rule": a non-empty string',
+        "hypothesis": '"hypothesis" must be text (your current idea of the rule), or left out to skip it',
         "id": '"id" (the move\'s idempotency key) must be a string',
         "think_ms": '"think_ms" must be a whole number of milliseconds',
     }
@@ -259,6 +265,11 @@ class Observation(Out):
         description="how the family writes inputs and answers: JSON Schemas of a test input, an answer "
         "and a guess, the input widget, examples and syntax help (docs/FAMILIES.md)",
     )
+    hypothesis: dict[str, Any] | None = Field(
+        default=None,
+        description='whether each test asks for your current hypothesis: {"mode": off | optional | required '
+        '| required_parseable, "format": rule | text}; send it as "hypothesis" next to the test',
+    )
 
 
 class MatchCreatedOut(Out):
@@ -304,6 +315,10 @@ class MatchStateOut(Out):
 
 class TestOut(Out):
     result: Any = Field(description="the hidden rule's answer for your input")
+    hypothesis: dict[str, Any] | None = Field(
+        default=None,
+        description='the hypothesis stored with this test: {"text", "format", "parsed", "canonical" | "error"}',
+    )
     observation: Observation
     finished: bool = Field(
         default=False,

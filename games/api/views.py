@@ -64,7 +64,11 @@ def _step_reply(outcome: services.StepOutcome, response: HttpResponse) -> dict[s
     if outcome.replayed:
         response["Idempotent-Replayed"] = "true"
     if step.kind == Step.Kind.TEST:
-        reply = {"result": step.result.get("result"), "observation": _observation(seat)}
+        reply = {
+            "result": step.result.get("result"),
+            "hypothesis": step.hypothesis,
+            "observation": _observation(seat),
+        }
         if seat.is_done:  # a family with no guess: the test that spent the budget ended the seat
             reply.update(finished=True, score=seat.score, match_status=match.status)
         return reply
@@ -281,7 +285,9 @@ def match_detail(request: HttpRequest, match_id: int) -> dict[str, Any]:
         "Run a test, state the rule, or forfeit",
         "A test uses one of your tests and answers whether the input fits the hidden rule; a guess "
         "ends your seat with a verdict (and a counterexample when wrong); a forfeit ends it without "
-        "one. `Idempotency-Key` (or `id` in the body) makes a retry safe: a re-sent move returns the "
+        "one. When the match asks for it (`observation.hypothesis`), a test carries your current "
+        "hypothesis as `hypothesis` (a rule in the family's language, or free text), stored with the "
+        "step for research. `Idempotency-Key` (or `id` in the body) makes a retry safe: a re-sent move returns the "
         "stored result with `Idempotent-Replayed: true` and changes nothing.",
         ok={200: schemas.TestOut | schemas.GuessOut | schemas.ForfeitOut},
         errors={

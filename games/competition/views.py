@@ -6,9 +6,9 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import get_object_or_404, redirect, render
 
 from games.accounts.handles import request_handle
-from games.competition import leaderboard, players, rating_snapshots, tournaments
-from games.models import Tournament
-from games.play import inputs, selectors
+from games.competition import challenges, leaderboard, players, rating_snapshots, tournaments
+from games.models import PuzzleVariant, RuleChallenge, Tournament
+from games.play import inputs, limits, selectors, services
 
 
 def leaderboard_page(request: HttpRequest) -> HttpResponse:
@@ -169,4 +169,77 @@ def _player_render(request: HttpRequest, data: dict, *, own: bool) -> HttpRespon
         request,
         "games/player.html",
         {"p": data, "own": own, "plot": plot, "handle": request_handle(request)},
+    )
+
+
+# -- rule challenges ------------------------------------------------------------------------------
+
+
+def rule_challenges_page(request: HttpRequest) -> HttpResponse:
+    """Published rule challenges, and (signed in) the form to write one."""
+    error, column, status = "", None, 200
+    form = {"base": "", "title": "", "rule": ""}
+    if request.method == "POST":
+        form = {k: request.POST.get(k, "") for k in form}
+        base = PuzzleVariant.objects.filter(slug=form["base"], published=True).first()
+        try:
+            if base is None:
+                raise challenges.ChallengeRefused("pick a puzzle from the list")
+            made = challenges.challenge_create(
+                author=request.user, base=base, rule=form["rule"], title=form["title"]
+            )
+            return redirect("rule_challenge", challenge_id=made.pk)
+        except challenges.ChallengeRefused as exc:
+            error, column = exc.message, exc.column
+            status = 429 if isinstance(exc, challenges.ChallengeLimit) else 400
+    return render(
+        request,
+        "games/rule_challenges.html",
+        {
+            "challenges": challenges.challenges_published(),
+            "bases": challenges.bases_for_challenges() if request.user.is_authenticated else [],
+            "per_day": challenges.per_day(),
+            "form": form,
+            "error": error,
+            "column": column,
+        },
+        status=status,
+    )
+
+
+def rule_challenge_page(request: HttpRequest, challenge_id: int) -> HttpResponse:
+    challenge = get_object_or_404(RuleChallenge.objects.select_related("base", "author"), pk=challenge_id)
+    is_author = request.user.is_authenticated and request.user.pk == challenge.author_id
+    error = ""
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "remove":
+                challenges.challenge_remove(
+                    challenge=challenge, by=request.user, reason=request.POST.get("reason", "")
+                )
+                return redirect("rule_challenge", challenge_id=challenge.pk)
+            if not request.session.session_key:
+                request.session.save()
+            match = challenges.challenge_play(
+                challenge=challenge,
+                handle=request_handle(request),
+                user=request.user,
+                session_key=request.session.session_key,
+                creator=limits.creator_for_request(request, session_key=request.session.session_key),
+            )
+            return redirect("match", match_id=match.pk)
+        except services.ActionError as exc:
+            error = exc.message
+    return render(
+        request,
+        "games/rule_challenge.html",
+        {
+            "challenge": challenge,
+            "is_author": is_author,
+            # the rule itself: its author (and staff) only; players see it at their own reveal
+            "shows_rule": is_author or request.user.is_staff,
+            "results": challenges.challenge_results(challenge=challenge),
+            "error": error,
+        },
+        status=400 if error else 200,
     )

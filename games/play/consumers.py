@@ -226,6 +226,8 @@ class MatchConsumer(AsyncWebsocketConsumer):
         action: dict[str, Any] = {"type": msg["type"]}
         if msg["type"] == "test":
             action["input"] = msg["input"]
+            if msg.get("hypothesis") is not None:
+                action["hypothesis"] = msg["hypothesis"]  # checked by the service
         elif msg["type"] == "guess":
             action["rule"] = msg["rule"]
             if "quiz" in msg:

@@ -120,11 +120,16 @@ def recent_matches(*, limit: int = 10) -> list[Match]:
     )
 
 
-def step_public(*, step: Step) -> dict[str, Any]:
+def step_public(*, step: Step, hypothesis: bool = True) -> dict[str, Any]:
+    """A step as its seat (and, once the match is over, everyone) sees it. ``hypothesis=False``
+    leaves out the hypothesis stated with a test (a spectator's delayed view of a running match:
+    a stated hypothesis is as private as a guess)."""
     data: dict[str, Any] = {"seq": step.seq, "kind": step.kind, "at": iso(step.created_at)}
     if step.kind == Step.Kind.TEST:
         data["input"] = step.action.get("input")
         data["result"] = step.result.get("result")
+        if hypothesis and step.hypothesis:
+            data["hypothesis"] = step.hypothesis
     elif step.kind == Step.Kind.GUESS:
         data["rule"] = step.action.get("rule")
         data["verdict"] = step.result.get("verdict")
@@ -166,6 +171,7 @@ def seat_observation(*, seat: Seat) -> dict[str, Any]:
         "tests_left": tests_left,
         "text": family.render_observation(instance.public, history, tests_left),
         "quiz_items": quiz_items(instance=instance),
+        "hypothesis": {"mode": seat.match.hypothesis_mode, "format": seat.match.hypothesis_format},
         # the input/answer/guess schemas, answer format and syntax help the family declares
         "presentation": family.shown_for(instance.public).to_dict(),
     }
@@ -254,7 +260,7 @@ def match_public_state(*, match: Match, viewer: Viewer) -> dict[str, Any]:
             row["steps"] = [step_public(step=s) for s in seat.steps.order_by("seq")]
         elif delayed_before is not None:
             tests = seat.steps.filter(kind=Step.Kind.TEST, created_at__lte=delayed_before).order_by("seq")
-            row["steps"] = [step_public(step=s) for s in tests]
+            row["steps"] = [step_public(step=s, hypothesis=False) for s in tests]
         seat_rows.append(row)
     return {
         "type": "state",
@@ -278,6 +284,8 @@ def match_public_state(*, match: Match, viewer: Viewer) -> dict[str, Any]:
         "presentation": family.shown_for(instance.public).to_dict(),
         "scoring": family.scoring_text(match.max_tests),
         "quiz_items": quiz_items(instance=instance),
+        # whether each test asks for the player's current hypothesis, and in what words
+        "hypothesis": {"mode": match.hypothesis_mode, "format": match.hypothesis_format},
         "seats": seat_rows,
         "you": viewer.seat_id,
         "spectator_delay_s": view.spectator_delay_s,

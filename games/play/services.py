@@ -17,6 +17,9 @@ from django.utils import timezone
 
 from games.engine.core import EngineError, Family, Instance, QueryError, RuleError, get_family
 from games.models import (
+    HYPOTHESIS_MAX_LENGTH,
+    HypothesisFormat,
+    HypothesisMode,
     Match,
     PuzzleInstance,
     PuzzleVariant,
@@ -73,8 +76,15 @@ def variant_create(
     description: str = "",
     params: dict[str, Any] | None = None,
     published: bool = False,
+    hypothesis_mode: str = HypothesisMode.OFF,
+    hypothesis_format: str = HypothesisFormat.RULE,
 ) -> PuzzleVariant:
     get_family(family).validate_params(params or {})  # raises ParamsError with a clear message
+    if hypothesis_mode not in HypothesisMode.values or hypothesis_format not in HypothesisFormat.values:
+        raise ActionError(
+            f"hypothesis mode must be one of {', '.join(HypothesisMode.values)} and format one of "
+            f"{', '.join(HypothesisFormat.values)}; got {hypothesis_mode!r}, {hypothesis_format!r}"
+        )
     return PuzzleVariant.objects.create(
         slug=slug,
         family=family,
@@ -82,6 +92,8 @@ def variant_create(
         description=description,
         params=params or {},
         published=published,
+        hypothesis_mode=hypothesis_mode,
+        hypothesis_format=hypothesis_format,
     )
 
 
@@ -233,6 +245,8 @@ def match_create(
             status=Match.Status.WAITING,
             ranked=ranked and not playtest,
             playtest=playtest,
+            hypothesis_mode=variant.hypothesis_mode,
+            hypothesis_format=variant.hypothesis_format,
             creator_user_id=creator.user_id if creator else None,
             creator_session_key=creator.session_key if creator else "",
             creator_token_id=creator.token_id if creator else None,
@@ -302,10 +316,15 @@ def _validate_action(action: Any, *, internal: bool = False) -> dict[str, Any]:
     if not isinstance(action, dict):
         raise ActionError('an action must be a JSON object with a "type" of test, guess or forfeit')
     kind = action.get("type")
+    if action.get("hypothesis") is not None and kind != "test":
+        raise ActionError('a "hypothesis" goes with a test; a guess states the rule itself')
     if kind == "test":
         if "input" not in action:
             raise ActionError('a test needs an "input"')
-        return {"type": "test", "input": action["input"]}
+        out = {"type": "test", "input": action["input"]}
+        if action.get("hypothesis") is not None:
+            out["hypothesis"] = action["hypothesis"]
+        return out
     if kind == "guess":
         rule = action.get("rule")
         if not isinstance(rule, str) or not rule.strip():
@@ -326,6 +345,50 @@ def _validate_action(action: Any, *, internal: bool = False) -> dict[str, Any]:
     if kind == "timeout" and internal:
         return {"type": "timeout", "reason": str(action.get("reason", ""))[:500]}
     raise ActionError(f"unknown action type {kind!r}; allowed: test, guess, forfeit")
+
+
+def hypothesis_read(*, match: Match, family: Any, raw: Any) -> dict[str, Any] | None:
+    """The hypothesis stated with a test, as stored on the step (``Step.hypothesis``), or None
+    when none was stated. Raises ActionError (nothing written) for one the match does not take:
+    not a string, too long, missing where required, or (``required_parseable``) not a rule."""
+    mode = match.hypothesis_mode
+    text = raw.strip() if isinstance(raw, str) else raw
+    if text is None or text == "":
+        if mode in (HypothesisMode.REQUIRED, HypothesisMode.REQUIRED_PARSEABLE):
+            raise ActionError(
+                'this puzzle asks for your current hypothesis with every test: add "hypothesis"'
+                + (
+                    ", a rule as you would guess it"
+                    if match.hypothesis_format == HypothesisFormat.RULE
+                    else ""
+                )
+            )
+        return None
+    if mode == HypothesisMode.OFF:
+        raise ActionError('this puzzle does not ask for a hypothesis; leave "hypothesis" out')
+    if not isinstance(text, str):
+        raise ActionError(
+            f'"hypothesis" must be text (your current idea of the rule), not {type(raw).__name__}'
+        )
+    if len(text) > HYPOTHESIS_MAX_LENGTH:
+        raise ActionError(
+            f"a hypothesis may be at most {HYPOTHESIS_MAX_LENGTH} characters; this one has {len(text)}"
+        )
+    if match.hypothesis_format != HypothesisFormat.RULE:
+        return {"text": text, "format": HypothesisFormat.TEXT.value}
+    check = family.check_rule(text)
+    if check.get("ok"):
+        return {
+            "text": text,
+            "format": HypothesisFormat.RULE.value,
+            "parsed": True,
+            "canonical": check["canonical"],
+        }
+    if mode == HypothesisMode.REQUIRED_PARSEABLE:
+        raise ActionError(
+            f"your hypothesis does not parse as a rule: {check['error']}", column=check.get("column")
+        )
+    return {"text": text, "format": HypothesisFormat.RULE.value, "parsed": False, "error": check["error"]}
 
 
 def _deadline(match: Match) -> dt.datetime | None:
@@ -435,6 +498,7 @@ def step_submit(
         family = get_family(instance.family)
         now = timezone.now()
         deadline = _deadline(match)
+        hypothesis = None
 
         if deadline is not None and now > deadline:
             kind = Step.Kind.TIMEOUT
@@ -462,6 +526,7 @@ def step_submit(
                     family.check_test(instance.public, history, query)
             except QueryError as exc:
                 raise ActionError(exc.message, column=exc.column) from None
+            hypothesis = hypothesis_read(match=match, family=family, raw=action.get("hypothesis"))
             kind = Step.Kind.TEST
             stored_action = {"input": query}
             result = {"result": family.answer(engine_inst, query)}
@@ -531,6 +596,7 @@ def step_submit(
             result=result,
             client_think_ms=client_think_ms,
             idempotency_key=idempotency_key,
+            hypothesis=hypothesis,
         )
         if seat.is_done:
             seat.finished = now

@@ -6,6 +6,12 @@ and for model seats the call that produced the step (latency, tokens, reasoning)
 Per seat: solved, tests used, parsimony of the guess (its size over the hidden rule's), redundant
 tests, total bits, and the surviving-hypotheses curve by test index.
 
+Stated hypotheses (when the match asked for them; ``games.engine.beliefs``): per test, whether it
+was a positive test of the player's hypothesis, whether the answer confirmed it, whether earlier
+answers had already refuted it; per seat, the share of positive tests and the first test whose
+hypothesis was equivalent to the hidden rule. Only hypotheses in the rule language are measured;
+free-text ones are counted as stated.
+
 A finished seat's analytics never change, so its measures are kept in the Django cache under a
 key that names the seat, its join time (ids can be handed out again after a rollback) and how
 many steps it has.
@@ -27,12 +33,14 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import Count, Prefetch
 
+from games.engine import beliefs
 from games.engine.core import EngineError, Instance, get_family
-from games.models import Match, ModelCall, PuzzleInstance, Seat, Step
+from games.models import HypothesisFormat, Match, ModelCall, PuzzleInstance, Seat, Step
+from games.play import selectors
 
 logger = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: stated-hypothesis measures
 CACHE_TIMEOUT_S = 60 * 60 * 24 * 30
 HUMANS = "humans"
 AGENTS = "agents"
@@ -86,6 +94,38 @@ def _test_analytics(
         return None
 
 
+def _rule_hypothesis(step: Step) -> str | None:
+    stated = step.hypothesis or {}
+    return stated.get("text") if stated.get("format") == HypothesisFormat.RULE else None
+
+
+def _belief_analytics(*, instance: PuzzleInstance, steps: Sequence[Step]) -> list[dict[str, Any]] | None:
+    """``games.engine.beliefs.trace`` for the seat's tests ([] when no test came with a rule
+    hypothesis), or None when the engine failed on this log (ours: logged)."""
+    tests = [s for s in steps if s.kind == Step.Kind.TEST]
+    if not any(_rule_hypothesis(s) for s in tests):
+        return []
+    history = [
+        {"input": s.action.get("input"), "result": s.result.get("result"), "hypothesis": _rule_hypothesis(s)}
+        for s in tests
+    ]
+    try:
+        family = get_family(instance.family)
+        return beliefs.trace(family, selectors.engine_instance(instance=instance), history)
+    except Exception:
+        logger.exception("hypothesis measures failed for instance %s (%d tests)", instance.pk, len(history))
+        return None
+
+
+def _belief_summary(steps: Sequence[Step], rows: Sequence[dict[str, Any]] | None) -> dict[str, Any]:
+    measured = beliefs.summary(rows or [])
+    measured["hypotheses_stated"] = sum(1 for s in steps if s.kind == Step.Kind.TEST and s.hypothesis)
+    first = measured["first_equivalent_test"]
+    tests = [s for s in steps if s.kind == Step.Kind.TEST]
+    measured["first_equivalent_seq"] = tests[first - 1].seq if first else None
+    return measured
+
+
 def _guess(seat: Seat, steps: Sequence[Step]) -> str | None:
     for step in reversed(steps):
         if step.kind == Step.Kind.GUESS:
@@ -108,9 +148,14 @@ def _curve(tests: Sequence[dict[str, Any]]) -> list[int]:
 
 
 def _seat_summary(
-    *, seat: Seat, instance: PuzzleInstance, steps: Sequence[Step], tests: Sequence[dict[str, Any]] | None
+    *,
+    seat: Seat,
+    instance: PuzzleInstance,
+    steps: Sequence[Step],
+    tests: Sequence[dict[str, Any]] | None,
+    believed: Sequence[dict[str, Any]] | None = (),
 ) -> dict[str, Any]:
-    analytics_failed = tests is None
+    analytics_failed = tests is None or believed is None
     tests = tests or []
     guess = _guess(seat, steps)
     guess_size = _rule_size(instance.family, guess)
@@ -136,6 +181,7 @@ def _seat_summary(
         # index 0 = after the given examples, before any test; index k = after test k
         # (empty for a family with no reference space, e.g. one scored from its history)
         "curve": _curve(tests),
+        "hypotheses": _belief_summary(steps, believed),
         "analytics_failed": analytics_failed,
     }
 
@@ -193,8 +239,10 @@ def _step_rows(
     steps: Sequence[Step],
     tests: Sequence[dict[str, Any]] | None,
     calls: dict[int, dict[str, Any]],
+    believed: Sequence[dict[str, Any]] | None = (),
 ) -> list[dict[str, Any]]:
     tests = tests or []
+    believed = believed or []
     rows = []
     test_index = 0
     # The first step is timed from when the seat could first move.
@@ -227,6 +275,12 @@ def _step_rows(
                 # the family's own measures (docs/FAMILIES.md; e.g. novelty, empowerment)
                 measures={k: v for k, v in measured.items() if k not in _SHARED_MEASURES} or None,
             )
+            if step.hypothesis:
+                belief = believed[test_index - 1] if test_index <= len(believed) else {}
+                row["hypothesis"] = {
+                    **step.hypothesis,
+                    **{k: belief.get(k) for k in ("positive", "confirmed", "already_refuted", "equivalent")},
+                }
         elif step.kind == Step.Kind.GUESS:
             row.update(rule=step.action.get("rule"), verdict=step.result.get("verdict"))
         else:
@@ -245,9 +299,12 @@ def seat_analytics(*, seat: Seat) -> dict[str, Any]:
     instance = match.instance
     steps = list(seat.steps.order_by("seq"))
     tests = _test_analytics(instance=instance, steps=steps, over=match.is_over)
+    believed = _belief_analytics(instance=instance, steps=steps)
     calls = _calls_by_step([seat.pk]) if seat.kind == Seat.Kind.MODEL else {}
-    summary = _seat_summary(seat=seat, instance=instance, steps=steps, tests=tests)
-    summary["steps"] = _step_rows(seat=seat, match=match, steps=steps, tests=tests, calls=calls)
+    summary = _seat_summary(seat=seat, instance=instance, steps=steps, tests=tests, believed=believed)
+    summary["steps"] = _step_rows(
+        seat=seat, match=match, steps=steps, tests=tests, calls=calls, believed=believed
+    )
     return summary
 
 
@@ -268,10 +325,13 @@ def match_replay(*, match: Match) -> dict[str, Any]:
         seat.match = match
         steps = list(seat.steps.all())
         tests = _test_analytics(instance=instance, steps=steps, over=True)
-        row = _seat_summary(seat=seat, instance=instance, steps=steps, tests=tests)
+        believed = _belief_analytics(instance=instance, steps=steps)
+        row = _seat_summary(seat=seat, instance=instance, steps=steps, tests=tests, believed=believed)
         row["outcome"] = seat.outcome
         row["score"] = seat.score
-        row["steps"] = _step_rows(seat=seat, match=match, steps=steps, tests=tests, calls=calls)
+        row["steps"] = _step_rows(
+            seat=seat, match=match, steps=steps, tests=tests, calls=calls, believed=believed
+        )
         seat_rows.append(row)
         for step in steps:
             events.append((step.created_at, seat.pk, step.seq))
@@ -341,7 +401,10 @@ def seat_measures_many(*, seats: Sequence[Seat]) -> list[dict[str, Any]]:
             instance = seat.match.instance
             steps = steps_by_seat[seat.pk]
             tests = _test_analytics(instance=instance, steps=steps)
-            computed[keys[seat.pk]] = _seat_summary(seat=seat, instance=instance, steps=steps, tests=tests)
+            believed = _belief_analytics(instance=instance, steps=steps)
+            computed[keys[seat.pk]] = _seat_summary(
+                seat=seat, instance=instance, steps=steps, tests=tests, believed=believed
+            )
         # A failure of ours is not cached: a fixed engine gets another go.
         cache.set_many(
             {k: v for k, v in computed.items() if not v["analytics_failed"]}, timeout=CACHE_TIMEOUT_S
@@ -461,6 +524,52 @@ def player_summary_rows(measures: Sequence[dict[str, Any]]) -> list[dict[str, An
     return rows
 
 
+def positive_test_rows(measures: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per player: tests that came with a hypothesis in the rule language, how many of them were
+    positive tests (the hypothesis said the input fits; yes/no families only), how many answers
+    confirmed the hypothesis, how many tests were run under a hypothesis earlier answers had
+    already refuted, and when the stated hypothesis first became equivalent to the hidden rule.
+    Shares are pooled over the player's tests; ``mean_seat_positive_share`` averages seats."""
+    by_player: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for m in measures:
+        stated = m.get("hypotheses") or {}
+        if stated.get("hypotheses_stated"):
+            by_player[m["player"]].append(stated)
+    rows = []
+    for player in _player_order(measures):
+        seats = by_player.get(player)
+        if not seats:
+            continue
+        parsed = sum(h["hypotheses_parsed"] for h in seats)
+        positive = sum(h["positive_tests"] for h in seats)
+        signed = positive + sum(h["negative_tests"] for h in seats)
+        firsts = [h["first_equivalent_test"] for h in seats if h["first_equivalent_test"] is not None]
+        rows.append(
+            {
+                "player": player,
+                "player_kind": _kind_of(player),
+                "seats": len(seats),
+                "hypotheses_stated": sum(h["hypotheses_stated"] for h in seats),
+                "hypotheses_parsed": parsed,
+                "positive_tests": positive,
+                "negative_tests": signed - positive,
+                "positive_share": round(positive / signed, 4) if signed else None,
+                "mean_seat_positive_share": _mean(
+                    [h["positive_share"] for h in seats if h["positive_share"] is not None]
+                ),
+                "confirmed_share": round(sum(h["confirmed_tests"] for h in seats) / parsed, 4)
+                if parsed
+                else None,
+                "refuted_kept_share": round(sum(h["refuted_kept"] for h in seats) / parsed, 4)
+                if parsed
+                else None,
+                "seats_reaching_equivalent": len(firsts),
+                "mean_first_equivalent_test": _mean(firsts),
+            }
+        )
+    return rows
+
+
 @dataclass(frozen=True)
 class Plot:
     slug: str
@@ -519,6 +628,30 @@ PLOTS: dict[str, Plot] = {
                 "mean_parsimony",
             ),
             player_summary_rows,
+        ),
+        Plot(
+            "positive-tests",
+            "Positive-test bias (stated hypotheses)",
+            "Of the tests run with a stated hypothesis in the rule language: the share that were positive "
+            "tests (the hypothesis said the input fits; yes/no families only), the share whose answer "
+            "confirmed the hypothesis, the share run under a hypothesis earlier answers had already refuted, "
+            "and the first test at which the stated hypothesis was equivalent to the hidden rule.",
+            (
+                "player",
+                "player_kind",
+                "seats",
+                "hypotheses_stated",
+                "hypotheses_parsed",
+                "positive_tests",
+                "negative_tests",
+                "positive_share",
+                "mean_seat_positive_share",
+                "confirmed_share",
+                "refuted_kept_share",
+                "seats_reaching_equivalent",
+                "mean_first_equivalent_test",
+            ),
+            positive_test_rows,
         ),
     )
 }

@@ -48,6 +48,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from games.engine import beliefs
 from games.engine.core import EngineError, Family, Instance, all_families, get_family
 from games.models import (
     Match,
@@ -73,8 +74,9 @@ if os.environ.get("ARENA_EXPORT_STDLIB_JSON"):  # benchmarks compare the two
 logger = logging.getLogger(__name__)
 
 # 2: matches.tournament, matches.ranked; 3: matches.study, study_position, seats.participant;
-# 4: steps.measures (per-test measures a family declares, e.g. alchemy's novelty and empowerment)
-SCHEMA_VERSION = 4
+# 4: steps.measures (per-test measures a family declares, e.g. alchemy's novelty and empowerment);
+# 5: stated hypotheses and their measures (steps.hypothesis*, positive_test, seats.positive_share, ...)
+SCHEMA_VERSION = 5
 FORMATS = ("jsonl", "csv", "parquet")
 KINDS = tuple(Seat.Kind.values)
 DEFAULT_CHUNK = 250  # matches per chunk (~12k steps): bounded memory, few queries
@@ -106,6 +108,10 @@ TYPE_NOTES = {
 }
 
 _ANALYTICS_NOTE = " (engine analytics; empty when exported with --no-analytics)"
+_HYPOTHESIS_NOTE = (
+    " (measured by games.engine.beliefs for rule-language hypotheses of matches that are over; empty "
+    "with --no-analytics)"
+)
 
 SCHEMA: dict[str, tuple[Field, ...]] = {
     "matches": (
@@ -148,6 +154,13 @@ SCHEMA: dict[str, tuple[Field, ...]] = {
         ),
         Field("status", "string", "waiting | running | finished | aborted"),
         Field("ranked", "bool", "false when a player chose the seed (kept off the leaderboard)"),
+        Field(
+            "hypothesis_mode",
+            "string",
+            "whether players stated a hypothesis before each test: off | optional | required | "
+            "required_parseable (a rule that does not parse is refused)",
+        ),
+        Field("hypothesis_format", "string", "how hypotheses were written: rule | text"),
         Field("max_tests", "int", "test budget per seat"),
         Field("time_limit_s", "int", "time limit in seconds, empty = none"),
         Field("created", "timestamp", "when the match was created (the date filters apply to this)"),
@@ -213,6 +226,35 @@ SCHEMA: dict[str, tuple[Field, ...]] = {
         Field("cost_usd", "float", "model cost over all calls, US dollars"),
         Field("bits_total", "float", "information gained over all tests, bits" + _ANALYTICS_NOTE),
         Field("redundant_tests", "int", "tests that could not narrow the reference space" + _ANALYTICS_NOTE),
+        Field("hypotheses_stated", "int", "tests that came with a stated hypothesis (see steps.hypothesis)"),
+        Field(
+            "hypotheses_parsed",
+            "int",
+            "stated hypotheses that read as rules of the family" + _HYPOTHESIS_NOTE,
+        ),
+        Field(
+            "positive_tests",
+            "int",
+            "tests the stated hypothesis said fit (positive tests)" + _HYPOTHESIS_NOTE,
+        ),
+        Field("negative_tests", "int", "tests the stated hypothesis said do not fit" + _HYPOTHESIS_NOTE),
+        Field(
+            "positive_share",
+            "float",
+            "positive_tests / (positive_tests + negative_tests): positive-test bias" + _HYPOTHESIS_NOTE,
+        ),
+        Field(
+            "refuted_kept",
+            "int",
+            "tests run under a hypothesis that earlier answers (or the examples) had already refuted"
+            + _HYPOTHESIS_NOTE,
+        ),
+        Field(
+            "first_equivalent_test",
+            "int",
+            "the first test (1-based among the seat's tests) whose stated hypothesis the judge finds "
+            "equivalent to the hidden rule; empty if none" + _HYPOTHESIS_NOTE,
+        ),
     ),
     "steps": (
         Field("step_id", "int", "step id; model_calls.step_id refers to it"),
@@ -256,6 +298,40 @@ SCHEMA: dict[str, tuple[Field, ...]] = {
             "a_/b_tries_before, a_/b_successes_before, a_/b_uncertainty, a_/b_empowerment, "
             "pair_empowerment, best_pair_empowerment, made_depth; docs/FAMILIES.md)" + _ANALYTICS_NOTE,
         ),
+        Field(
+            "hypothesis",
+            "string",
+            "the player's current hypothesis, stated before this test, as typed (tests only; when the "
+            "match asked for one: matches.hypothesis_mode)",
+        ),
+        Field("hypothesis_format", "string", "rule (the family's rule language) | text (free text)"),
+        Field(
+            "hypothesis_parsed",
+            "bool",
+            "a rule-language hypothesis reads as a rule (one that does not is still stored); empty for free text",
+        ),
+        Field(
+            "positive_test",
+            "bool",
+            "the stated hypothesis said this input fits (a positive test); false: it said it does not; "
+            "empty for families whose answers are not yes/no" + _HYPOTHESIS_NOTE,
+        ),
+        Field(
+            "hypothesis_confirmed",
+            "bool",
+            "the hidden rule's answer is the one the stated hypothesis predicted" + _HYPOTHESIS_NOTE,
+        ),
+        Field(
+            "hypothesis_already_refuted",
+            "bool",
+            "an earlier answer of this seat, or an example shown with the puzzle, already contradicted the "
+            "stated hypothesis (persistence)" + _HYPOTHESIS_NOTE,
+        ),
+        Field(
+            "hypothesis_equivalent",
+            "bool",
+            "the judge finds the stated hypothesis equivalent to the hidden rule" + _HYPOTHESIS_NOTE,
+        ),
     ),
     "model_calls": (
         Field("call_id", "int", "model call id"),
@@ -289,6 +365,14 @@ _NO_ANALYTICS = {"surviving_before": None, "surviving": None, "bits": None, "red
 # The analytics every family reports in their own columns; anything else a family measures goes
 # to the ``measures`` column.
 _SHARED_ANALYTICS = {*_NO_ANALYTICS, "space_exhausted", "test", "input", "result", "answer"}
+_NO_BELIEFS = {
+    "positive_test": None, "hypothesis_confirmed": None, "hypothesis_already_refuted": None,
+    "hypothesis_equivalent": None,
+}  # fmt: skip
+_BELIEF_SEAT_FIELDS = (
+    "hypotheses_parsed", "positive_tests", "negative_tests", "positive_share", "refuted_kept",
+    "first_equivalent_test",
+)  # fmt: skip
 
 
 # -- filters ------------------------------------------------------------------------------------------
@@ -519,6 +603,8 @@ MATCH_COLUMNS = (
     "study_entry__participant__study__slug",
     "study_entry__position",
     "study_entry__participant__pid_hash",
+    "hypothesis_mode",
+    "hypothesis_format",
 )
 _SEAT_COLUMNS = (
     "id",
@@ -535,7 +621,9 @@ _SEAT_COLUMNS = (
     "joined",
     "finished",
 )
-_STEP_COLUMNS = ("id", "seat_id", "seq", "kind", "action", "result", "created_at", "client_think_ms")
+_STEP_COLUMNS = (
+    "id", "seat_id", "seq", "kind", "action", "result", "created_at", "client_think_ms", "hypothesis",
+)  # fmt: skip
 _CALL_COLUMNS = (
     "id",
     "seat_id",
@@ -613,7 +701,7 @@ class RecordBuilder:
     def _match(self, row: tuple, seats: list[tuple], steps_by_seat: Mapping, calls_by_seat: Mapping) -> dict:
         (match_id, family_id, variant, instance_id, seed, version, params, public, hidden) = row[:9]
         mode, status, max_tests, time_limit_s, created, started, finished, tournament, ranked = row[9:18]
-        study, study_position, pid_hash = row[18:]
+        study, study_position, pid_hash, hypothesis_mode, hypothesis_format = row[18:]
         self.generator_versions[family_id].add(version)
         # games.play.visibility decides; a researcher has no seat, so a running match shows progress only
         view = visibility.status_view(status=status, viewer=Viewer.researcher())
@@ -621,12 +709,18 @@ class RecordBuilder:
             instance_id = seed = params = public = hidden = None
         hidden_size = _int_or_none((hidden or {}).get("size"))
         family = self.family(family_id)
-        # The whole instance, for measures that need the hidden rule: only once it may be shown.
-        engine_instance = (
-            Instance(family_id, version, seed, _json(params) or {}, _json(public) or {}, _json(hidden) or {})
-            if hidden is not None and family is not None and family.reveal_analytics is not None
-            else None
-        )
+        engine_instance = None
+        if (
+            view.sees_instance and hidden is not None and family is not None
+        ):  # the measures need the hidden rule
+            engine_instance = Instance(
+                family=family_id,
+                version=version,
+                seed=seed,
+                params=_json(params) or {},
+                public=_json(public) or {},
+                hidden=_json(hidden) or {},
+            )
         record = {
             "match_id": match_id,
             "family": family_id,
@@ -642,6 +736,8 @@ class RecordBuilder:
             "study_position": study_position,
             "status": status,
             "ranked": bool(ranked),
+            "hypothesis_mode": hypothesis_mode,
+            "hypothesis_format": hypothesis_format,
             "max_tests": max_tests,
             "time_limit_s": time_limit_s,
             "created": _iso(created),
@@ -662,9 +758,9 @@ class RecordBuilder:
                 started=started,
                 hidden_size=hidden_size,
                 participant=participant_pseudonym(pid_hash) if pid_hash else None,
+                engine_instance=engine_instance,
                 steps=steps_by_seat.get(seat[0], ()),
                 calls=calls_by_seat.get(seat[0], ()),
-                instance=engine_instance,
             )
             for seat in seats
         ]
@@ -673,7 +769,7 @@ class RecordBuilder:
     def _seat(self, row: tuple, *, view: visibility.MatchView, match_id: int, family: Family | None,
               public: Any, started: Any, hidden_size: int | None, participant: str | None,
               steps: Iterable[tuple], calls: Iterable[tuple],
-              instance: Instance | None = None) -> dict:  # fmt: skip
+              engine_instance: Instance | None = None) -> dict:  # fmt: skip
         seat_id, _, kind, user_id, session_key, token_id, contestant, status, outcome, score = row[:10]
         tests_used, joined, finished = row[10:]
         if not view.sees_log(seat_id):  # progress only: its tests, guess and calls stay private
@@ -684,8 +780,14 @@ class RecordBuilder:
         guess = outcome.get("guess")
         guess_size = self._rule_size(family, guess)
         step_records = self._steps(
-            steps, match_id=match_id, family=family, public=public, start=started or joined, instance=instance
+            steps,
+            match_id=match_id,
+            family=family,
+            public=public,
+            start=started or joined,
+            engine_instance=engine_instance,
         )
+        measured = self._beliefs_summary(step_records)
         call_records = [self._call(c, match_id=match_id) for c in calls]
         bits = [s["bits"] for s in step_records if s["bits"] is not None]
         if kind != Seat.Kind.HUMAN:  # a study's participant is its person; models never are
@@ -729,6 +831,8 @@ class RecordBuilder:
             "cost_usd": float(sum(c["cost_usd"] for c in call_records)),
             "bits_total": float(sum(bits)) if self.analytics and step_records else None,
             "redundant_tests": sum(1 for r in redundant if r) if self.analytics and step_records else None,
+            "hypotheses_stated": sum(1 for r in step_records if r["hypothesis"] is not None),
+            **{k: measured.get(k) for k in _BELIEF_SEAT_FIELDS},
             "steps": step_records,
             "model_calls": call_records,
         } | ({} if view.sees_log(seat_id) else _LOG_HIDDEN)
@@ -746,20 +850,49 @@ class RecordBuilder:
                 self._sizes.clear()
         return self._sizes.get(key)
 
+    def _beliefs_summary(self, step_records: list[dict]) -> dict[str, Any]:
+        """The seat's hypothesis measures from its steps' (``games.engine.beliefs.summary``),
+        empty when none of its tests were measured."""
+        rows = [
+            {
+                "test": s["test_index"],
+                "stated": s["hypothesis"] is not None,
+                "parsed": s["hypothesis_parsed"],
+                "positive": s["positive_test"],
+                "confirmed": s["hypothesis_confirmed"],
+                "already_refuted": s["hypothesis_already_refuted"],
+                "equivalent": s["hypothesis_equivalent"],
+            }
+            for s in step_records
+            if s["kind"] == Step.Kind.TEST
+        ]
+        if not any(r["confirmed"] is not None for r in rows):
+            return {}
+        # the engine's summary counts a row as measured when it parsed and was measured
+        return beliefs.summary([{**r, "parsed": r["parsed"] and r["confirmed"] is not None} for r in rows])
+
     def _steps(self, rows: Iterable[tuple], *, match_id: int, family: Family | None, public: Any,
-               start: dt.datetime | None, instance: Instance | None = None) -> list[dict]:  # fmt: skip
+               start: dt.datetime | None, engine_instance: Instance | None = None) -> list[dict]:  # fmt: skip
         out: list[dict] = []
         history: list[dict] = []
         test_positions: list[int] = []
         previous = start
-        for step_id, seat_id, seq, kind, action, result, created_at, think_ms in rows:
+        for step_id, seat_id, seq, kind, action, result, created_at, think_ms, hypothesis in rows:
             action = _json(action) or {}
             result = _json(result) or {}
+            hypothesis = _json(hypothesis) or {}
             created_iso, created_at = _stamp(created_at)
             is_test = kind == Step.Kind.TEST
             is_guess = kind == Step.Kind.GUESS
             if is_test:
-                history.append({"input": action.get("input"), "result": result.get("result")})
+                history.append(
+                    {
+                        "input": action.get("input"),
+                        "result": result.get("result"),
+                        # only rule-language hypotheses are measured
+                        "hypothesis": hypothesis.get("text") if hypothesis.get("format") == "rule" else None,
+                    }
+                )
                 test_positions.append(len(out))
             verdict = (result.get("verdict") or {}) if is_guess else {}
             out.append(
@@ -782,6 +915,10 @@ class RecordBuilder:
                     **_NO_ANALYTICS,
                     "space_exhausted": None,
                     "measures": None,
+                    "hypothesis": hypothesis.get("text"),
+                    "hypothesis_format": hypothesis.get("format"),
+                    "hypothesis_parsed": hypothesis.get("parsed"),
+                    **_NO_BELIEFS,
                 }
             )
             previous = created_at
@@ -792,9 +929,9 @@ class RecordBuilder:
                 logger.exception("export: step analytics failed for match %s", match_id)
                 traced = []
             revealed: list[dict] = []
-            if instance is not None and family.reveal_analytics is not None:
+            if engine_instance is not None and family.reveal_analytics is not None:
                 try:
-                    revealed = family.reveal_analytics(instance, history)
+                    revealed = family.reveal_analytics(engine_instance, history)
                 except Exception:  # ours, as above
                     logger.exception("export: reveal analytics failed for match %s", match_id)
             for position, item, more in itertools.zip_longest(test_positions, traced, revealed):
@@ -809,6 +946,20 @@ class RecordBuilder:
                 step["redundant"] = item.get("redundant")
                 step["p_true"] = item.get("p_true")
                 step["space_exhausted"] = item.get("space_exhausted")
+        measurable = engine_instance is not None and family is not None
+        if self.analytics and measurable and any(h["hypothesis"] for h in history):
+            try:
+                believed = beliefs.trace(family, engine_instance, history)  # type: ignore[arg-type]
+            except Exception:  # ours: keep exporting, with this seat's measures left empty
+                logger.exception("export: hypothesis measures failed for match %s", match_id)
+                believed = []
+            for position, item in zip(test_positions, believed):
+                if item["parsed"]:
+                    step = out[position]
+                    step["positive_test"] = item["positive"]
+                    step["hypothesis_confirmed"] = item["confirmed"]
+                    step["hypothesis_already_refuted"] = item["already_refuted"]
+                    step["hypothesis_equivalent"] = item["equivalent"]
         return out
 
     def _call(self, row: tuple, *, match_id: int) -> dict:
@@ -848,7 +999,7 @@ _LOG_HIDDEN: dict[str, Any] = {
     key: None
     for key in (
         "steps_count", "model_calls_count", "tokens_in", "tokens_out", "cost_usd", "bits_total",
-        "redundant_tests",
+        "redundant_tests", "hypotheses_stated",
     )
 }  # fmt: skip
 
@@ -1356,6 +1507,26 @@ def dataset_card(
             if analytics
             else "This export was made without the engine's per-step analytics: those columns are empty."
         ),
+        "",
+        "## Stated hypotheses and positive-test bias",
+        "",
+        "A variant may ask players (people, models and agents alike) to state their current hypothesis "
+        "before each test (`matches.hypothesis_mode`: `optional`, `required`, or `required_parseable`, "
+        "where a rule that does not parse is refused; `off`: not asked). It is written in the family's "
+        "rule language or as free text (`matches.hypothesis_format`). `steps.hypothesis` is the text as "
+        "typed; a rule-language hypothesis that does not parse is kept, with `hypothesis_parsed` false. "
+        'Models were asked in their prompt and answered with `"hypothesis"` next to the test.',
+        "",
+        "For each test with a parsed rule-language hypothesis of a match that is over, by the family's own "
+        "semantics (`guess_answer` and the judge): `positive_test` (the hypothesis said the input fits: "
+        "Klayman and Ha's positive test; **only for families whose answers are yes/no**, such as `wason`, "
+        "`eleusis` and `tuples`; empty for families whose answers are strings, numbers or lists, where no "
+        "answer means 'fits'), `hypothesis_confirmed` (the answer was the one the hypothesis predicted; "
+        "every family), `hypothesis_already_refuted` (an earlier answer of the same seat, or an example "
+        "shown with the puzzle, contradicted it: persistence) and `hypothesis_equivalent` (the judge "
+        "finds it equivalent to the hidden rule). Per seat: `positive_share` = positive / (positive + "
+        "negative) tests, `refuted_kept`, and `first_equivalent_test`. Free-text hypotheses are exported "
+        "but not measured.",
         "",
         "## Licence and ethics",
         "",

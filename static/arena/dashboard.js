@@ -130,4 +130,38 @@
       },
     });
   })();
+
+  // Positive-test bias: per player, the share of positive tests, of confirmed predictions and of
+  // tests run under an already-refuted hypothesis (grouped bars, one group per player).
+  (function () {
+    const rows = plots["positive-tests"] || [];
+    if (!rows.length) return;
+    const measures = [
+      ["positive_share", "positive tests", "#1f5fbf"],
+      ["confirmed_share", "answer confirmed the hypothesis", "#2a9d8f"],
+      ["refuted_kept_share", "hypothesis already refuted", "#d1495b"],
+    ];
+    make("positive-tests", {
+      type: "bar",
+      data: {
+        labels: rows.map((r) => r.player),
+        datasets: measures.map(([key, label, tone]) => ({
+          label: label,
+          backgroundColor: tone,
+          data: rows.map((r) => (r[key] === null ? null : Math.round(r[key] * 1000) / 10)),
+          tests: rows.map((r) => r.hypotheses_parsed),
+        })),
+      },
+      options: {
+        scales: { y: { min: 0, max: 100, title: { display: true, text: "% of tests with a stated rule" } } },
+        plugins: {
+          tooltip: {
+            callbacks: {
+              label: (ctx) => ctx.dataset.label + ": " + ctx.parsed.y + "% of " + ctx.dataset.tests[ctx.dataIndex] + " tests",
+            },
+          },
+        },
+      },
+    });
+  })();
 })();

@@ -230,6 +230,7 @@
       $("run-test").disabled = !canMove || left <= 0 || !!pending;
       $("submit-guess").disabled = !canMove || !!pending;
       $("rule").disabled = !canMove;
+      $("hypothesis").disabled = !canMove || left <= 0;
       document.querySelectorAll("#test-inputs .test-field").forEach((i) => { i.disabled = !canMove || left <= 0; });
     }
     renderSeats(me);
@@ -251,9 +252,28 @@
     });
   }
 
+  // The match may ask for the player's current hypothesis before each test (state.hypothesis:
+  // mode off | optional | required | required_parseable, format rule | text).
+  function hypothesisAsked() { return state && state.hypothesis && state.hypothesis.mode !== "off"; }
+  function hypothesisRequired() { return hypothesisAsked() && state.hypothesis.mode.startsWith("required"); }
+  let hypothesisBuilt = false;
+  function buildHypothesis() {
+    if (hypothesisBuilt || !hypothesisAsked() || !$("hypothesis-box")) return;
+    hypothesisBuilt = true;
+    const asRule = state.hypothesis.format === "rule";
+    $("hypothesis-box").hidden = false;
+    $("hypothesis-need").textContent = hypothesisRequired() ? "(required with each test)" : "(optional: leave it empty to skip)";
+    $("hypothesis-help").textContent = asRule
+      ? "What you think the rule is now, written as a guess would be" + (ruleExample() ? " (e.g. " + ruleExample() + ")" : "") +
+        ". It does not end your game; only the guess does."
+      : "What you think the rule is now, in your own words. It does not end your game; only the guess does.";
+    if (asRule && ruleExample()) $("hypothesis").placeholder = "e.g. " + ruleExample();
+  }
+
   let inputsBuilt = false;
   function buildInputs() {
     buildQuiz();
+    buildHypothesis();
     if (inputsBuilt) return;
     inputsBuilt = true;
     const p = shown();
@@ -382,9 +402,13 @@
   function stepRow(s) {
     if (s.kind === "test") {
       const mark = s.result === true ? "✓ " : s.result === false ? "✗ " : "";
+      const answer = el("td", { text: mark + answerText(s.result) });
+      if (s.hypothesis) {
+        answer.append(el("div", { class: "muted small step-hypothesis",
+          text: "hypothesis: " + s.hypothesis.text + (s.hypothesis.parsed === false ? " (not a well-formed rule)" : "") }));
+      }
       return el("tr", { class: present.answerClass(s.result) },
-        el("td", { text: String(s.seq) }), el("td", {}, present.inputNode(shown(), s.input)),
-        el("td", { text: mark + answerText(s.result) }));
+        el("td", { text: String(s.seq) }), el("td", {}, present.inputNode(shown(), s.input)), answer);
     }
     let text = s.kind;
     if (s.kind === "guess") text = "guess: " + s.rule + (s.verdict ? (s.verdict.correct ? " — correct" : " — wrong") : "");
@@ -525,7 +549,17 @@
       const read = readInput();
       showInputError(read);
       if (read.error) return;
-      submitMove({ type: "test", input: read.value });
+      const move = { type: "test", input: read.value };
+      if (hypothesisAsked()) {
+        const stated = $("hypothesis").value.trim();
+        if (!stated && hypothesisRequired()) {
+          showMessage("State your current hypothesis before this test.");
+          $("hypothesis").focus();
+          return;
+        }
+        if (stated) move.hypothesis = stated;   // kept in the box: edit it as your idea changes
+      }
+      submitMove(move);
     });
     $("rule").addEventListener("input", () => {
       clearTimeout(checkTimer);

@@ -100,6 +100,20 @@
         .map(([k, v]) => k.replace(/_/g, " ") + ": " + (v === null ? "–" : String(v))).join(" · ");
       li.append(el("details", {}, el("summary", {}, "Measures"), el("p", { class: "rp-measures small" }, text)));
     }
+    if (step.hypothesis) {
+      // the hypothesis stated before this test, and what the answer did to it
+      const h = step.hypothesis;
+      const marks = [];
+      if (h.parsed === false) marks.push("not a well-formed rule");
+      if (h.positive === true) marks.push("positive test");
+      if (h.positive === false) marks.push("negative test");
+      if (h.confirmed === true) marks.push("confirmed");
+      if (h.confirmed === false) marks.push("refuted");
+      if (h.already_refuted) marks.push("already refuted earlier");
+      if (h.equivalent) marks.push("equivalent to the hidden rule");
+      li.append(el("div", { class: "rp-hypothesis small" }, "Hypothesis: ", el("code", {}, h.text),
+        marks.length ? " (" + marks.join(", ") + ")" : ""));
+    }
     if (step.model && step.model.reasoning) {
       li.append(el("details", {}, el("summary", {}, "Reasoning"),
         el("pre", { class: "reasoning" }, step.model.reasoning)));
@@ -150,6 +164,11 @@
     if (seat.redundant_tests) bits.push(seat.redundant_tests + " redundant");
     bits.push(fmtBits(seat.total_bits) + " bits in total");
     if (seat.parsimony !== null) bits.push("parsimony " + seat.parsimony + " (guess size " + seat.guess_size + ")");
+    const stated = seat.hypotheses || {};
+    if (stated.positive_share !== null && stated.positive_share !== undefined) {
+      bits.push(Math.round(stated.positive_share * 100) + "% positive tests");
+    }
+    if (stated.first_equivalent_test) bits.push("right hypothesis from test " + stated.first_equivalent_test);
     $("rp-verdicts").append(el("p", { class: "rp-verdict", "data-seat": String(seat.seat) },
       el("strong", {}, seat.handle), ": ",
       seat.guess ? el("code", {}, seat.guess) : "no guess (" + seat.status + ")", " — ",

@@ -76,3 +76,24 @@ def test_a_family_with_string_inputs_gets_the_text_as_written() -> None:
         "type": "test",
         "input": [3, 5, 7],
     }
+
+
+def test_a_tests_hypothesis_is_read_only_when_asked_for() -> None:
+    reply = 'Thinking.\n{"action": "test", "input": [1, 2, 3], "hypothesis": " `x < y` "}'
+    assert parse_action(reply, hypothesis=True) == {"type": "test", "input": [1, 2, 3], "hypothesis": "x < y"}
+    assert parse_action(reply) == {"type": "test", "input": [1, 2, 3]}
+    lines = "I think it grows.\nHYPOTHESIS: x < y < z\nTEST: 1, 2, 3"
+    assert parse_action(lines, hypothesis=True)["hypothesis"] == "x < y < z"
+
+
+def test_a_hypothesis_on_its_own_is_not_an_action() -> None:
+    # Parser version 1 read this reply as a guess (ending the game); version 2 reads the test.
+    reply = '{"action": "test", "input": [1, 2, 3]}\nMy current idea: {"hypothesis": "x < y"}'
+    assert parse_action(reply) == {"type": "test", "input": [1, 2, 3]}
+    with pytest.raises(ParseError, match="no action found"):
+        parse_action('{"hypothesis": "x < y"}')
+
+
+def test_a_hypothesis_that_is_not_text_is_a_parse_error() -> None:
+    with pytest.raises(ParseError, match='"hypothesis" must be text'):
+        parse_action('{"action": "test", "input": [1, 2, 3], "hypothesis": 5}', hypothesis=True)

@@ -4,6 +4,9 @@ They go through the same pipeline as any model (prompt logged, reply parsed,
 action submitted through the services); they read the structured observation
 rather than the prompt text, which carries the same information.
 
+When the match asks for stated hypotheses, a solver's hypothesis before a test is the rule it
+would guess with no tests left (``act(history, 0)``): its simplest consistent candidate.
+
 ``sampling`` may hold ``{"think_s": 0.5}``: the solver then takes that long per reply (at most
 ``MAX_THINK_S``), like a remote model would, for demos and for tests that need races to still be
 running some seconds after they start.
@@ -48,6 +51,11 @@ def complete(
     solver = family.make_solver(config.model, observation["public"], int(observation.get("seed", 0)))
     action = solver.act(history, int(observation["tests_left"]))
     payload = {"action": action["type"], **{k: v for k, v in action.items() if k != "type"}}
+    if action["type"] == "test" and (observation.get("hypothesis") or {}).get("mode", "off") != "off":
+        # Its current hypothesis is the rule it would state if it had no tests left.
+        current = solver.act(history, 0)
+        if current.get("type") == "guess":
+            payload["hypothesis"] = current["rule"]
     parse = family.extras.get("parse")
     if action["type"] == "guess" and observation.get("quiz_items") and parse is not None:
         # A solver applies the rule it states: its quiz answers are its own rule's answers.

@@ -554,3 +554,18 @@ def test_a_script_plays_over_real_http(live_server):
         assert guessed.json()["correct"] is True
         state = http.get(f"/api/v1/matches/{created.json()['match']}").json()
         assert state["status"] == "finished" and state["rule"] == RULE
+
+
+def test_an_agent_sends_its_hypothesis_next_to_a_test():
+    api, _ = new_api()
+    variant = factories.variant(rule=RULE, hypothesis_mode="required_parseable")
+    body = api.create(variant).json()
+    assert body["observation"]["hypothesis"] == {"mode": "required_parseable", "format": "rule"}
+    seat = body["seat"]
+    ok = api.act(seat, {"type": "test", "input": [1, 2, 3], "hypothesis": "x < y < z"})
+    assert ok.status_code == 200 and ok.json()["hypothesis"]["canonical"] == "x < y < z"
+    assert_error(api.act(seat, {"type": "test", "input": [1, 2, 3]}), 400, "asks for your current hypothesis")
+    assert_error(api.act(seat, {"type": "test", "input": [1, 2, 3], "hypothesis": 5}), 400, '"hypothesis"')
+    unparsed = api.act(seat, {"type": "test", "input": [1, 2, 3], "hypothesis": "x <<< y"})
+    assert_error(unparsed, 400, "does not parse as a rule")
+    assert [s.hypothesis["text"] for s in Step.objects.filter(seat_id=seat)] == ["x < y < z"]

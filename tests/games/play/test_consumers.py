@@ -288,3 +288,18 @@ async def test_a_lone_surrogate_in_a_message_is_refused_and_nothing_is_written()
     assert "lone surrogate" in reply["message"]
     assert await step_count(seat) == 0
     await player.close()
+
+
+async def test_a_person_states_a_hypothesis_with_a_test_and_a_bad_one_is_refused():
+    match, (seat,) = await make_match(hypothesis_mode="optional")
+    player = await open_client(match.pk, seat.session_key)
+    state = await player.ask({"type": "resume"}, "state")
+    assert state["hypothesis"] == {"mode": "optional", "format": "rule"}
+    result = await player.ask(
+        {"type": "test", "input": [1, 2, 3], "hypothesis": "x < y < z", "id": "h1"}, "result"
+    )
+    assert result["step"]["hypothesis"]["parsed"] is True
+    error = await player.ask({"type": "test", "input": [1, 2, 4], "hypothesis": 7, "id": "h2"}, "error")
+    assert '"hypothesis" must be text' in error["message"] and error["id"] == "h2"
+    assert await step_count(seat) == 1
+    await player.close()

@@ -39,7 +39,7 @@ def play(path, settings, monkeypatch, capture):
     monkeypatch.setattr("games.play.events.publish", lambda *, match_id, event: published.append(event))
     replies = []
     with capture(execute=True):
-        match, (a, b) = factories.match(seats=2, max_tests=3, time_limit_s=600)
+        match, (a, b) = factories.match(seats=2, max_tests=3, time_limit_s=600, hypothesis_mode="optional")
         items = selectors.quiz_items(instance=match.instance)
 
         def move(seat, action, **kw):
@@ -58,8 +58,13 @@ def play(path, settings, monkeypatch, capture):
             stored = Step.objects.get(pk=out.step.pk)
             assert model_to_dict(stored) == model_to_dict(out.step)
 
-        move(a, {"type": "test", "input": [3, 4, 5]}, idempotency_key="a1")
-        move(a, {"type": "test", "input": [1, 1, 5]}, idempotency_key="a2", client_think_ms=900)
+        move(a, {"type": "test", "input": [3, 4, 5], "hypothesis": "x < y < z"}, idempotency_key="a1")
+        move(
+            a,
+            {"type": "test", "input": [1, 1, 5], "hypothesis": "x <<< y"},  # stored, flagged unparseable
+            idempotency_key="a2",
+            client_think_ms=900,
+        )
         move(a, {"type": "test", "input": [3, 4, 5]}, idempotency_key="a1")  # re-sent: replayed
         move(b, {"type": "test", "input": [2, 2, 2]})
         services.turn_forfeit(seat=b, reason="no action", idempotency_key="b-turn")
@@ -94,6 +99,7 @@ def test_the_hand_built_statements_write_what_the_orm_writes(
     orm = play("orm", settings, monkeypatch, django_capture_on_commit_callbacks)
     sql = play("sql", settings, monkeypatch, django_capture_on_commit_callbacks)
     assert len(orm["steps"]) == 7 and orm["match"]["status"] == Match.Status.FINISHED
+    assert [s["hypothesis"] and s["hypothesis"]["parsed"] for s in orm["steps"][:3]] == [True, False, None]
     assert [e["seq"] for e in orm["events"]] == list(range(1, 12))
     for part in ("steps", "seats", "match", "replies", "events"):
         assert sql[part] == orm[part], part

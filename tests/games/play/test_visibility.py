@@ -33,8 +33,8 @@ B_TEST = [12.375, 1, 1]
 B_GUESS = "y < 61.625"
 
 # What must not leak while the match runs, by what it would give away.
-A_LOG = ("7.125",)
-B_LOG = ("12.375", "61.625", '"counterexample"', '"hidden_answers"', 'accuracy_vs_hidden": ')
+A_LOG = ("7.125", "93.5")  # 93.5: in A's stated hypothesis
+B_LOG = ("12.375", "77.25", "61.625", '"counterexample"', '"hidden_answers"', 'accuracy_vs_hidden": ')
 INSTANCE = (factories.HIDDEN_RULE, str(SEED))
 SCORE = re.compile(r'"points": ?\d')
 
@@ -50,14 +50,18 @@ def race() -> tuple[Match, Seat, Seat, str, str]:
     """A running race: A (browser session) and B (agent token) have each made a test; B has
     guessed with quiz answers and is scored; A is still playing."""
     token, key = agent_token_create(name="rival-agent")
-    variant = factories.variant()
+    variant = factories.variant(hypothesis_mode="optional")  # stated hypotheses are as private as tests
     match = services.match_create(variant=variant, seed=SEED, mode=Match.Mode.RACE)
     session = factories.session_key()
     a = services.seat_join(match=match, handle="Alice", session_key=session)
     b = services.seat_join(match=match, handle="rival-agent", kind=Seat.Kind.AGENT, agent_token=token)
     match = services.match_start(match=match)
-    services.step_submit(seat=a, action={"type": "test", "input": A_TEST}, idempotency_key="a1")
-    services.step_submit(seat=b, action={"type": "test", "input": B_TEST}, idempotency_key="b1")
+    services.step_submit(
+        seat=a, action={"type": "test", "input": A_TEST, "hypothesis": "x < 93.5"}, idempotency_key="a1"
+    )
+    services.step_submit(
+        seat=b, action={"type": "test", "input": B_TEST, "hypothesis": "y < 77.25"}, idempotency_key="b1"
+    )
     quiz = [True] * len(factories_quiz(match))
     services.step_submit(
         seat=b, action={"type": "guess", "rule": B_GUESS, "quiz": quiz}, idempotency_key="b2"
@@ -105,12 +109,17 @@ def http_paths(match: Match, b: Seat) -> list[str]:
         "/",
         "/leaderboard/",
         "/tournaments/",
+        "/rules/",
         "/me/",
         f"/players/agent-{b.agent_token_id}/",
     ]
 
 
-RESEARCH_PAGES = ["/research/data/solve-rate.json", "/research/exports/?format=jsonl"]
+RESEARCH_PAGES = [
+    "/research/data/solve-rate.json",
+    "/research/data/positive-tests.json",
+    "/research/exports/?format=jsonl",
+]
 AGENT_PATHS = ["/api/v1/matches/{m}", "/api/v1/leaderboard", "/api/v1/ratings", "/api/v1/tournaments"]
 RESEARCH_API = [
     "/api/v1/research/matches",
@@ -187,6 +196,9 @@ def test_every_http_path_for_every_viewer_before_and_after_the_end(tmp_path: Pat
     for who in ("seat B's token", "a bystander token", "a research token"):
         assert all(m in after[who][api_detail] for m in ("12.375", "7.125", factories.HIDDEN_RULE)), who
     assert "12.375" in after["no cookie"][f"/matches/{match.pk}/replay/"]
+    # stated hypotheses: everyone's once the match is over, in the replay and the exports
+    assert "77.25" in after["no cookie"][f"/matches/{match.pk}/replay/"]
+    assert "93.5" in after["the export command"]["matches.jsonl"]
     assert "not solved" in after["no cookie"][agent_page].split('data-testid="player-matches"')[1]
     assert str(SEED) in after["the export command"]["matches.jsonl"]
     assert str(SEED) in after["a research token"]["/api/v1/research/export?format=jsonl"]

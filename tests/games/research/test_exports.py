@@ -537,3 +537,55 @@ def test_the_application_quiz_is_exported_per_seat(tmp_path):
     assert record["quiz_accuracy_hidden"] == pytest.approx(5 / 6, abs=1e-6)
     assert record["quiz_accuracy_own"] == pytest.approx(5 / 6, abs=1e-6)
     assert record["outcome"]["quiz"]["items"] == items
+
+
+def test_stated_hypotheses_and_their_measures_are_exported_in_every_format(tmp_path):
+    # Hidden x + y > z, shown example (8, 8, 6) fits.
+    match, (seat,) = factories.match(hypothesis_mode="optional")
+    _play(
+        seat,
+        [
+            {"type": "test", "input": [1, 2, 3], "hypothesis": "x > 0"},  # positive, refuted
+            {"type": "test", "input": [2, 2, 1], "hypothesis": "x > 0"},  # positive, already refuted
+            {"type": "test", "input": [1, 1, 5], "hypothesis": "x <<< y"},  # stored, does not parse
+            {"type": "test", "input": [1, 1, 6], "hypothesis": "x + y > z"},  # negative, equivalent
+            {"type": "guess", "rule": factories.HIDDEN_RULE},
+        ],
+    )
+    read = {"jsonl": jsonl_tables, "csv": csv_tables, "parquet": parquet_tables}
+    tables = {fmt: read[fmt](export(tmp_path, fmt)[0]) for fmt in exports.FORMATS}
+    assert tables["jsonl"] == tables["csv"] == tables["parquet"]
+    rows = tables["parquet"]
+    assert rows["matches"][0]["hypothesis_mode"] == "optional"
+    steps = [
+        (
+            s["hypothesis"],
+            s["hypothesis_parsed"],
+            s["positive_test"],
+            s["hypothesis_confirmed"],
+            s["hypothesis_already_refuted"],
+            s["hypothesis_equivalent"],
+        )
+        for s in rows["steps"]
+    ]
+    assert steps == [
+        ("x > 0", True, True, False, False, False),
+        ("x > 0", True, True, True, True, False),
+        ("x <<< y", False, None, None, None, None),
+        ("x + y > z", True, False, True, False, True),
+        (None, None, None, None, None, None),
+    ]
+    (seat_row,) = rows["seats"]
+    assert {k: seat_row[k] for k in ("hypotheses_stated", "hypotheses_parsed", "positive_tests")} == {
+        "hypotheses_stated": 4,
+        "hypotheses_parsed": 3,
+        "positive_tests": 2,
+    }
+    assert seat_row["positive_share"] == pytest.approx(2 / 3, abs=1e-4)
+    assert seat_row["refuted_kept"] == 1 and seat_row["first_equivalent_test"] == 4
+    # without analytics: the text stays, the measures are empty
+    bare = jsonl_tables(export(tmp_path, "jsonl", analytics=False)[0])
+    assert [s["hypothesis"] for s in bare["steps"]][:2] == ["x > 0", "x > 0"]
+    assert {s["positive_test"] for s in bare["steps"]} == {None} and bare["seats"][0][
+        "positive_share"
+    ] is None
