@@ -251,7 +251,7 @@ def read_action(text: str, *, match: Match, seat: Seat | None = None) -> dict[st
     """Parse a reply and pre-check it with the engine as the services would (the test's input,
     the guess's rule, the stated hypothesis the match asks for), so a bad move is caught before
     anything is submitted. The same reading ``manage.py rescore`` applies to stored replies (with no
-    seat: a family's per-seat check of a test, e.g. alchemy's known elements, is then skipped)."""
+    seat: a family's per-seat check of a test, e.g. that a combination uses known elements, is then skipped)."""
     instance = match.instance
     family = get_family(instance.family)
     shown = family.shown_for(instance.public)
