@@ -132,11 +132,14 @@ def _match_page(request: HttpRequest, match_id: int, *, spectate: bool) -> HttpR
             session_key=request.session.session_key,
             user_id=request.user.pk if request.user.is_authenticated else None,
         )
+    host = services.lobby_host(match=match) if match.mode == match.Mode.RACE else None
     return render(
         request,
         "games/match.html",
         {
             "match": match,
+            "lobby": match.status == match.Status.WAITING and match.mode == match.Mode.RACE,
+            "is_host": seat is not None and host is not None and seat.pk == host.pk,
             "variant": match.instance.variant,
             "seat": seat,
             "spectate": seat is None,
@@ -196,6 +199,83 @@ def challenge_page(request: HttpRequest, match_id: int) -> HttpResponse:
             "handle": request_handle(request),
         },
     )
+
+
+@require_POST
+def lobby_create_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """A race with friends: the visitor hosts it (with any models picked); friends join from the
+    invite link on the match page; nobody plays until the host starts it."""
+    variant = get_object_or_404(PuzzleVariant, slug=slug, published=True)
+    try:
+        match, _ = services.lobby_create(
+            variant=variant,
+            opponents=[o for o in request.POST.getlist("opponents") if o],
+            host_handle=request_handle(request),
+            user=request.user,
+            session_key=_session_key(request),
+            creator=_creator(request),
+        )
+    except services.ActionError as exc:
+        return _home_error(request, exc)
+    return redirect("match", match_id=match.pk)
+
+
+def lobby_join_page(request: HttpRequest, match_id: int) -> HttpResponse:
+    """The invite link: GET says who is racing on which puzzle (no moves: nobody has made one
+    yet); POST takes a seat. Someone already seated goes straight to the match."""
+    match = selectors.match_get(match_id=match_id)
+    if match is None or match.playtest:
+        raise Http404("no such match")
+    user_id = request.user.pk if request.user.is_authenticated else None
+    seated = selectors.seat_for_viewer(match=match, session_key=_session_key(request), user_id=user_id)
+    if seated is not None:
+        return redirect("match", match_id=match.pk)
+    error = ""
+    if request.method == "POST":
+        try:
+            services.lobby_join(
+                match=match,
+                handle=request_handle(request),
+                user=request.user,
+                session_key=_session_key(request),
+            )
+        except services.ActionError as exc:
+            error = exc.message
+        else:
+            return redirect("match", match_id=match.pk)
+    host = services.lobby_host(match=match)
+    return render(
+        request,
+        "games/lobby_join.html",
+        {
+            "match": match,
+            "variant": match.instance.variant,
+            "host": host.handle if host else "",
+            "seats": list(match.seats.order_by("pk")),
+            "open": match.status == match.Status.WAITING and match.mode == match.Mode.RACE,
+            "error": error,
+            "handle": request_handle(request),
+        },
+        status=409 if error else 200,
+    )
+
+
+@require_POST
+def lobby_start_view(request: HttpRequest, match_id: int) -> HttpResponse:
+    """The host starts the race for everyone in the lobby."""
+    match = selectors.match_get(match_id=match_id)
+    if match is None:
+        raise Http404("no such match")
+    seat = selectors.seat_for_viewer(
+        match=match,
+        session_key=request.session.session_key,
+        user_id=request.user.pk if request.user.is_authenticated else None,
+    )
+    try:
+        services.lobby_start(match=match, by=seat)
+    except services.ActionError as exc:
+        return HttpResponse(exc.message, status=403, content_type="text/plain; charset=utf-8")
+    return redirect("match", match_id=match.pk)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

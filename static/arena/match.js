@@ -228,8 +228,32 @@
       $("rule").disabled = !canMove;
       document.querySelectorAll("#test-inputs .test-field").forEach((i) => { i.disabled = !canMove || left <= 0; });
     }
+    renderLobby();
     renderSeats(me);
     renderReveal();
+  }
+
+  // A race with friends before the host starts it: who has joined, live.
+  let lobbyWasOpen = false;
+  function renderLobby() {
+    const box = $("lobby");
+    if (!box) return;
+    const waiting = state.status === "waiting";
+    box.hidden = !waiting;
+    if (waiting) {
+      lobbyWasOpen = true;
+      const list = $("lobby-seats");
+      list.replaceChildren(...state.seats.map((s) => el("li", { "data-seat": String(s.id) },
+        s.handle + (s.id === cfg.seatId ? " (you)" : ""),
+        ...(s.kind === "model" ? [" ", el("span", { class: "tag", text: "model" })] : []))));
+    } else if (lobbyWasOpen) {
+      lobbyWasOpen = false;
+      const news = $("race-news");
+      news.textContent = "The race has started. Go!";
+      news.hidden = false;
+      const first = document.querySelector("#test-inputs .test-field");
+      if (first && !first.disabled) first.focus();
+    }
   }
 
   let quizBuilt = false;
