@@ -105,6 +105,8 @@ class Match(models.Model):
     # A staff playtest of an unpublished variant: unranked, only staff may play it, and left out
     # of research exports unless they ask for playtests.
     playtest = models.BooleanField(default=False)
+    # The day (UTC) whose daily puzzle this match plays (games/play/daily.py); None for any other.
+    daily = models.DateField(null=True, blank=True, db_index=True)
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
@@ -263,6 +265,10 @@ class ModelContestant(models.Model):
     price_out_per_mtok = models.FloatField(default=0.0)
     max_concurrent_matches = models.PositiveIntegerField(default=4)
     enabled = models.BooleanField(default=True)
+    plays_daily = models.BooleanField(
+        default=False,
+        help_text="plays each day's daily puzzle (built-in solvers always do); a paid model costs a match a day per puzzle",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:

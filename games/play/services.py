@@ -207,6 +207,7 @@ def match_create(
     ranked: bool = True,
     creator: limits.Creator | None = None,
     playtest: bool = False,
+    daily: dt.date | None = None,
 ) -> Match:
     """A waiting match. With a ``creator`` (a browser visitor or an agent token) the fair-play
     caps apply: CapReached, and nothing written, when they are at one. Matches the arena makes
@@ -233,6 +234,7 @@ def match_create(
             status=Match.Status.WAITING,
             ranked=ranked and not playtest,
             playtest=playtest,
+            daily=daily,
             creator_user_id=creator.user_id if creator else None,
             creator_session_key=creator.session_key if creator else "",
             creator_token_id=creator.token_id if creator else None,
@@ -578,12 +580,14 @@ def race_create(
     ranked: bool = True,
     creator: limits.Creator | None = None,
     mode: str | None = None,
+    daily: dt.date | None = None,
 ) -> tuple[Match, Seat | None]:
     """A match on one instance for a person (or agent) and model contestants; with no
     opponents, a solo match. With ``human_handle=None`` it is a race between models only and
     starts at once; otherwise the models start when the person starts (``match_start``).
     ``creator``: who asked, for the fair-play caps (see ``match_create``); ``mode``: RACE for a
-    race that people will join later (``lobby_create``)."""
+    race that people will join later (``lobby_create``); ``daily``: the day whose daily puzzle it
+    plays."""
     from games.models import ModelContestant
 
     if human_handle is None and not opponents:
@@ -617,7 +621,9 @@ def race_create(
                     f"(its limit is {contestant.max_concurrent_matches}); try again in a minute"
                 )
             contestants.append(contestant)
-        match = match_create(variant=variant, seed=seed, mode=mode, ranked=ranked, creator=creator)
+        match = match_create(
+            variant=variant, seed=seed, mode=mode, ranked=ranked, creator=creator, daily=daily
+        )
         player = None
         if human_handle is not None:
             player = seat_join(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -33,6 +35,10 @@ def home(request: HttpRequest, *, error: str = "", status: int = 400) -> HttpRes
             "puzzles": selectors.home_puzzles(),
             "contestants": ModelContestant.objects.filter(enabled=True),
             "matches": selectors.recent_matches(limit=10),
+            "streak": selectors.daily_streak(
+                user_id=request.user.pk if request.user.is_authenticated else None,
+                session_key=request.session.session_key or "",
+            ),
             "handle": request_handle(request),
             "error": error,
         },
@@ -57,6 +63,7 @@ def _person_plays(
     opponents: list[str],
     seed: int | None = None,
     ranked: bool = True,
+    daily: dt.date | None = None,
 ) -> HttpResponse:
     """The visitor's match against ``opponents`` (none: solo), started now; its page."""
     try:
@@ -65,6 +72,7 @@ def _person_plays(
             opponents=opponents,
             seed=seed,
             ranked=ranked,
+            daily=daily,
             human_handle=request_handle(request),
             user=request.user,
             session_key=_session_key(request),
@@ -171,8 +179,9 @@ def daily_start_view(request: HttpRequest, slug: str) -> HttpResponse:
     )
     if mine is not None:
         return redirect("match", match_id=mine.pk)
+    daily.daily_models_ensure(variant=variant, day=day)  # the models play the day's puzzle too
     seed = daily.daily_seed(variant=variant, day=day)
-    return _person_plays(request, variant=variant, opponents=[], seed=seed, ranked=False)
+    return _person_plays(request, variant=variant, opponents=[], seed=seed, ranked=False, daily=day)
 
 
 def challenge_page(request: HttpRequest, match_id: int) -> HttpResponse:

@@ -457,22 +457,38 @@
     $("share-result").hidden = false;
   }
 
-  // How everyone else did on this very puzzle (a daily puzzle, a challenge): after the end only.
+  // How everyone else did on this very puzzle (a daily puzzle, a challenge): after the end only,
+  // people as one row and each model as its own, beside your own result.
   function renderSamePuzzle() {
     const box = $("same-puzzle");
     const rows = state.same_puzzle;
     if (!box) return;
     box.replaceChildren();
-    box.hidden = !rows || !rows.length;
-    if (box.hidden) return;
-    box.append(el("h3", { text: "Others on this same puzzle" }));
-    const list = el("ul");
-    for (const r of rows) {
-      let text = r.who + ": " + r.solved + " of " + r.played + " solved";
-      if (r.mean_tests_when_solved !== null) text += ", " + r.mean_tests_when_solved + " tests on average when solved";
-      list.append(el("li", { text }));
+    const daily = state.daily;
+    if (daily && daily.streak) {
+      box.append(el("p", { id: "daily-streak", class: "streak",
+        text: "Your daily streak: " + present.plural(daily.streak, "day") + " in a row." }));
     }
-    box.append(list);
+    box.hidden = !box.childNodes.length && (!rows || !rows.length);
+    if (!rows || !rows.length) return;
+    box.append(el("h3", { id: "same-puzzle-h", text: daily ? "How people and models did on today's puzzle" : "Others on this same puzzle" }));
+    const head = el("tr", {}, ...["Who", "Played", "Solved", "Solve rate", "Tests used when solved"].map((t) => el("th", { scope: "col", text: t })));
+    const body = el("tbody");
+    const me = mySeat();
+    const myReveal = me && state.reveal && state.reveal.seats.find((s) => s.id === me.id);
+    if (me && myReveal) {
+      const solved = !!(myReveal.verdict && myReveal.verdict.correct);
+      body.append(el("tr", { class: "you" }, el("th", { scope: "row", text: "You" }), el("td", { text: "1" }),
+        el("td", { text: solved ? "1" : "0" }), el("td", { text: solved ? "100%" : "0%" }),
+        el("td", { text: solved ? String(me.tests_used) : "–" })));
+    }
+    for (const r of rows) {
+      const rate = r.played ? Math.round((100 * r.solved) / r.played) + "%" : "–";
+      body.append(el("tr", { "data-who": r.who }, el("th", { scope: "row", text: r.who }), el("td", { text: String(r.played) }),
+        el("td", { text: String(r.solved) }), el("td", { text: rate }),
+        el("td", { text: r.mean_tests_when_solved === null ? "–" : String(r.mean_tests_when_solved) })));
+    }
+    box.append(el("table", { class: "table same-puzzle-table", "aria-labelledby": "same-puzzle-h" }, el("thead", {}, head), body));
   }
 
   function tick() {
