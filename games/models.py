@@ -474,3 +474,17 @@ class RatingsRun(models.Model):
 
     def __str__(self) -> str:
         return f"ratings run (last {self.last_at})"
+
+
+class PlayerProfile(models.Model):
+    """What the site remembers about a signed-in player beyond the account itself (a guest's
+    browser keeps the same in its session and local storage)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="arena_profile"
+    )
+    # Finished or skipped the guided first puzzle: the home page no longer offers it first.
+    guide_done_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"profile of user {self.user_id}"

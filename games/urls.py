@@ -11,6 +11,8 @@ from games.research import dashboard, downloads
 urlpatterns = [
     path("", play.home, name="home"),
     path("play/<slug:slug>/", play.match_start_view, name="play"),
+    path("learn/", play.learn_start_view, name="learn"),
+    path("learn/done/", play.learn_done_view, name="learn_done"),
     path("daily/<slug:slug>/", play.daily_start_view, name="daily"),
     path("race/<slug:slug>/", play.race_start_view, name="race"),
     path("lobby/<slug:slug>/", play.lobby_create_view, name="lobby"),

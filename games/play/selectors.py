@@ -72,12 +72,23 @@ def published_variants() -> list[PuzzleVariant]:
     return list(PuzzleVariant.objects.filter(published=True).order_by("family", "slug"))
 
 
+def tutorial_slugs() -> set[str]:
+    """The guided first puzzle's variant (a family marks it ``tutorial``)."""
+    return {spec.slug for fam in all_families() for spec in fam.variants if spec.tutorial}
+
+
+def tutorial_variant() -> PuzzleVariant | None:
+    return PuzzleVariant.objects.filter(slug__in=tutorial_slugs(), published=True).order_by("slug").first()
+
+
 def home_puzzles() -> dict[str, Any]:
     """The home page's puzzles: the starter (a published variant a family marks as the place to
     begin) and every published variant grouped by family, the starter's family first, each
-    family's shipped variants in the order it lists them (its levels), then the rest by slug."""
+    family's shipped variants in the order it lists them (its levels), then the rest by slug. The
+    guided first puzzle is offered on its own (``tutorial``), not among them."""
     starters = {spec.slug for fam in all_families() for spec in fam.variants if spec.starter}
-    variants = published_variants()
+    tutorials = tutorial_slugs()
+    variants = [v for v in published_variants() if v.slug not in tutorials]
     starter = next((v for v in variants if v.slug in starters), None)
     groups: dict[str, list[PuzzleVariant]] = {}
     for v in variants:
@@ -92,6 +103,8 @@ def home_puzzles() -> dict[str, Any]:
     ordered = sorted(groups, key=lambda f: (starter is None or f != starter.family, f))
     return {
         "starter": starter,
+        "tutorial": tutorial_variant(),
+        "variants": variants,
         "families": [
             {
                 "id": f,

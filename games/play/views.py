@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from games.accounts import services as accounts
 from games.accounts.handles import request_handle
 from games.models import ModelContestant, PuzzleVariant, Seat
 from games.play import daily, limits, selectors, services, visibility
@@ -27,12 +28,14 @@ def _creator(request: HttpRequest) -> limits.Creator:
 
 
 def home(request: HttpRequest, *, error: str = "", status: int = 400) -> HttpResponse:
+    puzzles = selectors.home_puzzles()
     return render(
         request,
         "games/home.html",
         {
-            "variants": selectors.published_variants(),
-            "puzzles": selectors.home_puzzles(),
+            "variants": puzzles["variants"],
+            "puzzles": puzzles,
+            "guide_done": _guide_done(request),
             "contestants": ModelContestant.objects.filter(enabled=True),
             "matches": selectors.recent_matches(limit=10),
             "streak": selectors.daily_streak(
@@ -44,6 +47,34 @@ def home(request: HttpRequest, *, error: str = "", status: int = 400) -> HttpRes
         },
         status=status if error else 200,
     )
+
+
+def _guide_done(request: HttpRequest) -> bool:
+    """Has this visitor finished or skipped the guided first puzzle? An account remembers it; a
+    guest's session does (and the browser's local storage, read by the page)."""
+    return bool(request.session.get("guide_done")) or accounts.guide_done(user=request.user)
+
+
+@require_POST
+def learn_start_view(request: HttpRequest) -> HttpResponse:
+    """The guided first puzzle ("Learn in one minute"): a solo, unranked match on the tutorial
+    variant; the match page shows a hint at each step."""
+    variant = selectors.tutorial_variant()
+    if variant is None:
+        raise Http404("the guided puzzle is not published")
+    return _person_plays(request, variant=variant, opponents=[], ranked=False)
+
+
+@require_POST
+def learn_done_view(request: HttpRequest) -> HttpResponse:
+    """The guide was finished or skipped: remember it (the account's flag, or the guest's session).
+    A page's fetch gets 204; the skip form goes home."""
+    request.session["guide_done"] = True
+    if request.user.is_authenticated:
+        accounts.guide_mark_done(user=request.user)
+    if request.POST.get("then") == "home":
+        return redirect("home")
+    return HttpResponse(status=204)
 
 
 @require_POST
@@ -141,12 +172,14 @@ def _match_page(request: HttpRequest, match_id: int, *, spectate: bool) -> HttpR
             user_id=request.user.pk if request.user.is_authenticated else None,
         )
     host = services.lobby_host(match=match) if match.mode == match.Mode.RACE else None
+    guide = match.instance.variant.slug in selectors.tutorial_slugs() and seat is not None
     return render(
         request,
         "games/match.html",
         {
             "match": match,
             "lobby": match.status == match.Status.WAITING and match.mode == match.Mode.RACE,
+            "guide": guide,
             "is_host": seat is not None and host is not None and seat.pk == host.pk,
             "variant": match.instance.variant,
             "seat": seat,

@@ -231,6 +231,8 @@
     renderLobby();
     renderSeats(me);
     renderReveal();
+    // for helpers of this page (the guided first puzzle) that follow the match
+    document.dispatchEvent(new CustomEvent("arena:render", { detail: { state, seat: me } }));
   }
 
   // A race with friends before the host starts it: who has joined, live.

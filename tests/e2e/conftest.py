@@ -59,3 +59,16 @@ def axe_blocking_violations(page) -> list[str]:
         for v in results
         if v["impact"] in BLOCKING_IMPACTS
     ]
+
+
+def within_first_screen(page, selector: str, height: int = 844) -> dict:
+    """Where an element sits on the page (not in the viewport, which Playwright may have scrolled
+    to reach it): its top and bottom from the top of the document, and whether both are within
+    the first ``height`` pixels."""
+    box = page.evaluate(
+        """sel => { const r = document.querySelector(sel).getBoundingClientRect();
+            return {top: r.top + window.scrollY, bottom: r.bottom + window.scrollY}; }""",
+        selector,
+    )
+    box["ok"] = 0 <= box["top"] and box["bottom"] <= height
+    return box

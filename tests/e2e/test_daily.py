@@ -11,6 +11,7 @@ import pytest
 
 from games.models import Match, Seat
 from games.play import daily, services
+from tests.e2e.conftest import within_first_screen
 from tests.workers.helpers import builtin
 from tests.workers.worker import Worker, point_the_app_at_the_test_queue
 
@@ -99,6 +100,15 @@ def test_two_people_and_the_models_play_the_same_daily_puzzle(asgi_server, celer
         Match.objects.filter(daily=day).exclude(seats__kind=Seat.Kind.HUMAN).count() == 1
     )  # one models' race
     expect(bob.locator("#same-puzzle")).to_be_hidden()
+    # on the phone the test button and the latest answer are on the first screen
+    bob.fill("#input-x", "5")
+    bob.fill("#input-y", "5")
+    bob.fill("#input-z", "5")
+    bob.click("#run-test")
+    expect(bob.locator("#last-answer")).to_contain_text("(5, 5, 5)")
+    for element in ("#run-test", "#last-answer"):
+        box = within_first_screen(bob, element)
+        assert box["ok"], (element, box)
     guess(bob, "x < 0")
     expect(bob.locator("#reveal-seats")).to_contain_text("Not the same rule.")
     people = bob.locator('.same-puzzle-table tr[data-who="People"]')

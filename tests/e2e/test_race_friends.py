@@ -11,7 +11,7 @@ import pytest
 
 from games.models import Match, ModelCall, Seat, Step
 from tests import factories
-from tests.e2e.conftest import axe_blocking_violations
+from tests.e2e.conftest import axe_blocking_violations, within_first_screen
 from tests.workers.helpers import builtin
 from tests.workers.worker import Worker, point_the_app_at_the_test_queue
 
@@ -102,6 +102,10 @@ def test_two_browsers_race_each_other_and_a_model_from_an_invite_link(
 
     run_test(friend, (1, 2, 3))
     expect(friend.locator("#last-answer")).to_have_text("(1, 2, 3) fits the rule")
+    # on the phone the test button and the latest answer are on the first screen
+    for element in ("#run-test", "#last-answer"):
+        box = within_first_screen(friend, element)
+        assert box["ok"], (element, box)
     # the host sees the friend's progress live, never the test itself
     rival = host.locator(f'#seats .seat[data-seat="{friend_seat.pk}"]')
     expect(rival).to_contain_text("1 test")
