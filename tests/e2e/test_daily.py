@@ -21,6 +21,7 @@ if not Path(CHROMIUM).exists():
 
 from playwright.sync_api import expect  # noqa: E402
 
+REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
 
 
@@ -92,6 +93,8 @@ def test_two_people_and_the_models_play_the_same_daily_puzzle(asgi_server, celer
     for solver in solvers:
         expect(table.locator(f'tr[data-who="{solver.name}"]')).to_contain_text(solver.name)
     expect(ann.locator("#daily-streak")).to_have_text("Your daily streak: 1 day in a row.")
+    ann.locator("#same-puzzle").scroll_into_view_if_needed()
+    ann.screenshot(path=str(REPO / "docs" / "daily.png"))
 
     # Bob, another person on a phone: the same instance, his own match
     bob_match = open_daily(bob, asgi_server)

@@ -21,6 +21,7 @@ from playwright.sync_api import expect  # noqa: E402
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.timeout(180)]
 
+REPO = Path(__file__).resolve().parents[2]
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 
@@ -55,6 +56,8 @@ def test_a_first_time_visitor_completes_the_guided_puzzle(asgi_server, browser, 
     expect(guide).to_have_attribute("data-step", "2")
     expect(guide.locator(".guide-step:visible")).to_contain_text("Test what could fail")
     expect(page.locator("#guide-last")).to_have_text("(2, 4, 6) fits the rule.")
+    if viewport == "desktop":
+        page.screenshot(path=str(REPO / "docs" / "guide.png"))
 
     run_test(page, (1, 2, 50))
     expect(page.locator("#last-answer")).to_have_text("(1, 2, 50) fits the rule")

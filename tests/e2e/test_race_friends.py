@@ -78,6 +78,7 @@ def test_two_browsers_race_each_other_and_a_model_from_an_invite_link(
     expect(friend.locator("#start-race")).to_have_count(0)
     # the host's lobby shows the newcomer without a reload
     expect(host.locator("#lobby-seats li")).to_have_count(3)
+    host.screenshot(path=str(REPO / "docs" / "lobby.png"))
     friend_seat = match.seats.filter(kind=Seat.Kind.HUMAN).order_by("pk").last()
     expect(host.locator(f'#lobby-seats li[data-seat="{friend_seat.pk}"]')).to_have_text(friend_seat.handle)
     # nothing moves before the host says go: no step, no model call
