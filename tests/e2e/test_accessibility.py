@@ -28,7 +28,9 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, 
 def assert_accessible(page, where):
     found = axe_blocking_violations(page)
     assert not found, f"{where}: " + "\n".join(found)
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{where} scrolls sideways"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (
+        f"{where} scrolls sideways"
+    )
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
