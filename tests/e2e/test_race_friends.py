@@ -71,11 +71,13 @@ def test_two_browsers_race_each_other_and_a_model_from_an_invite_link(
     host_handle = match.seats.get(kind=Seat.Kind.HUMAN).handle
     expect(friend.locator("h1")).to_have_text(f"{host_handle} invites you to a race")
     expect(friend.locator("#join-seats li")).to_have_count(2)
+    assert friend.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "the invite page"
     friend.click("#join-race")
     friend.wait_for_url(re.compile(rf"/matches/{match.pk}/$"))
     expect(friend.locator("#lobby-seats li")).to_have_count(3)
     expect(friend.locator("#lobby-wait")).to_be_visible()
     expect(friend.locator("#start-race")).to_have_count(0)
+    assert friend.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "the lobby"
     # the host's lobby shows the newcomer without a reload
     expect(host.locator("#lobby-seats li")).to_have_count(3)
     host.screenshot(path=str(REPO / "docs" / "lobby.png"))
