@@ -507,6 +507,7 @@ class ModelContestantForm(forms.ModelForm):
             "slug",
             "name",
             "enabled",
+            "plays_daily",
             "backend",
             "base_url",
             "model",
@@ -586,7 +587,21 @@ class ModelContestantAdmin(admin.ModelAdmin):
     actions = ["enable", "disable", "test_connection"]
     change_form_template = "admin/games/modelcontestant/change_form.html"
     fieldsets = [
-        (None, {"fields": ["slug", "name", "enabled", "backend", "base_url", "model", "api_key_env"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "slug",
+                    "name",
+                    "enabled",
+                    "plays_daily",
+                    "backend",
+                    "base_url",
+                    "model",
+                    "api_key_env",
+                ]
+            },
+        ),
         (
             "Sampling and prompt",
             {"fields": ["sampling", "prompt_version", "max_tokens_per_call", "http_timeout_s"]},

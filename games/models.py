@@ -146,6 +146,8 @@ class Match(models.Model):
     hypothesis_format = models.CharField(
         max_length=8, choices=HypothesisFormat.choices, default=HypothesisFormat.RULE
     )
+    # The day (UTC) whose daily puzzle this match plays (games/play/daily.py); None for any other.
+    daily = models.DateField(null=True, blank=True, db_index=True)
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
@@ -308,6 +310,10 @@ class ModelContestant(models.Model):
     price_out_per_mtok = models.FloatField(default=0.0)
     max_concurrent_matches = models.PositiveIntegerField(default=4)
     enabled = models.BooleanField(default=True)
+    plays_daily = models.BooleanField(
+        default=False,
+        help_text="plays each day's daily puzzle (built-in solvers always do); a paid model costs a match a day per puzzle",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -729,3 +735,17 @@ class StudyEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant} item {self.position} ({self.kind})"
+
+
+class PlayerProfile(models.Model):
+    """What the site remembers about a signed-in player beyond the account itself (a guest's
+    browser keeps the same in its session and local storage)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="arena_profile"
+    )
+    # Finished or skipped the guided first puzzle: the home page no longer offers it first.
+    guide_done_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"profile of user {self.user_id}"

@@ -12,8 +12,13 @@ from games.research import study_views as study
 urlpatterns = [
     path("", play.home, name="home"),
     path("play/<slug:slug>/", play.match_start_view, name="play"),
+    path("learn/", play.learn_start_view, name="learn"),
+    path("learn/done/", play.learn_done_view, name="learn_done"),
     path("daily/<slug:slug>/", play.daily_start_view, name="daily"),
     path("race/<slug:slug>/", play.race_start_view, name="race"),
+    path("lobby/<slug:slug>/", play.lobby_create_view, name="lobby"),
+    path("matches/<int:match_id>/join/", play.lobby_join_page, name="lobby_join"),
+    path("matches/<int:match_id>/start/", play.lobby_start_view, name="lobby_start"),
     path("race-models/", play.models_race_view, name="race_models"),
     path("leaderboard/", competition.leaderboard_page, name="leaderboard"),
     path("players/<slug:key>/", competition.player_page, name="player"),

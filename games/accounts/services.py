@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
-from games.models import Match, Seat
+from games.models import Match, PlayerProfile, Seat
 
 
 def guest_matches_claim(*, session_key: str, user: Any) -> int:
@@ -23,3 +24,17 @@ def guest_matches_claim(*, session_key: str, user: Any) -> int:
             creator_user=user
         )
     return moved
+
+
+def guide_mark_done(*, user: Any) -> None:
+    """The player finished or skipped the guided first puzzle; the first time counts."""
+    profile, _ = PlayerProfile.objects.get_or_create(user=user)
+    if profile.guide_done_at is None:
+        profile.guide_done_at = timezone.now()
+        profile.save(update_fields=["guide_done_at"])
+
+
+def guide_done(*, user: Any) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return PlayerProfile.objects.filter(user=user, guide_done_at__isnull=False).exists()

@@ -143,6 +143,9 @@ class VariantSpec:
     # The puzzle a first-time visitor is offered to begin with (the home page's "Start here"):
     # an easy, classic one. At most one across the registry is expected; the first one wins.
     starter: bool = False
+    # The guided first puzzle ("Learn in one minute"): an easy, fixed rule, played with a hint at
+    # each step; unranked and not listed among the puzzles. At most one across the registry.
+    tutorial: bool = False
 
 
 def _json_text(value: Any) -> str:

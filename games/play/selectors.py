@@ -72,12 +72,23 @@ def published_variants() -> list[PuzzleVariant]:
     return list(PuzzleVariant.objects.filter(published=True).order_by("family", "slug"))
 
 
+def tutorial_slugs() -> set[str]:
+    """The guided first puzzle's variant (a family marks it ``tutorial``)."""
+    return {spec.slug for fam in all_families() for spec in fam.variants if spec.tutorial}
+
+
+def tutorial_variant() -> PuzzleVariant | None:
+    return PuzzleVariant.objects.filter(slug__in=tutorial_slugs(), published=True).order_by("slug").first()
+
+
 def home_puzzles() -> dict[str, Any]:
     """The home page's puzzles: the starter (a published variant a family marks as the place to
     begin) and every published variant grouped by family, the starter's family first, each
-    family's shipped variants in the order it lists them (its levels), then the rest by slug."""
+    family's shipped variants in the order it lists them (its levels), then the rest by slug. The
+    guided first puzzle is offered on its own (``tutorial``), not among them."""
     starters = {spec.slug for fam in all_families() for spec in fam.variants if spec.starter}
-    variants = published_variants()
+    tutorials = tutorial_slugs()
+    variants = [v for v in published_variants() if v.slug not in tutorials]
     starter = next((v for v in variants if v.slug in starters), None)
     groups: dict[str, list[PuzzleVariant]] = {}
     for v in variants:
@@ -92,6 +103,8 @@ def home_puzzles() -> dict[str, Any]:
     ordered = sorted(groups, key=lambda f: (starter is None or f != starter.family, f))
     return {
         "starter": starter,
+        "tutorial": tutorial_variant(),
+        "variants": variants,
         "families": [
             {
                 "id": f,
@@ -291,7 +304,19 @@ def match_public_state(*, match: Match, viewer: Viewer) -> dict[str, Any]:
         "spectator_delay_s": view.spectator_delay_s,
         "reveal": match_reveal(match=match),
         "same_puzzle": same_puzzle_results(match=match),
+        "daily": daily_summary(match=match, viewer=viewer),
     }
+
+
+def daily_summary(*, match: Match, viewer: Viewer) -> dict[str, Any] | None:
+    """For a daily match: its day, and once it is over the player's streak of days."""
+    if match.daily is None:
+        return None
+    out: dict[str, Any] = {"day": match.daily.isoformat(), "streak": None}
+    seat = next((s for s in match.seats.all() if s.pk == viewer.seat_id), None)
+    if seat is not None and seat.kind == Seat.Kind.HUMAN and visibility.is_over(match.status):
+        out["streak"] = daily_streak(user_id=seat.user_id, session_key=seat.session_key, today=match.daily)
+    return out
 
 
 def same_puzzle_results(*, match: Match) -> list[dict[str, Any]] | None:
@@ -318,6 +343,28 @@ def same_puzzle_results(*, match: Match) -> list[dict[str, Any]] | None:
         row["mean_tests_when_solved"] = round(sum(tests) / len(tests), 1) if tests else None
         out.append(row)
     return out
+
+
+def daily_streak(*, user_id: int | None, session_key: str, today: dt.date | None = None) -> int:
+    """Days in a row, up to today, on which this player (an account, or else a guest's session)
+    finished a daily puzzle. A streak that reached yesterday is still alive today."""
+    today = today or timezone.now().astimezone(dt.UTC).date()
+    seats = Seat.objects.filter(
+        kind=Seat.Kind.HUMAN, match__daily__isnull=False, match__status__in=[Match.Status.FINISHED]
+    )
+    if user_id:
+        seats = seats.filter(user_id=user_id)
+    elif session_key:
+        seats = seats.filter(session_key=session_key, user__isnull=True)
+    else:
+        return 0
+    days = set(seats.values_list("match__daily", flat=True))
+    day = today if today in days else today - dt.timedelta(days=1)
+    streak = 0
+    while day in days:
+        streak += 1
+        day -= dt.timedelta(days=1)
+    return streak
 
 
 def match_get(*, match_id: int) -> Match | None:

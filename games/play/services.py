@@ -219,6 +219,7 @@ def match_create(
     ranked: bool = True,
     creator: limits.Creator | None = None,
     playtest: bool = False,
+    daily: dt.date | None = None,
 ) -> Match:
     """A waiting match. With a ``creator`` (a browser visitor or an agent token) the fair-play
     caps apply: CapReached, and nothing written, when they are at one. Matches the arena makes
@@ -247,6 +248,7 @@ def match_create(
             playtest=playtest,
             hypothesis_mode=variant.hypothesis_mode,
             hypothesis_format=variant.hypothesis_format,
+            daily=daily,
             creator_user_id=creator.user_id if creator else None,
             creator_session_key=creator.session_key if creator else "",
             creator_token_id=creator.token_id if creator else None,
@@ -671,16 +673,21 @@ def race_create(
     agent_token: Any = None,
     ranked: bool = True,
     creator: limits.Creator | None = None,
+    mode: str | None = None,
+    daily: dt.date | None = None,
 ) -> tuple[Match, Seat | None]:
     """A match on one instance for a person (or agent) and model contestants; with no
     opponents, a solo match. With ``human_handle=None`` it is a race between models only and
     starts at once; otherwise the models start when the person starts (``match_start``).
-    ``creator``: who asked, for the fair-play caps (see ``match_create``)."""
+    ``creator``: who asked, for the fair-play caps (see ``match_create``); ``mode``: RACE for a
+    race that people will join later (``lobby_create``); ``daily``: the day whose daily puzzle it
+    plays."""
     from games.models import ModelContestant
 
     if human_handle is None and not opponents:
         raise ActionError("a race needs at least one player")
-    mode = Match.Mode.RACE if (len(opponents) + (human_handle is not None)) > 1 else Match.Mode.SOLO
+    if mode is None:
+        mode = Match.Mode.RACE if (len(opponents) + (human_handle is not None)) > 1 else Match.Mode.SOLO
     if seed is None:
         seed = secrets.randbelow(RANKED_SEED_SPACE)  # as match_create would
     # The instance first, outside the race's transaction: a variant that cannot generate one is
@@ -708,7 +715,9 @@ def race_create(
                     f"(its limit is {contestant.max_concurrent_matches}); try again in a minute"
                 )
             contestants.append(contestant)
-        match = match_create(variant=variant, seed=seed, mode=mode, ranked=ranked, creator=creator)
+        match = match_create(
+            variant=variant, seed=seed, mode=mode, ranked=ranked, creator=creator, daily=daily
+        )
         player = None
         if human_handle is not None:
             player = seat_join(
@@ -724,6 +733,74 @@ def race_create(
         if human_handle is None:
             match = match_start(match=match)
     return match, player
+
+
+# -- races with friends: a lobby (a waiting match) that people join by an invite link; the host
+# starts it, and until then step_submit refuses every move.
+
+MAX_LOBBY_PEOPLE = 8
+
+
+def lobby_create(
+    *,
+    variant: PuzzleVariant,
+    opponents: list[str],
+    host_handle: str,
+    user: Any = None,
+    session_key: str = "",
+    creator: limits.Creator | None = None,
+) -> tuple[Match, Seat]:
+    """A race that waits for friends: the host's seat and the chosen models, nobody playing yet.
+    Unranked: friends in one room can tell each other what they found."""
+    match, host = race_create(
+        variant=variant,
+        opponents=opponents,
+        human_handle=host_handle,
+        user=user,
+        session_key=session_key,
+        ranked=False,
+        creator=creator,
+        mode=Match.Mode.RACE,
+    )
+    assert host is not None
+    return match, host
+
+
+def lobby_host(*, match: Match) -> Seat | None:
+    """The host of a race with friends: the first person seated (the one who made the lobby)."""
+    return match.seats.filter(kind=Seat.Kind.HUMAN).order_by("pk").first()
+
+
+@transaction.atomic
+def lobby_join(*, match: Match, handle: str, user: Any = None, session_key: str = "") -> Seat:
+    """A friend takes a seat in a waiting race (an invite link); joining twice returns the seat
+    they have."""
+    user_id = user.pk if getattr(user, "is_authenticated", False) else None
+    seat = selectors.seat_for_viewer(match=match, session_key=session_key, user_id=user_id)
+    if seat is not None:
+        return seat
+    # The match row locked first: two friends taking the last place are counted one after the other.
+    match = Match.objects.select_for_update().get(pk=match.pk)
+    if match.mode != Match.Mode.RACE:
+        raise ActionError("this match is not a race with friends; ask for a new invite link")
+    if match.status != Match.Status.WAITING:
+        raise ActionError(
+            "this race has already started; you can watch it, or play the same puzzle on your own"
+        )
+    if match.seats.filter(kind=Seat.Kind.HUMAN).count() >= MAX_LOBBY_PEOPLE:
+        raise ActionError(f"this race is full: at most {MAX_LOBBY_PEOPLE} people can race together")
+    return seat_join(match=match, handle=handle, user=user, session_key=session_key)
+
+
+def lobby_start(*, match: Match, by: Seat | None) -> Match:
+    """The host says go: the race starts for everyone who joined, and the models begin."""
+    match = Match.objects.get(pk=match.pk)
+    host = lobby_host(match=match)
+    if by is None or host is None or by.pk != host.pk:
+        raise ActionError("only the host who made this race can start it")
+    if match.status != Match.Status.WAITING:
+        raise ActionError(f"this race is already {match.status}")
+    return match_start(match=match)
 
 
 # -- admin actions: they go through the same write path, so events, the leaderboard and the

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from games.accounts import services as accounts
 from games.accounts.handles import request_handle
 from games.models import ModelContestant, PuzzleVariant, Seat, StudyEntry
 from games.play import daily, limits, selectors, services, visibility
@@ -25,19 +28,53 @@ def _creator(request: HttpRequest) -> limits.Creator:
 
 
 def home(request: HttpRequest, *, error: str = "", status: int = 400) -> HttpResponse:
+    puzzles = selectors.home_puzzles()
     return render(
         request,
         "games/home.html",
         {
-            "variants": selectors.published_variants(),
-            "puzzles": selectors.home_puzzles(),
+            "variants": puzzles["variants"],
+            "puzzles": puzzles,
+            "guide_done": _guide_done(request),
             "contestants": ModelContestant.objects.filter(enabled=True),
             "matches": selectors.recent_matches(limit=10),
+            "streak": selectors.daily_streak(
+                user_id=request.user.pk if request.user.is_authenticated else None,
+                session_key=request.session.session_key or "",
+            ),
             "handle": request_handle(request),
             "error": error,
         },
         status=status if error else 200,
     )
+
+
+def _guide_done(request: HttpRequest) -> bool:
+    """Has this visitor finished or skipped the guided first puzzle? An account remembers it; a
+    guest's session does (and the browser's local storage, read by the page)."""
+    return bool(request.session.get("guide_done")) or accounts.guide_done(user=request.user)
+
+
+@require_POST
+def learn_start_view(request: HttpRequest) -> HttpResponse:
+    """The guided first puzzle ("Learn in one minute"): a solo, unranked match on the tutorial
+    variant; the match page shows a hint at each step."""
+    variant = selectors.tutorial_variant()
+    if variant is None:
+        raise Http404("the guided puzzle is not published")
+    return _person_plays(request, variant=variant, opponents=[], ranked=False)
+
+
+@require_POST
+def learn_done_view(request: HttpRequest) -> HttpResponse:
+    """The guide was finished or skipped: remember it (the account's flag, or the guest's session).
+    A page's fetch gets 204; the skip form goes home."""
+    request.session["guide_done"] = True
+    if request.user.is_authenticated:
+        accounts.guide_mark_done(user=request.user)
+    if request.POST.get("then") == "home":
+        return redirect("home")
+    return HttpResponse(status=204)
 
 
 @require_POST
@@ -57,6 +94,7 @@ def _person_plays(
     opponents: list[str],
     seed: int | None = None,
     ranked: bool = True,
+    daily: dt.date | None = None,
 ) -> HttpResponse:
     """The visitor's match against ``opponents`` (none: solo), started now; its page."""
     try:
@@ -65,6 +103,7 @@ def _person_plays(
             opponents=opponents,
             seed=seed,
             ranked=ranked,
+            daily=daily,
             human_handle=request_handle(request),
             user=request.user,
             session_key=_session_key(request),
@@ -137,11 +176,16 @@ def _match_page(request: HttpRequest, match_id: int, *, spectate: bool) -> HttpR
     if seat is not None:
         entry = StudyEntry.objects.filter(match=match).select_related("participant__study").first()
         study = entry.participant.study if entry else None
+    host = services.lobby_host(match=match) if match.mode == match.Mode.RACE else None
+    guide = match.instance.variant.slug in selectors.tutorial_slugs() and seat is not None
     return render(
         request,
         "games/match.html",
         {
             "match": match,
+            "lobby": match.status == match.Status.WAITING and match.mode == match.Mode.RACE,
+            "guide": guide,
+            "is_host": seat is not None and host is not None and seat.pk == host.pk,
             "variant": match.instance.variant,
             "seat": seat,
             "study": study,
@@ -174,8 +218,9 @@ def daily_start_view(request: HttpRequest, slug: str) -> HttpResponse:
     )
     if mine is not None:
         return redirect("match", match_id=mine.pk)
+    daily.daily_models_ensure(variant=variant, day=day)  # the models play the day's puzzle too
     seed = daily.daily_seed(variant=variant, day=day)
-    return _person_plays(request, variant=variant, opponents=[], seed=seed, ranked=False)
+    return _person_plays(request, variant=variant, opponents=[], seed=seed, ranked=False, daily=day)
 
 
 def challenge_page(request: HttpRequest, match_id: int) -> HttpResponse:
@@ -202,6 +247,83 @@ def challenge_page(request: HttpRequest, match_id: int) -> HttpResponse:
             "handle": request_handle(request),
         },
     )
+
+
+@require_POST
+def lobby_create_view(request: HttpRequest, slug: str) -> HttpResponse:
+    """A race with friends: the visitor hosts it (with any models picked); friends join from the
+    invite link on the match page; nobody plays until the host starts it."""
+    variant = get_object_or_404(PuzzleVariant, slug=slug, published=True)
+    try:
+        match, _ = services.lobby_create(
+            variant=variant,
+            opponents=[o for o in request.POST.getlist("opponents") if o],
+            host_handle=request_handle(request),
+            user=request.user,
+            session_key=_session_key(request),
+            creator=_creator(request),
+        )
+    except services.ActionError as exc:
+        return _home_error(request, exc)
+    return redirect("match", match_id=match.pk)
+
+
+def lobby_join_page(request: HttpRequest, match_id: int) -> HttpResponse:
+    """The invite link: GET says who is racing on which puzzle (no moves: nobody has made one
+    yet); POST takes a seat. Someone already seated goes straight to the match."""
+    match = selectors.match_get(match_id=match_id)
+    if match is None or match.playtest:
+        raise Http404("no such match")
+    user_id = request.user.pk if request.user.is_authenticated else None
+    seated = selectors.seat_for_viewer(match=match, session_key=_session_key(request), user_id=user_id)
+    if seated is not None:
+        return redirect("match", match_id=match.pk)
+    error = ""
+    if request.method == "POST":
+        try:
+            services.lobby_join(
+                match=match,
+                handle=request_handle(request),
+                user=request.user,
+                session_key=_session_key(request),
+            )
+        except services.ActionError as exc:
+            error = exc.message
+        else:
+            return redirect("match", match_id=match.pk)
+    host = services.lobby_host(match=match)
+    return render(
+        request,
+        "games/lobby_join.html",
+        {
+            "match": match,
+            "variant": match.instance.variant,
+            "host": host.handle if host else "",
+            "seats": list(match.seats.order_by("pk")),
+            "open": match.status == match.Status.WAITING and match.mode == match.Mode.RACE,
+            "error": error,
+            "handle": request_handle(request),
+        },
+        status=409 if error else 200,
+    )
+
+
+@require_POST
+def lobby_start_view(request: HttpRequest, match_id: int) -> HttpResponse:
+    """The host starts the race for everyone in the lobby."""
+    match = selectors.match_get(match_id=match_id)
+    if match is None:
+        raise Http404("no such match")
+    seat = selectors.seat_for_viewer(
+        match=match,
+        session_key=request.session.session_key,
+        user_id=request.user.pk if request.user.is_authenticated else None,
+    )
+    try:
+        services.lobby_start(match=match, by=seat)
+    except services.ActionError as exc:
+        return HttpResponse(exc.message, status=403, content_type="text/plain; charset=utf-8")
+    return redirect("match", match_id=match.pk)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -233,8 +233,34 @@
       $("hypothesis").disabled = !canMove || left <= 0;
       document.querySelectorAll("#test-inputs .test-field").forEach((i) => { i.disabled = !canMove || left <= 0; });
     }
+    renderLobby();
     renderSeats(me);
     renderReveal();
+    // for helpers of this page (the guided first puzzle) that follow the match
+    document.dispatchEvent(new CustomEvent("arena:render", { detail: { state, seat: me } }));
+  }
+
+  // A race with friends before the host starts it: who has joined, live.
+  let lobbyWasOpen = false;
+  function renderLobby() {
+    const box = $("lobby");
+    if (!box) return;
+    const waiting = state.status === "waiting";
+    box.hidden = !waiting;
+    if (waiting) {
+      lobbyWasOpen = true;
+      const list = $("lobby-seats");
+      list.replaceChildren(...state.seats.map((s) => el("li", { "data-seat": String(s.id) },
+        s.handle + (s.id === cfg.seatId ? " (you)" : ""),
+        ...(s.kind === "model" ? [" ", el("span", { class: "tag", text: "model" })] : []))));
+    } else if (lobbyWasOpen) {
+      lobbyWasOpen = false;
+      const news = $("race-news");
+      news.textContent = "The race has started. Go!";
+      news.hidden = false;
+      const first = document.querySelector("#test-inputs .test-field");
+      if (first && !first.disabled) first.focus();
+    }
   }
 
   let quizBuilt = false;
@@ -504,22 +530,38 @@
     $("share-result").hidden = false;
   }
 
-  // How everyone else did on this very puzzle (a daily puzzle, a challenge): after the end only.
+  // How everyone else did on this very puzzle (a daily puzzle, a challenge): after the end only,
+  // people as one row and each model as its own, beside your own result.
   function renderSamePuzzle() {
     const box = $("same-puzzle");
     const rows = state.same_puzzle;
     if (!box) return;
     box.replaceChildren();
-    box.hidden = !rows || !rows.length;
-    if (box.hidden) return;
-    box.append(el("h3", { text: "Others on this same puzzle" }));
-    const list = el("ul");
-    for (const r of rows) {
-      let text = r.who + ": " + r.solved + " of " + r.played + " solved";
-      if (r.mean_tests_when_solved !== null) text += ", " + r.mean_tests_when_solved + " tests on average when solved";
-      list.append(el("li", { text }));
+    const daily = state.daily;
+    if (daily && daily.streak) {
+      box.append(el("p", { id: "daily-streak", class: "streak",
+        text: "Your daily streak: " + present.plural(daily.streak, "day") + " in a row." }));
     }
-    box.append(list);
+    box.hidden = !box.childNodes.length && (!rows || !rows.length);
+    if (!rows || !rows.length) return;
+    box.append(el("h3", { id: "same-puzzle-h", text: daily ? "How people and models did on today's puzzle" : "Others on this same puzzle" }));
+    const head = el("tr", {}, ...["Who", "Played", "Solved", "Solve rate", "Tests used when solved"].map((t) => el("th", { scope: "col", text: t })));
+    const body = el("tbody");
+    const me = mySeat();
+    const myReveal = me && state.reveal && state.reveal.seats.find((s) => s.id === me.id);
+    if (me && myReveal) {
+      const solved = !!(myReveal.verdict && myReveal.verdict.correct);
+      body.append(el("tr", { class: "you" }, el("th", { scope: "row", text: "You" }), el("td", { text: "1" }),
+        el("td", { text: solved ? "1" : "0" }), el("td", { text: solved ? "100%" : "0%" }),
+        el("td", { text: solved ? String(me.tests_used) : "–" })));
+    }
+    for (const r of rows) {
+      const rate = r.played ? Math.round((100 * r.solved) / r.played) + "%" : "–";
+      body.append(el("tr", { "data-who": r.who }, el("th", { scope: "row", text: r.who }), el("td", { text: String(r.played) }),
+        el("td", { text: String(r.solved) }), el("td", { text: rate }),
+        el("td", { text: r.mean_tests_when_solved === null ? "–" : String(r.mean_tests_when_solved) })));
+    }
+    box.append(el("table", { class: "table same-puzzle-table", "aria-labelledby": "same-puzzle-h" }, el("thead", {}, head), body));
   }
 
   function tick() {

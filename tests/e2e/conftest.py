@@ -1,6 +1,7 @@
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -33,3 +34,41 @@ def asgi_server(transactional_db):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=15)
+
+
+AXE_JS = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+def axe_blocking_violations(page) -> list[str]:
+    """axe-core (the npm package, installed by `npm ci --prefix tests/e2e`) run on the page as it
+    is now: one line per serious or critical violation, naming the rule and the elements."""
+    if not AXE_JS.exists():
+        pytest.fail(f"axe-core is not installed at {AXE_JS}: run `npm ci --prefix tests/e2e`")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE_JS))
+    results = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {resultTypes: ["violations"]});
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => n.target.join(" ") + " :: " + n.failureSummary)}));
+        }"""
+    )
+    return [
+        f"{v['impact']} {v['id']} ({v['help']}): " + " | ".join(v["nodes"][:5])
+        for v in results
+        if v["impact"] in BLOCKING_IMPACTS
+    ]
+
+
+def within_first_screen(page, selector: str, height: int = 844) -> dict:
+    """Where an element sits on the page (not in the viewport, which Playwright may have scrolled
+    to reach it): its top and bottom from the top of the document, and whether both are within
+    the first ``height`` pixels."""
+    box = page.evaluate(
+        """sel => { const r = document.querySelector(sel).getBoundingClientRect();
+            return {top: r.top + window.scrollY, bottom: r.bottom + window.scrollY}; }""",
+        selector,
+    )
+    box["ok"] = 0 <= box["top"] and box["bottom"] <= height
+    return box

@@ -125,7 +125,8 @@ def test_the_home_page_says_where_to_begin_and_has_one_model_picker(asgi_server,
     start = page.locator("#start-here")
     expect(start).to_contain_text("Wason tier 1")
     expect(page.locator(".family-h").first).to_contain_text("2-4-6")
-    expect(page.locator("#how-to summary")).to_have_text("Learn in one minute")
+    expect(page.locator("#learn")).to_have_text("Learn in one minute")
+    expect(page.locator("#how-to summary")).to_have_text("How it works, in three lines")
     page.locator("#how-to summary").click()
     expect(page.locator("#how-to ol li")).to_have_count(3)
     # one picker of models for every puzzle, not one per card
@@ -147,22 +148,39 @@ def test_the_home_page_says_where_to_begin_and_has_one_model_picker(asgi_server,
     friend.goto(asgi_server + "/")
     friend.locator("#play-daily").click()
     friend.wait_for_url(re.compile(r"/matches/\d+/$"))
-    daily = Match.objects.filter(ranked=False).order_by("pk")
+    daily = Match.objects.filter(ranked=False, seats__kind="human").order_by("pk")
     assert daily.count() == 2 and daily[0].instance_id == daily[1].instance_id
     friend.context.close()
 
 
-def tab_to(page, element_id, limit=60):
+def tab_to(page, element_id, limit=60, key="Tab"):
     for _ in range(limit):
         if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
             return
-        page.keyboard.press("Tab")
+        page.keyboard.press(key)
     pytest.fail(f"#{element_id} is not reachable with Tab")
 
 
-def test_a_whole_match_with_the_keyboard_only(asgi_server, page):
+def tab_to_button(page, name, limit=80):
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.textContent.trim()") == name:
+            return
+    pytest.fail(f"the button {name!r} is not reachable with Tab")
+
+
+@pytest.mark.parametrize("viewport", [(1280, 800), (390, 844)], ids=["desktop", "phone"])
+def test_a_whole_match_with_the_keyboard_only(asgi_server, page, viewport):
     factories.variant()
-    start_match(page, asgi_server)
+    page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+    page.set_default_timeout(15_000)
+    expect.set_options(timeout=15_000)
+    page.goto(asgi_server + "/")
+    # from the home page to the match with the keyboard too
+    tab_to_button(page, "Play Test wason")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/matches/\d+/$"))
+    expect(page.locator("#connection")).to_have_text("live")
     tab_to(page, "input-x")
     page.keyboard.type("3")
     page.keyboard.press("Tab")
@@ -172,7 +190,7 @@ def test_a_whole_match_with_the_keyboard_only(asgi_server, page):
     page.keyboard.press("Enter")
     expect(page.locator("#last-answer")).to_have_text("(3, 4, 5) fits the rule")
     # a bad entry from the keyboard: refused, focus back on the box, no test spent
-    page.locator("#input-y").focus()
+    tab_to(page, "input-y", key="Shift+Tab")
     page.keyboard.press("Control+A")
     page.keyboard.type("1,2")
     page.keyboard.press("Enter")

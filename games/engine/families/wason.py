@@ -1222,6 +1222,17 @@ VARIANTS = tuple(
     )
     for tier, (title, description) in enumerate(_TIER_TITLES, 1)
 )
+# The guided first puzzle: the numbers go up. The rule is written here in the open: the guide is
+# unranked and teaches how to play, it is not a contest.
+VARIANTS += (
+    VariantSpec(
+        slug="wason-learn",
+        title="Learn in one minute",
+        params={"tier": 1, "max_tests": 10, "rule": "x < y < z"},
+        description="A guided first puzzle: a hint at each step, an easy rule.",
+        tutorial=True,
+    ),
+)
 
 
 FAMILY = register(

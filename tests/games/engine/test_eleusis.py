@@ -143,7 +143,8 @@ def test_every_generated_rule_is_in_the_reference_space() -> None:
 
 
 @pytest.mark.parametrize(
-    "rule", ["rank / 2 > 1.5", "sqrt(rank) > 2", "rank & 1 == 1", "is_int(rank / 3)", "gcd(rank, prev_rank) == 1"]
+    "rule",
+    ["rank / 2 > 1.5", "sqrt(rank) > 2", "rank & 1 == 1", "is_int(rank / 3)", "gcd(rank, prev_rank) == 1"],
 )
 def test_the_instructions_allow_what_the_checker_accepts(rule):
     """The instructions are written from the checker's own allow-list: what it accepts is named."""

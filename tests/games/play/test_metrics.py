@@ -68,7 +68,9 @@ def test_metrics_are_for_staff_and_count_moves_and_sockets():
     before = scrape(staff)
     match, (seat,) = factories.match()
     services.step_submit(seat=seat, action={"type": "test", "input": [1, 2, 3]}, idempotency_key="a")
-    services.step_submit(seat=seat, action={"type": "test", "input": [1, 2, 3]}, idempotency_key="a")  # replay
+    services.step_submit(
+        seat=seat, action={"type": "test", "input": [1, 2, 3]}, idempotency_key="a"
+    )  # replay
     after = scrape(staff)
 
     def moves(text: str) -> float:

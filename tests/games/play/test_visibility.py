@@ -106,6 +106,7 @@ def http_paths(match: Match, b: Seat) -> list[str]:
         f"/matches/{match.pk}/replay/",
         f"/matches/{match.pk}/seats/{b.pk}/trace/",
         f"/matches/{match.pk}/challenge/",
+        f"/matches/{match.pk}/join/",
         "/",
         "/leaderboard/",
         "/tournaments/",
@@ -129,7 +130,7 @@ RESEARCH_API = [
 
 
 def read(client: Client, path: str, **headers) -> str:
-    response = client.get(path, headers=headers)
+    response = client.get(path, headers=headers, follow=True)  # a seated player's invite link: their match
     assert response.status_code in (200, 403), (path, response.status_code)
     if response.get("Content-Type") == "application/zip":
         return zip_text(b"".join(response.streaming_content))
