@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from games.engine.core import WIDGETS, EngineError, Family, Instance, QueryError, RuleError, all_families
+from games.engine.core import GUESS_WIDGETS, WIDGETS, EngineError, Family, Instance, QueryError, RuleError, all_families
 
 FAMILIES = all_families()
 IDS = [f.id for f in FAMILIES]
@@ -63,6 +63,10 @@ def test_declarations_are_complete_and_valid(family: Family) -> None:
     jsonschema.validate(shown.input_example, shown.input_schema)
     family.parse_query(inst.public, shown.input_example)  # the example test is a valid test
     assert family.check_rule(shown.rule_example)["ok"], "the syntax example must parse"
+    assert shown.guess_widget["kind"] in GUESS_WIDGETS
+    # the guess in the model's answer format is JSON of the declared guess schema
+    jsonschema.validate(json.loads(shown.guess_example_json()), shown.guess_schema)
+    assert family.guesses_allowed(inst.public) >= 1
     assert shown.input_placeholder and shown.test_noun and shown.guess_label and shown.syntax_help
     assert shown.test_noun in shown.answer_format()
     json.dumps(shown.to_dict())  # the pages get it as JSON
@@ -112,7 +116,7 @@ def test_parse_print_round_trips(family: Family) -> None:
     for seed in range(10):
         inst = make(family, seed, **{k: v[-1] for k, v in family.knobs().items()})
         shown = family.shown_for(inst.public)
-        check = family.check_rule(inst.hidden["rule"])
+        check = family.check_rule(family.right_guess(inst))
         assert check["ok"] and family.check_rule(check["canonical"])["canonical"] == check["canonical"]
         assert family.judge(inst, check["canonical"]).correct
         for query in random_inputs(family, inst, seed, 50):
@@ -123,11 +127,48 @@ def test_parse_print_round_trips(family: Family) -> None:
             assert isinstance(shown.format_answer(family.answer(inst, parsed)), str)
 
 
-def _guess_pool(family: Family, knob: dict[str, Any], seeds: range) -> list[str]:
-    return sorted({make(family, s, **knob).hidden["rule"] for s in seeds})
+def _guess_pool(family: Family, knob: dict[str, Any], seeds: range) -> list[Any]:
+    guesses = {json.dumps(family.right_guess(make(family, s, **knob))) for s in seeds}
+    return [json.loads(g) for g in sorted(guesses)]
 
 
-@pytest.mark.parametrize("family", FAMILIES, ids=IDS)
+RULE_FAMILIES = [f for f in FAMILIES if f.solution is None]
+ANSWER_FAMILIES = [f for f in FAMILIES if f.solution is not None]
+
+
+@pytest.mark.parametrize("family", ANSWER_FAMILIES, ids=[f.id for f in ANSWER_FAMILIES])
+@SOUNDNESS
+@given(data=st.data())
+def test_an_answer_judge_is_a_match_on_the_solution(family: Family, data: st.DataObject) -> None:
+    """A family whose guess is an answer: the solution is right with full credit; any other answer
+    is wrong, its partial credit is the share of places that agree, and the counterexample lists
+    exactly the places that differ."""
+    assert family.solution is not None
+    knob = data.draw(st.sampled_from(knob_settings(family)), label="knob")
+    seed = data.draw(st.integers(0, 10_000), label="seed")
+    inst = make(family, seed, **knob)
+    right = family.solution(inst)
+    jsonschema.validate(right, family.shown_for(inst.public).guess_schema)
+    verdict = family.judge(inst, right)
+    assert verdict.correct and verdict.agreement == 1.0 and verdict.counterexample is None
+    pool = _guess_pool(family, knob, range(seed + 1, seed + 8))
+    guess = data.draw(st.sampled_from(pool), label="guess")
+    verdict = family.judge(inst, guess)
+    assert verdict.correct == (guess == right)
+    if verdict.correct:
+        return
+    places = verdict.counterexample["cells"]
+    assert places and 0.0 <= verdict.agreement < 1.0
+    if len(guess) == len(right) and len(guess[0]) == len(right[0]):
+        total = len(right) * len(right[0])
+        assert all(guess[r][c] != right[r][c] for r, c in places)
+        assert verdict.agreement == pytest.approx(1 - len(places) / total, abs=1e-6)
+    else:
+        assert verdict.agreement == 0.0
+    assert (verdict.hidden_answer, verdict.guess_answer) == (right, guess)
+
+
+@pytest.mark.parametrize("family", RULE_FAMILIES, ids=[f.id for f in RULE_FAMILIES])
 @SOUNDNESS
 @given(data=st.data())
 def test_the_judge_never_contradicts_the_oracle(family: Family, data: st.DataObject) -> None:
