@@ -9,7 +9,7 @@ Accepted shapes, case-insensitive keys:
 * ``{"action": "test", "input": [1, 2, 3]}`` (``type`` is a synonym of
   ``action``; ``triple``/``query``/``values`` of ``input``)
 * ``{"action": "guess", "rule": "x < y < z"}`` (``answer``/``hypothesis`` of
-  ``rule``)
+  ``rule``); where the family's guess is not text, its JSON value (``"rule": [[0, 1], [2, 0]]``)
 * a last line ``TEST: 1, 2, 3`` or ``GUESS: x < y < z``
 
 Numbers and rules are only extracted here; whether they are in range or
@@ -41,17 +41,23 @@ _INPUT_KEYS = ("input", "triple", "query", "values", "test")
 _RULE_KEYS = ("rule", "answer", "hypothesis", "guess")
 
 
-def parse_action(text: str, input_schema: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def parse_action(
+    text: str, input_schema: Mapping[str, Any] | None = None, guess_schema: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """``guess_schema``: a family whose guess is not text (an answer such as a grid) gets the
+    guess's JSON value as written; text is still passed on for the engine to read."""
     if not isinstance(text, str) or not text.strip():
         raise ParseError("the reply was empty")
     text = text[-MAX_REPLY_CHARS:]
     text_input = (input_schema or {}).get("type") == "string"
+    value_guess = (guess_schema or {}).get("type", "string") != "string"
+    int_input = (input_schema or {}).get("type") == "integer"
     candidates = _json_objects(text)
     actions = []
     errors = []
     for obj in candidates:
         try:
-            actions.append(_from_object(obj, text_input))
+            actions.append(_from_object(obj, text_input, value_guess, int_input))
         except ParseError as exc:
             errors.append(exc.message)
     if actions:
@@ -90,11 +96,13 @@ def _lower_keys(obj: dict[str, Any]) -> dict[str, Any]:
     return {str(k).lower(): v for k, v in obj.items()}
 
 
-def _from_object(raw: dict[str, Any], text_input: bool = False) -> dict[str, Any]:
+def _from_object(
+    raw: dict[str, Any], text_input: bool = False, value_guess: bool = False, int_input: bool = False
+) -> dict[str, Any]:
     obj = _lower_keys(raw)
     kind = obj.get("action", obj.get("type"))
     if isinstance(kind, dict):  # {"action": {"type": "test", ...}}
-        return _from_object(kind, text_input)
+        return _from_object(kind, text_input, value_guess, int_input)
     if not isinstance(kind, str):
         if any(k in obj for k in _RULE_KEYS) and not any(k in obj for k in _INPUT_KEYS):
             kind = "guess"
@@ -111,13 +119,17 @@ def _from_object(raw: dict[str, Any], text_input: bool = False) -> dict[str, Any
             if text_input:
                 return {"type": "test", "input": value}
             value = _numbers_from_text(value)
-        if isinstance(value, dict):
+        if isinstance(value, dict) or (int_input and isinstance(value, int) and not isinstance(value, bool)):
             return {"type": "test", "input": value}
+        if int_input and isinstance(value, str) and value.strip().isdigit():
+            return {"type": "test", "input": int(value.strip())}
         if not isinstance(value, list):
             raise ParseError(f'"input" must be a list of numbers, got {type(value).__name__}')
         return {"type": "test", "input": value}
     if kind == "guess":
         rule = next((obj[k] for k in _RULE_KEYS if k in obj), None)
+        if value_guess and isinstance(rule, list) and rule:
+            return {"type": "guess", "rule": rule}
         if not isinstance(rule, str) or not rule.strip():
             raise ParseError('a guess needs "rule" as text, e.g. {"action": "guess", "rule": "x < y"}')
         out: dict[str, Any] = {"type": "guess", "rule": _strip_code(rule)}

@@ -74,7 +74,8 @@ def _step_reply(outcome: services.StepOutcome, response: HttpResponse) -> dict[s
             "guess_answer": verdict.get("guess_answer"),
             "agreement": verdict.get("agreement"),
             "score": step.result.get("score"),
-            "finished": True,
+            "finished": seat.is_done,
+            **({"attempts_left": step.result["attempts_left"]} if "attempts_left" in step.result else {}),
             "match_status": match.status,
         }
     # a forfeit ends the seat
@@ -277,7 +278,8 @@ def match_detail(request: HttpRequest, match_id: int) -> dict[str, Any]:
         "act",
         "Run a test, state the rule, or forfeit",
         "A test uses one of your tests and answers whether the input fits the hidden rule; a guess "
-        "ends your seat with a verdict (and a counterexample when wrong); a forfeit ends it without "
+        "ends your seat with a verdict (and a counterexample when wrong), unless the puzzle allows "
+        "several guesses and some are left (`attempts_left`); a forfeit ends it without "
         "one. `Idempotency-Key` (or `id` in the body) makes a retry safe: a re-sent move returns the "
         "stored result with `Idempotent-Replayed: true` and changes nothing.",
         ok={200: schemas.TestOut | schemas.GuessOut | schemas.ForfeitOut},

@@ -46,7 +46,13 @@ def complete(
         time.sleep(min(float(think_s), MAX_THINK_S))
     history = [{"input": h["input"], "result": h["result"]} for h in observation["history"]]
     solver = family.make_solver(config.model, observation["public"], int(observation.get("seed", 0)))
-    action = solver.act(history, int(observation["tests_left"]))
+    guesses = observation.get("guesses") or []
+    # a solver of a puzzle with several attempts is told its wrong guesses so far
+    action = (
+        solver.act(history, int(observation["tests_left"]), guesses=guesses)  # type: ignore[call-arg]
+        if guesses
+        else solver.act(history, int(observation["tests_left"]))
+    )
     payload = {"action": action["type"], **{k: v for k, v in action.items() if k != "type"}}
     parse = family.extras.get("parse")
     if action["type"] == "guess" and observation.get("quiz_items") and parse is not None:

@@ -26,6 +26,21 @@ IDS = [f.id for f in FAMILIES]
 SOUNDNESS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+_VALIDATORS: dict[str, jsonschema.protocols.Validator] = {}
+
+
+def validate(value: Any, schema: Any) -> None:
+    """``jsonschema.validate`` with the schema checked once, not on every call (checking the
+    schema was nine tenths of the cost of validating a grid)."""
+    key = json.dumps(schema, sort_keys=True)
+    if key not in _VALIDATORS:
+        jsonschema.Draft202012Validator.check_schema(schema)
+        _VALIDATORS[key] = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(_VALIDATORS[key].iter_errors(value))
+    if error is not None:
+        raise error
+
+
 def knob_settings(family: Family) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = [{}]
     for name, values in family.knobs().items():
@@ -60,12 +75,12 @@ def test_declarations_are_complete_and_valid(family: Family) -> None:
         jsonschema.Draft202012Validator.check_schema(schema)
     assert shown.widget["kind"] in WIDGETS
     assert family.knobs(), "a family declares at least one difficulty knob"
-    jsonschema.validate(shown.input_example, shown.input_schema)
+    validate(shown.input_example, shown.input_schema)
     family.parse_query(inst.public, shown.input_example)  # the example test is a valid test
     assert family.check_rule(shown.rule_example)["ok"], "the syntax example must parse"
     assert shown.guess_widget["kind"] in GUESS_WIDGETS
     # the guess in the model's answer format is JSON of the declared guess schema
-    jsonschema.validate(json.loads(shown.guess_example_json()), shown.guess_schema)
+    validate(json.loads(shown.guess_example_json()), shown.guess_schema)
     assert family.guesses_allowed(inst.public) >= 1
     assert shown.input_placeholder and shown.test_noun and shown.guess_label and shown.syntax_help
     assert shown.test_noun in shown.answer_format()
@@ -102,9 +117,9 @@ def test_every_knob_setting_generates_non_degenerate_instances(family: Family, k
         inputs += random_inputs(family, inst, seed, 300)
         answers = []
         for query in inputs:
-            jsonschema.validate(query, shown.input_schema)
+            validate(query, shown.input_schema)
             answer = family.answer(inst, query)
-            jsonschema.validate(answer, shown.answer_schema)
+            validate(answer, shown.answer_schema)
             answers.append(json.dumps(answer, sort_keys=True))
         for example in inst.public.get("examples") or []:
             assert family.answer(inst, example["input"]) == example["result"]
@@ -148,7 +163,7 @@ def test_an_answer_judge_is_a_match_on_the_solution(family: Family, data: st.Dat
     seed = data.draw(st.integers(0, 10_000), label="seed")
     inst = make(family, seed, **knob)
     right = family.solution(inst)
-    jsonschema.validate(right, family.shown_for(inst.public).guess_schema)
+    validate(right, family.shown_for(inst.public).guess_schema)
     verdict = family.judge(inst, right)
     assert verdict.correct and verdict.agreement == 1.0 and verdict.counterexample is None
     pool = _guess_pool(family, knob, range(seed + 1, seed + 8))
@@ -187,7 +202,7 @@ def test_the_judge_never_contradicts_the_oracle(family: Family, data: st.DataObj
         return
     cex = verdict.counterexample
     family.parse_query(inst.public, cex)  # a test the player could have run
-    jsonschema.validate(cex, family.shown_for(inst.public).input_schema)
+    validate(cex, family.shown_for(inst.public).input_schema)
     hidden, mine = family.answer(inst, cex), guess_says(family, inst, guess, cex)
     assert hidden != mine, f"the counterexample {cex} does not distinguish the rules"
     assert (hidden, mine) == (verdict.hidden_answer, verdict.guess_answer)
@@ -251,11 +266,11 @@ HOSTILE_INPUTS: list[Any] = [
 def test_hostile_tests_get_a_clear_error(family: Family, query: Any) -> None:
     inst = make(family, 0)
     try:
-        jsonschema.validate(query, family.shown_for(inst.public).input_schema)
+        validate(query, family.shown_for(inst.public).input_schema)
     except jsonschema.ValidationError:
         pass
     else:  # a valid test for this family (the empty list of ``blackbox``) is answered, not refused
-        jsonschema.validate(family.answer(inst, query), family.shown.answer_schema)
+        validate(family.answer(inst, query), family.shown.answer_schema)
         return
     with pytest.raises(QueryError) as info:
         family.answer(inst, query)
