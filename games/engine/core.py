@@ -117,8 +117,9 @@ SolverFactory = Callable[[Mapping[str, Any], int], Solver]
 #                  "ranks": [{"value", "text"}], "suits": [{"value", "symbol", "name", "tone"}]}
 #   integer_list  {"label", "max_length"}: one text box "3, 1, 2"; value: list of integers
 #   string        {"label", "alphabet", "max_length"}: one text box; value: a string
-#   grid          {"palette": [{"value", "name"}], "max_side", "start": "blank" | "test_input"}: the grid
-#                 editor (static/arena/grid.js); value: a list of rows of colours
+#   grid          {"palette": [{"value", "name"}], "max_side", "source"}: the grid editor
+#                 (static/arena/grid.js; "source": the public key of a grid it can copy, optional);
+#                 value: a list of rows of colours 0-9
 #   reveal        {"label", "first", "last"}: one button that asks for the next item not yet seen
 #                 (numbered first..last; a test that takes no input of the player's); value: its number
 WIDGETS = ("number_tuple", "card_pair", "integer_list", "string", "grid", "reveal")
@@ -126,8 +127,9 @@ WIDGETS = ("number_tuple", "card_pair", "integer_list", "string", "grid", "revea
 # How a guess is entered (``Presentation.guess_widget``):
 #   rule   {"kind": "rule"}: a text box for a rule in the family's language, with the live checker;
 #          the guess value is a string (every family so far).
-#   grid   {"kind": "grid", "palette", "max_side", "start"}: the grid editor (as the input widget);
-#          the guess value is a list of rows (a family declaring ``Family.solution``).
+#   grid   {"kind": "grid", "palette", "max_side", "source", "attempts"}: the grid editor (as the
+#          input widget), starting from the public grid "source" names; the guess value is a list of
+#          rows (a family declaring ``Family.solution``); "attempts": guesses allowed, for the page.
 # A family whose answer is not a rule declares another kind here and in static/arena/match.js
 # (e.g. a grid drawn in an editor, or no guess at all when the game ends on its budget).
 GUESS_WIDGETS = ("rule", "grid")

@@ -591,7 +591,7 @@ def generate(seed: int, params: Mapping[str, Any]) -> Instance:
             source="procedural",
             examples=[{"input": g, "result": apply(program, g)} for g in inputs],
             test_input=test_input,
-            max_side=p["size"] if not p["rule"] else MAX_SIDE // scale_factor(program),
+            max_side=min(p["size"], MAX_SIDE // scale_factor(program)),
             max_tests=p["max_tests"],
             tier=p["depth"],
         )
@@ -1014,7 +1014,13 @@ def present(public: Mapping[str, Any]) -> Presentation:
     tries = attempts(public)
     common_fields: dict[str, Any] = {
         "guess_schema": GRID_SCHEMA,
-        "guess_widget": {"kind": "grid", "palette": PALETTE, "max_side": MAX_SIDE, "start": "test_input"},
+        "guess_widget": {
+            "kind": "grid",
+            "palette": PALETTE,
+            "max_side": MAX_SIDE,
+            "source": "test_input",
+            "attempts": tries,
+        },
         "rule_example": GRID_EXAMPLE,
         "guess_label": "the output grid for the test input",
         "syntax_help": SYNTAX_HELP,
@@ -1040,7 +1046,7 @@ def present(public: Mapping[str, Any]) -> Presentation:
     return Presentation(
         input_schema={**GRID_SCHEMA, "maxItems": side, "items": {**GRID_SCHEMA["items"], "maxItems": side}},
         answer_schema=GRID_SCHEMA,
-        widget={"kind": "grid", "palette": PALETTE, "max_side": side, "start": "blank"},
+        widget={"kind": "grid", "palette": PALETTE, "max_side": side, "source": "test_input"},
         test_noun="probe a grid",
         input_placeholder="[[1, 0], [0, 1]]",
         input_example=[[c % 10 for c in range(1 + r, side + 1 + r)] for r in range(side)],
