@@ -85,9 +85,7 @@ def feedback_text(
         return f"{shown} {verdict}. Tests left: {tests_left}. Your next move?"
     if action.get("type") == "guess":  # a wrong guess where the puzzle allows several
         left = int(result.get("attempts_left", 0)) if isinstance(result, Mapping) else 0
-        return (
-            f"That answer is not right. Guesses left: {left}. Tests left: {tests_left}. Your next move?"
-        )
+        return f"That answer is not right. Guesses left: {left}. Tests left: {tests_left}. Your next move?"
     if action.get("type") == "forfeit":
         return f"That turn was forfeited: {result}. Tests left: {tests_left}. Your next move?"
     return f"Result: {json.dumps(result)}. Tests left: {tests_left}. Your next move?"

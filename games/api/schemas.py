@@ -257,7 +257,9 @@ class Observation(Out):
     tests_left: int
     text: str = Field(description="the observation as text, as a model sees it")
     quiz_items: list[Any]
-    guesses: list[Any] = Field(default_factory=list, description="your wrong guesses so far (a puzzle with several attempts)")
+    guesses: list[Any] = Field(
+        default_factory=list, description="your wrong guesses so far (a puzzle with several attempts)"
+    )
     attempts_left: int = Field(default=1, description="how many guesses you may still make")
     description: str = Field(description="the family's description of the puzzle")
     presentation: dict[str, Any] | None = Field(

@@ -233,7 +233,9 @@ class Presentation:
     def guess_example_json(self) -> str:
         """``rule_example`` as the JSON value of a guess: quoted when a guess is a string, as it
         is when the guess is another JSON value (its text is then JSON)."""
-        return json.dumps(self.rule_example) if self.guess_schema.get("type") == "string" else self.rule_example
+        return (
+            json.dumps(self.rule_example) if self.guess_schema.get("type") == "string" else self.rule_example
+        )
 
 
 @dataclass(frozen=True)
@@ -353,7 +355,9 @@ def register(family: Family) -> Family:
     if family.presentation is None or family.random_input is None:
         raise RuntimeError(f"family {family.id!r} must declare presentation and random_input")
     if family.guess_answer is None and family.solution is None:
-        raise RuntimeError(f"family {family.id!r} must declare guess_answer (or solution, for answer guesses)")
+        raise RuntimeError(
+            f"family {family.id!r} must declare guess_answer (or solution, for answer guesses)"
+        )
     for spec in family.variants:
         family.validate_params(spec.params)  # a shipped variant with bad params fails at import
     _REGISTRY[family.id] = family

@@ -123,7 +123,9 @@ def parse_message(text: str | None) -> dict[str, Any]:
         if kind == "guess" and isinstance(rule, list):
             pass  # an answer such as a grid (the family's guess schema); the service checks its size
         elif not isinstance(rule, str):
-            raise BadMessage(f'a {kind} needs "rule": a string (or, for a guess, the answer the puzzle asks for)')
+            raise BadMessage(
+                f'a {kind} needs "rule": a string (or, for a guess, the answer the puzzle asks for)'
+            )
         elif len(rule) > MAX_RULE_LENGTH:
             raise BadMessage(f"a rule may be at most {MAX_RULE_LENGTH} characters")
     return msg

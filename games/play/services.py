@@ -315,9 +315,13 @@ def _validate_action(action: Any, *, internal: bool = False) -> dict[str, Any]:
         if isinstance(rule, (list, dict)):
             size = len(json.dumps(rule, separators=(",", ":")))
             if size > MAX_GUESS_JSON:
-                raise ActionError(f"a guess may be at most {MAX_GUESS_JSON} characters of JSON; this one has {size}")
+                raise ActionError(
+                    f"a guess may be at most {MAX_GUESS_JSON} characters of JSON; this one has {size}"
+                )
         elif not isinstance(rule, str) or not rule.strip():
-            raise ActionError('a guess needs a "rule": a non-empty string (or the answer the puzzle asks for)')
+            raise ActionError(
+                'a guess needs a "rule": a non-empty string (or the answer the puzzle asks for)'
+            )
         elif len(rule) > MAX_RULE_LENGTH:
             raise ActionError(f"a rule may be at most {MAX_RULE_LENGTH} characters; this one has {len(rule)}")
         else:
@@ -518,7 +522,12 @@ def step_submit(
                 action["rule"] = family.check_rule(action["rule"])["canonical"]
             allowed = family.guesses_allowed(instance.public)
             earlier = (
-                [g for g in seat.steps.filter(kind=Step.Kind.GUESS).order_by("seq").values_list("action", flat=True)]
+                [
+                    g
+                    for g in seat.steps.filter(kind=Step.Kind.GUESS)
+                    .order_by("seq")
+                    .values_list("action", flat=True)
+                ]
                 if allowed > 1
                 else []
             )
@@ -528,7 +537,11 @@ def step_submit(
                 # that the guess was wrong; the full verdicts come with its last guess.
                 kind = Step.Kind.GUESS
                 stored_action = {"rule": action["rule"]}
-                result = {"verdict": {"correct": False}, "attempt": attempt, "attempts_left": allowed - attempt}
+                result = {
+                    "verdict": {"correct": False},
+                    "attempt": attempt,
+                    "attempts_left": allowed - attempt,
+                }
             else:
                 kind, stored_action, result = _final_guess(
                     family=family,

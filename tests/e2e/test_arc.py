@@ -68,7 +68,9 @@ def test_a_person_solves_an_arc_task_with_the_grid_editor(asgi_server, page):
     )
 
     # a wrong first answer: the test input unchanged (the editor starts from it)
-    expect(cell(page, "answer", 0, 0)).to_have_attribute("aria-label", f"row 1, column 1: {NAMES[test_input[0][0]]}")
+    expect(cell(page, "answer", 0, 0)).to_have_attribute(
+        "aria-label", f"row 1, column 1: {NAMES[test_input[0][0]]}"
+    )
     page.click("#submit-guess")
     expect(page.locator("#messages")).to_have_text("Not right. 1 attempt left.")
     expect(page.locator("#guess-note")).to_contain_text("You have 1 attempt left")
@@ -78,7 +80,9 @@ def test_a_person_solves_an_arc_task_with_the_grid_editor(asgi_server, page):
     page.keyboard.press("9")
     expect(cell(page, "answer", 0, 0)).to_have_attribute("aria-label", "row 1, column 1: maroon")
     page.keyboard.press("Control+z")
-    expect(cell(page, "answer", 0, 0)).to_have_attribute("aria-label", f"row 1, column 1: {NAMES[test_input[0][0]]}")
+    expect(cell(page, "answer", 0, 0)).to_have_attribute(
+        "aria-label", f"row 1, column 1: {NAMES[test_input[0][0]]}"
+    )
     for r in range(rows):
         for c in range(cols):
             page.keyboard.press(str(expected[r][c]))
@@ -100,9 +104,14 @@ def test_a_person_solves_an_arc_task_with_the_grid_editor(asgi_server, page):
     expect(attempts.nth(0).locator("figcaption")).to_contain_text("Attempt 1: not right")
     differing = sum(a != b for ra, rb in zip(test_input, expected) for a, b in zip(ra, rb))
     expect(attempts.nth(0).locator("td.marked")).to_have_count(differing)
-    expect(attempts.nth(0).locator("td.marked").first).to_have_attribute("aria-label", re.compile(r", differs$"))
+    expect(attempts.nth(0).locator("td.marked").first).to_have_attribute(
+        "aria-label", re.compile(r", differs$")
+    )
     expect(attempts.nth(1).locator("figcaption")).to_have_text("Attempt 2: right")
     expect(attempts.nth(1).locator("td.marked")).to_have_count(0)
     expect(attempts.nth(2).locator("figcaption")).to_have_text("Expected")
     expect(page.locator(".reveal-seat .verdict")).to_have_text("Right: the expected grid.")
-    page.screenshot(path=str(Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "arc-reveal.png"), full_page=True)
+    page.screenshot(
+        path=str(Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "arc-reveal.png"),
+        full_page=True,
+    )

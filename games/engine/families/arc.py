@@ -154,16 +154,22 @@ def check_grid(value: Any, what: str = "a grid", max_side: int = MAX_SIDE) -> Gr
     width = None
     for r, row in enumerate(value):
         if not isinstance(row, list) or not row:
-            raise ValueError(f"{what}: row {r + 1} must be a non-empty list of colours 0-9, got {_short(row)}")
+            raise ValueError(
+                f"{what}: row {r + 1} must be a non-empty list of colours 0-9, got {_short(row)}"
+            )
         if len(row) > max_side:
             raise ValueError(f"{what}: rows have at most {max_side} cells, row {r + 1} has {len(row)}")
         if width is None:
             width = len(row)
         elif len(row) != width:
-            raise ValueError(f"{what}: every row must have {width} cells (like row 1), row {r + 1} has {len(row)}")
+            raise ValueError(
+                f"{what}: every row must have {width} cells (like row 1), row {r + 1} has {len(row)}"
+            )
         for c, cell in enumerate(row):
             if isinstance(cell, bool) or not isinstance(cell, int) or not 0 <= cell <= 9:
-                raise ValueError(f"{what}: row {r + 1}, column {c + 1} must be a colour 0-9, got {_short(cell)}")
+                raise ValueError(
+                    f"{what}: row {r + 1}, column {c + 1} must be a colour 0-9, got {_short(cell)}"
+                )
     return [list(row) for row in value]
 
 
@@ -226,9 +232,10 @@ def parse_program(text: str) -> Program:
     offset = 0
     for part in text.split("|"):
         m = _STEP.fullmatch(part)
+        column = offset + len(part) - len(part.lstrip()) + 1  # the step's first character
         if not m:
-            raise RuleError(f"cannot read the step {part.strip()!r}; write name(arguments)", column=offset + 1)
-        steps.append(_step(m.group(1), [a.strip() for a in m.group(2).split(",") if a.strip()], offset + 1))
+            raise RuleError(f"cannot read the step {part.strip()!r}; write name(arguments)", column=column)
+        steps.append(_step(m.group(1), [a.strip() for a in m.group(2).split(",") if a.strip()], column))
         offset += len(part) + 1
     if len(steps) > 6:
         raise RuleError(f"a program has at most 6 steps, got {len(steps)}")
@@ -304,17 +311,25 @@ def _gravity(a: Array, direction: str) -> Array:
 
 
 def _enclosed(a: Array) -> npt.NDArray[np.bool_]:
-    """Background cells not joined to the border through background cells (4-neighbours)."""
-    rows, cols = a.shape
+    """Background cells not joined to the border through background cells (4-neighbours): the
+    border's background grown one step at a time inside the background until it stops."""
     free = a == 0
-    seen = np.zeros_like(free)
-    stack = [(r, c) for r in range(rows) for c in (0, cols - 1)] + [(r, c) for c in range(cols) for r in (0, rows - 1)]
-    while stack:
-        r, c = stack.pop()
-        if 0 <= r < rows and 0 <= c < cols and free[r, c] and not seen[r, c]:
-            seen[r, c] = True
-            stack += [(r + 1, c), (r - 1, c), (r, c + 1), (r, c - 1)]
-    return free & ~seen
+    reach = np.zeros_like(free)
+    reach[0, :] |= free[0, :]
+    reach[-1, :] |= free[-1, :]
+    reach[:, 0] |= free[:, 0]
+    reach[:, -1] |= free[:, -1]
+    while True:
+        grown = reach.copy()
+        grown[1:, :] |= reach[:-1, :]
+        grown[:-1, :] |= reach[1:, :]
+        grown[:, 1:] |= reach[:, :-1]
+        grown[:, :-1] |= reach[:, 1:]
+        grown &= free
+        if np.array_equal(grown, reach):
+            enclosed: npt.NDArray[np.bool_] = free & ~reach
+            return enclosed
+        reach = grown
 
 
 def apply_step(step: Step, a: Array) -> Array:
@@ -401,7 +416,9 @@ def check_task(task: Any, name: str) -> dict[str, Any]:
                     raise ParamsError(f"{where}: {exc}") from None
     if len(task["train"]) < 2:
         raise ParamsError(f"{name}: a task needs at least 2 train pairs, got {len(task['train'])}")
-    return {key: [{"input": p["input"], "output": p["output"]} for p in task[key]] for key in ("train", "test")}
+    return {
+        key: [{"input": p["input"], "output": p["output"]} for p in task[key]] for key in ("train", "test")
+    }
 
 
 def read_task_upload(files: Sequence[tuple[str, bytes]]) -> dict[str, dict[str, Any]]:
@@ -414,7 +431,9 @@ def read_task_upload(files: Sequence[tuple[str, bytes]]) -> dict[str, dict[str, 
                 archive = zipfile.ZipFile(io.BytesIO(data))
             except zipfile.BadZipFile:
                 raise ParamsError(f"{name}: not a readable zip archive") from None
-            members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX")]
+            members = [
+                m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX")
+            ]
             if sum(m.file_size for m in members) > MAX_UPLOAD_CHARS:
                 raise ParamsError(f"{name}: the archive unpacks to more than {MAX_UPLOAD_CHARS} bytes")
             inner = [(f"{name}/{m.filename}", archive.read(m)) for m in members]
@@ -427,7 +446,9 @@ def read_task_upload(files: Sequence[tuple[str, bytes]]) -> dict[str, dict[str, 
         except UnicodeDecodeError:
             raise ParamsError(f"{name}: not UTF-8 text") from None
         except json.JSONDecodeError as exc:
-            raise ParamsError(f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+            raise ParamsError(
+                f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+            ) from None
         task_id = name.rsplit("/", 1)[-1][: -len(".json")]
         if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", task_id):
             raise ParamsError(f"{name}: a task file name is letters, digits, '_', '-' or '.' (at most 64)")
@@ -490,7 +511,9 @@ def _random_grid(rng: random.Random, rows: int, cols: int, palette: Sequence[int
 
 
 def _random_step(rng: random.Random, palette: Sequence[int], scaled: bool) -> Step:
-    kinds = ["rotate", "reflect", "translate", "gravity", "fill", "copy", "recolour"] + ([] if scaled else ["scale"])
+    kinds = ["rotate", "reflect", "translate", "gravity", "fill", "copy", "recolour"] + (
+        [] if scaled else ["scale"]
+    )
     kind = rng.choice(kinds)
     if kind == "rotate":
         return Step("rotate", (rng.choice((90, 180, 270)),))
@@ -505,7 +528,9 @@ def _random_step(rng: random.Random, palette: Sequence[int], scaled: bool) -> St
     if kind == "fill":
         return Step("fill", (rng.randint(1, 9),))
     sources = rng.sample(list(palette), rng.randint(1, min(2, len(palette))))
-    return Step("recolour", tuple(sorted((s, rng.choice([c for c in range(1, 10) if c != s])) for s in sources)))
+    return Step(
+        "recolour", tuple(sorted((s, rng.choice([c for c in range(1, 10) if c != s])) for s in sources))
+    )
 
 
 def _grid_shape(rng: random.Random, size: int, scale: int) -> tuple[int, int]:
@@ -525,7 +550,9 @@ def _procedural(rng: random.Random, p: Mapping[str, Any]) -> tuple[Program, list
                 steps.append(_random_step(rng, palette, any(s.name == "scale" for s in steps)))
             program = tuple(steps)
         scale = scale_factor(program)
-        grids = [_random_grid(rng, *_grid_shape(rng, p["size"], scale), palette) for _ in range(p["examples"] + 1)]
+        grids = [
+            _random_grid(rng, *_grid_shape(rng, p["size"], scale), palette) for _ in range(p["examples"] + 1)
+        ]
         if _meaningful(program, grids) and not any(_too_close(g, grids[-1]) for g in grids[:-1]):
             return program, grids[:-1], grids[-1]
         if given is not None and _ > 50:
@@ -576,7 +603,9 @@ def generate(seed: int, params: Mapping[str, Any]) -> Instance:
             tier=3,
         )
         hidden = {
-            "rule": f"ARC-AGI-1 {label} task {task_id}" if label == "training" else f"uploaded task {task_id}",
+            "rule": f"ARC-AGI-1 {label} task {task_id}"
+            if label == "training"
+            else f"uploaded task {task_id}",
             "task": task_id,
             "answer": test["output"],
             "pairs": train,
@@ -619,7 +648,9 @@ def parse_query(public: Mapping[str, Any], raw: Any) -> Any:
         if isinstance(raw, str) and raw.strip().isdigit():
             raw = int(raw.strip())
         if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= pairs:
-            raise QueryError(f"a test reveals a demonstration pair: its number, 1 to {pairs}; got {_short(raw)}")
+            raise QueryError(
+                f"a test reveals a demonstration pair: its number, 1 to {pairs}; got {_short(raw)}"
+            )
         return raw
     side = int(public["max_side"])
     if isinstance(raw, str):
@@ -715,7 +746,9 @@ def score(*, solved: bool, tests_used: int, max_tests: int, agreement: float = 0
 
 
 def scoring_help(max_tests: int) -> str:
-    return common.scoring_help(max_tests).replace("how often it agreed with the hidden rule", "the share of cells right")
+    return common.scoring_help(max_tests).replace(
+        "how often it agreed with the hidden rule", "the share of cells right"
+    )
 
 
 def explain_score(s: Mapping[str, Any]) -> str:
@@ -775,7 +808,9 @@ def describe(public: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def render_observation(public: Mapping[str, Any], history: Sequence[Mapping[str, Any]], tests_left: int) -> str:
+def render_observation(
+    public: Mapping[str, Any], history: Sequence[Mapping[str, Any]], tests_left: int
+) -> str:
     lines = ["Demonstration pairs:"]
     for i, (grid_in, grid_out) in enumerate(_observed_pairs(public, []), 1):
         lines += [f"Pair {i} input {format_grid(grid_in)}", f"Pair {i} output {format_grid(grid_out)}"]
@@ -796,7 +831,9 @@ def random_input(rng: random.Random, public: Mapping[str, Any]) -> Any:
     side = int(public["max_side"])
     palette = list(range(1, 10))
     while True:
-        grid = _random_grid(rng, rng.randint(1, side), rng.randint(1, side), rng.sample(palette, rng.randint(1, 4)))
+        grid = _random_grid(
+            rng, rng.randint(1, side), rng.randint(1, side), rng.sample(palette, rng.randint(1, 4))
+        )
         if not _too_close(grid, public["test_input"]):
             return grid
 
@@ -819,17 +856,14 @@ def search_steps() -> tuple[Step, ...]:
 
 def _fit_recolour(got: Sequence[Array], want: Sequence[Array]) -> Step | None | bool:
     """A recolour that maps every ``got`` onto ``want``: the Step, True when none is needed, or
-    None when no colour map does."""
-    lut = [-1] * 10
-    for g, w in zip(got, want):
-        if g.shape != w.shape:
-            return None
-        for src, dst in zip(g.ravel().tolist(), w.ravel().tolist()):
-            if lut[src] == -1:
-                lut[src] = dst
-            elif lut[src] != dst:
-                return None
-    pairs = tuple((s, d) for s, d in enumerate(lut) if d not in (-1, s))
+    None when no colour map does (a colour would have to become two)."""
+    if any(g.shape != w.shape for g, w in zip(got, want)):
+        return None
+    codes = np.unique(np.concatenate([(g.astype(np.int16) * 10 + w).ravel() for g, w in zip(got, want)]))
+    sources = codes // 10
+    if len(np.unique(sources)) != len(sources):
+        return None
+    pairs = tuple((int(c // 10), int(c % 10)) for c in codes if c // 10 != c % 10)
     return Step("recolour", pairs) if pairs else True
 
 
@@ -840,9 +874,13 @@ def _safe(step: Step, a: Array) -> Array | None:
         return None
 
 
-def consistent_programs(pairs: Sequence[tuple[Grid, Grid]], *, limit: int = 50, depth: int = 2) -> list[Program]:
+def consistent_programs(
+    pairs: Sequence[tuple[Grid, Grid]], *, limit: int = 50, depth: int = 2, exhaustive: bool = False
+) -> list[Program]:
     """Programs of up to ``depth`` listed steps (then a fitted recolour) that map every pair's input
-    onto its output, simplest first (fewer steps, then the order of ``search_steps``)."""
+    onto its output, simplest first (fewer steps, then the order of ``search_steps``). Unless
+    ``exhaustive``, the search stops after the first length at which any program fits (Occam:
+    the longer ones would only be told apart by the test input)."""
     ins = [arr(i) for i, _ in pairs]
     outs = [arr(o) for _, o in pairs]
     found: list[Program] = []
@@ -856,27 +894,44 @@ def consistent_programs(pairs: Sequence[tuple[Grid, Grid]], *, limit: int = 50, 
 
     check((), ins)
     frontier: list[tuple[Program, list[Array]]] = [((), ins)]
-    for _ in range(depth):
+    for level in range(depth):
+        if found and not exhaustive:
+            break
+        last = level == depth - 1
         nxt: list[tuple[Program, list[Array]]] = []
         for prefix, grids in frontier:
+            enclosed: list[npt.NDArray[np.bool_]] | None = None  # shared by the nine fill steps
             for step in search_steps():
                 if len(found) >= limit:
                     return found
-                got = []
-                for g in grids:
-                    r = _safe(step, g)
-                    if r is None:
+                if step.name == "fill":
+                    if enclosed is None:
+                        enclosed = [_enclosed(g) for g in grids]
+                    if not any(m.any() for m in enclosed):
+                        continue  # nothing to fill: the step would change nothing
+                got: list[Array] = []
+                for k, (g, want) in enumerate(zip(grids, outs)):
+                    r: Array | None
+                    if step.name == "fill" and enclosed is not None:
+                        r = np.where(enclosed[k], np.int8(step.args[0]), g).astype(np.int8)
+                    else:
+                        r = _safe(step, g)
+                    # on the last level an output must already have the target's shape
+                    if r is None or (last and r.shape != want.shape):
                         break
                     got.append(r)
                 else:
                     program = (*prefix, step)
                     check(program, got)
-                    nxt.append((program, got))
+                    if not last:
+                        nxt.append((program, got))
         frontier = nxt
     return found
 
 
-def _observed_pairs(public: Mapping[str, Any], history: Sequence[Mapping[str, Any]]) -> list[tuple[Grid, Grid]]:
+def _observed_pairs(
+    public: Mapping[str, Any], history: Sequence[Mapping[str, Any]]
+) -> list[tuple[Grid, Grid]]:
     pairs: list[tuple[Grid, Grid]] = []
     for h in [*(public.get("examples") or []), *history]:
         result = h.get("result")
@@ -952,7 +1007,10 @@ class SearchSolver:
             seen = _observed_pairs(self.public, history)
             colours = sorted({c for _, out in seen for row in out for c in row}) or [0]
             rows, cols = len(test_input), len(test_input[0])
-            return {"type": "guess", "rule": [[rng.choice(colours) for _ in range(cols)] for _ in range(rows)]}
+            return {
+                "type": "guess",
+                "rule": [[rng.choice(colours) for _ in range(cols)] for _ in range(rows)],
+            }
         programs = consistent_programs(_observed_pairs(self.public, history))
         outputs = [o for o in _outputs(programs, test_input) if o not in guesses]
         if tests_left > 0 and len(outputs) != 1:
@@ -963,10 +1021,16 @@ class SearchSolver:
             outputs = [test_input] if test_input not in guesses else [[[0]]]
         return {"type": "guess", "rule": outputs[0]}
 
-    def _next_test(self, rng: random.Random, history: Sequence[Mapping[str, Any]], programs: Sequence[Program]) -> Any:
+    def _next_test(
+        self, rng: random.Random, history: Sequence[Mapping[str, Any]], programs: Sequence[Program]
+    ) -> Any:
         if imported(self.public):
             seen = {int(h["input"]) for h in history}
-            left = [k for k in range(int(self.public["shown"]) + 1, int(self.public["pairs"]) + 1) if k not in seen]
+            left = [
+                k
+                for k in range(int(self.public["shown"]) + 1, int(self.public["pairs"]) + 1)
+                if k not in seen
+            ]
             return left[0] if left else None
         candidates = [random_input(rng, self.public) for _ in range(12 if programs else 1)]
         if not programs:
@@ -1034,7 +1098,12 @@ def present(public: Mapping[str, Any]) -> Presentation:
     if imported(public):
         pairs, shown = int(public["pairs"]), int(public["shown"])
         return Presentation(
-            input_schema={"type": "integer", "minimum": 1, "maximum": pairs, "description": "a demonstration pair's number"},
+            input_schema={
+                "type": "integer",
+                "minimum": 1,
+                "maximum": pairs,
+                "description": "a demonstration pair's number",
+            },
             answer_schema=PAIR_SCHEMA,
             widget={"kind": "reveal", "label": "demonstration pair", "first": shown + 1, "last": pairs},
             test_noun="reveal one more demonstration pair",
@@ -1112,4 +1181,3 @@ FAMILY = register(
         extras={"parse_program": parse_program, "apply": apply, "read_task_upload": read_task_upload},
     )
 )
-

@@ -19,7 +19,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from games.engine.core import GUESS_WIDGETS, WIDGETS, EngineError, Family, Instance, QueryError, RuleError, all_families
+from games.engine.core import (
+    GUESS_WIDGETS,
+    WIDGETS,
+    EngineError,
+    Family,
+    Instance,
+    QueryError,
+    RuleError,
+    all_families,
+)
 
 FAMILIES = all_families()
 IDS = [f.id for f in FAMILIES]
