@@ -541,6 +541,9 @@ def _grid_shape(rng: random.Random, size: int, scale: int) -> tuple[int, int]:
 def _procedural(rng: random.Random, p: Mapping[str, Any]) -> tuple[Program, list[Grid], Grid]:
     palette = sorted(rng.sample(range(1, 10), p["colours"]))
     given = parse_program(p["rule"]) if p["rule"] else None
+    if given is not None:  # the colours a hand-written recolour changes appear in the examples
+        wanted = {src for s in given if s.name == "recolour" for src, _ in s.args if src}
+        palette = sorted(set(palette[: max(1, p["colours"] - len(wanted))]) | wanted)
     for _ in range(500):
         if given is not None:
             program = given
