@@ -322,7 +322,7 @@ def _validate_action(action: Any, *, internal: bool = False) -> dict[str, Any]:
             raise ActionError(
                 'a guess needs a "rule": a non-empty string (or the answer the puzzle asks for)'
             )
-        elif len(rule) > MAX_RULE_LENGTH:
+        elif len(rule) > MAX_GUESS_JSON:  # a rule's own, shorter limit is checked once the family is known
             raise ActionError(f"a rule may be at most {MAX_RULE_LENGTH} characters; this one has {len(rule)}")
         else:
             rule = rule.strip()
@@ -513,6 +513,11 @@ def step_submit(
             seat.tests_used += 1
         elif action["type"] == "guess":
             answer_guess = family.solution is not None
+            rule_text = action["rule"] if isinstance(action["rule"], str) else ""
+            if not answer_guess and len(rule_text) > MAX_RULE_LENGTH:
+                raise ActionError(
+                    f"a rule may be at most {MAX_RULE_LENGTH} characters; this one has {len(rule_text)}"
+                )
             try:
                 verdict = family.judge(engine_inst, action["rule"])
             except RuleError as exc:
