@@ -1181,6 +1181,11 @@ FAMILY = register(
         attempts=attempts,
         scoring_help=scoring_help,
         explain_score=explain_score,
-        extras={"parse_program": parse_program, "apply": apply, "read_task_upload": read_task_upload},
+        extras={
+            "parse_program": parse_program,
+            "apply": apply,
+            "read_task_upload": read_task_upload,
+            "training_tasks": training_tasks,
+        },
     )
 )
