@@ -288,6 +288,10 @@ class Family:
     # A wrong guess with attempts left is logged as a guess step and the seat plays on; what it
     # learns then is only that the guess was wrong (the verdict in full comes with its last one).
     attempts: Callable[[Mapping[str, Any]], int] | None = None
+    # Optional: a param filled from uploaded files (its schema has ``"x-upload": {"accept", "help"}``;
+    # the admin's variant form shows a file field): (param, [(file name, bytes)]) -> the param's value,
+    # or an ``EngineError`` naming the file and the fault.
+    read_upload: Callable[[str, Sequence[tuple[str, bytes]]], Any] | None = None
 
     @property
     def shown(self) -> Presentation:

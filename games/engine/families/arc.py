@@ -131,6 +131,10 @@ PARAMS_SCHEMA: dict[str, Any] = {
             "type": "string",
             "default": "",
             "description": "an uploaded task set: a JSON object of task id -> ARC task (set from the admin's upload field)",
+            "x-upload": {
+                "accept": ".json,.zip",
+                "help": "upload ARC task .json files or a .zip of them: each becomes a task, named by its file",
+            },
         },
         "rule": {
             "type": "string",
@@ -474,6 +478,13 @@ def _uploaded(text: str) -> dict[str, dict[str, Any]]:
 
 
 # -- params, generation -----------------------------------------------------------------------------
+
+
+def read_upload(param: str, files: Sequence[tuple[str, bytes]]) -> str:
+    """The ``tasks`` param from uploaded files (the admin's variant form)."""
+    if param != "tasks":
+        raise ParamsError(f"parameter {param!r} takes no upload")
+    return json.dumps(read_task_upload(files), sort_keys=True, separators=(",", ":"))
 
 
 def validate(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -1179,6 +1190,7 @@ FAMILY = register(
         random_input=random_input,
         solution=solution,
         attempts=attempts,
+        read_upload=read_upload,
         scoring_help=scoring_help,
         explain_score=explain_score,
         extras={

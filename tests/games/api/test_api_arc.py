@@ -82,7 +82,12 @@ def test_an_agent_reveals_held_back_pairs_of_an_imported_task():
     body = api.create(variant).json()
     seat, obs = body["seat"], body["observation"]
     public = obs["public"]
-    assert obs["presentation"]["widget"] == {"kind": "reveal", "label": "demonstration pair", "first": 3, "last": 5}
+    assert obs["presentation"]["widget"] == {
+        "kind": "reveal",
+        "label": "demonstration pair",
+        "first": 3,
+        "last": 5,
+    }
     assert "007bbfb7" not in str(obs)  # the task id would let an agent look the answer up
     assert_error(api.act(seat, {"type": "test", "input": public["pairs"] + 1}), 400, "its number, 1 to 5")
     revealed = api.act(seat, {"type": "test", "input": 3})
