@@ -1052,6 +1052,41 @@ class SearchSolver:
         return max(candidates, key=lambda g: len(_outputs(programs[:20], g)))
 
 
+def training_solve_share(task_ids: Sequence[str] | None = None) -> dict[str, Any]:
+    """The search on the ARC-AGI-1 training tasks as ARC scores them: every demonstration pair
+    shown, the consistent programs' distinct outputs on each test input as the attempts (top 1,
+    2 and 3); a task counts as solved when all its test inputs are. No probes or reveals."""
+    tasks = training_tasks()
+    ids = list(task_ids) if task_ids is not None else sorted(tasks)
+    solved = {1: 0, 2: 0, 3: 0}
+    found_any = 0
+    names: list[str] = []
+    for task_id in ids:
+        task = tasks[task_id]
+        programs = consistent_programs([(p["input"], p["output"]) for p in task["train"]])
+        found_any += bool(programs)
+        ranks = []
+        for test in task["test"]:
+            outputs = _outputs(programs, test["input"])
+            ranks.append(outputs.index(test["output"]) + 1 if test["output"] in outputs else None)
+        for k in solved:
+            if all(r is not None and r <= k for r in ranks):
+                solved[k] += 1
+        if all(r is not None and r <= 3 for r in ranks):
+            names.append(task_id)
+    n = len(ids)
+    return {
+        "tasks": n,
+        "solved_top1": solved[1],
+        "solved_top2": solved[2],
+        "solved_top3": solved[3],
+        "solve_share_top3": round(solved[3] / n, 4) if n else None,
+        "solve_share_top2": round(solved[2] / n, 4) if n else None,
+        "with_a_consistent_program": found_any,
+        "solved_ids": names,
+    }
+
+
 def _search(public: Mapping[str, Any], seed: int) -> SearchSolver:
     return SearchSolver(public, seed)
 
@@ -1198,6 +1233,7 @@ FAMILY = register(
             "apply": apply,
             "read_task_upload": read_task_upload,
             "training_tasks": training_tasks,
+            "bench_corpus": training_solve_share,
         },
     )
 )
