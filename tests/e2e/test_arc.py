@@ -112,6 +112,6 @@ def test_a_person_solves_an_arc_task_with_the_grid_editor(asgi_server, page):
     expect(attempts.nth(2).locator("figcaption")).to_have_text("Expected")
     expect(page.locator(".reveal-seat .verdict")).to_have_text("Right: the expected grid.")
     page.screenshot(
-        path=str(Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "arc-reveal.png"),
+        path=str(Path(__file__).resolve().parents[2] / "docs" / "arc-reveal.png"),
         full_page=True,
     )
