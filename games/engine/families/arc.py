@@ -638,7 +638,13 @@ def generate(seed: int, params: Mapping[str, Any]) -> Instance:
             max_tests=p["max_tests"],
             tier=p["depth"],
         )
-        hidden = {"rule": program_text(program), "answer": apply(program, test_input), "size": len(program)}
+        answer_grid = apply(program, test_input)
+        # "size" is the answer's, as for imported tasks: a guess's size is its cells (parsimony 1)
+        hidden = {
+            "rule": program_text(program),
+            "answer": answer_grid,
+            "size": len(answer_grid) * len(answer_grid[0]),
+        }
     return Instance(family=FAMILY_ID, version=VERSION, seed=seed, params=p, public=public, hidden=hidden)
 
 
