@@ -115,3 +115,27 @@ def test_a_person_solves_an_arc_task_with_the_grid_editor(asgi_server, page):
         path=str(Path(__file__).resolve().parents[2] / "docs" / "arc-reveal.png"),
         full_page=True,
     )
+
+
+def test_a_person_reveals_a_held_back_pair_of_an_imported_task(asgi_server, page):
+    services.variant_create(
+        slug="arc-e2e-imported",
+        family="arc",
+        title="One ARC task",
+        params={"source": "training", "task": "007bbfb7", "examples": 2, "max_tests": 2, "attempts": 2},
+        published=True,
+    )
+    page.set_default_timeout(15_000)
+    expect.set_options(timeout=15_000)
+    page.goto(asgi_server + "/")
+    page.get_by_role("button", name="Play One ARC task").click()
+    page.wait_for_url(re.compile(r"/matches/\d+/$"))
+    expect(page.locator("#connection")).to_have_text("live")
+    expect(page.locator("#reveal-next")).to_have_text("Next: demonstration pair 3")
+    expect(page.locator("#run-test")).to_have_text("Reveal demonstration pair")
+    page.click("#run-test")
+    expect(page.locator("#tests-left")).to_have_text("1")
+    expect(page.locator("#last-answer")).to_contain_text("demonstration pair 3")
+    expect(page.locator("#last-answer table.grid-view")).to_have_count(2)  # the pair: input and output
+    expect(page.locator("#reveal-next")).to_have_text("Next: demonstration pair 4")
+    expect(page.locator("#description")).to_contain_text("You may reveal up to 2 more demonstration pairs")
