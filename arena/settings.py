@@ -251,6 +251,9 @@ ARENA_WS_MAX_SOCKETS = int(os.environ.get("ARENA_WS_MAX_SOCKETS", "4000"))
 ARENA_WS_MAX_QUEUED_MOVES = int(os.environ.get("ARENA_WS_MAX_QUEUED_MOVES", "400"))
 # Rounds (variants x seeds) one tournament may have; creating more is refused with a message.
 ARENA_TOURNAMENT_MAX_ROUNDS = int(os.environ.get("ARENA_TOURNAMENT_MAX_ROUNDS", "2000"))
+# Studies keep participants' panel IDs only as HMAC-SHA256 under this key (default: derived from
+# SECRET_KEY). Whoever holds it can find a given ID's rows (a withdrawal); keep it as the secret key.
+ARENA_STUDY_ID_KEY = os.environ.get("ARENA_STUDY_ID_KEY", "")
 
 # Fair play (games/play/limits.py): matches a player (a guest's session, an account, an agent token)
 # and a client address may have in play at once, and may start an hour. 0 = no cap. An address

@@ -32,9 +32,12 @@ from games.models import (
     PuzzleVariant,
     Seat,
     Step,
+    Study,
+    StudyPuzzle,
     Tournament,
 )
 from games.play import services, variants
+from games.research import studies
 
 # -- read-only results ----------------------------------------------------------------------------
 
@@ -761,3 +764,48 @@ class TournamentAdmin(admin.ModelAdmin):
                 service(tournament=tournament)
             except services.ActionError as exc:
                 messages.error(request, exc.message)
+
+
+# -- studies ----------------------------------------------------------------------------------------
+
+
+class StudyPuzzleInline(admin.TabularInline):
+    model = StudyPuzzle
+    fields = ["position", "variant"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Study)
+class StudyAdmin(ReadOnlyAdmin):
+    """Studies are created on the research pages (which check the design) and are fixed once made:
+    participants' sequences were drawn from them. Here: the list, the design and closing."""
+
+    list_display = ["slug", "title", "status", "order", "hypotheses", "progress", "created"]
+    list_filter = ["status", "order", "hypotheses"]
+    search_fields = ["slug", "title"]
+    inlines = [StudyPuzzleInline]
+    actions = ["close"]
+    exclude = ["completion_code", "return_url"]
+
+    @admin.display(description="Joined / completed / dropped")
+    def progress(self, obj):
+        p = studies.study_progress(study=obj)
+        return f"{p['joined']} / {p['completed']} / {p['dropped']}"
+
+    @admin.action(description="Close (no new participants)")
+    def close(self, request, queryset):
+        for study in queryset:
+            studies.study_close(study=study)
+            self.log_change(request, study, "Closed")
+        messages.success(request, f"Closed: {queryset.count()}")
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.has_perm("games.change_study"):
+            actions.pop("close", None)
+        return actions

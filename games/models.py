@@ -468,3 +468,148 @@ class RatingsRun(models.Model):
 
     def __str__(self) -> str:
         return f"ratings run (last {self.last_at})"
+
+
+class Study(models.Model):
+    """A human-subjects study: participants arrive from a recruiting panel with an ID in the URL,
+    consent, play a sequence of published variants (each a solo, unranked match) with attention
+    checks between them, and get a completion code or are sent back to a return URL. The design
+    is kept with the study; each participant's own order is recorded on their row."""
+
+    class Order(models.TextChoices):
+        FIXED = "fixed", "as listed, for everyone"
+        LATIN = "latin", "balanced Latin square (Williams design), a row per participant in join order"
+        SHUFFLE = "shuffle", "shuffled per participant (seed recorded)"
+
+    class Hypotheses(models.TextChoices):
+        OFF = "off"
+        OPTIONAL = "optional"
+        REQUIRED = "required"
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        CLOSED = "closed"
+
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=TITLE_MAX_LENGTH)
+    consent_text = models.TextField(max_length=20_000, validators=[MaxLengthValidator(20_000)])
+    order = models.CharField(max_length=16, choices=Order.choices, default=Order.FIXED)
+    # [{"after": n, "question": "...", "answer": "..."}]: shown after the participant's n-th puzzle
+    # (0: before the first); an answer passes when it equals ``answer`` ignoring case and spacing.
+    attention_checks = models.JSONField(default=list, blank=True)
+    time_limit_s = models.PositiveIntegerField(null=True, blank=True, help_text="per puzzle; empty = none")
+    max_tests = models.PositiveIntegerField(
+        null=True, blank=True, help_text="per puzzle; empty = the variant's"
+    )
+    max_duration_min = models.PositiveIntegerField(
+        default=60, help_text="a participant not done this long after consenting counts as dropped"
+    )
+    completion_code = models.CharField(max_length=100, blank=True)
+    return_url = models.URLField(max_length=500, blank=True)
+    pid_param = models.CharField(max_length=40, default="PROLIFIC_PID")
+    study_param = models.CharField(max_length=40, default="STUDY_ID", blank=True)
+    session_param = models.CharField(max_length=40, default="SESSION_ID", blank=True)
+    # Whether players state a hypothesis before each test (used by play; stored and carried in
+    # the dataset card here).
+    hypotheses = models.CharField(max_length=16, choices=Hypotheses.choices, default=Hypotheses.OFF)
+    # True: every participant plays the same instance of each puzzle (seeds from ``seed``);
+    # False: a fresh secret seed per participant and puzzle.
+    same_instances = models.BooleanField(default=False)
+    seed = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name_plural = "studies"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(completion_code="") | ~Q(return_url=""), name="study_has_completion"
+            ),
+            models.CheckConstraint(condition=~Q(pid_param=""), name="study_pid_param_set"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class StudyPuzzle(models.Model):
+    """One puzzle of a study's design, at its position in the listed order."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="puzzles")
+    position = models.PositiveSmallIntegerField()
+    variant = models.ForeignKey(PuzzleVariant, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["study_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "position"], name="studypuzzle_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study.slug} #{self.position}: {self.variant.slug}"
+
+
+class StudyParticipant(models.Model):
+    """A participant who consented. Their panel IDs are kept only as keyed hashes (HMAC-SHA256
+    with the site's study key, scoped to the study): never the raw ID. ``sequence`` is their
+    items in order and ``counterbalance`` how that order was drawn; ``position`` is the next item."""
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="participants")
+    pid_hash = models.CharField(max_length=64)
+    external_study_hash = models.CharField(max_length=64, blank=True)
+    session_hash = models.CharField(max_length=64, blank=True)
+    ordinal = models.PositiveIntegerField(help_text="0-based join order (the Latin square's row)")
+    sequence = models.JSONField(default=list)
+    counterbalance = models.JSONField(default=dict)
+    position = models.PositiveSmallIntegerField(default=0)
+    consented_at = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["study_id", "ordinal"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "pid_hash"], name="participant_unique_per_study"),
+            models.UniqueConstraint(fields=["study", "ordinal"], name="participant_unique_ordinal"),
+        ]
+
+    def __str__(self) -> str:
+        return f"participant {self.ordinal} of {self.study.slug}"
+
+
+class StudyEntry(models.Model):
+    """A participant's item once reached: a puzzle (its match) or an attention check (the answer)."""
+
+    class Kind(models.TextChoices):
+        PUZZLE = "puzzle"
+        CHECK = "check"
+
+    participant = models.ForeignKey(StudyParticipant, on_delete=models.CASCADE, related_name="entries")
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    match = models.OneToOneField(
+        Match, null=True, blank=True, on_delete=models.PROTECT, related_name="study_entry"
+    )
+    answer = models.CharField(max_length=500, blank=True)
+    correct = models.BooleanField(null=True, blank=True)
+    started = models.DateTimeField(auto_now_add=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["participant_id", "position"]
+        verbose_name_plural = "study entries"
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "position"], name="studyentry_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant} item {self.position} ({self.kind})"

@@ -7,6 +7,7 @@ from games.competition import views as competition
 from games.play import views as play
 from games.play.metrics import metrics_view
 from games.research import dashboard, downloads
+from games.research import study_views as study
 
 urlpatterns = [
     path("", play.home, name="home"),
@@ -27,6 +28,12 @@ urlpatterns = [
     path("research/", dashboard.research_dashboard, name="research_dashboard"),
     path("research/data/<slug:plot>.<slug:fmt>", dashboard.research_plot_data, name="research_plot_data"),
     path("research/exports/", downloads.exports_page, name="research_exports"),
+    path("research/studies/", study.studies_page, name="research_studies"),
+    path("research/studies/<slug:slug>/", study.study_page, name="research_study"),
+    path("research/studies/<slug:slug>/close/", study.study_close_view, name="research_study_close"),
+    path("study/<slug:slug>/", study.study_join, name="study_join"),
+    path("study/<slug:slug>/consent/", study.study_consent, name="study_consent"),
+    path("study/<slug:slug>/next/", study.study_next, name="study_next"),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("healthz", play.healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),

@@ -49,9 +49,14 @@ def parse_action(
     if not isinstance(text, str) or not text.strip():
         raise ParseError("the reply was empty")
     text = text[-MAX_REPLY_CHARS:]
-    text_input = (input_schema or {}).get("type") == "string"
+    schema = input_schema or {}
+    # Text is passed as written to a family whose input is a string or a list of strings (its
+    # parse_query reads the text form); any other family's text is read as numbers.
+    text_input = schema.get("type") == "string" or (
+        schema.get("type") == "array" and (schema.get("items") or {}).get("type") == "string"
+    )
     value_guess = (guess_schema or {}).get("type", "string") != "string"
-    int_input = (input_schema or {}).get("type") == "integer"
+    int_input = schema.get("type") == "integer"
     candidates = _json_objects(text)
     actions = []
     errors = []

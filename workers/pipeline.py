@@ -245,6 +245,10 @@ def _read_action(text: str, *, seat: Seat) -> dict[str, Any]:
     try:
         if action["type"] == "test":
             action["input"] = family.parse_query(instance.public, action["input"])
+            if family.check_test is not None:
+                family.check_test(instance.public, selectors.seat_history(seat=seat), action["input"])
+        elif not shown.has_guess:
+            raise ParseError("this puzzle has no rule to state; reply with a test")
         else:
             check = family.check_rule(action["rule"])
             if not check["ok"]:

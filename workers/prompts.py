@@ -32,6 +32,11 @@ FORMAT_REMINDER = (
     "I could not read an action from your reply ({error}). Reply again and end with exactly one JSON "
     'object such as {{"action": "test", "input": {test}}} or {{"action": "guess", "rule": {rule}}}.'
 )
+# A family with no guess (guess widget "none"): tests only, until the budget is spent.
+FORMAT_REMINDER_NO_GUESS = (
+    "I could not read an action from your reply ({error}). Reply again and end with exactly one JSON "
+    'object such as {{"action": "test", "input": {test}}}.'
+)
 
 
 @dataclass(frozen=True)
@@ -113,13 +118,16 @@ def reprompt_messages(
     messages: Sequence[Mapping[str, str]], bad_reply: str, error: str, family_id: str | None = None
 ) -> list[dict[str, str]]:
     test, rule = _GENERIC_EXAMPLES[0], json.dumps(_GENERIC_EXAMPLES[1])
+    reminder = FORMAT_REMINDER
     if family_id is not None:
         shown = get_family(family_id).shown
         test, rule = json.dumps(shown.input_example), shown.guess_example_json()
+        if not shown.has_guess:
+            reminder = FORMAT_REMINDER_NO_GUESS
     return [
         *[dict(m) for m in messages],
         {"role": "assistant", "content": bad_reply},
-        {"role": "user", "content": FORMAT_REMINDER.format(error=error, test=test, rule=rule)},
+        {"role": "user", "content": reminder.format(error=error, test=test, rule=rule)},
     ]
 
 

@@ -43,6 +43,7 @@ class Filters(BaseModel):
     until: str | None = Field(None, description="created up to (YYYY-MM-DD: the whole day, or ISO 8601)")
     finished: str | None = Field(None, description="1 = finished matches only")
     tournament: str | None = Field(None, description="only the races of this tournament (slug)")
+    study: str | None = Field(None, description="only the puzzles of this study (slug)")
 
 
 def _filters(filters: Filters) -> exports.ExportFilters:

@@ -313,6 +313,13 @@ class MatchStateOut(Out):
 class TestOut(Out):
     result: Any = Field(description="the hidden rule's answer for your input")
     observation: Observation
+    finished: bool = Field(
+        default=False,
+        description="true when this test ended your seat: a family with no rule to state ends when "
+        "the test budget is spent (the presentation's guess_widget kind is none)",
+    )
+    score: dict[str, Any] | None = Field(default=None, description="your score, once the seat has ended")
+    match_status: str | None = Field(default=None, description="the match's status, once the seat has ended")
 
 
 class GuessOut(Out):

@@ -64,7 +64,10 @@ def _step_reply(outcome: services.StepOutcome, response: HttpResponse) -> dict[s
     if outcome.replayed:
         response["Idempotent-Replayed"] = "true"
     if step.kind == Step.Kind.TEST:
-        return {"result": step.result.get("result"), "observation": _observation(seat)}
+        reply = {"result": step.result.get("result"), "observation": _observation(seat)}
+        if seat.is_done:  # a family with no guess: the test that spent the budget ended the seat
+            reply.update(finished=True, score=seat.score, match_status=match.status)
+        return reply
     if step.kind == Step.Kind.GUESS:
         verdict = step.result.get("verdict") or {}
         return {

@@ -93,6 +93,15 @@ class SeatRow:
     max_tests: int
     seconds: float
     finished: dt.datetime | None
+    points: int = 0
+
+
+def _int_points(value: Any) -> int:
+    """``score.points`` as read through a key transform (a number, or its text on some backends)."""
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return 0
 
 
 def seat_rows(*, family: str = "", variant: str = "", since: dt.datetime | None = None) -> list[SeatRow]:
@@ -109,7 +118,7 @@ def seat_rows(*, family: str = "", variant: str = "", since: dt.datetime | None 
         seats = seats.filter(match__finished__gte=since)
     names = dict(ModelContestant.objects.values_list("slug", "name"))
     rows = (
-        seats.annotate(solved_flag=KT("score__solved"))
+        seats.annotate(solved_flag=KT("score__solved"), points_value=KT("score__points"))
         .order_by("match__finished", "match_id", "id")
         .values_list(
             "id",
@@ -131,6 +140,7 @@ def seat_rows(*, family: str = "", variant: str = "", since: dt.datetime | None 
             "match__started",
             "finished",
             "match__finished",
+            "points_value",
         )
     )
     rows = list(rows)
@@ -160,6 +170,7 @@ def seat_rows(*, family: str = "", variant: str = "", since: dt.datetime | None 
         started,
         seat_finished,
         match_finished,
+        points,
     ) in rows:
         key = selectors.player_key(
             kind=kind,
@@ -197,6 +208,7 @@ def seat_rows(*, family: str = "", variant: str = "", since: dt.datetime | None 
                 max_tests=max_tests,
                 seconds=max(seconds, 0.0),
                 finished=match_finished,
+                points=_int_points(points),
             )
         )
     return out
@@ -399,7 +411,10 @@ def _head_to_head(
     for race_no, seats in enumerate(m for m in by_match.values() if len({s.player for s in m}) > 1):
         for s in {s.player for s in seats}:
             races[s] += 1
-        codes = [(index.setdefault(s.player, len(index)), s.solved, s.tests_used, s.seconds) for s in seats]
+        codes = [
+            (index.setdefault(s.player, len(index)), s.solved, s.tests_used, s.seconds, s.points)
+            for s in seats
+        ]
         for w, lo in ratings.race_pairs(codes):
             winners.append(w)
             losers.append(lo)

@@ -21,6 +21,7 @@ OpenBLAS cost four times more CPU than on one thread, on a shared 2-core machine
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -354,19 +355,23 @@ def bradley_terry_with_intervals(
     return _intervals(point, draws, level)
 
 
-def race_pairs(seats: list[tuple[int, bool, int, float]]) -> list[tuple[int, int]]:
-    """The pairwise outcomes of one race, from its seats as (player, solved, tests used, seconds):
-    solved beats unsolved; between two solvers fewer tests wins, then less time. Ties (both
-    unsolved, or the same tests and time) give no pair."""
+def race_pairs(seats: list[tuple[Any, ...]]) -> list[tuple[int, int]]:
+    """The pairwise outcomes of one race, from its seats as (player, solved, tests used, seconds)
+    or (player, solved, tests used, seconds, points): solved beats unsolved; between two solvers
+    fewer tests wins, then less time; between two unsolved seats more points wins (only a family
+    scored from its history gives an unsolved seat points). Ties (both unsolved with the same
+    points, or the same tests and time) give no pair."""
     out = []
     for a in range(len(seats)):
         for b in range(a + 1, len(seats)):
-            pa, sa, ta, ha = seats[a]
-            pb, sb, tb, hb = seats[b]
+            pa, sa, ta, ha, *rest_a = seats[a]
+            pb, sb, tb, hb, *rest_b = seats[b]
             if pa == pb:
                 continue
-            ka = (not sa, ta if sa else 0, ha if sa else 0.0)
-            kb = (not sb, tb if sb else 0, hb if sb else 0.0)
+            points_a = int(rest_a[0] or 0) if rest_a else 0
+            points_b = int(rest_b[0] or 0) if rest_b else 0
+            ka = (not sa, ta if sa else -points_a, ha if sa else 0.0)
+            kb = (not sb, tb if sb else -points_b, hb if sb else 0.0)
             if ka < kb:
                 out.append((pa, pb))
             elif kb < ka:

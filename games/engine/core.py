@@ -122,7 +122,10 @@ SolverFactory = Callable[[Mapping[str, Any], int], Solver]
 #                 value: a list of rows of colours 0-9
 #   reveal        {"label", "first", "last"}: one button that asks for the next item not yet seen
 #                 (numbered first..last; a test that takes no input of the player's); value: its number
-WIDGETS = ("number_tuple", "card_pair", "integer_list", "string", "grid", "reveal")
+#   pick_pair     {"labels": [first, second], "options": [names], "grow": bool}: two pickers over
+#                 the options, plus (with "grow") every string answer in the seat's own history,
+#                 in the order first seen (the elements a player has made); value: two strings
+WIDGETS = ("number_tuple", "card_pair", "integer_list", "string", "pick_pair", "grid", "reveal")
 
 # How a guess is entered (``Presentation.guess_widget``):
 #   rule   {"kind": "rule"}: a text box for a rule in the family's language, with the live checker;
@@ -130,9 +133,11 @@ WIDGETS = ("number_tuple", "card_pair", "integer_list", "string", "grid", "revea
 #   grid   {"kind": "grid", "palette", "max_side", "source", "attempts"}: the grid editor (as the
 #          input widget), starting from the public grid "source" names; the guess value is a list of
 #          rows (a family declaring ``Family.solution``); "attempts": guesses allowed, for the page.
+#   none   {"kind": "none"}: no guess at all: a seat finishes when its test budget is spent, scored by
+#          ``Family.final_score`` from its history (which such a family must declare).
 # A family whose answer is not a rule declares another kind here and in static/arena/match.js
 # (e.g. a grid drawn in an editor, or no guess at all when the game ends on its budget).
-GUESS_WIDGETS = ("rule", "grid")
+GUESS_WIDGETS = ("rule", "none", "grid")
 
 
 @dataclass(frozen=True)
@@ -203,8 +208,21 @@ class Presentation:
                 f"unknown guess widget {self.guess_widget.get('kind')!r}; known: {', '.join(GUESS_WIDGETS)}"
             )
 
+    @property
+    def has_guess(self) -> bool:
+        """Whether a player states a rule at all (guess widget other than "none")."""
+        return self.guess_widget.get("kind") != "none"
+
     def answer_format(self) -> str:
         """The model's answer format, in the same words for every family."""
+        if not self.has_guess:
+            return (
+                "Answer format: think as much as you like, then end your reply with exactly one JSON object "
+                "on its own line:\n"
+                f'  {{"action": "test", "input": {self.input_placeholder}}}   to test {self.test_noun}.\n'
+                "There is no rule to state: the game ends when your tests are spent. "
+                "Only the last JSON object in your reply counts."
+            )
         return (
             "Answer format: think as much as you like, then end your reply with exactly one JSON object "
             "on its own line, either\n"
@@ -292,6 +310,17 @@ class Family:
     # the admin's variant form shows a file field): (param, [(file name, bytes)]) -> the param's value,
     # or an ``EngineError`` naming the file and the fault.
     read_upload: Callable[[str, Sequence[tuple[str, bytes]]], Any] | None = None
+    # Optional: which tests this seat may run given its own history, for a family whose testable
+    # inputs grow with what the player has found (``alchemy``: only elements it knows):
+    # (public, history, parsed query) -> None, or QueryError saying what is allowed (no test used).
+    check_test: Callable[[Mapping[str, Any], Sequence[Mapping[str, Any]], Any], None] | None = None
+    # Optional, required with the guess widget "none": a seat's score once its test budget is spent
+    # (or it stops), from its history: (instance, history, max_tests) -> a score dict as ``score``.
+    final_score: Callable[[Instance, Sequence[Mapping[str, Any]], int], dict[str, Any]] | None = None
+    # Optional: per-test measures that need the hidden rule (e.g. an element's true empowerment),
+    # computed only where the hidden rule may be shown (a finished match's exports and replay):
+    # (instance, history) -> one dict per test, merged with ``step_analytics``'s.
+    reveal_analytics: Callable[[Instance, Sequence[Mapping[str, Any]]], list[dict[str, Any]]] | None = None
 
     @property
     def shown(self) -> Presentation:
@@ -362,6 +391,8 @@ def register(family: Family) -> Family:
         raise RuntimeError(
             f"family {family.id!r} must declare guess_answer (or solution, for answer guesses)"
         )
+    if not family.presentation.has_guess and family.final_score is None:
+        raise RuntimeError(f"family {family.id!r} has no guess, so it must declare final_score")
     for spec in family.variants:
         family.validate_params(spec.params)  # a shipped variant with bad params fails at import
     _REGISTRY[family.id] = family

@@ -113,6 +113,7 @@ def _family_or_none(family_id: str) -> Family | None:
 def recent_matches(*, limit: int = 10) -> list[Match]:
     return list(
         Match.objects.filter(playtest=False)  # a playtest may be on a variant not yet published
+        .filter(study_entry__isnull=True)  # a study's puzzles are not public play
         .select_related("instance__variant")
         .prefetch_related("seats")
         .order_by("-created")[:limit]
@@ -226,6 +227,17 @@ def race_result(*, seats: list[Seat]) -> dict[str, Any] | None:
     if len(seats) < 2:
         return None
     solved = [s for s in seats if (s.score or {}).get("solved")]
+    scored = [s for s in seats if int((s.score or {}).get("points") or 0) > 0]
+    if not solved and scored:
+        # A family scored from the history (no guess, ``Family.final_score``): most points wins,
+        # then the earlier finish.
+        far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
+        scored.sort(key=lambda s: (-int(s.score["points"]), s.finished or far_future, s.pk))
+        best = scored[0]
+        points = int(best.score["points"])
+        tied = len(scored) > 1 and int(scored[1].score["points"]) == points
+        why = "most points, and finished first" if tied else "most points"
+        return {"winner": best.pk, "text": f"{best.handle} won the race: {points} points ({why})."}
     if not solved:
         return {"winner": None, "text": "Nobody found the rule, so nobody won the race."}
     far_future = dt.datetime.max.replace(tzinfo=dt.UTC)

@@ -433,6 +433,24 @@ def _move_path() -> tuple[Any, Any, Any]:
     return fastpath.seat_locked, fastpath.log_position, fastpath.move_record
 
 
+def _score_without_guess(family: Family, engine_inst: Instance, seat: Seat, match: Match) -> dict[str, Any]:
+    """The score of a seat that ends without a guess (forfeit, timeout): nothing, or for a family
+    scored from its history (``final_score``), what that history earned."""
+    if family.final_score is not None:
+        return family.final_score(engine_inst, selectors.seat_history(seat=seat), match.max_tests)
+    return family.score(solved=False, tests_used=seat.tests_used, max_tests=match.max_tests, agreement=0.0)
+
+
+def _finish_on_budget(
+    family: Family, engine_inst: Instance, seat: Seat, match: Match, history: list[dict[str, Any]]
+) -> None:
+    """A seat of a family with no guess has spent its budget: it finishes, scored from its history."""
+    assert family.final_score is not None
+    seat.status = Seat.Status.FINISHED
+    seat.score = family.final_score(engine_inst, history, match.max_tests)
+    seat.outcome = {"budget_spent": True}
+
+
 def step_submit(
     *,
     seat: Seat,
@@ -486,31 +504,41 @@ def step_submit(
             stored_action: dict[str, Any] = {"attempted": action["type"]}
             result: dict[str, Any] = {"deadline": deadline.isoformat()}
             seat.status = Seat.Status.TIMED_OUT
-            seat.score = family.score(
-                solved=False, tests_used=seat.tests_used, max_tests=match.max_tests, agreement=0.0
-            )
+            seat.score = _score_without_guess(family, engine_inst, seat, match)
             seat.outcome = {"timeout": True}
         elif action["type"] == "timeout":  # the player went away (matches_time_out_idle)
             kind = Step.Kind.TIMEOUT
             stored_action, result = {"reason": action["reason"]}, {"idle": True}
             seat.status = Seat.Status.TIMED_OUT
-            seat.score = family.score(
-                solved=False, tests_used=seat.tests_used, max_tests=match.max_tests, agreement=0.0
-            )
+            seat.score = _score_without_guess(family, engine_inst, seat, match)
             seat.outcome = {"timeout": True, "reason": action["reason"]}
         elif action["type"] == "test":
             if seat.tests_used >= match.max_tests:
                 raise ActionError(
                     f"no tests left: you have used all {match.max_tests} tests; submit a guess to finish"
                 )
+            history = None
             try:
                 query = family.parse_query(instance.public, action["input"])
+                if family.check_test is not None:  # what this seat may test depends on its own log
+                    history = selectors.seat_history(seat=seat)
+                    family.check_test(instance.public, history, query)
             except QueryError as exc:
                 raise ActionError(exc.message, column=exc.column) from None
             kind = Step.Kind.TEST
             stored_action = {"input": query}
             result = {"result": family.answer(engine_inst, query)}
             seat.tests_used += 1
+            if family.final_score is not None and seat.tests_used >= match.max_tests:
+                # A family with no guess: the seat finishes when its budget is spent.
+                if history is None:
+                    history = selectors.seat_history(seat=seat)
+                history = [*history, {"input": query, "result": result["result"]}]
+                _finish_on_budget(family, engine_inst, seat, match, history)
+        elif action["type"] == "guess" and not family.shown_for(instance.public).has_guess:
+            raise ActionError(
+                "this puzzle has no rule to state: run tests until your budget is spent, or forfeit to stop"
+            )
         elif action["type"] == "guess":
             answer_guess = family.solution is not None
             rule_text = action["rule"] if isinstance(action["rule"], str) else ""
@@ -564,14 +592,14 @@ def step_submit(
             stored_action = {"turn": True, "reason": action["reason"]}
             result = {}
             seat.tests_used += 1
+            if family.final_score is not None and seat.tests_used >= match.max_tests:
+                _finish_on_budget(family, engine_inst, seat, match, selectors.seat_history(seat=seat))
         else:  # forfeit: the seat ends (also a forfeited turn with no tests left to spend)
             kind = Step.Kind.FORFEIT
             reason = action.get("reason", "")
             stored_action, result = ({"reason": reason} if reason else {}), {}
             seat.status = Seat.Status.FORFEITED
-            seat.score = family.score(
-                solved=False, tests_used=seat.tests_used, max_tests=match.max_tests, agreement=0.0
-            )
+            seat.score = _score_without_guess(family, engine_inst, seat, match)
             seat.outcome = {"forfeit": True, **({"reason": reason} if reason else {})}
 
         step = Step(

@@ -172,6 +172,10 @@ def _play(family: Family, instance: Instance, solver_name: str, max_tests: int) 
             return SolverRun(solver_name, len(history), rule, verdict.correct, verdict.agreement), history
     except EngineError as exc:
         return SolverRun(solver_name, len(history), None, None, None, error=exc.message), history
+    if family.final_score is not None and not family.shown_for(instance.public).has_guess:
+        # No rule to state: the budget is spent; the share found stands for the agreement.
+        score = family.final_score(instance, history, max_tests)
+        return SolverRun(solver_name, len(history), None, bool(score["solved"]), score["agreement"]), history
     return SolverRun(solver_name, len(history), None, False, None, error="made no guess"), history
 
 

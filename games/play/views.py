@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from games.accounts.handles import request_handle
-from games.models import ModelContestant, PuzzleVariant, Seat
+from games.models import ModelContestant, PuzzleVariant, Seat, StudyEntry
 from games.play import daily, limits, selectors, services, visibility
 from games.play.visibility import Viewer
 
@@ -132,6 +132,11 @@ def _match_page(request: HttpRequest, match_id: int, *, spectate: bool) -> HttpR
             session_key=request.session.session_key,
             user_id=request.user.pk if request.user.is_authenticated else None,
         )
+    # A study's puzzle: its player goes on with the study at the end, not to the rest of the site.
+    study = None
+    if seat is not None:
+        entry = StudyEntry.objects.filter(match=match).select_related("participant__study").first()
+        study = entry.participant.study if entry else None
     return render(
         request,
         "games/match.html",
@@ -139,6 +144,7 @@ def _match_page(request: HttpRequest, match_id: int, *, spectate: bool) -> HttpR
             "match": match,
             "variant": match.instance.variant,
             "seat": seat,
+            "study": study,
             "spectate": seat is None,
             "ws_path": f"/ws/matches/{match.pk}/" + ("" if seat else "spectate/"),
             "handle": request_handle(request),
@@ -179,8 +185,8 @@ def challenge_page(request: HttpRequest, match_id: int) -> HttpResponse:
     that instance. Unranked: the instance's rule may already be public in the first match's
     reveal."""
     match = selectors.match_get(match_id=match_id)
-    if match is None or match.playtest:
-        raise Http404("no such match")
+    if match is None or match.playtest or StudyEntry.objects.filter(match=match).exists():
+        raise Http404("no such match")  # a study's puzzle is the participant's alone
     if request.method == "POST":
         return _person_plays(
             request, variant=match.instance.variant, opponents=[], seed=match.instance.seed, ranked=False

@@ -27,7 +27,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import Count, Prefetch
 
-from games.engine.core import EngineError, get_family
+from games.engine.core import EngineError, Instance, get_family
 from games.models import Match, ModelCall, PuzzleInstance, Seat, Step
 
 logger = logging.getLogger(__name__)
@@ -58,14 +58,29 @@ def _history(steps: Sequence[Step]) -> list[dict[str, Any]]:
     ]
 
 
-def _test_analytics(*, instance: PuzzleInstance, steps: Sequence[Step]) -> list[dict[str, Any]] | None:
+def _test_analytics(
+    *, instance: PuzzleInstance, steps: Sequence[Step], over: bool = False
+) -> list[dict[str, Any]] | None:
     """The engine's measures for each test, or None when the engine failed on this log (ours:
-    logged, and the page still shows the steps, without measures)."""
+    logged, and the page still shows the steps, without measures). Once the match is ``over``,
+    the family's measures that need the hidden rule (``reveal_analytics``) are merged in."""
     history = _history(steps)
     if not history:
         return []
     try:
-        return get_family(instance.family).step_analytics(instance.public, history)
+        family = get_family(instance.family)
+        rows = family.step_analytics(instance.public, history)
+        if over and family.reveal_analytics is not None:
+            inst = Instance(
+                instance.family,
+                instance.generator_version,
+                instance.seed,
+                instance.params,
+                instance.public,
+                instance.hidden,
+            )
+            rows = [{**row, **more} for row, more in zip(rows, family.reveal_analytics(inst, history))]
+        return rows
     except Exception:
         logger.exception("step analytics failed for instance %s (%d tests)", instance.pk, len(history))
         return None
@@ -87,6 +102,11 @@ def _rule_size(family_id: str, rule: str | None) -> int | None:
         return None
 
 
+def _curve(tests: Sequence[dict[str, Any]]) -> list[int]:
+    curve = ([tests[0].get("surviving_before")] + [t.get("surviving") for t in tests]) if tests else []
+    return [] if any(v is None for v in curve) else curve
+
+
 def _seat_summary(
     *, seat: Seat, instance: PuzzleInstance, steps: Sequence[Step], tests: Sequence[dict[str, Any]] | None
 ) -> dict[str, Any]:
@@ -95,7 +115,7 @@ def _seat_summary(
     guess = _guess(seat, steps)
     guess_size = _rule_size(instance.family, guess)
     hidden_size = instance.hidden.get("size") or _rule_size(instance.family, instance.hidden.get("rule"))
-    bits = [t["bits"] for t in tests if t["bits"] is not None]
+    bits = [t["bits"] for t in tests if t.get("bits") is not None]
     return {
         "seat": seat.pk,
         "handle": seat.handle,
@@ -111,10 +131,11 @@ def _seat_summary(
         "guess_size": guess_size,
         "hidden_size": hidden_size,
         "parsimony": round(guess_size / hidden_size, 4) if guess_size and hidden_size else None,
-        "redundant_tests": sum(1 for t in tests if t["redundant"]),
+        "redundant_tests": sum(1 for t in tests if t.get("redundant")),
         "total_bits": round(sum(bits), 6),
         # index 0 = after the given examples, before any test; index k = after test k
-        "curve": ([tests[0]["surviving_before"]] + [t["surviving"] for t in tests]) if tests else [],
+        # (empty for a family with no reference space, e.g. one scored from its history)
+        "curve": _curve(tests),
         "analytics_failed": analytics_failed,
     }
 
@@ -162,6 +183,9 @@ def _calls_by_step(seat_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     return out
 
 
+_SHARED_MEASURES = {"surviving_before", "surviving", "bits", "redundant", "p_true", "space_exhausted", "test"}
+
+
 def _step_rows(
     *,
     seat: Seat,
@@ -200,6 +224,8 @@ def _step_rows(
                 redundant=measured.get("redundant"),
                 p_true=None if p_true is None else round(p_true, 6),
                 space_exhausted=measured.get("space_exhausted"),
+                # the family's own measures (docs/FAMILIES.md; e.g. novelty, empowerment)
+                measures={k: v for k, v in measured.items() if k not in _SHARED_MEASURES} or None,
             )
         elif step.kind == Step.Kind.GUESS:
             row.update(rule=step.action.get("rule"), verdict=step.result.get("verdict"))
@@ -218,7 +244,7 @@ def seat_analytics(*, seat: Seat) -> dict[str, Any]:
     match = seat.match
     instance = match.instance
     steps = list(seat.steps.order_by("seq"))
-    tests = _test_analytics(instance=instance, steps=steps)
+    tests = _test_analytics(instance=instance, steps=steps, over=match.is_over)
     calls = _calls_by_step([seat.pk]) if seat.kind == Seat.Kind.MODEL else {}
     summary = _seat_summary(seat=seat, instance=instance, steps=steps, tests=tests)
     summary["steps"] = _step_rows(seat=seat, match=match, steps=steps, tests=tests, calls=calls)
@@ -241,7 +267,7 @@ def match_replay(*, match: Match) -> dict[str, Any]:
     for seat in seats:
         seat.match = match
         steps = list(seat.steps.all())
-        tests = _test_analytics(instance=instance, steps=steps)
+        tests = _test_analytics(instance=instance, steps=steps, over=True)
         row = _seat_summary(seat=seat, instance=instance, steps=steps, tests=tests)
         row["outcome"] = seat.outcome
         row["score"] = seat.score
@@ -267,7 +293,7 @@ def match_replay(*, match: Match) -> dict[str, Any]:
             "tier": instance.public.get("tier"),
             "description": family.describe(instance.public),
             "examples": instance.public.get("examples") or [],
-            "presentation": family.shown.to_dict(),
+            "presentation": family.shown_for(instance.public).to_dict(),
         },
         "seats": seat_rows,
         "timeline": [

@@ -16,11 +16,21 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from games.models import ModelContestant, PuzzleVariant, Tournament
+from games.models import ModelContestant, PuzzleVariant, Study, Tournament
 from games.research import exports
 from games.research.dashboard import is_researcher
 
-FILTER_FIELDS = ("family", "variant", "since", "until", "kind", "contestant", "finished", "tournament")
+FILTER_FIELDS = (
+    "family",
+    "variant",
+    "since",
+    "until",
+    "kind",
+    "contestant",
+    "finished",
+    "tournament",
+    "study",
+)
 
 
 BLOCK_SIZE = 256 * 1024
@@ -92,6 +102,7 @@ def exports_page(request: HttpRequest) -> HttpResponse:
             "variants": PuzzleVariant.objects.order_by("slug").values_list("slug", flat=True),
             "contestants": ModelContestant.objects.order_by("slug").values_list("slug", flat=True),
             "tournaments": Tournament.objects.order_by("slug").values_list("slug", flat=True),
+            "studies": Study.objects.order_by("slug").values_list("slug", flat=True),
             "kinds": exports.KINDS,
             "formats": exports.FORMATS,
             "schema_version": exports.SCHEMA_VERSION,

@@ -29,6 +29,7 @@ import datetime as dt
 import gc
 import hashlib
 import hmac
+import itertools
 import json
 import logging
 import os
@@ -47,7 +48,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from games.engine.core import EngineError, Family, all_families, get_family
+from games.engine.core import EngineError, Family, Instance, all_families, get_family
 from games.models import (
     Match,
     ModelCall,
@@ -56,6 +57,7 @@ from games.models import (
     RatingSnapshot,
     Seat,
     Step,
+    Study,
     Tournament,
 )
 from games.play import selectors, visibility
@@ -70,7 +72,9 @@ if os.environ.get("ARENA_EXPORT_STDLIB_JSON"):  # benchmarks compare the two
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 2: matches.tournament, matches.ranked
+# 2: matches.tournament, matches.ranked; 3: matches.study, study_position, seats.participant;
+# 4: steps.measures (per-test measures a family declares, e.g. alchemy's novelty and empowerment)
+SCHEMA_VERSION = 4
 FORMATS = ("jsonl", "csv", "parquet")
 KINDS = tuple(Seat.Kind.values)
 DEFAULT_CHUNK = 250  # matches per chunk (~12k steps): bounded memory, few queries
@@ -135,6 +139,13 @@ SCHEMA: dict[str, tuple[Field, ...]] = {
         Field(
             "tournament", "string", "slug of the tournament this race is a round of; empty (null) otherwise"
         ),
+        Field("study", "string", "slug of the study this match is a puzzle of; empty (null) otherwise"),
+        Field(
+            "study_position",
+            "int",
+            "0-based position of this puzzle in the participant's own sequence (attention checks count); "
+            "study matches only",
+        ),
         Field("status", "string", "waiting | running | finished | aborted"),
         Field("ranked", "bool", "false when a player chose the seed (kept off the leaderboard)"),
         Field("max_tests", "int", "test budget per seat"),
@@ -159,6 +170,12 @@ SCHEMA: dict[str, tuple[Field, ...]] = {
             "the contestant slug for a model",
         ),
         Field("contestant", "string", "model contestant slug (model seats only)"),
+        Field(
+            "participant",
+            "string",
+            "a study participant: p_ + the first 20 hex digits of the keyed hash of their panel ID (the "
+            "same in all their matches of the study; player is the same value); empty outside studies",
+        ),
         Field("status", "string", "playing | finished (made a guess) | timed_out | forfeited"),
         Field("solved", "bool", "the guess was judged equivalent to the hidden rule; empty while playing"),
         Field("tests_used", "int", "tests run (a forfeited model turn uses one too)"),
@@ -235,6 +252,14 @@ SCHEMA: dict[str, tuple[Field, ...]] = {
         ),
         Field("p_true", "float", "fraction of surviving hypotheses that predicted True" + _ANALYTICS_NOTE),
         Field("space_exhausted", "bool", "no reference hypothesis is consistent any more" + _ANALYTICS_NOTE),
+        Field(
+            "measures",
+            "json",
+            "the family's own per-test measures (its step_analytics beyond the columns above, and once the "
+            "match is over its reveal_analytics, which need the hidden rule; e.g. alchemy: novel_pair, "
+            "a_/b_tries_before, a_/b_successes_before, a_/b_uncertainty, a_/b_empowerment, "
+            "pair_empowerment, best_pair_empowerment, made_depth; docs/FAMILIES.md)" + _ANALYTICS_NOTE,
+        ),
     ),
     "model_calls": (
         Field("call_id", "int", "model call id"),
@@ -265,6 +290,9 @@ SCHEMA: dict[str, tuple[Field, ...]] = {
 
 FIELD_NAMES = {table: tuple(f.name for f in fields) for table, fields in SCHEMA.items()}
 _NO_ANALYTICS = {"surviving_before": None, "surviving": None, "bits": None, "redundant": None, "p_true": None}
+# The analytics every family reports in their own columns; anything else a family measures goes
+# to the ``measures`` column.
+_SHARED_ANALYTICS = {*_NO_ANALYTICS, "space_exhausted", "test", "input", "result", "answer"}
 
 
 # -- filters ------------------------------------------------------------------------------------------
@@ -280,6 +308,7 @@ class ExportFilters:
     contestant: str | None = None
     finished_only: bool = False
     tournament: str | None = None
+    study: str | None = None
     # Staff playtests of unpublished variants are left out unless asked for.
     include_playtests: bool = False
 
@@ -295,6 +324,7 @@ class ExportFilters:
             contestant=params.get("contestant"),
             finished_only=params.get("finished"),
             tournament=params.get("tournament"),
+            study=params.get("study"),
             include_playtests=params.get("playtests"),
         )
 
@@ -310,12 +340,13 @@ class ExportFilters:
         contestant: str | None = None,
         finished_only: bool | str | None = False,
         tournament: str | None = None,
+        study: str | None = None,
         include_playtests: bool | str | None = False,
     ) -> ExportFilters:
         """Filters from text (a form, a query string, the command line); ExportError says what
         was wrong. Dates are YYYY-MM-DD (``until`` includes that whole day) or ISO 8601."""
-        family, variant, kind, contestant, tournament = (
-            _blank(v) for v in (family, variant, kind, contestant, tournament)
+        family, variant, kind, contestant, tournament, study = (
+            _blank(v) for v in (family, variant, kind, contestant, tournament, study)
         )
         if family is not None:
             try:
@@ -337,6 +368,9 @@ class ExportFilters:
             raise ExportError(
                 f"no tournament {tournament!r}; known tournaments: {', '.join(known) or 'none'}"
             )
+        if study is not None and not Study.objects.filter(slug=study).exists():
+            known = list(Study.objects.order_by("slug").values_list("slug", flat=True)[:30])
+            raise ExportError(f"no study {study!r}; known studies: {', '.join(known) or 'none'}")
         start = _parse_when("since", since, end_of_day=False)
         end = _parse_when("until", until, end_of_day=True)
         if start is not None and end is not None and start >= end:
@@ -350,6 +384,7 @@ class ExportFilters:
             contestant=contestant,
             finished_only=_truthy(finished_only),
             tournament=tournament,
+            study=study,
             include_playtests=_truthy(include_playtests),
         )
 
@@ -368,6 +403,8 @@ class ExportFilters:
             matches = matches.filter(status=Match.Status.FINISHED)
         if self.tournament:
             matches = matches.filter(tournament_round__tournament__slug=self.tournament)
+        if self.study:
+            matches = matches.filter(study_entry__participant__study__slug=self.study)
         # Kind and contestant select matches with such a seat; every seat of those matches is
         # exported (a race is one unit), and seats.kind / seats.contestant narrow it further.
         if self.kind:
@@ -456,6 +493,12 @@ class Pseudonyms:
         return self._hash("h_", f"seat:{seat_id}")
 
 
+def participant_pseudonym(pid_hash: str) -> str:
+    """A study participant in exports: their stored keyed hash (games.research.studies.id_hash),
+    shortened as the other pseudonyms are. Never their panel ID."""
+    return "p_" + pid_hash[:20]
+
+
 # -- building records --------------------------------------------------------------------------------
 
 MATCH_COLUMNS = (
@@ -477,6 +520,9 @@ MATCH_COLUMNS = (
     "finished",
     "tournament_round__tournament__slug",
     "ranked",
+    "study_entry__participant__study__slug",
+    "study_entry__position",
+    "study_entry__participant__pid_hash",
 )
 _SEAT_COLUMNS = (
     "id",
@@ -570,7 +616,8 @@ class RecordBuilder:
 
     def _match(self, row: tuple, seats: list[tuple], steps_by_seat: Mapping, calls_by_seat: Mapping) -> dict:
         (match_id, family_id, variant, instance_id, seed, version, params, public, hidden) = row[:9]
-        mode, status, max_tests, time_limit_s, created, started, finished, tournament, ranked = row[9:]
+        mode, status, max_tests, time_limit_s, created, started, finished, tournament, ranked = row[9:18]
+        study, study_position, pid_hash = row[18:]
         self.generator_versions[family_id].add(version)
         # games.play.visibility decides; a researcher has no seat, so a running match shows progress only
         view = visibility.status_view(status=status, viewer=Viewer.researcher())
@@ -578,6 +625,12 @@ class RecordBuilder:
             instance_id = seed = params = public = hidden = None
         hidden_size = _int_or_none((hidden or {}).get("size"))
         family = self.family(family_id)
+        # The whole instance, for measures that need the hidden rule: only once it may be shown.
+        engine_instance = (
+            Instance(family_id, version, seed, _json(params) or {}, _json(public) or {}, _json(hidden) or {})
+            if hidden is not None and family is not None and family.reveal_analytics is not None
+            else None
+        )
         record = {
             "match_id": match_id,
             "family": family_id,
@@ -589,6 +642,8 @@ class RecordBuilder:
             "public": public,
             "mode": mode,
             "tournament": tournament,
+            "study": study,
+            "study_position": study_position,
             "status": status,
             "ranked": bool(ranked),
             "max_tests": max_tests,
@@ -610,16 +665,19 @@ class RecordBuilder:
                 public=public,
                 started=started,
                 hidden_size=hidden_size,
+                participant=participant_pseudonym(pid_hash) if pid_hash else None,
                 steps=steps_by_seat.get(seat[0], ()),
                 calls=calls_by_seat.get(seat[0], ()),
+                instance=engine_instance,
             )
             for seat in seats
         ]
         return record
 
     def _seat(self, row: tuple, *, view: visibility.MatchView, match_id: int, family: Family | None,
-              public: Any, started: Any, hidden_size: int | None, steps: Iterable[tuple],
-              calls: Iterable[tuple]) -> dict:  # fmt: skip
+              public: Any, started: Any, hidden_size: int | None, participant: str | None,
+              steps: Iterable[tuple], calls: Iterable[tuple],
+              instance: Instance | None = None) -> dict:  # fmt: skip
         seat_id, _, kind, user_id, session_key, token_id, contestant, status, outcome, score = row[:10]
         tests_used, joined, finished = row[10:]
         if not view.sees_log(seat_id):  # progress only: its tests, guess and calls stay private
@@ -630,16 +688,19 @@ class RecordBuilder:
         guess = outcome.get("guess")
         guess_size = self._rule_size(family, guess)
         step_records = self._steps(
-            steps, match_id=match_id, family=family, public=public, start=started or joined
+            steps, match_id=match_id, family=family, public=public, start=started or joined, instance=instance
         )
         call_records = [self._call(c, match_id=match_id) for c in calls]
         bits = [s["bits"] for s in step_records if s["bits"] is not None]
+        if kind != Seat.Kind.HUMAN:  # a study's participant is its person; models never are
+            participant = None
         redundant = [s["redundant"] for s in step_records if s["redundant"] is not None]
         return {
             "seat_id": seat_id,
             "match_id": match_id,
             "kind": kind,
-            "player": self.pseudonyms.player(
+            "player": participant
+            or self.pseudonyms.player(
                 kind=kind,
                 user_id=user_id,
                 session_key=session_key,
@@ -648,6 +709,7 @@ class RecordBuilder:
                 seat_id=seat_id,
             ),
             "contestant": contestant or None,
+            "participant": participant,
             "status": status,
             "solved": None if not score else bool(score.get("solved")),
             "tests_used": tests_used,
@@ -689,7 +751,7 @@ class RecordBuilder:
         return self._sizes.get(key)
 
     def _steps(self, rows: Iterable[tuple], *, match_id: int, family: Family | None, public: Any,
-               start: dt.datetime | None) -> list[dict]:  # fmt: skip
+               start: dt.datetime | None, instance: Instance | None = None) -> list[dict]:  # fmt: skip
         out: list[dict] = []
         history: list[dict] = []
         test_positions: list[int] = []
@@ -723,6 +785,7 @@ class RecordBuilder:
                     "result": result,
                     **_NO_ANALYTICS,
                     "space_exhausted": None,
+                    "measures": None,
                 }
             )
             previous = created_at
@@ -732,8 +795,18 @@ class RecordBuilder:
             except Exception:  # ours: keep exporting, with this seat's analytics left empty
                 logger.exception("export: step analytics failed for match %s", match_id)
                 traced = []
-            for position, item in zip(test_positions, traced):
+            revealed: list[dict] = []
+            if instance is not None and family.reveal_analytics is not None:
+                try:
+                    revealed = family.reveal_analytics(instance, history)
+                except Exception:  # ours, as above
+                    logger.exception("export: reveal analytics failed for match %s", match_id)
+            for position, item, more in itertools.zip_longest(test_positions, traced, revealed):
+                if position is None or item is None:
+                    break
                 step = out[position]
+                own = {k: v for k, v in item.items() if k not in _SHARED_ANALYTICS} | (more or {})
+                step["measures"] = own or None
                 step["surviving_before"] = item.get("surviving_before")
                 step["surviving"] = item.get("surviving")
                 step["bits"] = item.get("bits")
@@ -1235,6 +1308,7 @@ def dataset_card(
         "",
         *(f"- `{k}`: {v if v not in (None, '') else '(any)'}" for k, v in filters.as_dict().items()),
         "",
+        *study_card(filters.study),
         "## Generator versions",
         "",
         "A puzzle instance is reproducible from (family, generator version, seed, params): "
@@ -1261,6 +1335,12 @@ def dataset_card(
         "from the site's SECRET_KEY), so the same person has the same pseudonym across this site's "
         "exports, and it cannot be reversed or recomputed without the secret. Anonymous players who "
         "clear their cookies get a new pseudonym.",
+        "- Study participants appear as `p_` + the first 20 hex digits of HMAC-SHA256(study key, "
+        "`study:<study id>:pid:<panel ID>`) in both `player` and `participant`: the raw panel ID "
+        "(e.g. a Prolific ID) is never stored or exported. Whoever holds the site's study key "
+        "(`ARENA_STUDY_ID_KEY`, by default derived from SECRET_KEY) can hash a given ID to find that "
+        "participant's rows (a withdrawal request); the hash cannot be turned back into the ID, and "
+        "the same person gets unrelated hashes in two studies.",
         "- API agents appear as `a_` + a keyed hash of their token's id. Models appear by their public "
         "contestant slug.",
         "- Never exported: e-mail addresses, IP addresses, user names, the handles players chose or were "
@@ -1306,6 +1386,52 @@ def dataset_card(
         lines += [f"| `{f.name}` | {f.type} | {f.description} |" for f in fields]
         lines.append("")
     return "\n".join(lines)
+
+
+def study_card(slug: str | None) -> list[str]:
+    """The dataset card's section on the study an export is filtered by: its design as the
+    researcher set it, and how each participant's order was drawn."""
+    if not slug:
+        return []
+    from games.research import studies
+
+    study = Study.objects.filter(slug=slug).first()
+    if study is None:
+        return []
+    design = studies.study_design(study=study)
+    checks = [
+        f"after puzzle {c['after']}: {c['question']!r} (expected answer {c['answer']!r})"
+        for c in design["attention_checks"]
+    ]
+    progress = studies.study_progress(study=study)
+    lines = [
+        f"## Study design: {design['title']}",
+        "",
+        f"- slug: `{design['slug']}`; status: {design['status']}; created {design['created']}"
+        + (f"; closed {design['closed_at']}" if design["closed_at"] else ""),
+        f"- puzzles (variant slugs, in the listed order): {', '.join(design['puzzles'])}",
+        f"- order: `{design['order']}`: {design['order_note']}. Each participant's drawn order is "
+        "`matches.study_position` (their sequence, attention checks included, counted from 0).",
+        f"- attention checks: {'; '.join(checks) if checks else 'none'}",
+        f"- time limit per puzzle: {design['time_limit_s'] or 'none'} s; tests per puzzle: "
+        f"{design['max_tests'] or 'the variant default'}",
+        f"- stated hypotheses before each test: `{design['hypotheses']}`",
+        "- instances: "
+        + ("the same for every participant" if design["same_instances"] else "a fresh seed per participant"),
+        f"- participants arrive with the URL parameters {', '.join(design['id_parameters'])} (stored only "
+        "as keyed hashes); each puzzle is a solo, unranked match (off the leaderboard)",
+        f"- at the end: {design['completion']} (not included here)",
+        f"- a participant counts as dropped when not done {design['max_duration_min']} minutes after consenting",
+        f"- progress at export time: {progress['joined']} joined, {progress['completed']} completed, "
+        f"{progress['dropped']} dropped; attention checks failed {progress['checks_failed']} of "
+        f"{progress['checks_answered']}",
+        "",
+        "Consent text shown to participants:",
+        "",
+        *(f"> {line}" if line else ">" for line in design["consent_text"].splitlines()),
+        "",
+    ]
+    return lines
 
 
 # -- ratings --------------------------------------------------------------------------------------

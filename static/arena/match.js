@@ -42,6 +42,7 @@
   function fmt(v) { return present.input(shown(), v); }
   function answerText(a) { return present.answer(shown(), a); }
   function ruleExample() { return shown().rule_example || ""; }
+  function hasGuess() { return ((shown().guess_widget || {}).kind || "rule") !== "none"; }
 
   function showMessage(text, kind) {
     const box = $("messages");
@@ -234,6 +235,9 @@
     const me = mySeat();
     if (!cfg.spectate) {
       buildInputs();
+      refreshPickers();
+      // A family with no rule to state (guess widget "none") ends on its test budget: no guess box.
+      if ($("guess-panel")) $("guess-panel").hidden = !hasGuess();
       const left = me ? me.tests_left : 0;
       $("tests-left").textContent = String(left);
       const canMove = me && me.status === "playing" && state.status === "running";
@@ -311,6 +315,17 @@
       });
       return;
     }
+    if (w.kind === "pick_pair") {  // two pickers over the options and what this seat has found
+      (w.labels || ["first", "second"]).forEach((label, i) => {
+        const input = el("select", { id: "input-pick-" + i, name: "pick-" + i, class: "test-field", "data-type": "pick" });
+        box.append(el("label", { for: "input-pick-" + i }, label + " ", input));
+      });
+      box.append(el("p", { id: "known-list", class: "known-list", "aria-live": "polite" }));
+      refreshPickers();
+      const picks = document.querySelectorAll("#test-inputs select");
+      if (Array.isArray(first)) first.forEach((v, i) => { if (picks[i]) picks[i].value = v; });
+      return;
+    }
     if (w.kind === "integer_list" || w.kind === "string") {  // one text box
       const input = el("input", { id: "input-value", name: w.label || "input", type: "text", spellcheck: "false",
         required: "required", class: "test-field", "data-type": w.kind, "aria-describedby": "input-error" });
@@ -353,6 +368,35 @@
     return null;
   }
 
+  // pick_pair: the options the family declares, then (with "grow") each text answer of this
+  // seat's own tests, in the order first seen; the pickers keep their choice as the list grows.
+  function pickOptions() {
+    const w = widget();
+    const known = (w.options || []).slice();
+    const me = mySeat();
+    if (w.grow && me && me.steps) {
+      for (const s of me.steps) {
+        if (s.kind === "test" && typeof s.result === "string" && !known.includes(s.result)) known.push(s.result);
+      }
+    }
+    return known;
+  }
+
+  let pickedCount = -1;
+  function refreshPickers() {
+    if (widget().kind !== "pick_pair") return;
+    const known = pickOptions();
+    if (known.length === pickedCount) return;
+    pickedCount = known.length;
+    document.querySelectorAll("#test-inputs select[data-type=pick]").forEach((sel) => {
+      const chosen = sel.value;
+      sel.replaceChildren(...known.map((name) => el("option", { value: name, text: name })));
+      if (known.includes(chosen)) sel.value = chosen;
+    });
+    const list = $("known-list");
+    if (list) list.textContent = "You know " + known.length + ": " + known.join(", ") + ".";
+  }
+
   // The value the widget holds, or a message saying what is wrong with it.
   function readInput() {
     const w = widget();
@@ -363,6 +407,7 @@
     }
     const fields = Array.from(document.querySelectorAll("#test-inputs .test-field"));
     if (w.kind === "string") return { value: fields[0].value };
+    if (w.kind === "pick_pair") return { value: fields.map((f) => f.value) };
     if (w.kind === "integer_list") {
       const text = fields[0].value.trim();
       const parts = text ? text.split(/[\s,;]+/).filter(Boolean) : [];
@@ -468,7 +513,7 @@
           lines.push(el("p", { class: "counterexample", text: "Counterexample " + fmt(v.counterexample) + ": the hidden rule says " +
             answerText(v.hidden_answer) + ", the guess says " + answerText(v.guess_answer) + "." }));
         }
-      } else {
+      } else if (hasGuess()) {
         lines.push(el("p", { text: "No guess (" + s.status + ")." }));
       }
       if (s.score) {
@@ -525,8 +570,10 @@
     const mine = r.seats.find((s) => s.id === me.id);
     const solved = mine && mine.verdict && mine.verdict.correct;
     const marks = (me.steps || []).filter((s) => s.kind === "test")
-      .map((s) => (s.result === true ? "🟩" : s.result === false ? "⬜" : "🟦")).join("");
-    box.value = "Induction Arena · " + ((state.variant && state.variant.title) || "") + "\n" + (solved ? "Solved" : "Not solved") + " with " +
+      .map((s) => (s.result === true ? "🟩" : s.result === false || s.result === null ? "⬜" : "🟦")).join("");
+    const outcome = hasGuess() ? (solved ? "Solved" : "Not solved")
+      : present.plural((mine && mine.score && mine.score.points) || 0, "point");
+    box.value = "Induction Arena · " + ((state.variant && state.variant.title) || "") + "\n" + outcome + " with " +
       present.plural(me.tests_used, "test") + "\n" + marks;
     $("share-result").hidden = false;
   }

@@ -18,6 +18,7 @@
     if (w.kind === "integer_list" && Array.isArray(v)) return "[" + v.join(", ") + "]";
     if (w.kind === "reveal" && Number.isInteger(v)) return (w.label || "item") + " " + v;
     if (w.kind === "grid" && Array.isArray(v) && v.every(Array.isArray)) return v.map((r) => r.join("")).join(" / ");
+    if (w.kind === "pick_pair" && Array.isArray(v)) return v.join(" + ");
     if (typeof v === "string") return JSON.stringify(v);
     return Array.isArray(v) ? "(" + v.join(", ") + ")" : JSON.stringify(v);
   }
@@ -74,11 +75,16 @@
 
   function plural(n, noun) { return n + " " + noun + (n === 1 ? "" : "s"); }
 
-  // A boolean answer in the family's words ("fits the rule"); any other answer as "→ <JSON>".
+  // A boolean answer in the family's words ("fits the rule"), null and other values in its words
+  // where it declares them ("null": "nothing happens", "value": "makes {}"); else "→ <JSON>".
   function answer(shown, a) {
     const words = (shown && shown.answer_words) || {};
     if (a === true && words.true) return words.true;
     if (a === false && words.false) return words.false;
+    if (a === null && words.null) return words.null;
+    if (a !== null && typeof a !== "boolean" && words.value) {
+      return words.value.replace("{}", typeof a === "string" ? a : JSON.stringify(a));
+    }
     return "→ " + JSON.stringify(a);
   }
 

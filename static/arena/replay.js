@@ -48,8 +48,9 @@
 
   function stepSummary(seat, step) {
     if (step.kind === "test") {
-      return seat.handle + " tested " + fmtInput(step.input) + ": " + fmtAnswer(step.result) +
-        ". Hypotheses left: " + fmtInt(step.surviving_before) + " → " + fmtInt(step.surviving) +
+      const tested = seat.handle + " tested " + fmtInput(step.input) + ": " + fmtAnswer(step.result) + ".";
+      if (!hasSpace) return tested;
+      return tested + " Hypotheses left: " + fmtInt(step.surviving_before) + " → " + fmtInt(step.surviving) +
         " (" + fmtBits(step.bits) + " bits" + (step.redundant ? ", redundant" : "") + ").";
     }
     if (step.kind === "guess") {
@@ -87,7 +88,7 @@
       head.append(step.kind.charAt(0).toUpperCase() + step.kind.slice(1) + (step.reason ? ": " + step.reason : ""));
     }
     const facts = [];
-    if (step.kind === "test") {
+    if (step.kind === "test" && hasSpace) {
       facts.push("hypotheses " + fmtInt(step.surviving_before) + " → " + fmtInt(step.surviving));
       facts.push(fmtBits(step.bits) + " bits");
     }
@@ -103,12 +104,24 @@
       el("div", { class: "facts" }, facts.join(" · "), " ",
         step.redundant ? el("span", { class: "badge warn" }, "redundant") : null,
         step.space_exhausted ? el("span", { class: "badge warn" }, "space exhausted") : null));
+    if (step.measures) {  // the family's own per-test measures, as named in the export
+      const text = Object.entries(step.measures)
+        .map(([k, v]) => k.replace(/_/g, " ") + ": " + (v === null ? "–" : String(v))).join(" · ");
+      li.append(el("details", {}, el("summary", {}, "Measures"), el("p", { class: "rp-measures small" }, text)));
+    }
     if (step.model && step.model.reasoning) {
       li.append(el("details", {}, el("summary", {}, "Reasoning"),
         el("pre", { class: "reasoning" }, step.model.reasoning)));
     }
     return li;
   }
+
+  // A family whose input widget grows from the answers (pick_pair with "grow": the elements a
+  // player has made) is replayed as a growing list of discoveries: what was made, from what.
+  const grows = shown.widget && shown.widget.kind === "pick_pair" && shown.widget.grow;
+  // Families with a reference space report surviving hypotheses; others report their own measures.
+  const hasSpace = seats.some((s) => s.steps.some((st) => st.surviving !== null && st.surviving !== undefined));
+  const discoveryNodes = new Map(); // seat id -> ol
 
   const seatsBox = $("rp-seats");
   for (const seat of seats) {
@@ -121,14 +134,27 @@
     const stats = el("p", { class: "stats" });
     statNodes.set(seat.seat, stats);
     const h = el("h2", { id: "rp-seat-" + seat.seat }, seat.handle + " ", el("span", { class: "muted small" }, kindLabel(seat)));
+    let found = null;
+    if (grows) {
+      found = el("ol", { class: "rp-discoveries", "aria-label": "Discoveries of " + seat.handle });
+      discoveryNodes.set(seat.seat, found);
+    }
     seatsBox.append(el("section", { class: "replay-seat", "data-seat": String(seat.seat), "aria-labelledby": "rp-seat-" + seat.seat },
-      h, stats, list));
+      h, stats, found ? el("div", { class: "rp-found" }, el("h3", { class: "small" }, "Discoveries"), found) : null, list));
   }
 
   // -- the reveal, shown at the end ----------------------------------------------------------------
   $("rp-rule").textContent = data.reveal.rule;
   if (data.reveal.size) $("rp-rule-size").textContent = "(size " + data.reveal.size + ")";
+  const guessless = (shown.guess_widget || {}).kind === "none";  // ends on its budget, scored from the log
   for (const seat of seats) {
+    if (guessless) {
+      const points = seat.score ? seat.score.points : 0;
+      $("rp-verdicts").append(el("p", { class: "rp-verdict", "data-seat": String(seat.seat) },
+        el("strong", {}, seat.handle), ": ", window.ArenaPresent.plural(points || 0, "point"), " · ",
+        window.ArenaPresent.plural(seat.tests_used, "test") + " (" + seat.status + ")"));
+      continue;
+    }
     const bits = [seat.solved ? "solved" : "not solved", window.ArenaPresent.plural(seat.tests_used, "test")];
     if (seat.redundant_tests) bits.push(seat.redundant_tests + " redundant");
     bits.push(fmtBits(seat.total_bits) + " bits in total");
@@ -158,11 +184,11 @@
   }
 
   function render() {
-    const shown = new Set();
+    const played = new Set();
     const perSeat = new Map(seats.map((s) => [s.seat, { tests: 0, bits: 0, surviving: null }]));
     for (let i = 0; i < position; i++) {
       const ev = timeline[i];
-      shown.add(ev.seat + ":" + ev.seq);
+      played.add(ev.seat + ":" + ev.seq);
       const step = stepOf(ev);
       const acc = perSeat.get(ev.seat);
       if (step.kind === "test") {
@@ -173,7 +199,7 @@
     }
     const current = position > 0 ? timeline[position - 1] : null;
     for (const [key, li] of stepNodes) {
-      li.hidden = !shown.has(key);
+      li.hidden = !played.has(key);
       const isCurrent = current !== null && key === current.seat + ":" + current.seq;
       li.classList.toggle("current", isCurrent);
       if (isCurrent) li.setAttribute("aria-current", "step"); else li.removeAttribute("aria-current");
@@ -182,8 +208,23 @@
     for (const seat of seats) {
       const acc = perSeat.get(seat.seat);
       const surviving = acc.surviving === null ? (seat.curve.length ? seat.curve[0] : null) : acc.surviving;
-      statNodes.get(seat.seat).textContent = acc.tests + " test" + (acc.tests === 1 ? "" : "s") +
-        " · hypotheses left " + fmtInt(surviving) + " · " + fmtBits(acc.bits) + " bits";
+      let text = acc.tests + " test" + (acc.tests === 1 ? "" : "s");
+      if (hasSpace) text += " · hypotheses left " + fmtInt(surviving) + " · " + fmtBits(acc.bits) + " bits";
+      if (grows) {
+        const known = (shown.widget.options || []).slice();
+        const found = discoveryNodes.get(seat.seat);
+        found.replaceChildren();
+        for (const st of seat.steps) {
+          if (!played.has(seat.seat + ":" + st.seq)) continue;
+          if (st.kind === "test" && typeof st.result === "string" && !known.includes(st.result)) {
+            known.push(st.result);
+            found.append(el("li", {}, el("strong", {}, st.result), " from " + fmtInput(st.input)));
+          }
+        }
+        if (!found.children.length) found.append(el("li", { class: "muted" }, "nothing yet"));
+        text += " · knows " + known.length + " elements";
+      }
+      statNodes.get(seat.seat).textContent = text;
     }
     $("rp-position").textContent = "Step " + position + " of " + total;
     $("rp-clock").textContent = current ? "at " + fmtClock(current.t_ms) : "";

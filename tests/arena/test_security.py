@@ -20,6 +20,7 @@ from django.urls import URLPattern, URLResolver
 from games.competition import rating_snapshots, tournaments
 from games.models import Seat
 from games.play import services
+from games.research import studies
 from tests import factories
 from tests.workers.helpers import builtin
 
@@ -175,6 +176,16 @@ def site(client):
         slug="cup", title="Cup", variants=[variant], contestants=[contestant], seeds="0-1"
     )
     staff = User.objects.create_superuser("boss", password="pw-long-enough-1")
+    study = studies.study_create(
+        design=studies.StudyDesign(
+            title="A study", consent_text="Agree?", puzzles=[variant.slug], completion_code="C1",
+            attention_checks=[{"after": 0, "question": "Type yes", "answer": "yes"}],
+        )
+    )  # fmt: skip
+    participant, _ = studies.participant_join(study=study, ids=studies.PanelIds(pid="p-1"))
+    session = client.session  # the study pages find the participant in the session (kept at log-in)
+    session["studies"] = {str(study.pk): participant.pk}
+    session.save()
     rating_snapshots.ratings_refresh()  # the leaderboard and player pages with their charts
     return {
         "race": race,
@@ -184,6 +195,7 @@ def site(client):
         "tournament": tournament,
         "variant": variant,
         "staff": staff,
+        "study": study,
     }
 
 
@@ -213,6 +225,11 @@ def page_urls(site) -> dict[str, str]:
         "not-found": "/no-such-page/",
         "player": f"/players/model-{site['model_seat'].contestant}/",
         "me": "/me/",
+        "research_studies": "/research/studies/",
+        "research_study": f"/research/studies/{site['study'].slug}/",
+        "study_join": f"/study/{site['study'].slug}/?PROLIFIC_PID=someone",
+        "study_next": f"/study/{site['study'].slug}/next/",
+        "admin-studies": "/admin/games/study/",
     }
 
 
@@ -224,7 +241,17 @@ def _games_page_names() -> set[str]:
     for entry in urls.urlpatterns:
         assert isinstance(entry, URLPattern | URLResolver)
         names.add(entry.name)
-    return names - {"play", "daily", "race", "race_models", "research_plot_data", "healthz", "metrics"}
+    posts = {"study_consent", "research_study_close"}
+    return names - {
+        "play",
+        "daily",
+        "race",
+        "race_models",
+        "research_plot_data",
+        "healthz",
+        "metrics",
+        *posts,
+    }
 
 
 @pytest.mark.django_db

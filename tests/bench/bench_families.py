@@ -25,6 +25,10 @@ fixed test set of its own (``extras["bench_corpus"]``: ``arc``'s search solver o
 ARC-AGI-1 training tasks, about a quarter of an hour), reported under ``corpus``. With the default
 settings wason and eleusis take a few minutes on one core.
 
+A family with no rule to state (guess widget "none", scored by ``final_score``: ``alchemy``) gets
+another line (``bench_explorers``): per knob setting and per budget (10, 20, 40 tests), each
+solver's mean discoveries and points, and the ratio of each solver's discoveries to ``random``'s.
+
 Run: ``python tests/bench/bench_families.py [--seeds N] [--families wason,eleusis]``.
 """
 
@@ -161,6 +165,72 @@ def bench_family(family: Family, seeds: int, max_tests: int | None) -> dict[str,
     }
 
 
+EXPLORER_BUDGETS = (10, 20, 40)
+
+
+def explore_game(
+    family: Family, instance: Instance, solver_name: str, seed: int, budget: int
+) -> dict[str, Any]:
+    """One game of a family with no rule to state: the solver tests until ``budget`` is spent;
+    the family's ``final_score`` of the history."""
+    assert family.final_score is not None
+    solver = family.make_solver(solver_name, instance.public, seed)
+    history: list[dict[str, Any]] = []
+    while len(history) < budget:
+        query = family.parse_query(instance.public, solver.act(history, budget - len(history))["input"])
+        history.append({"input": query, "result": family.answer(instance, query)})
+    return family.final_score(instance, history, budget)
+
+
+def bench_explorers(family: Family, seeds: int) -> dict[str, Any]:
+    """A family scored from its history (no guess, e.g. ``alchemy``): for every knob setting and
+    every budget in ``EXPLORER_BUDGETS``, each solver's mean discoveries and points over ``seeds``
+    seeds, and the ratio of the best solver's discoveries to the first one's (``random`` first)."""
+    solvers = sorted(family.solvers, key=lambda name: (name != "random", name))
+    gen_ms: list[float] = []
+    knobs: dict[str, Any] = {}
+    for knob, settings in family.knobs().items():
+        rows = []
+        for setting in settings:
+            params = family.validate_params({knob: setting})
+            found: dict[tuple[str, int], list[int]] = {(s, b): [] for s in solvers for b in EXPLORER_BUDGETS}
+            points: dict[tuple[str, int], list[int]] = {(s, b): [] for s in solvers for b in EXPLORER_BUDGETS}
+            for seed in range(seeds):
+                t = time.perf_counter()
+                instance = family.generate(seed, params)
+                gen_ms.append((time.perf_counter() - t) * 1000)
+                for name in solvers:
+                    for budget in EXPLORER_BUDGETS:
+                        score = explore_game(family, instance, name, seed, budget)
+                        found[(name, budget)].append(int(score.get("discovered", 0)))
+                        points[(name, budget)].append(int(score["points"]))
+            per_budget = {}
+            for budget in EXPLORER_BUDGETS:
+                means = {s: round(statistics.mean(found[(s, budget)]), 2) for s in solvers}
+                per_budget[str(budget)] = {
+                    "discovered_mean": means,
+                    "points_mean": {s: round(statistics.mean(points[(s, budget)]), 1) for s in solvers},
+                    "ratio_vs_" + solvers[0]: {
+                        s: round(means[s] / means[solvers[0]], 3) if means[solvers[0]] else None
+                        for s in solvers[1:]
+                    },
+                }
+            rows.append({"setting": setting, "games": seeds, "budgets": per_budget})
+        knobs[knob] = rows
+    return {
+        "bench": "families",
+        "family": family.id,
+        "version": family.version,
+        "kind": "explorers: no rule to state, scored from the history (discoveries per budget)",
+        "seeds_per_setting": seeds,
+        "solvers": solvers,
+        "budgets": list(EXPLORER_BUDGETS),
+        "knobs": family.knobs(),
+        "generate_ms": round(statistics.mean(gen_ms), 3) if gen_ms else None,
+        "difficulty": knobs,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument(
@@ -176,7 +246,10 @@ def main() -> None:
         if wanted and family.id not in wanted:
             continue
         t = time.perf_counter()
-        result = bench_family(family, args.seeds, args.max_tests)
+        if family.shown.has_guess:
+            result = bench_family(family, args.seeds, args.max_tests)
+        else:
+            result = bench_explorers(family, args.seeds)
         result["bench_seconds"] = round(time.perf_counter() - t, 1)
         print(json.dumps(result), flush=True)
 

@@ -1,6 +1,7 @@
 """Puzzle families. Adding a family = one module here + one import line below."""
 
 from games.engine.families import (
+    alchemy,  # noqa: F401
     arc,  # noqa: F401
     blackbox,  # noqa: F401
     eleusis,  # noqa: F401

@@ -42,6 +42,9 @@ class Command(BaseCommand):
         parser.add_argument("--finished-only", action="store_true", help="only finished matches")
         parser.add_argument("--tournament", help="only the races of this tournament (slug)")
         parser.add_argument(
+            "--study", help="only the puzzles of this study (slug); its design goes in the card"
+        )
+        parser.add_argument(
             "--analytics",
             action="store_true",
             default=True,
@@ -71,6 +74,7 @@ class Command(BaseCommand):
                 contestant=options["contestant"],
                 finished_only=options["finished_only"],
                 tournament=options["tournament"],
+                study=options["study"],
             )
         except ExportError as exc:
             raise CommandError(str(exc)) from None

@@ -173,3 +173,14 @@ def test_a_pooled_groups_interval_does_not_collapse_when_everyone_in_it_lost():
     assert low < point < high and high - low > 0.5
     gap, gap_low, gap_high = ratings.contrast_interval(result, np.array([5]), np.array([0, 1, 2]))
     assert gap_low < gap < gap_high and gap > 0
+
+
+def test_race_pairs_rank_unsolved_seats_by_points_when_a_family_scores_from_the_history():
+    # (player, solved, tests, seconds, points): alchemy-like seats, nobody can solve
+    seats = [(0, False, 10, 5.0, 40), (1, False, 10, 9.0, 25), (2, False, 10, 1.0, 25), (3, True, 4, 2.0, 90)]
+    pairs = set(ratings.race_pairs(seats))
+    assert (0, 1) in pairs and (0, 2) in pairs  # more points
+    assert (1, 2) not in pairs and (2, 1) not in pairs  # the same points: no outcome
+    assert (3, 0) in pairs  # solved still beats unsolved
+    # without points (the four-field form every other family uses) two unsolved seats tie
+    assert ratings.race_pairs([(0, False, 3, 1.0), (1, False, 9, 9.0)]) == []

@@ -32,6 +32,12 @@ from games.engine.core import (
 
 FAMILIES = all_families()
 IDS = [f.id for f in FAMILIES]
+# Families with a rule to state; a family with the guess widget "none" ends on its test budget
+# and is scored from its history (``final_score``), checked below instead.
+GUESSING = [f for f in FAMILIES if f.shown.has_guess]
+GUESSING_IDS = [f.id for f in GUESSING]
+NO_GUESS = [f for f in FAMILIES if not f.shown.has_guess]
+NO_GUESS_IDS = [f.id for f in NO_GUESS]
 SOUNDNESS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -86,12 +92,17 @@ def test_declarations_are_complete_and_valid(family: Family) -> None:
     assert family.knobs(), "a family declares at least one difficulty knob"
     validate(shown.input_example, shown.input_schema)
     family.parse_query(inst.public, shown.input_example)  # the example test is a valid test
-    assert family.check_rule(shown.rule_example)["ok"], "the syntax example must parse"
+    assert shown.input_placeholder and shown.test_noun
     assert shown.guess_widget["kind"] in GUESS_WIDGETS
-    # the guess in the model's answer format is JSON of the declared guess schema
-    validate(json.loads(shown.guess_example_json()), shown.guess_schema)
     assert family.guesses_allowed(inst.public) >= 1
-    assert shown.input_placeholder and shown.test_noun and shown.guess_label and shown.syntax_help
+    if shown.has_guess:
+        assert family.check_rule(shown.rule_example)["ok"], "the syntax example must parse"
+        assert shown.guess_label and shown.syntax_help
+        # the guess in the model's answer format is JSON of the declared guess schema
+        validate(json.loads(shown.guess_example_json()), shown.guess_schema)
+    else:
+        assert family.final_score is not None, "a family with no guess is scored from its history"
+        assert "guess" not in shown.answer_format(), "a model is not offered a guess"
     assert shown.test_noun in shown.answer_format()
     json.dumps(shown.to_dict())  # the pages get it as JSON
     assert family.variants, "a family ships published variants"
@@ -140,9 +151,10 @@ def test_parse_print_round_trips(family: Family) -> None:
     for seed in range(10):
         inst = make(family, seed, **{k: v[-1] for k, v in family.knobs().items()})
         shown = family.shown_for(inst.public)
-        check = family.check_rule(family.right_guess(inst))
-        assert check["ok"] and family.check_rule(check["canonical"])["canonical"] == check["canonical"]
-        assert family.judge(inst, check["canonical"]).correct
+        if shown.has_guess:
+            check = family.check_rule(family.right_guess(inst))
+            assert check["ok"] and family.check_rule(check["canonical"])["canonical"] == check["canonical"]
+            assert family.judge(inst, check["canonical"]).correct
         for query in random_inputs(family, inst, seed, 50):
             parsed = family.parse_query(inst.public, query)
             assert family.parse_query(inst.public, json.loads(json.dumps(parsed))) == parsed
@@ -156,8 +168,8 @@ def _guess_pool(family: Family, knob: dict[str, Any], seeds: range) -> list[Any]
     return [json.loads(g) for g in sorted(guesses)]
 
 
-RULE_FAMILIES = [f for f in FAMILIES if f.solution is None]
-ANSWER_FAMILIES = [f for f in FAMILIES if f.solution is not None]
+RULE_FAMILIES = [f for f in GUESSING if f.solution is None]
+ANSWER_FAMILIES = [f for f in GUESSING if f.solution is not None]
 
 
 @pytest.mark.parametrize("family", ANSWER_FAMILIES, ids=[f.id for f in ANSWER_FAMILIES])
@@ -292,3 +304,35 @@ def test_hostile_tests_get_a_clear_error(family: Family, query: Any) -> None:
 def test_any_text_either_parses_or_gets_an_error(family: Family, text: str) -> None:
     check = family.check_rule(text)
     assert check["ok"] or (isinstance(check["error"], str) and check["error"])
+
+
+@pytest.mark.parametrize("family", NO_GUESS, ids=NO_GUESS_IDS)
+def test_a_family_with_no_guess_refuses_every_rule_and_scores_from_the_history(family: Family) -> None:
+    assert family.final_score is not None
+    for seed in range(5):
+        inst = make(family, seed)
+        max_tests = int(inst.public["max_tests"])
+        assert family.check_rule(inst.hidden["rule"])["ok"] is False
+        with pytest.raises(RuleError):
+            family.judge(inst, inst.hidden["rule"])
+        nothing = family.final_score(inst, [], max_tests)
+        assert nothing["points"] == 0 and nothing["tests_used"] == 0
+        history: list[dict[str, Any]] = []
+        for query in random_inputs(family, inst, seed, max_tests):
+            history.append({"input": query, "result": family.answer(inst, query)})
+        score = family.final_score(inst, history, max_tests)
+        assert score["tests_used"] == len(history) and 0 <= score["points"] <= 100
+        assert isinstance(score["solved"], bool)
+        assert family.score_text(score)
+        # the score is a function of the history: the same log always scores the same
+        assert family.final_score(inst, json.loads(json.dumps(history)), max_tests) == score
+
+
+@pytest.mark.parametrize("family", [f for f in FAMILIES if f.check_test is not None],
+                         ids=[f.id for f in FAMILIES if f.check_test is not None])  # fmt: skip
+def test_random_inputs_pass_the_per_seat_test_check_with_an_empty_history(family: Family) -> None:
+    assert family.check_test is not None
+    for seed in range(5):
+        inst = make(family, seed)
+        for query in random_inputs(family, inst, seed, 50):
+            family.check_test(inst.public, [], family.parse_query(inst.public, query))

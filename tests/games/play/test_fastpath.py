@@ -104,3 +104,39 @@ def test_a_missing_seat_raises_does_not_exist_on_both_paths(settings):
         settings.ARENA_MOVE_PATH = path
         with pytest.raises(Seat.DoesNotExist):
             services.step_submit(seat=Seat(pk=10**9), action={"type": "test", "input": [1, 2, 3]})
+
+
+def play_to_budget_end(path, settings, monkeypatch, capture):
+    """A family with no guess: tests until the budget is spent, on one path."""
+    from tests.games.play.test_budget_end import alchemy_match, pairs
+
+    settings.ARENA_MOVE_PATH = path
+    published = []
+    monkeypatch.setattr("games.play.events.publish", lambda *, match_id, event: published.append(event))
+    with capture(execute=True):
+        match, (seat,) = alchemy_match(max_tests=2)
+        making, nothing, _ = pairs(match)
+        services.step_submit(seat=seat, action={"type": "test", "input": making}, idempotency_key="1")
+        services.step_submit(seat=seat, action={"type": "test", "input": nothing}, idempotency_key="2")
+    steps = [
+        {k: v for k, v in model_to_dict(s).items() if k not in STEP_OWN}
+        for s in Step.objects.filter(seat__match=match).order_by("seq")
+    ]
+    seat.refresh_from_db()
+    match.refresh_from_db()
+    return {
+        "steps": steps,
+        "seat": {k: v for k, v in model_to_dict(seat).items() if k not in SEAT_OWN},
+        "match": {k: v for k, v in model_to_dict(match).items() if k not in MATCH_OWN},
+        "events": [_without_ids(e) for e in published],
+    }
+
+
+def test_both_paths_finish_a_seat_on_its_budget_alike(
+    settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    orm = play_to_budget_end("orm", settings, monkeypatch, django_capture_on_commit_callbacks)
+    sql = play_to_budget_end("sql", settings, monkeypatch, django_capture_on_commit_callbacks)
+    assert orm["seat"]["status"] == Seat.Status.FINISHED and orm["match"]["status"] == Match.Status.FINISHED
+    for part in ("steps", "seat", "match", "events"):
+        assert sql[part] == orm[part], part
