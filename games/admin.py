@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from games.api import auth as tokens
 from games.competition import tournaments
-from games.engine.core import all_families, get_family
+from games.engine.core import EngineError, all_families, get_family
 from games.models import (
     AgentToken,
     HypothesisFormat,
@@ -204,6 +204,25 @@ class PuzzleInstanceAdmin(ReadOnlyAdmin):
 # -- variants -------------------------------------------------------------------------------------
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class UploadField(forms.FileField):
+    """Files for a param a family reads from an upload (``"x-upload"`` in its params schema):
+    several at once; the family turns them into the param's value (``Family.read_upload``)."""
+
+    def __init__(self, *args: Any, accept: str = "", **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": accept} if accept else {}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
 def _param_field(name: str, spec: dict[str, Any]) -> forms.Field:
     kind = spec.get("type", "number")
     common: dict[str, Any] = {
@@ -211,6 +230,10 @@ def _param_field(name: str, spec: dict[str, Any]) -> forms.Field:
         "label": name.replace("_", " "),
         "help_text": f"{spec.get('description', '')} (default: {spec.get('default')!r})".strip(),
     }
+    upload = spec.get("x-upload")
+    if isinstance(upload, dict):  # files, read by the family (saved value kept when none is chosen)
+        common["help_text"] = f"{spec.get('description', '')}; {upload.get('help', '')}".strip("; ")
+        return UploadField(accept=str(upload.get("accept", "")), **common)
     if "enum" in spec:
         return forms.TypedChoiceField(
             choices=[("", "default")] + [(v, v) for v in spec["enum"]], coerce=type(spec["enum"][0]), **common
@@ -306,9 +329,21 @@ class PuzzleVariantForm(forms.ModelForm):
             self.add_error("extra_params", "must be a JSON object, e.g. {}")
             return data
         params = dict(extra)
+        family = get_family(family_id)
+        saved = self.instance.params if self.instance.pk and self.instance.family == family_id else {}
         for name, field_name in fields.items():
             value = data.get(field_name)
-            if value is not None and value != "":
+            if isinstance(self.fields[field_name], UploadField):
+                if value:
+                    try:
+                        assert family.read_upload is not None, f"{family_id} declares an upload but no reader"
+                        params[name] = family.read_upload(name, [(f.name, f.read()) for f in value])
+                    except EngineError as exc:  # names the file and the fault
+                        self.add_error(field_name, exc.message)
+                        return data
+                elif name in saved:
+                    params[name] = saved[name]
+            elif value is not None and value != "":
                 params[name] = value
         rules = [line for line in (data.get("rule_set") or "").splitlines() if line.strip()]
         try:

@@ -9,7 +9,7 @@ Accepted shapes, case-insensitive keys:
 * ``{"action": "test", "input": [1, 2, 3]}`` (``type`` is a synonym of
   ``action``; ``triple``/``query``/``values`` of ``input``)
 * ``{"action": "guess", "rule": "x < y < z"}`` (``answer``/``hypothesis`` of
-  ``rule``)
+  ``rule``); where the family's guess is not text, its JSON value (``"rule": [[0, 1], [2, 0]]``)
 * a last line ``TEST: 1, 2, 3`` or ``GUESS: x < y < z``
 * when the match asks for stated hypotheses (``parse_action(..., hypothesis=True)``), a test may
   carry ``"hypothesis": "<the model's current rule>"`` next to its input (or a line
@@ -57,10 +57,16 @@ _RULE_KEYS = ("rule", "answer", "hypothesis", "guess")
 
 
 def parse_action(
-    text: str, input_schema: Mapping[str, Any] | None = None, *, hypothesis: bool = False
+    text: str,
+    input_schema: Mapping[str, Any] | None = None,
+    guess_schema: Mapping[str, Any] | None = None,
+    *,
+    hypothesis: bool = False,
 ) -> dict[str, Any]:
     """The last action in ``text``. With ``hypothesis`` (the match asks for stated hypotheses), a
-    test's ``"hypothesis"`` comes with it; otherwise any hypothesis is left out."""
+    test's ``"hypothesis"`` comes with it; otherwise any hypothesis is left out. ``guess_schema``:
+    a family whose guess is not text (an answer such as a grid) gets the guess's JSON value as
+    written; text is still passed on for the engine to read."""
     if not isinstance(text, str) or not text.strip():
         raise ParseError("the reply was empty")
     text = text[-MAX_REPLY_CHARS:]
@@ -70,6 +76,8 @@ def parse_action(
     text_input = schema.get("type") == "string" or (
         schema.get("type") == "array" and (schema.get("items") or {}).get("type") == "string"
     )
+    value_guess = (guess_schema or {}).get("type", "string") != "string"
+    int_input = schema.get("type") == "integer"
     candidates = _json_objects(text)
     actions = []
     errors = []
@@ -77,7 +85,7 @@ def parse_action(
         if _only_hypothesis(obj):  # a stated hypothesis on its own is not an action (version 2)
             continue
         try:
-            actions.append(_from_object(obj, text_input, hypothesis))
+            actions.append(_from_object(obj, text_input, value_guess, int_input, hypothesis))
         except ParseError as exc:
             errors.append(exc.message)
     if actions:
@@ -130,11 +138,17 @@ def _hypothesis_of(obj: dict[str, Any]) -> dict[str, Any]:
     return {"hypothesis": _strip_code(value)} if value.strip() else {}
 
 
-def _from_object(raw: dict[str, Any], text_input: bool = False, hypothesis: bool = False) -> dict[str, Any]:
+def _from_object(
+    raw: dict[str, Any],
+    text_input: bool = False,
+    value_guess: bool = False,
+    int_input: bool = False,
+    hypothesis: bool = False,
+) -> dict[str, Any]:
     obj = _lower_keys(raw)
     kind = obj.get("action", obj.get("type"))
     if isinstance(kind, dict):  # {"action": {"type": "test", ...}}
-        inner = _from_object(kind, text_input, hypothesis)
+        inner = _from_object(kind, text_input, value_guess, int_input, hypothesis)
         if hypothesis and inner["type"] == "test" and "hypothesis" not in inner:
             inner.update(_hypothesis_of(obj))
         return inner
@@ -155,13 +169,17 @@ def _from_object(raw: dict[str, Any], text_input: bool = False, hypothesis: bool
             if text_input:
                 return {"type": "test", "input": value, **stated}
             value = _numbers_from_text(value)
-        if isinstance(value, dict):
+        if isinstance(value, dict) or (int_input and isinstance(value, int) and not isinstance(value, bool)):
             return {"type": "test", "input": value, **stated}
+        if int_input and isinstance(value, str) and value.strip().isdigit():
+            return {"type": "test", "input": int(value.strip()), **stated}
         if not isinstance(value, list):
             raise ParseError(f'"input" must be a list of numbers, got {type(value).__name__}')
         return {"type": "test", "input": value, **stated}
     if kind == "guess":
         rule = next((obj[k] for k in _RULE_KEYS if k in obj), None)
+        if value_guess and isinstance(rule, list) and rule:
+            return {"type": "guess", "rule": rule}
         if not isinstance(rule, str) or not rule.strip():
             raise ParseError('a guess needs "rule" as text, e.g. {"action": "guess", "rule": "x < y"}')
         out: dict[str, Any] = {"type": "guess", "rule": _strip_code(rule)}

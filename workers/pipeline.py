@@ -153,6 +153,8 @@ def conversation(
             feedback = prompts.feedback_text(
                 {"type": "forfeit"}, step.action.get("reason", "no valid action"), tests_left
             )
+        elif step.kind == Step.Kind.GUESS and "attempts_left" in step.result:  # a wrong attempt, play on
+            feedback = prompts.feedback_text({"type": "guess"}, step.result, tests_left)
         else:
             continue
         turns.append(prompts.Turn(reply=log.replies.get(step.pk, "(no reply recorded)"), feedback=feedback))
@@ -256,7 +258,9 @@ def read_action(text: str, *, match: Match, seat: Seat | None = None) -> dict[st
     family = get_family(instance.family)
     shown = family.shown_for(instance.public)
     asked = match.hypothesis_mode != HypothesisMode.OFF
-    action = parse_action(text, input_schema=shown.input_schema, hypothesis=asked)
+    action = parse_action(
+        text, input_schema=shown.input_schema, guess_schema=shown.guess_schema, hypothesis=asked
+    )
     try:
         if action["type"] == "test":
             action["input"] = family.parse_query(instance.public, action["input"])
@@ -330,6 +334,8 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1, queue_next: bool = Tr
             if st.kind == Step.Kind.TEST
         ],
         "tests_left": max(match.max_tests - seat.tests_used, 0),
+        # the seat's wrong guesses so far (a puzzle that allows several attempts)
+        "guesses": [st.action.get("rule") for st in steps if st.kind == Step.Kind.GUESS],
         "seed": match.instance.seed,
         "quiz_items": quiz,
         "hypothesis": {"mode": match.hypothesis_mode, "format": match.hypothesis_format},

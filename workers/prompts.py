@@ -30,7 +30,7 @@ CURRENT_VERSION = 1
 _GENERIC_EXAMPLES = ("...", "...")
 FORMAT_REMINDER = (
     "I could not read an action from your reply ({error}). Reply again and end with exactly one JSON "
-    'object such as {{"action": "test", "input": {test}}} or {{"action": "guess", "rule": "{rule}"}}.'
+    'object such as {{"action": "test", "input": {test}}} or {{"action": "guess", "rule": {rule}}}.'
 )
 # A family with no guess (guess widget "none"): tests only, until the budget is spent.
 FORMAT_REMINDER_NO_GUESS = (
@@ -122,6 +122,9 @@ def feedback_text(
             else:
                 verdict = f"-> {json.dumps(result)}"
         return f"{shown} {verdict}. Tests left: {tests_left}. Your next move?"
+    if action.get("type") == "guess":  # a wrong guess where the puzzle allows several
+        left = int(result.get("attempts_left", 0)) if isinstance(result, Mapping) else 0
+        return f"That answer is not right. Guesses left: {left}. Tests left: {tests_left}. Your next move?"
     if action.get("type") == "forfeit":
         return f"That turn was forfeited: {result}. Tests left: {tests_left}. Your next move?"
     return f"Result: {json.dumps(result)}. Tests left: {tests_left}. Your next move?"
@@ -149,11 +152,11 @@ def build_messages(
 def reprompt_messages(
     messages: Sequence[Mapping[str, str]], bad_reply: str, error: str, family_id: str | None = None
 ) -> list[dict[str, str]]:
-    test, rule = _GENERIC_EXAMPLES
+    test, rule = _GENERIC_EXAMPLES[0], json.dumps(_GENERIC_EXAMPLES[1])
     reminder = FORMAT_REMINDER
     if family_id is not None:
         shown = get_family(family_id).shown
-        test, rule = json.dumps(shown.input_example), shown.rule_example
+        test, rule = json.dumps(shown.input_example), shown.guess_example_json()
         if not shown.has_guess:
             reminder = FORMAT_REMINDER_NO_GUESS
     return [

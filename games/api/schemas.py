@@ -107,7 +107,11 @@ class ActionIn(Body):
         default=None,
         description="test: the input, written as the family's input schema (presentation.input_schema) says",
     )
-    rule: str | None = Field(default=None, description="guess: the rule, in the family's rule language")
+    rule: str | list[Any] | None = Field(
+        default=None,
+        description="guess: the rule in the family's rule language, or, where the puzzle asks for an answer "
+        "(presentation.guess_schema, e.g. a grid as a list of rows), that answer",
+    )
     hypothesis: str | None = Field(
         default=None,
         description="test: your current hypothesis, when the match asks for one (observation.hypothesis: "
@@ -121,7 +125,7 @@ class ActionIn(Body):
 
     messages: ClassVar[dict[str, Message]] = {
         "type": lambda value: f"unknown action type {value!r}; allowed: test, guess, forfeit",
-        "rule": 'a guess needs a "rule": a non-empty string',
+        "rule": 'a guess needs a "rule": a non-empty string, or the answer presentation.guess_schema describes',
         "hypothesis": '"hypothesis" must be text (your current idea of the rule), or left out to skip it',
         "id": '"id" (the move\'s idempotency key) must be a string',
         "think_ms": '"think_ms" must be a whole number of milliseconds',
@@ -259,6 +263,10 @@ class Observation(Out):
     tests_left: int
     text: str = Field(description="the observation as text, as a model sees it")
     quiz_items: list[Any]
+    guesses: list[Any] = Field(
+        default_factory=list, description="your wrong guesses so far (a puzzle with several attempts)"
+    )
+    attempts_left: int = Field(default=1, description="how many guesses you may still make")
     description: str = Field(description="the family's description of the puzzle")
     presentation: dict[str, Any] | None = Field(
         default=None,
@@ -337,6 +345,11 @@ class GuessOut(Out):
     agreement: float | None
     score: dict[str, Any] | None
     finished: bool
+    attempts_left: int | None = Field(
+        default=None,
+        description="a wrong guess where the puzzle allows several: the guesses you have left (you play on; "
+        "the full verdict comes with your last guess)",
+    )
     match_status: str
 
 

@@ -81,7 +81,8 @@ def _step_reply(outcome: services.StepOutcome, response: HttpResponse) -> dict[s
             "guess_answer": verdict.get("guess_answer"),
             "agreement": verdict.get("agreement"),
             "score": step.result.get("score"),
-            "finished": True,
+            "finished": seat.is_done,
+            **({"attempts_left": step.result["attempts_left"]} if "attempts_left" in step.result else {}),
             "match_status": match.status,
         }
     # a forfeit ends the seat
@@ -284,7 +285,8 @@ def match_detail(request: HttpRequest, match_id: int) -> dict[str, Any]:
         "act",
         "Run a test, state the rule, or forfeit",
         "A test uses one of your tests and answers whether the input fits the hidden rule; a guess "
-        "ends your seat with a verdict (and a counterexample when wrong); a forfeit ends it without "
+        "ends your seat with a verdict (and a counterexample when wrong), unless the puzzle allows "
+        "several guesses and some are left (`attempts_left`); a forfeit ends it without "
         "one. When the match asks for it (`observation.hypothesis`), a test carries your current "
         "hypothesis as `hypothesis` (a rule in the family's language, or free text), stored with the "
         "step for research. `Idempotency-Key` (or `id` in the body) makes a retry safe: a re-sent move returns the "

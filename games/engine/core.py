@@ -102,7 +102,8 @@ class Solver(Protocol):
     the history of its own tests. ``act`` returns the next action:
     ``{"type": "test", "input": ...}`` or ``{"type": "guess", "rule": ...}``.
     ``act`` is a pure function of (public, seed, history) so a stateless worker
-    can rebuild the solver every turn."""
+    can rebuild the solver every turn. A solver of a family with several attempts
+    (``Family.attempts``) also takes ``guesses``: its earlier wrong guesses, in order."""
 
     def act(self, history: Sequence[Mapping[str, Any]], tests_left: int) -> dict[str, Any]: ...
 
@@ -116,19 +117,27 @@ SolverFactory = Callable[[Mapping[str, Any], int], Solver]
 #                  "ranks": [{"value", "text"}], "suits": [{"value", "symbol", "name", "tone"}]}
 #   integer_list  {"label", "max_length"}: one text box "3, 1, 2"; value: list of integers
 #   string        {"label", "alphabet", "max_length"}: one text box; value: a string
+#   grid          {"palette": [{"value", "name"}], "max_side", "source"}: the grid editor
+#                 (static/arena/grid.js; "source": the public key of a grid it can copy, optional);
+#                 value: a list of rows of colours 0-9
+#   reveal        {"label", "first", "last"}: one button that asks for the next item not yet seen
+#                 (numbered first..last; a test that takes no input of the player's); value: its number
 #   pick_pair     {"labels": [first, second], "options": [names], "grow": bool}: two pickers over
 #                 the options, plus (with "grow") every string answer in the seat's own history,
 #                 in the order first seen (the elements a player has made); value: two strings
-WIDGETS = ("number_tuple", "card_pair", "integer_list", "string", "pick_pair")
+WIDGETS = ("number_tuple", "card_pair", "integer_list", "string", "pick_pair", "grid", "reveal")
 
 # How a guess is entered (``Presentation.guess_widget``):
 #   rule   {"kind": "rule"}: a text box for a rule in the family's language, with the live checker;
 #          the guess value is a string (every family so far).
+#   grid   {"kind": "grid", "palette", "max_side", "source", "attempts"}: the grid editor (as the
+#          input widget), starting from the public grid "source" names; the guess value is a list of
+#          rows (a family declaring ``Family.solution``); "attempts": guesses allowed, for the page.
 #   none   {"kind": "none"}: no guess at all: a seat finishes when its test budget is spent, scored by
 #          ``Family.final_score`` from its history (which such a family must declare).
 # A family whose answer is not a rule declares another kind here and in static/arena/match.js
 # (e.g. a grid drawn in an editor, or no guess at all when the game ends on its budget).
-GUESS_WIDGETS = ("rule", "none")
+GUESS_WIDGETS = ("rule", "none", "grid")
 
 
 @dataclass(frozen=True)
@@ -186,6 +195,13 @@ class Presentation:
     simplicity_key: Callable[[Any], tuple[Any, ...]] = _default_simplicity_key
     simplicity_order: str = "shorter JSON text first"
     guess_widget: Mapping[str, Any] = field(default_factory=lambda: {"kind": "rule"})
+    # How the pages draw inputs, answers and guesses: "text" (``present.js``'s words) or "grid"
+    # (a list of rows of colours 0-9 drawn as coloured cells, a pair {input, output} as two).
+    value_display: str = "text"
+    # The guess in the model's answer format: its JSON value (a rule is a string, an answer may be
+    # a grid) and what giving it does.
+    guess_placeholder: str = '"<rule>"'
+    guess_noun: str = "state the rule (this ends your game)"
 
     def __post_init__(self) -> None:
         if self.widget.get("kind") not in WIDGETS:
@@ -214,7 +230,7 @@ class Presentation:
             "Answer format: think as much as you like, then end your reply with exactly one JSON object "
             "on its own line, either\n"
             f'  {{"action": "test", "input": {self.input_placeholder}}}   to test {self.test_noun}, or\n'
-            '  {"action": "guess", "rule": "<rule>"}     to state the rule (this ends your game).\n'
+            f'  {{"action": "guess", "rule": {self.guess_placeholder}}}     to {self.guess_noun}.\n'
             "Only the last JSON object in your reply counts."
         )
 
@@ -232,7 +248,15 @@ class Presentation:
             "syntax_help": self.syntax_help,
             "answer_words": dict(self.answer_words),
             "simplicity_order": self.simplicity_order,
+            "value_display": self.value_display,
         }
+
+    def guess_example_json(self) -> str:
+        """``rule_example`` as the JSON value of a guess: quoted when a guess is a string, as it
+        is when the guess is another JSON value (its text is then JSON)."""
+        return (
+            json.dumps(self.rule_example) if self.guess_schema.get("type") == "string" else self.rule_example
+        )
 
 
 @dataclass(frozen=True)
@@ -244,14 +268,16 @@ class Family:
     generate: Callable[[int, Mapping[str, Any]], Instance]
     parse_query: Callable[[Mapping[str, Any], Any], Any]
     answer: Callable[[Instance, Any], Any]
-    check_rule: Callable[[str], dict[str, Any]]
-    judge: Callable[[Instance, str], Verdict]
+    # A guess is JSON (``Presentation.guess_schema``): a rule's text for most families, another value
+    # (an ARC grid) for a family that declares ``solution``. ``check_rule`` reads it as typed.
+    check_rule: Callable[[Any], dict[str, Any]]
+    judge: Callable[[Instance, Any], Verdict]
     score: Callable[..., dict[str, Any]]
     describe: Callable[[Mapping[str, Any]], str]
     render_observation: Callable[[Mapping[str, Any], Sequence[Mapping[str, Any]], int], str]
     solvers: Mapping[str, SolverFactory]
     step_analytics: Callable[[Mapping[str, Any], Sequence[Mapping[str, Any]]], list[dict[str, Any]]]
-    rule_size: Callable[[str], int]
+    rule_size: Callable[[Any], int]
     extras: Mapping[str, Any] = field(default_factory=dict)
     # The application quiz (optional per family): fresh inputs to predict after the guess,
     # and its scoring against the hidden rule and against the player's own stated rule.
@@ -274,6 +300,19 @@ class Family:
     # Optional: the presentation of one puzzle from its public data, for a family whose variants
     # differ in shape (``tuples``: the number and names of the variables); default ``presentation``.
     present: Callable[[Mapping[str, Any]], Presentation] | None = None
+    # Optional: for a family whose guess is an *answer* (the output of the hidden transformation on
+    # the puzzle's test input) rather than a rule, the accepted answer. The judge is then a match on
+    # it (partial credit in ``agreement``, the places that differ in ``counterexample``), the
+    # contract suite checks that instead of rule equivalence, and ``guess_answer`` is not needed.
+    solution: Callable[[Instance], Any] | None = None
+    # Optional: how many guesses a seat may make in the puzzle with this public data (default 1).
+    # A wrong guess with attempts left is logged as a guess step and the seat plays on; what it
+    # learns then is only that the guess was wrong (the verdict in full comes with its last one).
+    attempts: Callable[[Mapping[str, Any]], int] | None = None
+    # Optional: a param filled from uploaded files (its schema has ``"x-upload": {"accept", "help"}``;
+    # the admin's variant form shows a file field): (param, [(file name, bytes)]) -> the param's value,
+    # or an ``EngineError`` naming the file and the fault.
+    read_upload: Callable[[str, Sequence[tuple[str, bytes]]], Any] | None = None
     # Optional: which tests this seat may run given its own history, for a family whose testable
     # inputs grow with what the player has found (``alchemy``: only elements it knows):
     # (public, history, parsed query) -> None, or QueryError saying what is allowed (no test used).
@@ -297,6 +336,13 @@ class Family:
         if self.present is not None and public is not None:
             return self.present(public)
         return self.shown
+
+    def guesses_allowed(self, public: Mapping[str, Any] | None) -> int:
+        return max(1, int(self.attempts(public))) if self.attempts is not None and public is not None else 1
+
+    def right_guess(self, instance: Instance) -> Any:
+        """A guess the judge accepts: the solution of an answer family, else the hidden rule."""
+        return self.solution(instance) if self.solution is not None else instance.hidden["rule"]
 
     def scoring_text(self, max_tests: int) -> str:
         return self.scoring_help(max_tests) if self.scoring_help else ""
@@ -342,8 +388,12 @@ _REGISTRY: dict[str, Family] = {}
 def register(family: Family) -> Family:
     if family.id in _REGISTRY and _REGISTRY[family.id] is not family:
         raise RuntimeError(f"family {family.id!r} registered twice")
-    if family.presentation is None or family.random_input is None or family.guess_answer is None:
-        raise RuntimeError(f"family {family.id!r} must declare presentation, random_input and guess_answer")
+    if family.presentation is None or family.random_input is None:
+        raise RuntimeError(f"family {family.id!r} must declare presentation and random_input")
+    if family.guess_answer is None and family.solution is None:
+        raise RuntimeError(
+            f"family {family.id!r} must declare guess_answer (or solution, for answer guesses)"
+        )
     if not family.presentation.has_guess and family.final_score is None:
         raise RuntimeError(f"family {family.id!r} has no guess, so it must declare final_score")
     for spec in family.variants:

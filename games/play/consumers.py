@@ -4,6 +4,8 @@ Client -> server messages (JSON objects):
   {"type": "resume", "after": <event seq>}            state snapshot unless nothing was missed
   {"type": "test", "input": [x, y, z], "id": "<move id>", "think_ms": <int>}
   {"type": "guess", "rule": "<rule>", "id": "<move id>", "think_ms": <int>}
+                                                      ("rule" is any JSON of the family's guess schema:
+                                                       e.g. a grid [[0, 1], [2, 0]] where the answer is one)
   {"type": "forfeit", "id": "<move id>"}
   {"type": "check_rule", "rule": "<rule>"}            live syntax check, writes nothing
   {"type": "ping"}
@@ -111,15 +113,20 @@ def parse_message(text: str | None) -> dict[str, Any]:
         msg["after"] = _int_field(msg, "after")
     elif kind == "test":
         # the shape is the family's (its input_schema; parse_query says what is allowed)
-        if not isinstance(msg.get("input"), (list, str)):
+        value = msg.get("input")
+        if isinstance(value, bool) or not isinstance(value, (list, str, int)):
             raise BadMessage(
-                'a test needs "input": the test as the puzzle writes it, e.g. [1, 2, 3] or "abba"'
+                'a test needs "input": the test as the puzzle writes it, e.g. [1, 2, 3], "abba" or 3'
             )
     elif kind in ("guess", "check_rule"):
         rule = msg.get("rule")
-        if not isinstance(rule, str):
-            raise BadMessage(f'a {kind} needs "rule": a string')
-        if len(rule) > MAX_RULE_LENGTH:
+        if kind == "guess" and isinstance(rule, list):
+            pass  # an answer such as a grid (the family's guess schema); the service checks its size
+        elif not isinstance(rule, str):
+            raise BadMessage(
+                f'a {kind} needs "rule": a string (or, for a guess, the answer the puzzle asks for)'
+            )
+        elif len(rule) > MAX_RULE_LENGTH:
             raise BadMessage(f"a rule may be at most {MAX_RULE_LENGTH} characters")
     return msg
 

@@ -147,6 +147,8 @@ def step_public(*, step: Step, hypothesis: bool = True) -> dict[str, Any]:
         data["rule"] = step.action.get("rule")
         data["verdict"] = step.result.get("verdict")
         data["score"] = step.result.get("score")
+        if "attempts_left" in step.result:
+            data["attempts_left"] = step.result["attempts_left"]
     return data
 
 
@@ -156,6 +158,11 @@ def seat_history(*, seat: Seat) -> list[dict[str, Any]]:
         {"input": s.action.get("input"), "result": s.result.get("result")}
         for s in seat.steps.filter(kind=Step.Kind.TEST).order_by("seq")
     ]
+
+
+def seat_guesses(*, seat: Seat) -> list[Any]:
+    """The seat's guesses in order (more than one only where a puzzle allows several attempts)."""
+    return [s.action.get("rule") for s in seat.steps.filter(kind=Step.Kind.GUESS).order_by("seq")]
 
 
 def seat_summary(*, seat: Seat) -> dict[str, Any]:
@@ -177,11 +184,17 @@ def seat_observation(*, seat: Seat) -> dict[str, Any]:
     family = family_for(instance=instance)
     history = seat_history(seat=seat)
     tests_left = max(seat.match.max_tests - seat.tests_used, 0)
+    guesses = seat_guesses(seat=seat)
     return {
         "seat": seat_summary(seat=seat),
         "public": instance.public,
         "history": history,
         "tests_left": tests_left,
+        # a puzzle with several attempts (``Family.attempts``): the wrong guesses so far
+        "guesses": guesses,
+        "attempts_left": max(family.guesses_allowed(instance.public) - len(guesses), 0)
+        if seat.status == Seat.Status.PLAYING
+        else 0,
         "text": family.render_observation(instance.public, history, tests_left),
         "quiz_items": quiz_items(instance=instance),
         "hypothesis": {"mode": seat.match.hypothesis_mode, "format": seat.match.hypothesis_format},
@@ -216,6 +229,8 @@ def match_reveal(*, match: Match) -> dict[str, Any] | None:
                 "guess": (s.outcome or {}).get("guess"),
                 "verdict": (s.outcome or {}).get("verdict"),
                 "quiz": (s.outcome or {}).get("quiz"),
+                # every attempt judged in full, where a puzzle allows several guesses
+                "attempts": (s.outcome or {}).get("attempts"),
                 "score": s.score,
                 "score_text": family.score_text(s.score),
                 "finished": iso(s.finished),

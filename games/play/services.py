@@ -5,6 +5,7 @@ its events after commit."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from games.engine.core import EngineError, Family, Instance, QueryError, RuleError, get_family
+from games.engine.core import EngineError, Family, Instance, QueryError, RuleError, Verdict, get_family
 from games.models import (
     HYPOTHESIS_MAX_LENGTH,
     HypothesisFormat,
@@ -31,6 +32,7 @@ from games.play import events, fastpath, limits, metrics, selectors
 logger = logging.getLogger(__name__)
 
 MAX_RULE_LENGTH = 1000
+MAX_GUESS_JSON = 4000  # a guess that is not text (an ARC grid: 30 x 30 cells is about 1,800)
 MAX_IDEMPOTENCY_KEY = 100
 
 
@@ -329,16 +331,28 @@ def _validate_action(action: Any, *, internal: bool = False) -> dict[str, Any]:
         return out
     if kind == "guess":
         rule = action.get("rule")
-        if not isinstance(rule, str) or not rule.strip():
-            raise ActionError('a guess needs a "rule": a non-empty string')
-        if len(rule) > MAX_RULE_LENGTH:
+        # A guess is JSON of the family's guess schema: a rule's text, or (a family declaring
+        # ``solution``) an answer such as a grid; the family's judge reads its shape.
+        if isinstance(rule, (list, dict)):
+            size = len(json.dumps(rule, separators=(",", ":")))
+            if size > MAX_GUESS_JSON:
+                raise ActionError(
+                    f"a guess may be at most {MAX_GUESS_JSON} characters of JSON; this one has {size}"
+                )
+        elif not isinstance(rule, str) or not rule.strip():
+            raise ActionError(
+                'a guess needs a "rule": a non-empty string (or the answer the puzzle asks for)'
+            )
+        elif len(rule) > MAX_GUESS_JSON:  # a rule's own, shorter limit is checked once the family is known
             raise ActionError(f"a rule may be at most {MAX_RULE_LENGTH} characters; this one has {len(rule)}")
+        else:
+            rule = rule.strip()
         quiz = action.get("quiz")
         if quiz is not None and (
             not isinstance(quiz, list) or len(quiz) > 50 or not all(isinstance(a, bool) for a in quiz)
         ):
             raise ActionError('"quiz" must be a list of true/false predictions, one per quiz item')
-        return {"type": "guess", "rule": rule.strip(), **({"quiz": quiz} if quiz is not None else {})}
+        return {"type": "guess", "rule": rule, **({"quiz": quiz} if quiz is not None else {})}
     if kind == "forfeit":
         reason = action.get("reason", "")
         return {"type": "forfeit", "reason": str(reason)[:500]} if reason else {"type": "forfeit"}
@@ -391,6 +405,55 @@ def hypothesis_read(*, match: Match, family: Any, raw: Any) -> dict[str, Any] | 
             f"your hypothesis does not parse as a rule: {check['error']}", column=check.get("column")
         )
     return {"text": text, "format": HypothesisFormat.RULE.value, "parsed": False, "error": check["error"]}
+
+
+def _final_guess(
+    *,
+    family: Family,
+    engine_inst: Instance,
+    seat: Seat,
+    match: Match,
+    action: dict[str, Any],
+    verdict: Verdict,
+    earlier: list[dict[str, Any]],
+    allowed: int,
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """The guess that ends the seat (right, or its last attempt): score, quiz and outcome."""
+    attempt = len(earlier) + 1
+    attempts_log = [
+        {"guess": g["rule"], "verdict": family.judge(engine_inst, g["rule"]).to_dict()} for g in earlier
+    ]
+    best = max([verdict.agreement, *(a["verdict"]["agreement"] for a in attempts_log)])
+    score = family.score(
+        solved=verdict.correct,
+        tests_used=seat.tests_used,
+        max_tests=match.max_tests,
+        agreement=best,
+    )
+    quiz = None
+    if action.get("quiz") is not None and family.quiz_score is not None:
+        # The application quiz: predictions on fixed fresh inputs, given with the guess.
+        try:
+            quiz = family.quiz_score(engine_inst, action["rule"], action["quiz"])
+        except QueryError as exc:
+            raise ActionError(exc.message) from None
+        tested = {tuple(h.get("input") or ()) for h in selectors.seat_history(seat=seat)}
+        quiz["seen"] = [tuple(item) in tested for item in quiz["items"]]
+    stored_action = {"rule": action["rule"], **({"quiz": action["quiz"]} if quiz else {})}
+    verdict_data = verdict.to_dict()
+    result = {"verdict": verdict_data, "score": score, **({"quiz": quiz} if quiz else {})}
+    if allowed > 1:  # every attempt, judged in full, for the reveal
+        attempts_log.append({"guess": action["rule"], "verdict": verdict_data})
+        result["attempt"] = attempt
+    seat.status = Seat.Status.FINISHED
+    seat.score = score
+    seat.outcome = {
+        "guess": action["rule"],
+        "verdict": verdict_data,
+        **({"quiz": quiz} if quiz else {}),
+        **({"attempts": attempts_log} if allowed > 1 else {}),
+    }
+    return Step.Kind.GUESS, stored_action, result
 
 
 def _deadline(match: Match) -> dt.datetime | None:
@@ -544,36 +607,52 @@ def step_submit(
                 "this puzzle has no rule to state: run tests until your budget is spent, or forfeit to stop"
             )
         elif action["type"] == "guess":
+            answer_guess = family.solution is not None
+            rule_text = action["rule"] if isinstance(action["rule"], str) else ""
+            if not answer_guess and len(rule_text) > MAX_RULE_LENGTH:
+                raise ActionError(
+                    f"a rule may be at most {MAX_RULE_LENGTH} characters; this one has {len(rule_text)}"
+                )
             try:
                 verdict = family.judge(engine_inst, action["rule"])
             except RuleError as exc:
-                raise ActionError(f"your rule does not parse: {exc.message}", column=exc.column) from None
-            score = family.score(
-                solved=verdict.correct,
-                tests_used=seat.tests_used,
-                max_tests=match.max_tests,
-                agreement=verdict.agreement,
+                what = "answer is not readable" if answer_guess else "rule does not parse"
+                raise ActionError(f"your {what}: {exc.message}", column=exc.column) from None
+            if answer_guess:  # stored as the value the family reads (a grid, not its text)
+                action["rule"] = family.check_rule(action["rule"])["canonical"]
+            allowed = family.guesses_allowed(instance.public)
+            earlier = (
+                [
+                    g
+                    for g in seat.steps.filter(kind=Step.Kind.GUESS)
+                    .order_by("seq")
+                    .values_list("action", flat=True)
+                ]
+                if allowed > 1
+                else []
             )
-            quiz = None
-            if action.get("quiz") is not None and family.quiz_score is not None:
-                # The application quiz: predictions on fixed fresh inputs, given with the guess.
-                try:
-                    quiz = family.quiz_score(engine_inst, action["rule"], action["quiz"])
-                except QueryError as exc:
-                    raise ActionError(exc.message) from None
-                tested = {tuple(h.get("input") or ()) for h in selectors.seat_history(seat=seat)}
-                quiz["seen"] = [tuple(item) in tested for item in quiz["items"]]
-            kind = Step.Kind.GUESS
-            stored_action = {"rule": action["rule"], **({"quiz": action["quiz"]} if quiz else {})}
-            verdict_data = verdict.to_dict()
-            result = {"verdict": verdict_data, "score": score, **({"quiz": quiz} if quiz else {})}
-            seat.status = Seat.Status.FINISHED
-            seat.score = score
-            seat.outcome = {
-                "guess": action["rule"],
-                "verdict": verdict_data,
-                **({"quiz": quiz} if quiz else {}),
-            }
+            attempt = len(earlier) + 1
+            if not verdict.correct and attempt < allowed:
+                # A wrong guess with attempts left: logged, and the seat plays on. It learns only
+                # that the guess was wrong; the full verdicts come with its last guess.
+                kind = Step.Kind.GUESS
+                stored_action = {"rule": action["rule"]}
+                result = {
+                    "verdict": {"correct": False},
+                    "attempt": attempt,
+                    "attempts_left": allowed - attempt,
+                }
+            else:
+                kind, stored_action, result = _final_guess(
+                    family=family,
+                    engine_inst=engine_inst,
+                    seat=seat,
+                    match=match,
+                    action=action,
+                    verdict=verdict,
+                    earlier=earlier,
+                    allowed=allowed,
+                )
         elif action["type"] == "forfeit_turn" and seat.tests_used < match.max_tests:
             # A model turn with no valid action: it uses up one test, the seat plays on.
             kind = Step.Kind.FORFEIT

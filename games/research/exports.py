@@ -193,7 +193,11 @@ SCHEMA: dict[str, tuple[Field, ...]] = {
         Field("solved", "bool", "the guess was judged equivalent to the hidden rule; empty while playing"),
         Field("tests_used", "int", "tests run (a forfeited model turn uses one too)"),
         Field("steps_count", "int", "rows of this seat in steps"),
-        Field("guess", "string", "the stated rule, as typed"),
+        Field(
+            "guess",
+            "string",
+            "the stated rule, as typed (an answer that is not text, e.g. a grid: its JSON text)",
+        ),
         Field("guess_correct", "bool", "the judge's verdict on the guess"),
         Field(
             "agreement",
@@ -272,7 +276,7 @@ SCHEMA: dict[str, tuple[Field, ...]] = {
         Field("test_index", "int", "1-based number among the seat's tests (tests only)"),
         Field("test_input", "json", "the test's input as the oracle parsed it (tests only)"),
         Field("test_result", "json", "the oracle's answer (tests only)"),
-        Field("guess", "string", "the stated rule (guesses only)"),
+        Field("guess", "string", "the stated rule (guesses only; an answer such as a grid as JSON text)"),
         Field("guess_correct", "bool", "the judge's verdict (guesses only)"),
         Field("action", "json", "the action as stored"),
         Field("result", "json", "the result as stored (a guess: verdict with counterexample, and score)"),
@@ -812,7 +816,7 @@ class RecordBuilder:
             "solved": None if not score else bool(score.get("solved")),
             "tests_used": tests_used,
             "steps_count": len(step_records),
-            "guess": guess,
+            "guess": _guess_text(guess),
             "guess_correct": verdict.get("correct") if verdict else None,
             "agreement": _float_or_none(verdict.get("agreement")),
             "guess_size": guess_size,
@@ -908,7 +912,7 @@ class RecordBuilder:
                     "test_index": len(history) if is_test else None,
                     "test_input": action.get("input") if is_test else None,
                     "test_result": result.get("result") if is_test else None,
-                    "guess": action.get("rule") if is_guess else None,
+                    "guess": _guess_text(action.get("rule")) if is_guess else None,
                     "guess_correct": verdict.get("correct") if is_guess else None,
                     "action": action,
                     "result": result,
@@ -1059,6 +1063,12 @@ def _stamp(value: Any) -> tuple[str | None, dt.datetime | None]:
     elif value.utcoffset():
         value = value.astimezone(dt.UTC)
     return value.isoformat(), value
+
+
+def _guess_text(guess: Any) -> str | None:
+    """A guess in the text column: a rule as typed; an answer that is not text (a grid) as its
+    JSON text (the step's ``action`` keeps the value itself)."""
+    return guess if guess is None or isinstance(guess, str) else json.dumps(guess, separators=(",", ":"))
 
 
 def _iso(value: dt.datetime | None) -> str | None:

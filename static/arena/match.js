@@ -35,6 +35,9 @@
   // names a family.
   function shown() { return (state && state.presentation) || {}; }
   function widget() { return shown().widget || { kind: "number_tuple", fields: [] }; }
+  function guessWidget() { return shown().guess_widget || { kind: "rule" }; }
+  let testEditor = null;   // the grid editor of a "grid" input widget
+  let guessEditor = null;  // the grid editor of a "grid" guess widget
   const present = window.ArenaPresent;
   function fmt(v) { return present.input(shown(), v); }
   function answerText(a) { return present.answer(shown(), a); }
@@ -161,8 +164,13 @@
       if (msg.reveal) state.reveal = msg.reveal;
     }
     if (msg.step.kind === "test") {
-      $("last-answer").replaceChildren(present.inputNode(shown(), msg.step.input), " " + answerText(msg.step.result));
+      const node = present.gridsShown(shown()) ? present.answerNode(shown(), msg.step.result) : answerText(msg.step.result);
+      $("last-answer").replaceChildren(present.inputNode(shown(), msg.step.input), " ", node);
       $("last-answer").className = "answer " + present.answerClass(msg.step.result);
+    }
+    if (msg.step.kind === "guess" && msg.step.attempts_left) {  // a wrong guess, and guesses are left
+      showMessage("Not right. " + present.plural(msg.step.attempts_left, "attempt") + " left.", "error");
+      return render();
     }
     showMessage(msg.message || "", "error");
     render();
@@ -211,7 +219,13 @@
     const ex = $("examples");
     ex.replaceChildren();
     const examples = (state.public && state.public.examples) || [];
-    if (examples.length) {
+    if (examples.length && present.gridsShown(shown())) {  // grids: each example drawn, then the grid to answer for
+      const list = el("ol", { class: "grid-examples" });
+      examples.forEach((e, i) => list.append(el("li", {}, present.inputNode(shown(), e.input), " → ", present.answerNode(shown(), e.result))));
+      ex.append(el("h3", { text: "Demonstrations" }), list);
+      const target = state.public[guessWidget().source];
+      if (target) ex.append(el("h3", { text: "Test input" }), window.ArenaGrid.view(target, { palette: guessWidget().palette, label: "test input" }));
+    } else if (examples.length) {
       // yes/no families show the inputs that fit; any other answer type shows input → answer
       const fitting = examples.every((e) => e.result === true);
       ex.append(el("p", { text: fitting
@@ -232,6 +246,19 @@
       $("rule").disabled = !canMove;
       $("hypothesis").disabled = !canMove || left <= 0;
       document.querySelectorAll("#test-inputs .test-field").forEach((i) => { i.disabled = !canMove || left <= 0; });
+      if (testEditor) testEditor.setDisabled(!canMove || left <= 0);
+      if (guessEditor) guessEditor.setDisabled(!canMove);
+      if (widget().kind === "reveal") {
+        const next = nextReveal();
+        $("reveal-next").textContent = next === null ? "Nothing left to reveal." : "Next: " + (widget().label || "item") + " " + next;
+        if (next === null) $("run-test").disabled = true;
+      }
+      const gw = guessWidget();
+      if (gw.attempts && me) {
+        const used = (me.steps || []).filter((s) => s.kind === "guess").length;
+        $("guess-note").textContent = "You have " + present.plural(Math.max(gw.attempts - used, 0), "attempt") +
+          " left: a right answer ends your game, a wrong one uses an attempt.";
+      }
     }
     renderLobby();
     renderSeats(me);
@@ -307,9 +334,21 @@
     $("rule-vars").textContent = p.guess_label || "";
     $("syntax-help").textContent = p.syntax_help || "";
     $("rule").placeholder = ruleExample() ? "e.g. " + ruleExample() : "";
+    buildGuess();
     const box = $("test-inputs");
     const ex = state.public && state.public.examples && state.public.examples[0];
     const first = ex ? ex.input : p.input_example;
+    if (w.kind === "grid") {  // the grid editor: draw a probe
+      testEditor = window.ArenaGrid.editor({ id: "probe", palette: w.palette, maxSide: w.max_side, label: "Probe grid",
+        copyFrom: w.source ? () => state.public[w.source] : null });
+      box.append(testEditor.node);
+      return;
+    }
+    if (w.kind === "reveal") {  // no input of the player's: the next item not yet seen
+      box.append(el("p", { id: "reveal-next", class: "reveal-next" }));
+      $("run-test").textContent = "Reveal " + (w.label || "the next item");
+      return;
+    }
     if (w.kind === "card_pair") {  // a rank picker and a suit picker per card
       w.fields.forEach((name, i) => {
         const rank = i % 2 === 0;
@@ -351,6 +390,30 @@
     });
   }
 
+  // The guess widget: a rule's text box (the page's own), or the grid editor in its place.
+  function buildGuess() {
+    const gw = guessWidget();
+    if (gw.kind !== "grid") return;
+    $("rule").hidden = true;
+    $("rule-label").hidden = true;
+    $("rule-check").hidden = true;
+    guessEditor = window.ArenaGrid.editor({ id: "answer", palette: gw.palette, maxSide: gw.max_side, label: "Your answer",
+      initial: gw.source ? state.public[gw.source] : null, copyFrom: gw.source ? () => state.public[gw.source] : null });
+    $("guess-editor").append(guessEditor.node);
+    $("guess-h").textContent = "Your answer";
+    $("submit-guess").textContent = "Submit answer";
+  }
+
+  // The lowest item number of a "reveal" widget that this seat has not seen (examples and its tests).
+  function nextReveal() {
+    const w = widget();
+    const me = mySeat();
+    const seen = new Set(((state.public && state.public.examples) || []).map((e) => e.input));
+    ((me && me.steps) || []).filter((s) => s.kind === "test").forEach((s) => seen.add(s.input));
+    for (let k = w.first || 1; k <= (w.last || 0); k++) if (!seen.has(k)) return k;
+    return null;
+  }
+
   // pick_pair: the options the family declares, then (with "grow") each text answer of this
   // seat's own tests, in the order first seen; the pickers keep their choice as the list grows.
   function pickOptions() {
@@ -383,6 +446,11 @@
   // The value the widget holds, or a message saying what is wrong with it.
   function readInput() {
     const w = widget();
+    if (w.kind === "grid") return { value: testEditor.value() };
+    if (w.kind === "reveal") {
+      const next = nextReveal();
+      return next === null ? { error: "nothing is left to reveal", field: $("run-test") } : { value: next };
+    }
     const fields = Array.from(document.querySelectorAll("#test-inputs .test-field"));
     if (w.kind === "string") return { value: fields[0].value };
     if (w.kind === "pick_pair") return { value: fields.map((f) => f.value) };
@@ -428,13 +496,20 @@
   function stepRow(s) {
     if (s.kind === "test") {
       const mark = s.result === true ? "✓ " : s.result === false ? "✗ " : "";
-      const answer = el("td", { text: mark + answerText(s.result) });
+      const answer = present.gridsShown(shown()) ? el("td", {}, present.answerNode(shown(), s.result)) : el("td", { text: mark + answerText(s.result) });
       if (s.hypothesis) {
         answer.append(el("div", { class: "muted small step-hypothesis",
           text: "hypothesis: " + s.hypothesis.text + (s.hypothesis.parsed === false ? " (not a well-formed rule)" : "") }));
       }
       return el("tr", { class: present.answerClass(s.result) },
         el("td", { text: String(s.seq) }), el("td", {}, present.inputNode(shown(), s.input)), answer);
+    }
+    if (s.kind === "guess" && present.gridsShown(shown()) && window.ArenaGrid.isGrid(s.rule)) {
+      const said = s.verdict ? (s.verdict.correct ? "right" : "not right") : "";
+      const left = s.attempts_left ? " (" + present.plural(s.attempts_left, "attempt") + " left)" : "";
+      return el("tr", { class: "other" }, el("td", { text: String(s.seq) }),
+        el("td", {}, window.ArenaGrid.view(s.rule, { palette: guessWidget().palette, label: "answer", small: true })),
+        el("td", { text: "answer: " + said + left }));
     }
     let text = s.kind;
     if (s.kind === "guess") text = "guess: " + s.rule + (s.verdict ? (s.verdict.correct ? " — correct" : " — wrong") : "");
@@ -477,8 +552,12 @@
     for (const s of r.seats) {
       const v = s.verdict;
       const lines = [el("h3", { text: s.handle })];
-      if (s.guess) lines.push(el("p", {}, "Guess: ", el("code", { text: s.guess })));
-      if (v) {
+      const gridAnswers = present.gridsShown(shown()) && window.ArenaGrid.isGrid(s.guess);
+      if (gridAnswers) lines.push(revealAttempts(s));
+      else if (s.guess) lines.push(el("p", {}, "Guess: ", el("code", { text: s.guess })));
+      if (v && gridAnswers) {
+        lines.push(el("p", { class: v.correct ? "verdict yes" : "verdict no", text: v.correct ? "Right: the expected grid." : "Not the expected grid." }));
+      } else if (v) {
         lines.push(el("p", { class: v.correct ? "verdict yes" : "verdict no", text: v.correct ? "Right: the same rule." : "Not the same rule." }));
         if (!v.correct && v.counterexample) {
           lines.push(el("p", { class: "counterexample", text: "Counterexample " + fmt(v.counterexample) + ": the hidden rule says " +
@@ -511,6 +590,25 @@
     renderSamePuzzle();
     renderShareText(r);
     if (!revealShown) { revealShown = true; section.focus(); }
+  }
+
+  // Each attempt drawn next to the expected grid, the cells that differ marked (counterexample.cells).
+  function revealAttempts(s) {
+    const G = window.ArenaGrid;
+    const pal = guessWidget().palette;
+    const attempts = s.attempts || [{ guess: s.guess, verdict: s.verdict }];
+    const expected = attempts.map((a) => a.verdict && a.verdict.hidden_answer).find((g) => g) || (s.verdict && s.verdict.correct ? s.guess : null);
+    const box = el("div", { class: "reveal-attempts" });
+    attempts.forEach((a, i) => {
+      const v = a.verdict || {};
+      const marks = (v.counterexample && v.counterexample.cells) || [];
+      const caption = "Attempt " + (i + 1) + ": " + (v.correct ? "right" : "not right, " + Math.round((v.agreement || 0) * 100) + "% of cells, " +
+        present.plural(marks.length, "cell") + " marked");
+      box.append(el("figure", { class: "reveal-attempt" + (v.correct ? " right" : "") },
+        el("figcaption", { text: caption }), G.view(a.guess, { palette: pal, label: "attempt " + (i + 1), marks })));
+    });
+    if (expected) box.append(el("figure", { class: "reveal-expected" }, el("figcaption", { text: "Expected" }), G.view(expected, { palette: pal, label: "expected" })));
+    return box;
   }
 
   // A spoiler-free result to paste anywhere: the puzzle, solved or not, tests used, and one
@@ -611,7 +709,7 @@
     });
     $("guess-form").addEventListener("submit", (e) => {
       e.preventDefault();
-      const rule = $("rule").value.trim();
+      const rule = guessEditor ? guessEditor.value() : $("rule").value.trim();
       if (!rule) { showMessage("Type a rule first, e.g. " + ruleExample()); $("rule").focus(); return; }
       const picks = Array.from(document.querySelectorAll("#quiz-items select")).map((sel) => sel.value);
       const answered = picks.filter((v) => v !== "");

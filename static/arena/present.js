@@ -16,6 +16,8 @@
       return cardText(w, v[0], v[1]) + " → " + cardText(w, v[2], v[3]);
     }
     if (w.kind === "integer_list" && Array.isArray(v)) return "[" + v.join(", ") + "]";
+    if (w.kind === "reveal" && Number.isInteger(v)) return (w.label || "item") + " " + v;
+    if (w.kind === "grid" && Array.isArray(v) && v.every(Array.isArray)) return v.map((r) => r.join("")).join(" / ");
     if (w.kind === "pick_pair" && Array.isArray(v)) return v.join(" + ");
     if (typeof v === "string") return JSON.stringify(v);
     return Array.isArray(v) ? "(" + v.join(", ") + ")" : JSON.stringify(v);
@@ -24,8 +26,35 @@
   // The same text as input(), as a node whose suit symbols carry the tone the family declares
   // (a class the stylesheet colours; the symbol itself still says the suit, so colour is never
   // the only signal).
+  // Grid values (value_display "grid"): a grid drawn as coloured cells, a pair {input, output}
+  // as two; anything else falls back to the text forms.
+  function gridsShown(shown) { return !!(shown && shown.value_display === "grid" && window.ArenaGrid); }
+  function palette(shown) { return ((shown && shown.widget && shown.widget.palette) || (shown && shown.guess_widget && shown.guess_widget.palette)); }
+  function valueNode(shown, v, label) {
+    const G = window.ArenaGrid;
+    if (gridsShown(shown) && G.isGrid(v)) return G.view(v, { palette: palette(shown), label, small: true });
+    if (gridsShown(shown) && v && typeof v === "object" && G.isGrid(v.input) && G.isGrid(v.output)) {
+      const span = document.createElement("span");
+      span.className = "grid-pair";
+      span.append(G.view(v.input, { palette: palette(shown), label: (label ? label + " " : "") + "input", small: true }), " → ",
+        G.view(v.output, { palette: palette(shown), label: (label ? label + " " : "") + "output", small: true }));
+      return span;
+    }
+    return null;
+  }
+
+  function answerNode(shown, a) {
+    const node = valueNode(shown, a, "answer");
+    if (node) return node;
+    const span = document.createElement("span");
+    span.textContent = answer(shown, a);
+    return span;
+  }
+
   function inputNode(shown, v) {
     const w = (shown && shown.widget) || {};
+    const grid = valueNode(shown, v, "input");
+    if (grid) return grid;
     const span = document.createElement("span");
     span.className = "input-text";
     if (w.kind !== "card_pair" || !Array.isArray(v) || v.length !== 4) {
@@ -62,5 +91,5 @@
   // "yes" / "no" for a boolean answer (the page colours them), "value" otherwise.
   function answerClass(a) { return a === true ? "yes" : a === false ? "no" : "value"; }
 
-  window.ArenaPresent = { input, inputNode, answer, answerClass, plural };
+  window.ArenaPresent = { input, inputNode, answer, answerNode, answerClass, plural, valueNode, gridsShown };
 })();

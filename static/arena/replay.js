@@ -55,7 +55,8 @@
     }
     if (step.kind === "guess") {
       const ok = step.verdict && step.verdict.correct;
-      return seat.handle + " guessed " + step.rule + ": " + (ok ? "correct" : "not correct") + ".";
+      const said = typeof step.rule === "string" ? step.rule : "an answer";
+      return seat.handle + " guessed " + said + ": " + (ok ? "correct" : "not correct") + ".";
     }
     return seat.handle + ": " + step.kind + (step.reason ? " (" + step.reason + ")" : "") + ".";
   }
@@ -66,14 +67,22 @@
 
   function stepNode(seat, step) {
     const head = el("div", { class: "head" });
-    if (step.kind === "test") {
+    const grids = window.ArenaPresent.gridsShown(shown);
+    if (step.kind === "test" && grids) {  // grid values drawn (value_display "grid")
+      head.append("Test " + step.test + ": ", window.ArenaPresent.inputNode(shown, step.input), " → ",
+        window.ArenaPresent.answerNode(shown, step.result));
+    } else if (step.kind === "test") {
       head.append(
         "Test " + step.test + ": " + fmtInput(step.input) + " → ",
         el("span", { class: answerClass(step.result) }, fmtAnswer(step.result)),
       );
     } else if (step.kind === "guess") {
       const ok = step.verdict && step.verdict.correct;
-      head.append("Guess: ", el("code", {}, step.rule || ""), " ",
+      const marks = (step.verdict && step.verdict.counterexample && step.verdict.counterexample.cells) || [];
+      const guess = grids && window.ArenaGrid.isGrid(step.rule)
+        ? window.ArenaGrid.view(step.rule, { label: "guess", marks, small: true })
+        : el("code", {}, typeof step.rule === "string" ? step.rule : JSON.stringify(step.rule));
+      head.append("Guess: ", guess, " ",
         el("span", { class: ok ? "fits" : "nofit" }, ok ? "correct" : "not correct"));
     } else {
       head.append(step.kind.charAt(0).toUpperCase() + step.kind.slice(1) + (step.reason ? ": " + step.reason : ""));
@@ -171,7 +180,9 @@
     if (stated.first_equivalent_test) bits.push("right hypothesis from test " + stated.first_equivalent_test);
     $("rp-verdicts").append(el("p", { class: "rp-verdict", "data-seat": String(seat.seat) },
       el("strong", {}, seat.handle), ": ",
-      seat.guess ? el("code", {}, seat.guess) : "no guess (" + seat.status + ")", " — ",
+      seat.guess && window.ArenaPresent.gridsShown(shown) && window.ArenaGrid.isGrid(seat.guess)
+        ? window.ArenaGrid.view(seat.guess, { label: "final answer", small: true })
+        : seat.guess ? el("code", {}, typeof seat.guess === "string" ? seat.guess : JSON.stringify(seat.guess)) : "no guess (" + seat.status + ")", " — ",
       el("span", { class: seat.solved ? "verdict yes" : "verdict no" }, bits.join(" · "))));
   }
 

@@ -49,7 +49,13 @@ def complete(
         time.sleep(min(float(think_s), MAX_THINK_S))
     history = [{"input": h["input"], "result": h["result"]} for h in observation["history"]]
     solver = family.make_solver(config.model, observation["public"], int(observation.get("seed", 0)))
-    action = solver.act(history, int(observation["tests_left"]))
+    guesses = observation.get("guesses") or []
+    # a solver of a puzzle with several attempts is told its wrong guesses so far
+    action = (
+        solver.act(history, int(observation["tests_left"]), guesses=guesses)  # type: ignore[call-arg]
+        if guesses
+        else solver.act(history, int(observation["tests_left"]))
+    )
     payload = {"action": action["type"], **{k: v for k, v in action.items() if k != "type"}}
     if action["type"] == "test" and (observation.get("hypothesis") or {}).get("mode", "off") != "off":
         # Its current hypothesis is the rule it would state if it had no tests left.

@@ -2,6 +2,7 @@
 
 from games.engine.families import (
     alchemy,  # noqa: F401
+    arc,  # noqa: F401
     blackbox,  # noqa: F401
     eleusis,  # noqa: F401
     rewrite,  # noqa: F401

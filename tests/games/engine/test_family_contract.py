@@ -19,7 +19,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from games.engine.core import WIDGETS, EngineError, Family, Instance, QueryError, RuleError, all_families
+from games.engine.core import (
+    GUESS_WIDGETS,
+    WIDGETS,
+    EngineError,
+    Family,
+    Instance,
+    QueryError,
+    RuleError,
+    all_families,
+)
 
 FAMILIES = all_families()
 IDS = [f.id for f in FAMILIES]
@@ -30,6 +39,21 @@ GUESSING_IDS = [f.id for f in GUESSING]
 NO_GUESS = [f for f in FAMILIES if not f.shown.has_guess]
 NO_GUESS_IDS = [f.id for f in NO_GUESS]
 SOUNDNESS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+_VALIDATORS: dict[str, jsonschema.protocols.Validator] = {}
+
+
+def validate(value: Any, schema: Any) -> None:
+    """``jsonschema.validate`` with the schema checked once, not on every call (checking the
+    schema was nine tenths of the cost of validating a grid)."""
+    key = json.dumps(schema, sort_keys=True)
+    if key not in _VALIDATORS:
+        jsonschema.Draft202012Validator.check_schema(schema)
+        _VALIDATORS[key] = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(_VALIDATORS[key].iter_errors(value))
+    if error is not None:
+        raise error
 
 
 def knob_settings(family: Family) -> list[dict[str, Any]]:
@@ -66,12 +90,16 @@ def test_declarations_are_complete_and_valid(family: Family) -> None:
         jsonschema.Draft202012Validator.check_schema(schema)
     assert shown.widget["kind"] in WIDGETS
     assert family.knobs(), "a family declares at least one difficulty knob"
-    jsonschema.validate(shown.input_example, shown.input_schema)
+    validate(shown.input_example, shown.input_schema)
     family.parse_query(inst.public, shown.input_example)  # the example test is a valid test
     assert shown.input_placeholder and shown.test_noun
+    assert shown.guess_widget["kind"] in GUESS_WIDGETS
+    assert family.guesses_allowed(inst.public) >= 1
     if shown.has_guess:
         assert family.check_rule(shown.rule_example)["ok"], "the syntax example must parse"
         assert shown.guess_label and shown.syntax_help
+        # the guess in the model's answer format is JSON of the declared guess schema
+        validate(json.loads(shown.guess_example_json()), shown.guess_schema)
     else:
         assert family.final_score is not None, "a family with no guess is scored from its history"
         assert "guess" not in shown.answer_format(), "a model is not offered a guess"
@@ -109,9 +137,9 @@ def test_every_knob_setting_generates_non_degenerate_instances(family: Family, k
         inputs += random_inputs(family, inst, seed, 300)
         answers = []
         for query in inputs:
-            jsonschema.validate(query, shown.input_schema)
+            validate(query, shown.input_schema)
             answer = family.answer(inst, query)
-            jsonschema.validate(answer, shown.answer_schema)
+            validate(answer, shown.answer_schema)
             answers.append(json.dumps(answer, sort_keys=True))
         for example in inst.public.get("examples") or []:
             assert family.answer(inst, example["input"]) == example["result"]
@@ -124,7 +152,7 @@ def test_parse_print_round_trips(family: Family) -> None:
         inst = make(family, seed, **{k: v[-1] for k, v in family.knobs().items()})
         shown = family.shown_for(inst.public)
         if shown.has_guess:
-            check = family.check_rule(inst.hidden["rule"])
+            check = family.check_rule(family.right_guess(inst))
             assert check["ok"] and family.check_rule(check["canonical"])["canonical"] == check["canonical"]
             assert family.judge(inst, check["canonical"]).correct
         for query in random_inputs(family, inst, seed, 50):
@@ -135,11 +163,48 @@ def test_parse_print_round_trips(family: Family) -> None:
             assert isinstance(shown.format_answer(family.answer(inst, parsed)), str)
 
 
-def _guess_pool(family: Family, knob: dict[str, Any], seeds: range) -> list[str]:
-    return sorted({make(family, s, **knob).hidden["rule"] for s in seeds})
+def _guess_pool(family: Family, knob: dict[str, Any], seeds: range) -> list[Any]:
+    guesses = {json.dumps(family.right_guess(make(family, s, **knob))) for s in seeds}
+    return [json.loads(g) for g in sorted(guesses)]
 
 
-@pytest.mark.parametrize("family", GUESSING, ids=GUESSING_IDS)
+RULE_FAMILIES = [f for f in GUESSING if f.solution is None]
+ANSWER_FAMILIES = [f for f in GUESSING if f.solution is not None]
+
+
+@pytest.mark.parametrize("family", ANSWER_FAMILIES, ids=[f.id for f in ANSWER_FAMILIES])
+@SOUNDNESS
+@given(data=st.data())
+def test_an_answer_judge_is_a_match_on_the_solution(family: Family, data: st.DataObject) -> None:
+    """A family whose guess is an answer: the solution is right with full credit; any other answer
+    is wrong, its partial credit is the share of places that agree, and the counterexample lists
+    exactly the places that differ."""
+    assert family.solution is not None
+    knob = data.draw(st.sampled_from(knob_settings(family)), label="knob")
+    seed = data.draw(st.integers(0, 10_000), label="seed")
+    inst = make(family, seed, **knob)
+    right = family.solution(inst)
+    validate(right, family.shown_for(inst.public).guess_schema)
+    verdict = family.judge(inst, right)
+    assert verdict.correct and verdict.agreement == 1.0 and verdict.counterexample is None
+    pool = _guess_pool(family, knob, range(seed + 1, seed + 8))
+    guess = data.draw(st.sampled_from(pool), label="guess")
+    verdict = family.judge(inst, guess)
+    assert verdict.correct == (guess == right)
+    if verdict.correct:
+        return
+    places = verdict.counterexample["cells"]
+    assert places and 0.0 <= verdict.agreement < 1.0
+    if len(guess) == len(right) and len(guess[0]) == len(right[0]):
+        total = len(right) * len(right[0])
+        assert all(guess[r][c] != right[r][c] for r, c in places)
+        assert verdict.agreement == pytest.approx(1 - len(places) / total, abs=1e-6)
+    else:
+        assert verdict.agreement == 0.0
+    assert (verdict.hidden_answer, verdict.guess_answer) == (right, guess)
+
+
+@pytest.mark.parametrize("family", RULE_FAMILIES, ids=[f.id for f in RULE_FAMILIES])
 @SOUNDNESS
 @given(data=st.data())
 def test_the_judge_never_contradicts_the_oracle(family: Family, data: st.DataObject) -> None:
@@ -158,7 +223,7 @@ def test_the_judge_never_contradicts_the_oracle(family: Family, data: st.DataObj
         return
     cex = verdict.counterexample
     family.parse_query(inst.public, cex)  # a test the player could have run
-    jsonschema.validate(cex, family.shown_for(inst.public).input_schema)
+    validate(cex, family.shown_for(inst.public).input_schema)
     hidden, mine = family.answer(inst, cex), guess_says(family, inst, guess, cex)
     assert hidden != mine, f"the counterexample {cex} does not distinguish the rules"
     assert (hidden, mine) == (verdict.hidden_answer, verdict.guess_answer)
@@ -222,11 +287,11 @@ HOSTILE_INPUTS: list[Any] = [
 def test_hostile_tests_get_a_clear_error(family: Family, query: Any) -> None:
     inst = make(family, 0)
     try:
-        jsonschema.validate(query, family.shown_for(inst.public).input_schema)
+        validate(query, family.shown_for(inst.public).input_schema)
     except jsonschema.ValidationError:
         pass
     else:  # a valid test for this family (the empty list of ``blackbox``) is answered, not refused
-        jsonschema.validate(family.answer(inst, query), family.shown.answer_schema)
+        validate(family.answer(inst, query), family.shown.answer_schema)
         return
     with pytest.raises(QueryError) as info:
         family.answer(inst, query)
