@@ -26,12 +26,13 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
 
-from games.engine.core import EngineError, get_family
+from games.engine.core import EngineError, Family, get_family
 from games.models import ModelCall, ModelContestant, Seat, Step
 from games.play import selectors, services
 from workers import liveness, prompts
 from workers.clients import ClientConfig, Completion, ModelCallError, client_for
 from workers.parsing import ParseError, parse_action
+from workers.schemas import action_schema, tool_schema
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,8 @@ def config_for(contestant: ModelContestant) -> ClientConfig:
         http_timeout_s=contestant.http_timeout_s,
         price_in_per_mtok=contestant.price_in_per_mtok,
         price_out_per_mtok=contestant.price_out_per_mtok,
+        reply_mode=contestant.reply_mode or "text",
+        request_options=contestant.request_options or {},
     )
 
 
@@ -151,7 +154,9 @@ def conversation(
             )
         elif forfeited_turn:
             feedback = prompts.feedback_text(
-                {"type": "forfeit"}, step.action.get("reason", "no valid action"), tests_left
+                {"type": "forfeit"},
+                step.action.get("reason", "no valid action"),
+                tests_left,
             )
         else:
             continue
@@ -161,6 +166,15 @@ def conversation(
     return prompts.build_messages(
         family, instance.public, turns, seat.match.max_tests, contestant.prompt_version, quiz_items=quiz_items
     )
+
+
+def move_schemas(family: Family, public: dict[str, Any], tests_left: int, quiz_count: int) -> dict[str, Any]:
+    """The schemas a structured reply is constrained to; a client uses the one of its mode."""
+    shown = family.shown_for(public)
+    return {
+        "action_schema": action_schema(shown, tests_left=tests_left, quiz_count=quiz_count),
+        "tool_schema": tool_schema(shown, tests_left=tests_left, quiz_count=quiz_count),
+    }
 
 
 def _budget_problem(used: dict[str, Any], contestant: ModelContestant) -> str | None:
@@ -182,6 +196,7 @@ def _call(
     purpose: str,
     messages: list[dict[str, str]],
     observation: dict[str, Any],
+    schemas: dict[str, Any] | None = None,
 ) -> tuple[ModelCall, Completion | None, ModelCallError | None]:
     config = config_for(contestant)
     # The row is written before the call, so a call cut short by a dead worker still shows
@@ -195,12 +210,15 @@ def _call(
         attempt=attempt,
         purpose=purpose,
         messages=messages,
+        reply_mode=config.reply_mode,
         error_class="in_flight",
     )
     completion: Completion | None = None
     error: ModelCallError | None = None
     try:
-        completion = client_for(contestant.backend)(config, messages, observation=observation)
+        completion = client_for(contestant.backend)(
+            config, messages, observation=observation, **(schemas or {})
+        )
     except ModelCallError as exc:
         error = exc
     except SoftTimeLimitExceeded:  # the task's time ran out inside the call: a timeout, retried
@@ -303,6 +321,7 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1, queue_next: bool = Tr
         "quiz_items": quiz,
     }
     messages = conversation(seat=seat, contestant=contestant, log=log, quiz_items=quiz)
+    schemas = move_schemas(family, match.instance.public, observation["tests_left"], len(quiz))
     call, completion, error = _call(
         seat=seat,
         contestant=contestant,
@@ -311,6 +330,7 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1, queue_next: bool = Tr
         purpose="turn",
         messages=messages,
         observation=observation,
+        schemas=schemas,
     )
     if error is not None:
         if error.transient:
@@ -327,7 +347,10 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1, queue_next: bool = Tr
         call.save(update_fields=_OUTCOME_FIELDS)
         if _budget_problem(log.usage_with(call), contestant) is None:
             retry_messages = prompts.reprompt_messages(
-                messages, completion.text, first.message, family_id=match.instance.family
+                messages,
+                completion.text,
+                first.message,
+                family_id=match.instance.family,
             )
             call, completion, error = _call(
                 seat=seat,
@@ -337,6 +360,7 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1, queue_next: bool = Tr
                 purpose="reprompt",
                 messages=retry_messages,
                 observation=observation,
+                schemas=schemas,
             )
             if error is not None and error.transient:
                 raise RetryLater(error.message, retry_after=error.retry_after) from None

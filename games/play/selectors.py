@@ -337,6 +337,8 @@ def seat_model_calls(*, seat: Seat) -> list[dict[str, Any]]:
                 "cost_usd": call.cost_usd,
                 "error_class": call.error_class,
                 "error_message": call.error_message,
+                "finish_reason": call.finish_reason,
+                "reply_mode": call.reply_mode or "text",
                 "step": step_public(step=call.step) if call.step else None,
                 "at": iso(call.created_at),
             }
