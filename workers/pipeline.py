@@ -157,14 +157,27 @@ def conversation(
                 {"type": "forfeit"},
                 step.action.get("reason", "no valid action"),
                 tests_left,
+                version=contestant.prompt_version,
             )
         else:
             continue
         turns.append(prompts.Turn(reply=log.replies.get(step.pk, "(no reply recorded)"), feedback=feedback))
     if quiz_items is None:
         quiz_items = selectors.quiz_items(instance=instance)
+    history = [
+        {"input": step.action.get("input"), "result": step.result.get("result")}
+        for step in log.steps
+        if step.kind == Step.Kind.TEST
+    ]
     return prompts.build_messages(
-        family, instance.public, turns, seat.match.max_tests, contestant.prompt_version, quiz_items=quiz_items
+        family,
+        instance.public,
+        turns,
+        seat.match.max_tests,
+        contestant.prompt_version,
+        quiz_items=quiz_items,
+        history=history,
+        tests_left=max(seat.match.max_tests - tests_used, 0),
     )
 
 
@@ -351,6 +364,8 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1, queue_next: bool = Tr
                 completion.text,
                 first.message,
                 family_id=match.instance.family,
+                version=contestant.prompt_version,
+                public=match.instance.public,
             )
             call, completion, error = _call(
                 seat=seat,

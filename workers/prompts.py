@@ -16,6 +16,7 @@ one user message per result, as in multi-turn research harnesses.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,15 @@ from typing import Any
 from games.engine.core import Family, get_family
 
 CURRENT_VERSION = 1
+# Version 2, compact, for small models and small context windows: no example rule a model can
+# copy as its guess (the family's syntax help stays), one line of answer format instead of "think
+# as much as you like", short feedback after a forfeited turn, and once the chat has more than
+# ``COMPACT_RAW_TURNS`` exchanges the history is the state text (every test and its answer, the
+# tests left) in one message instead of the raw exchanges; the raw replies stay in the trace.
+COMPACT = 2
+VERSIONS = (1, COMPACT)
+COMPACT_RAW_TURNS = 4
+COMPACT_REASON_CHARS = 70
 
 # Every family-specific word comes from the family's declarations (``Family.presentation``): its
 # answer format, a valid test and a syntax example for the reminder, how inputs and answers are
@@ -45,9 +55,11 @@ class Turn:
 def system_prompt(
     family: Family, public: Mapping[str, Any], version: int = CURRENT_VERSION, quiz_items: Sequence[Any] = ()
 ) -> str:
-    if version != 1:
-        raise ValueError(f"unknown prompt version {version}; known: 1")
+    if version not in VERSIONS:
+        raise ValueError(f"unknown prompt version {version}; known: {', '.join(map(str, VERSIONS))}")
     shown = family.shown_for(public)
+    if version == COMPACT:
+        return _compact_system_prompt(family, public, quiz_items)
     text = f"{family.describe(public)}\n\n{shown.answer_format()}"
     if quiz_items:
         listed = "; ".join(shown.format_input(item) for item in quiz_items)
@@ -64,9 +76,17 @@ def first_user_prompt(family: Family, public: Mapping[str, Any], tests_left: int
 
 
 def feedback_text(
-    action: Mapping[str, Any], result: Any, tests_left: int, family: Family | None = None
+    action: Mapping[str, Any],
+    result: Any,
+    tests_left: int,
+    family: Family | None = None,
+    version: int = CURRENT_VERSION,
 ) -> str:
     """What the player is told after a test, in the words a person would see."""
+    if version == COMPACT and action.get("type") == "forfeit":
+        return (
+            f"Turn forfeited ({_short(str(result))}). Tests left: {tests_left}. Reply with one JSON object."
+        )
     if action.get("type") == "test":
         if family is not None:
             shown = family.shown.format_input(action.get("input"))
@@ -95,7 +115,21 @@ def build_messages(
     tests_left_at_start: int,
     version: int = CURRENT_VERSION,
     quiz_items: Sequence[Any] = (),
+    history: Sequence[Mapping[str, Any]] = (),
+    tests_left: int | None = None,
 ) -> list[dict[str, str]]:
+    """The chat so far. ``history`` (each test's input and result) and ``tests_left`` are read by
+    the compact version only, to write a long history as the state text."""
+    if version == COMPACT and len(turns) > COMPACT_RAW_TURNS:
+        left = tests_left if tests_left is not None else tests_left_at_start - len(turns)
+        forfeited = len(turns) - len(history)
+        state = family.render_observation(public, list(history), left)
+        if forfeited > 0:
+            state += f"\nTurns forfeited so far: {forfeited}."
+        return [
+            {"role": "system", "content": system_prompt(family, public, version, quiz_items)},
+            {"role": "user", "content": f"{state}\nYour next move?"},
+        ]
     messages = [
         {"role": "system", "content": system_prompt(family, public, version, quiz_items)},
         {"role": "user", "content": first_user_prompt(family, public, tests_left_at_start)},
@@ -107,8 +141,26 @@ def build_messages(
 
 
 def reprompt_messages(
-    messages: Sequence[Mapping[str, str]], bad_reply: str, error: str, family_id: str | None = None
+    messages: Sequence[Mapping[str, str]],
+    bad_reply: str,
+    error: str,
+    family_id: str | None = None,
+    version: int = CURRENT_VERSION,
+    public: Mapping[str, Any] | None = None,
 ) -> list[dict[str, str]]:
+    if version == COMPACT:
+        placeholder = "[...]"
+        if family_id is not None:
+            placeholder = get_family(family_id).shown_for(public).input_placeholder
+        reminder = (
+            f"Could not read a move ({_short(error)}). Reply with only one JSON object: "
+            f'{{"action": "test", "input": {placeholder}}} or {{"action": "guess", "rule": "<your rule>"}}.'
+        )
+        return [
+            *[dict(m) for m in messages],
+            {"role": "assistant", "content": bad_reply},
+            {"role": "user", "content": reminder},
+        ]
     test, rule = _GENERIC_EXAMPLES
     if family_id is not None:
         shown = get_family(family_id).shown
@@ -122,3 +174,34 @@ def reprompt_messages(
 
 def _num(v: Any) -> str:
     return str(int(v)) if isinstance(v, (int, float)) and float(v).is_integer() else repr(v)
+
+
+# "for example: <rule>" up to the end of its line, in any family's description (v2 drops it).
+_RULE_EXAMPLE_CLAUSE = re.compile(r"[,.]?\s*\b(?:for example|e\.g\.):.*$", re.IGNORECASE | re.MULTILINE)
+
+
+def _compact_system_prompt(family: Family, public: Mapping[str, Any], quiz_items: Sequence[Any]) -> str:
+    shown = family.shown_for(public)
+    lines = []
+    for line in family.describe(public).splitlines():
+        cut = _RULE_EXAMPLE_CLAUSE.sub(".", line).rstrip()
+        if cut and cut != ".":
+            lines.append(cut)
+    text = "\n".join(lines)
+    text += (
+        "\n\nReply with one JSON object and nothing else:\n"
+        f'{{"action": "test", "input": {shown.input_placeholder}}} to test {shown.test_noun}, or\n'
+        '{"action": "guess", "rule": "<your rule>"} to state the rule (this ends your game).'
+    )
+    if quiz_items:
+        listed = "; ".join(shown.format_input(item) for item in quiz_items)
+        text += (
+            f'\nWith your guess, add "quiz": {len(quiz_items)} true/false predictions, in order, of '
+            f"whether these inputs fit the hidden rule: {listed}."
+        )
+    return text
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= COMPACT_REASON_CHARS else text[: COMPACT_REASON_CHARS - 1] + "…"
