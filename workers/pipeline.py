@@ -19,12 +19,14 @@ Rules this module keeps:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
+from django.utils import timezone
 
 from games.engine.core import EngineError, Family, get_family
 from games.models import ModelCall, ModelContestant, Seat, Step
@@ -38,10 +40,31 @@ logger = logging.getLogger(__name__)
 
 
 class RetryLater(Exception):
-    def __init__(self, reason: str, *, retry_after: float | None) -> None:
+    """A transient failure: try the turn again later. ``outage_s`` is how long the turn has been
+    failing (since its first call), which bounds the retries (``ARENA_MODEL_OUTAGE_S``)."""
+
+    def __init__(self, reason: str, *, retry_after: float | None, outage_s: float = 0.0) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.outage_s = outage_s
+
+
+def _retry_later(seat: Seat, turn: int, error: ModelCallError, reason: str = "") -> RetryLater:
+    first = (
+        ModelCall.objects.filter(seat=seat, turn=turn)
+        .order_by("id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    outage = (timezone.now() - first).total_seconds() if first is not None else 0.0
+    return RetryLater(reason or error.message, retry_after=error.retry_after, outage_s=max(outage, 0.0))
+
+
+# What a check that a server answers again asks: one token, so a busy server's answer is quick
+# once it is free; logged like every call (purpose "check").
+CHECK_MESSAGES = [{"role": "user", "content": "Reply with the single word: ready"}]
+CHECK_MAX_TOKENS = 1
 
 
 @dataclass
@@ -190,6 +213,26 @@ def move_schemas(family: Family, public: dict[str, Any], tests_left: int, quiz_c
     }
 
 
+def check_config(config: ClientConfig) -> ClientConfig:
+    """The contestant's endpoint, model and timeout, asked for one token of free text."""
+    options = {
+        k: v for k, v in config.request_options.items() if k not in ("max_tokens", "max_completion_tokens")
+    }
+    return dataclasses.replace(
+        config, max_tokens=CHECK_MAX_TOKENS, reply_mode="text", request_options=options
+    )
+
+
+def _last_call_timed_out(seat: Seat, turn: int) -> bool:
+    last = (
+        ModelCall.objects.filter(seat=seat, turn=turn)
+        .order_by("-id")
+        .values_list("error_class", flat=True)
+        .first()
+    )
+    return last == "timeout"
+
+
 def _budget_problem(used: dict[str, Any], contestant: ModelContestant) -> str | None:
     if used["calls"] >= contestant.max_calls:
         return f"call budget exhausted: {used['calls']} of {contestant.max_calls} calls used"
@@ -210,8 +253,9 @@ def _call(
     messages: list[dict[str, str]],
     observation: dict[str, Any],
     schemas: dict[str, Any] | None = None,
+    config: ClientConfig | None = None,
 ) -> tuple[ModelCall, Completion | None, ModelCallError | None]:
-    config = config_for(contestant)
+    config = config or config_for(contestant)
     # The row is written before the call, so a call cut short by a dead worker still shows
     # in the trace (as "in_flight", closed as "interrupted" by the sweep once the worker named
     # here is found dead); it is completed when the call returns.
@@ -333,6 +377,33 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1, queue_next: bool = Tr
         "seed": match.instance.seed,
         "quiz_items": quiz,
     }
+    if contestant.backend != ModelContestant.Backend.BUILTIN and _last_call_timed_out(seat, turn):
+        # A server that timed out may still be working on the abandoned request: a full turn sent
+        # now would queue behind it and time out too. One small call first says whether it
+        # answers again; only then is the turn sent.
+        check, _, error = _call(
+            seat=seat,
+            contestant=contestant,
+            turn=turn,
+            attempt=attempt,
+            purpose="check",
+            messages=CHECK_MESSAGES,
+            observation={},
+            config=check_config(config_for(contestant)),
+        )
+        if error is not None:
+            if error.transient:
+                raise _retry_later(
+                    seat,
+                    turn,
+                    error,
+                    f"the server has not answered since a request timed out: {error.message}",
+                )
+            outcome = services.seat_end(
+                seat=seat, reason=f"model error: {error.message}", idempotency_key=key
+            )
+            return TurnResult("seat_ended", outcome.step.pk, error.message)
+        check.save(update_fields=_OUTCOME_FIELDS)
     messages = conversation(seat=seat, contestant=contestant, log=log, quiz_items=quiz)
     schemas = move_schemas(family, match.instance.public, observation["tests_left"], len(quiz))
     call, completion, error = _call(
@@ -347,7 +418,7 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1, queue_next: bool = Tr
     )
     if error is not None:
         if error.transient:
-            raise RetryLater(error.message, retry_after=error.retry_after)
+            raise _retry_later(seat, turn, error)
         outcome = services.seat_end(
             seat=seat, reason=f"model error: {error.message}", idempotency_key=idempotency_key(turn)
         )
@@ -378,12 +449,14 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1, queue_next: bool = Tr
                 schemas=schemas,
             )
             if error is not None and error.transient:
-                raise RetryLater(error.message, retry_after=error.retry_after) from None
-        if error is not None or completion is None:
-            reason = f"no valid action: {first.message}" + (
-                f"; re-prompt failed: {error.message}" if error else ""
-            )
-            return _forfeit_turn(seat, turn, call, reason, queue_next=queue_next)
+                raise _retry_later(seat, turn, error) from None
+            if error is not None:  # a permanent error (context too long, a revoked key) ends the seat
+                outcome = services.seat_end(
+                    seat=seat, reason=f"model error: {error.message}", idempotency_key=idempotency_key(turn)
+                )
+                return TurnResult("seat_ended", outcome.step.pk, error.message)
+        if completion is None:  # the budget left no room for a re-prompt
+            return _forfeit_turn(seat, turn, call, f"no valid action: {first.message}", queue_next=queue_next)
         try:
             action = _read_action(completion.text, seat=seat)
         except ParseError as second:

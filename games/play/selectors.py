@@ -128,6 +128,10 @@ def step_public(*, step: Step) -> dict[str, Any]:
         data["rule"] = step.action.get("rule")
         data["verdict"] = step.result.get("verdict")
         data["score"] = step.result.get("score")
+    elif step.action.get("reason"):  # a forfeit or a timeout: why (a model error, a bad reply...)
+        data["reason"] = step.action["reason"]
+        if step.action.get("turn"):
+            data["turn_only"] = True  # a forfeited turn: one test used, the seat played on
     return data
 
 
@@ -194,6 +198,8 @@ def match_reveal(*, match: Match) -> dict[str, Any] | None:
                 "handle": s.handle,
                 "status": s.status,
                 "guess": (s.outcome or {}).get("guess"),
+                # why a seat ended without a guess (a model error, a budget, a timeout)
+                "reason": (s.outcome or {}).get("reason"),
                 "verdict": (s.outcome or {}).get("verdict"),
                 "quiz": (s.outcome or {}).get("quiz"),
                 "score": s.score,

@@ -390,7 +390,7 @@
             answerText(v.hidden_answer) + ", the guess says " + answerText(v.guess_answer) + "." }));
         }
       } else {
-        lines.push(el("p", { text: "No guess (" + s.status + ")." }));
+        lines.push(el("p", { class: "end-reason", text: "No guess (" + s.status + ")" + (s.reason ? ": " + s.reason : "") + "." }));
       }
       if (s.score) {
         lines.push(el("p", { class: "score", text: "Score: " + present.plural(s.score.points, "point") }));

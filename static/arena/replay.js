@@ -126,7 +126,7 @@
     if (seat.parsimony !== null) bits.push("parsimony " + seat.parsimony + " (guess size " + seat.guess_size + ")");
     $("rp-verdicts").append(el("p", { class: "rp-verdict", "data-seat": String(seat.seat) },
       el("strong", {}, seat.handle), ": ",
-      seat.guess ? el("code", {}, seat.guess) : "no guess (" + seat.status + ")", " — ",
+      seat.guess ? el("code", {}, seat.guess) : "no guess (" + seat.status + (seat.end_reason ? ": " + seat.end_reason : "") + ")", " — ",
       el("span", { class: seat.solved ? "verdict yes" : "verdict no" }, bits.join(" · "))));
   }
 
