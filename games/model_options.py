@@ -92,8 +92,8 @@ def request_option_problems(backend: str, options: Any) -> list[str]:
         elif isinstance(value, bool) or not isinstance(value, allowed[key]):
             kinds = " or ".join(_TYPE_NAMES[t] for t in allowed[key])
             problems.append(f"request option {key!r} must be {kinds}, got {value!r}")
-        elif key in ("max_tokens", "max_completion_tokens", "top_k") and value < (0 if key == "top_k" else 1):
-            problems.append(f"request option {key!r} must be positive, got {value!r}")
+        elif key in _AT_LEAST and isinstance(value, int) and value < _AT_LEAST[key]:
+            problems.append(f"request option {key!r} must be at least {_AT_LEAST[key]}, got {value!r}")
     return problems
 
 
@@ -112,4 +112,5 @@ def prompt_version_problem(version: Any) -> str:
     return ""
 
 
-_TYPE_NAMES = {int: "an integer", float: "a number", str: "text", list: "a list", dict: "a JSON object"}
+_TYPE_NAMES = {int: "an integer", float: "a decimal number", str: "text", list: "a list", dict: "a JSON object"}
+_AT_LEAST = {"max_tokens": 1, "max_completion_tokens": 1, "top_k": 0}

@@ -123,3 +123,21 @@ def test_the_admin_form_refuses_an_unknown_option_next_to_its_field_and_saves_a_
     assert (
         saved.request_options == OPTIONS and saved.reply_mode == "json_object" and saved.prompt_version == 2
     )
+
+
+def test_a_compact_prompt_contestant_gets_its_history_as_the_state_text(fake) -> None:
+    from workers import prompts
+
+    turns = prompts.COMPACT_RAW_TURNS + 2
+    fake.script(*[Reply(content=f'{{"action": "test", "input": [{i}, 2, 3]}}') for i in range(turns)])
+    fake.script(Reply(content=GUESS_RIGHT))
+    _, (seat,) = model_race(contestant(fake, prompt_version=2))
+    drive(seat)
+    assert seat.score["solved"] is True
+    early, late = fake.requests[2][1]["messages"], fake.requests[-1][1]["messages"]
+    assert [m["role"] for m in early][:4] == ["system", "user", "assistant", "user"]
+    assert [m["role"] for m in late] == ["system", "user"]
+    assert "Your tests so far:" in late[1]["content"] and f"{turns - 1}, 2, 3" in late[1]["content"]
+    # the trace still has every raw reply
+    replies = list(ModelCall.objects.filter(seat=seat).order_by("id").values_list("raw_response", flat=True))
+    assert len(replies) == turns + 1 and replies[0] == '{"action": "test", "input": [0, 2, 3]}'
