@@ -290,6 +290,9 @@ ARENA_MODEL_RETRY_BASE_S = float(os.environ.get("ARENA_MODEL_RETRY_BASE_S", "2")
 ARENA_MODEL_RETRY_CAP_S = float(os.environ.get("ARENA_MODEL_RETRY_CAP_S", "30"))
 # A failing turn is retried until it has failed this long (an outage, a local server restarting)
 # or for this many attempts, whichever comes first; then the seat ends with the last error.
+# A worker builds every family's reference spaces when it starts (workers/warmup.py), so the
+# first turn of the first race is as fast as the rest; 0 skips it (test workers start faster).
+ARENA_WORKER_WARMUP = os.environ.get("ARENA_WORKER_WARMUP", "1") != "0"
 ARENA_MODEL_OUTAGE_S = float(os.environ.get("ARENA_MODEL_OUTAGE_S", "300"))
 ARENA_MODEL_MAX_RETRIES = int(os.environ.get("ARENA_MODEL_MAX_RETRIES", "100"))
 # A model-turn task plays on into the seat's next turns for this long before queueing the next

@@ -210,6 +210,24 @@ def _name_this_worker(**_: object) -> None:
         connections.close_all()  # the pool forks next: no connection of ours to inherit
 
 
+@worker_init.connect
+def _warm_up(**_: object) -> None:
+    """Build each family's reference spaces before the pool forks, so every pool child starts
+    with them (``workers.warmup``); ``ARENA_WORKER_WARMUP=0`` skips it (test workers)."""
+    if not getattr(settings, "ARENA_WORKER_WARMUP", True):
+        return
+    from workers import warmup
+
+    started = time.perf_counter()
+    report = warmup.warm_up()
+    logger.warning(
+        "worker warm-up: reference spaces of %s families (%s variants) built in %.1f s",
+        len(report),
+        sum(r["variants"] for r in report.values()),
+        time.perf_counter() - started,
+    )
+
+
 @task_received.connect
 def _claim_the_seat(request: object = None, **_: object) -> None:
     """A turn task arrived here (to run now, later with a countdown, or after the tasks ahead of
