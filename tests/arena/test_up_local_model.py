@@ -57,8 +57,15 @@ def test_up_serves_the_local_model_restarts_it_and_stops_it(fresh_env) -> None: 
         url = found.group(1)
         assert "SmolLM2-135M (local)" in log_path.read_text()
         wait_for(lambda: answers(url), 300, "the local model server")
-        home = httpx.get(f"http://127.0.0.1:{port}/", timeout=10).text
-        assert localmodel.NAME in home  # offered as an opponent
+
+        def home() -> str:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+            except httpx.HTTPError:
+                return ""
+            return response.text if response.status_code == 200 else ""
+
+        assert localmodel.NAME in wait_for(home, 300, "the home page")  # offered as an opponent
         kids = children_of(proc.pid)
         server = next(p for p in kids if b"llama_cpp.server" in Path(f"/proc/{p}/cmdline").read_bytes())
         os.kill(server, signal.SIGKILL)

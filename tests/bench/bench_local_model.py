@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -58,8 +59,13 @@ def main() -> None:  # noqa: PLR0915 - one linear script
     parser.add_argument("--modes", default="structured,text")
     parser.add_argument("--url", default="", help="a running server's /v1 URL instead of starting one")
     parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: its own)")
+    parser.add_argument(
+        "--deadline-s", type=float, default=0, help="start no new game after this many seconds (0 = none)"
+    )
     args = parser.parse_args()
 
+    # SIGTERM runs the clean-up below (the server child and the embedded Redis stop too).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     tmp = Path(tempfile.mkdtemp(prefix="arena-blm-", dir="/tmp"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
     os.environ["ARENA_DATABASE_URL"] = f"sqlite:///{tmp / 'bench.sqlite3'}"
@@ -146,6 +152,8 @@ def run(args: argparse.Namespace, url: str) -> dict:
         return moves
 
     rows = []
+    bench_started = time.monotonic()
+    skipped = 0
     for family in families:
         spec = family.variants[0]
         params = dict(spec.params)
@@ -156,6 +164,9 @@ def run(args: argparse.Namespace, url: str) -> dict:
         )
         for label, contestant in contestants.items():
             for seed in range(args.seeds):
+                if args.deadline_s and time.monotonic() - bench_started > args.deadline_s:
+                    skipped += 1
+                    continue
                 match, _ = services.race_create(variant=variant, opponents=[contestant.slug], seed=seed)
                 (seat,) = match.seats.all()
                 started = time.perf_counter()
@@ -213,6 +224,7 @@ def run(args: argparse.Namespace, url: str) -> dict:
         "seeds": args.seeds,
         "max_tests": args.max_tests,
         "families": [f.id for f in families],
+        "games_skipped_at_deadline": skipped,
     }
     for label in contestants:
         mine = [r for r in rows if r["mode"] == label]
