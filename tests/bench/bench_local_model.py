@@ -215,7 +215,7 @@ def run(args: argparse.Namespace, url: str) -> dict:
             "median_s_per_move": round(statistics.median(w for w, _ in moves), 3) if moves else None,
             "pipeline_share": round((wall - model) / wall, 4) if wall else None,
             "mean_game_s": round(statistics.mean(r["game_s"] for r in subset), 2) if subset else None,
-            "ended_by_error": sum(1 for r in subset if r["status"] == "forfeited" and r["end_reason"]),
+            "ended_without_guess": sum(1 for r in subset if r["status"] == "forfeited" and r["end_reason"]),
         }
 
     out: dict = {
