@@ -290,8 +290,14 @@ CELERY_TASK_TIME_LIMIT = 150
 ARENA_MODEL_TURN_SOFT_LIMIT_S = int(os.environ.get("ARENA_MODEL_TURN_SOFT_LIMIT_S", "150"))
 ARENA_MODEL_TURN_HARD_LIMIT_S = int(os.environ.get("ARENA_MODEL_TURN_HARD_LIMIT_S", "180"))
 ARENA_MODEL_RETRY_BASE_S = float(os.environ.get("ARENA_MODEL_RETRY_BASE_S", "2"))
-ARENA_MODEL_RETRY_CAP_S = float(os.environ.get("ARENA_MODEL_RETRY_CAP_S", "60"))
-ARENA_MODEL_MAX_RETRIES = int(os.environ.get("ARENA_MODEL_MAX_RETRIES", "5"))
+ARENA_MODEL_RETRY_CAP_S = float(os.environ.get("ARENA_MODEL_RETRY_CAP_S", "30"))
+# A failing turn is retried until it has failed this long (an outage, a local server restarting)
+# or for this many attempts, whichever comes first; then the seat ends with the last error.
+# A worker builds every family's reference spaces when it starts (workers/warmup.py), so the
+# first turn of the first race is as fast as the rest; 0 skips it (test workers start faster).
+ARENA_WORKER_WARMUP = os.environ.get("ARENA_WORKER_WARMUP", "1") != "0"
+ARENA_MODEL_OUTAGE_S = float(os.environ.get("ARENA_MODEL_OUTAGE_S", "300"))
+ARENA_MODEL_MAX_RETRIES = int(os.environ.get("ARENA_MODEL_MAX_RETRIES", "100"))
 # A model-turn task plays on into the seat's next turns for this long before queueing the next
 # one (fast models skip a broker round trip per turn; 0 = one turn per task).
 ARENA_MODEL_TURN_SLICE_S = float(os.environ.get("ARENA_MODEL_TURN_SLICE_S", "0.5"))

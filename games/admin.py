@@ -20,6 +20,7 @@ from django.urls import path, reverse
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_POST
 
+from games import model_options
 from games.api import auth as tokens
 from games.competition import tournaments
 from games.engine.core import EngineError, all_families, get_family
@@ -535,6 +536,16 @@ class ModelContestantForm(forms.ModelForm):
         assume_scheme="https",
         help_text="empty = the provider's default; OpenAI-compatible servers end in /v1",
     )
+    reply_mode = forms.ChoiceField(
+        choices=list(model_options.REPLY_MODES.items()),
+        initial="text",
+        required=False,
+        help_text="structured modes ask the endpoint for a reply constrained to the family's action "
+        "schema; free text stays for endpoints without them",
+    )
+    prompt_version = forms.TypedChoiceField(
+        choices=list(model_options.PROMPT_VERSIONS.items()), coerce=int, initial=1
+    )
 
     class Meta:
         model = ModelContestant
@@ -548,6 +559,8 @@ class ModelContestantForm(forms.ModelForm):
             "model",
             "api_key_env",
             "sampling",
+            "reply_mode",
+            "request_options",
             "prompt_version",
             "max_tokens_per_call",
             "http_timeout_s",
@@ -578,6 +591,13 @@ class ModelContestantForm(forms.ModelForm):
             if not isinstance(value, int | float | str | bool | list) or isinstance(value, dict):
                 raise forms.ValidationError(f"sampling {key!r} must be a number, string, boolean or list")
         return sampling
+
+    def clean_reply_mode(self) -> str:
+        return self.cleaned_data.get("reply_mode") or "text"
+
+    def clean_request_options(self) -> dict:
+        options = self.cleaned_data.get("request_options")
+        return {} if options in (None, "") else options
 
     def clean(self) -> dict:
         data = super().clean()
@@ -639,7 +659,16 @@ class ModelContestantAdmin(admin.ModelAdmin):
         ),
         (
             "Sampling and prompt",
-            {"fields": ["sampling", "prompt_version", "max_tokens_per_call", "http_timeout_s"]},
+            {
+                "fields": [
+                    "sampling",
+                    "reply_mode",
+                    "request_options",
+                    "prompt_version",
+                    "max_tokens_per_call",
+                    "http_timeout_s",
+                ]
+            },
         ),
         (
             "Budgets and prices",

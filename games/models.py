@@ -3,10 +3,15 @@ or updated in the same transaction that appends to it (see services.py)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
+
+from games import model_options
 
 # Free text people type (admin forms, the API) has a bound; CharFields carry theirs, and
 # TextFields get a validator too, because the database enforces neither on SQLite.
@@ -298,7 +303,21 @@ class ModelContestant(models.Model):
         max_length=100, blank=True, help_text="NAME of the environment variable holding the API key"
     )
     sampling = models.JSONField(default=dict, blank=True, help_text='e.g. {"temperature": 0.2}')
-    prompt_version = models.PositiveIntegerField(default=1)
+    prompt_version = models.PositiveIntegerField(
+        default=1, help_text="1 = full instructions; 2 = compact, for small models (games/model_options.py)"
+    )
+    reply_mode = models.CharField(
+        max_length=16,
+        default="text",
+        help_text="text = free text, parsed; json_schema / json_object / tool = a reply constrained to "
+        "the family's action schema (OpenAI response_format / llama.cpp / Anthropic tool use)",
+    )
+    request_options = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='extra request body keys sent as they are, e.g. {"max_tokens": 128, "top_k": 40, '
+        '"min_p": 0.05, "repeat_penalty": 1.1}; unknown keys are refused',
+    )
     max_calls = models.PositiveIntegerField(
         default=100, help_text="per match, re-prompts and retries included"
     )
@@ -329,6 +348,29 @@ class ModelContestant(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.backend}:{self.model})"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Every path that saves a contestant (the admin, the shell, ``up --local-model``) is
+        # checked: an option the endpoint would never receive is refused, never dropped.
+        if problems := self.option_problems():
+            raise ValidationError(problems)
+        super().save(*args, **kwargs)
+
+    def option_problems(self) -> dict[str, list[str]]:
+        """Field -> what is wrong with the request settings (reply mode, options, prompt version)."""
+        out: dict[str, list[str]] = {}
+        if problems := model_options.request_option_problems(self.backend, self.request_options):
+            out["request_options"] = problems
+        if problem := model_options.reply_mode_problem(self.backend, self.reply_mode):
+            out["reply_mode"] = [problem]
+        if problem := model_options.prompt_version_problem(self.prompt_version):
+            out["prompt_version"] = [problem]
+        return out
+
+    def clean(self) -> None:
+        super().clean()
+        if problems := self.option_problems():
+            raise ValidationError(problems)
+
 
 class ModelCall(models.Model):
     """Every call to a model, failed ones too, in the order they were made."""
@@ -350,6 +392,8 @@ class ModelCall(models.Model):
     latency_ms = models.FloatField(default=0.0)
     cost_usd = models.FloatField(default=0.0)
     finish_reason = models.CharField(max_length=40, blank=True)
+    # How the reply was asked for (games.model_options.REPLY_MODES): free text or structured.
+    reply_mode = models.CharField(max_length=16, blank=True)
     error_class = models.CharField(max_length=40, blank=True)
     error_message = models.TextField(blank=True)
     # The worker process that made the call (WorkerBeat.worker_id; empty when run outside a

@@ -19,28 +19,52 @@ Rules this module keeps:
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
+from django.utils import timezone
 
-from games.engine.core import EngineError, get_family
+from games.engine.core import EngineError, Family, get_family
 from games.models import HypothesisMode, Match, ModelCall, ModelContestant, Seat, Step
 from games.play import selectors, services
 from workers import liveness, prompts
 from workers.clients import ClientConfig, Completion, ModelCallError, client_for
 from workers.parsing import PARSER_VERSION, ParseError, parse_action
+from workers.schemas import action_schema, tool_schema
 
 logger = logging.getLogger(__name__)
 
 
 class RetryLater(Exception):
-    def __init__(self, reason: str, *, retry_after: float | None) -> None:
+    """A transient failure: try the turn again later. ``outage_s`` is how long the turn has been
+    failing (since its first call), which bounds the retries (``ARENA_MODEL_OUTAGE_S``)."""
+
+    def __init__(self, reason: str, *, retry_after: float | None, outage_s: float = 0.0) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.outage_s = outage_s
+
+
+def _retry_later(seat: Seat, turn: int, error: ModelCallError, reason: str = "") -> RetryLater:
+    first = (
+        ModelCall.objects.filter(seat=seat, turn=turn)
+        .order_by("id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    outage = (timezone.now() - first).total_seconds() if first is not None else 0.0
+    return RetryLater(reason or error.message, retry_after=error.retry_after, outage_s=max(outage, 0.0))
+
+
+# What a check that a server answers again asks: one token, so a busy server's answer is quick
+# once it is free; logged like every call (purpose "check").
+CHECK_MESSAGES = [{"role": "user", "content": "Reply with the single word: ready"}]
+CHECK_MAX_TOKENS = 1
 
 
 @dataclass
@@ -85,6 +109,8 @@ def config_for(contestant: ModelContestant) -> ClientConfig:
         http_timeout_s=contestant.http_timeout_s,
         price_in_per_mtok=contestant.price_in_per_mtok,
         price_out_per_mtok=contestant.price_out_per_mtok,
+        reply_mode=contestant.reply_mode or "text",
+        request_options=contestant.request_options or {},
     )
 
 
@@ -151,7 +177,10 @@ def conversation(
             )
         elif forfeited_turn:
             feedback = prompts.feedback_text(
-                {"type": "forfeit"}, step.action.get("reason", "no valid action"), tests_left
+                {"type": "forfeit"},
+                step.action.get("reason", "no valid action"),
+                tests_left,
+                version=contestant.prompt_version,
             )
         elif step.kind == Step.Kind.GUESS and "attempts_left" in step.result:  # a wrong attempt, play on
             feedback = prompts.feedback_text({"type": "guess"}, step.result, tests_left)
@@ -160,6 +189,11 @@ def conversation(
         turns.append(prompts.Turn(reply=log.replies.get(step.pk, "(no reply recorded)"), feedback=feedback))
     if quiz_items is None:
         quiz_items = selectors.quiz_items(instance=instance)
+    history = [
+        {"input": step.action.get("input"), "result": step.result.get("result")}
+        for step in log.steps
+        if step.kind == Step.Kind.TEST
+    ]
     return prompts.build_messages(
         family,
         instance.public,
@@ -168,6 +202,8 @@ def conversation(
         contestant.prompt_version,
         quiz_items=quiz_items,
         hypothesis=hypothesis_ask(seat.match),
+        history=history,
+        tests_left=max(seat.match.max_tests - tests_used, 0),
     )
 
 
@@ -176,6 +212,41 @@ def hypothesis_ask(match: Any) -> prompts.HypothesisAsk | None:
     if match.hypothesis_mode == HypothesisMode.OFF:
         return None
     return prompts.HypothesisAsk(mode=match.hypothesis_mode, format=match.hypothesis_format)
+
+
+def move_schemas(
+    family: Family, public: dict[str, Any], tests_left: int, quiz_count: int, hypothesis: bool = False
+) -> dict[str, Any]:
+    """The schemas a structured reply is constrained to; a client uses the one of its mode."""
+    shown = family.shown_for(public)
+    return {
+        "action_schema": action_schema(
+            shown, tests_left=tests_left, quiz_count=quiz_count, hypothesis=hypothesis
+        ),
+        "tool_schema": tool_schema(
+            shown, tests_left=tests_left, quiz_count=quiz_count, hypothesis=hypothesis
+        ),
+    }
+
+
+def check_config(config: ClientConfig) -> ClientConfig:
+    """The contestant's endpoint, model and timeout, asked for one token of free text."""
+    options = {
+        k: v for k, v in config.request_options.items() if k not in ("max_tokens", "max_completion_tokens")
+    }
+    return dataclasses.replace(
+        config, max_tokens=CHECK_MAX_TOKENS, reply_mode="text", request_options=options
+    )
+
+
+def _last_call_timed_out(seat: Seat, turn: int) -> bool:
+    last = (
+        ModelCall.objects.filter(seat=seat, turn=turn)
+        .order_by("-id")
+        .values_list("error_class", flat=True)
+        .first()
+    )
+    return last == "timeout"
 
 
 def _budget_problem(used: dict[str, Any], contestant: ModelContestant) -> str | None:
@@ -197,8 +268,10 @@ def _call(
     purpose: str,
     messages: list[dict[str, str]],
     observation: dict[str, Any],
+    schemas: dict[str, Any] | None = None,
+    config: ClientConfig | None = None,
 ) -> tuple[ModelCall, Completion | None, ModelCallError | None]:
-    config = config_for(contestant)
+    config = config or config_for(contestant)
     # The row is written before the call, so a call cut short by a dead worker still shows
     # in the trace (as "in_flight", closed as "interrupted" by the sweep once the worker named
     # here is found dead); it is completed when the call returns.
@@ -210,13 +283,16 @@ def _call(
         attempt=attempt,
         purpose=purpose,
         messages=messages,
+        reply_mode=config.reply_mode,
         error_class="in_flight",
         parser_version=PARSER_VERSION,
     )
     completion: Completion | None = None
     error: ModelCallError | None = None
     try:
-        completion = client_for(contestant.backend)(config, messages, observation=observation)
+        completion = client_for(contestant.backend)(
+            config, messages, observation=observation, **(schemas or {})
+        )
     except ModelCallError as exc:
         error = exc
     except SoftTimeLimitExceeded:  # the task's time ran out inside the call: a timeout, retried
@@ -340,7 +416,41 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1, queue_next: bool = Tr
         "quiz_items": quiz,
         "hypothesis": {"mode": match.hypothesis_mode, "format": match.hypothesis_format},
     }
+    if contestant.backend != ModelContestant.Backend.BUILTIN and _last_call_timed_out(seat, turn):
+        # A server that timed out may still be working on the abandoned request: a full turn sent
+        # now would queue behind it and time out too. One small call first says whether it
+        # answers again; only then is the turn sent.
+        check, _, error = _call(
+            seat=seat,
+            contestant=contestant,
+            turn=turn,
+            attempt=attempt,
+            purpose="check",
+            messages=CHECK_MESSAGES,
+            observation={},
+            config=check_config(config_for(contestant)),
+        )
+        if error is not None:
+            if error.transient:
+                raise _retry_later(
+                    seat,
+                    turn,
+                    error,
+                    f"the server has not answered since a request timed out: {error.message}",
+                )
+            outcome = services.seat_end(
+                seat=seat, reason=f"model error: {error.message}", idempotency_key=key
+            )
+            return TurnResult("seat_ended", outcome.step.pk, error.message)
+        check.save(update_fields=_OUTCOME_FIELDS)
     messages = conversation(seat=seat, contestant=contestant, log=log, quiz_items=quiz)
+    schemas = move_schemas(
+        family,
+        match.instance.public,
+        observation["tests_left"],
+        len(quiz),
+        hypothesis=match.hypothesis_mode != HypothesisMode.OFF,
+    )
     call, completion, error = _call(
         seat=seat,
         contestant=contestant,
@@ -349,10 +459,11 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1, queue_next: bool = Tr
         purpose="turn",
         messages=messages,
         observation=observation,
+        schemas=schemas,
     )
     if error is not None:
         if error.transient:
-            raise RetryLater(error.message, retry_after=error.retry_after)
+            raise _retry_later(seat, turn, error)
         outcome = services.seat_end(
             seat=seat, reason=f"model error: {error.message}", idempotency_key=idempotency_key(turn)
         )
@@ -365,7 +476,12 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1, queue_next: bool = Tr
         call.save(update_fields=_OUTCOME_FIELDS)
         if _budget_problem(log.usage_with(call), contestant) is None:
             retry_messages = prompts.reprompt_messages(
-                messages, completion.text, first.message, family_id=match.instance.family
+                messages,
+                completion.text,
+                first.message,
+                family_id=match.instance.family,
+                version=contestant.prompt_version,
+                public=match.instance.public,
             )
             call, completion, error = _call(
                 seat=seat,
@@ -375,14 +491,17 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1, queue_next: bool = Tr
                 purpose="reprompt",
                 messages=retry_messages,
                 observation=observation,
+                schemas=schemas,
             )
             if error is not None and error.transient:
-                raise RetryLater(error.message, retry_after=error.retry_after) from None
-        if error is not None or completion is None:
-            reason = f"no valid action: {first.message}" + (
-                f"; re-prompt failed: {error.message}" if error else ""
-            )
-            return _forfeit_turn(seat, turn, call, reason, queue_next=queue_next)
+                raise _retry_later(seat, turn, error) from None
+            if error is not None:  # a permanent error (context too long, a revoked key) ends the seat
+                outcome = services.seat_end(
+                    seat=seat, reason=f"model error: {error.message}", idempotency_key=idempotency_key(turn)
+                )
+                return TurnResult("seat_ended", outcome.step.pk, error.message)
+        if completion is None:  # the budget left no room for a re-prompt
+            return _forfeit_turn(seat, turn, call, f"no valid action: {first.message}", queue_next=queue_next)
         try:
             action = _read_action(completion.text, seat=seat)
         except ParseError as second:

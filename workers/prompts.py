@@ -16,6 +16,7 @@ one user message per result, as in multi-turn research harnesses.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,15 @@ from typing import Any
 from games.engine.core import Family, get_family
 
 CURRENT_VERSION = 1
+# Version 2, compact, for small models and small context windows: no example rule a model can
+# copy as its guess (the family's syntax help stays), one line of answer format instead of "think
+# as much as you like", short feedback after a forfeited turn, and once the chat has more than
+# ``COMPACT_RAW_TURNS`` exchanges the history is the state text (every test and its answer, the
+# tests left) in one message instead of the raw exchanges; the raw replies stay in the trace.
+COMPACT = 2
+VERSIONS = (1, COMPACT)
+COMPACT_RAW_TURNS = 4
+COMPACT_REASON_CHARS = 70
 
 # Every family-specific word comes from the family's declarations (``Family.presentation``): its
 # answer format, a valid test and a syntax example for the reminder, how inputs and answers are
@@ -47,9 +57,10 @@ class HypothesisAsk:
     mode: str
     format: str
 
-    def text(self, shown: Any) -> str:
+    def text(self, shown: Any, example: bool = True) -> str:
+        """``example``: show the family's example rule (the compact version has none to parrot)."""
         words = (
-            f"as a rule in the same language as a guess (e.g. {shown.rule_example})"
+            "as a rule in the same language as a guess" + (f" (e.g. {shown.rule_example})" if example else "")
             if self.format == "rule"
             else "in your own words"
         )
@@ -82,9 +93,11 @@ def system_prompt(
     quiz_items: Sequence[Any] = (),
     hypothesis: HypothesisAsk | None = None,
 ) -> str:
-    if version != 1:
-        raise ValueError(f"unknown prompt version {version}; known: 1")
+    if version not in VERSIONS:
+        raise ValueError(f"unknown prompt version {version}; known: {', '.join(map(str, VERSIONS))}")
     shown = family.shown_for(public)
+    if version == COMPACT:
+        return _compact_system_prompt(family, public, quiz_items, hypothesis)
     text = f"{family.describe(public)}\n\n{shown.answer_format()}"
     if hypothesis is not None:
         text += "\n\n" + hypothesis.text(shown)
@@ -103,9 +116,17 @@ def first_user_prompt(family: Family, public: Mapping[str, Any], tests_left: int
 
 
 def feedback_text(
-    action: Mapping[str, Any], result: Any, tests_left: int, family: Family | None = None
+    action: Mapping[str, Any],
+    result: Any,
+    tests_left: int,
+    family: Family | None = None,
+    version: int = CURRENT_VERSION,
 ) -> str:
     """What the player is told after a test, in the words a person would see."""
+    if version == COMPACT and action.get("type") == "forfeit":
+        return (
+            f"Turn forfeited ({_short(str(result))}). Tests left: {tests_left}. Reply with one JSON object."
+        )
     if action.get("type") == "test":
         if family is not None:
             shown = family.shown.format_input(action.get("input"))
@@ -138,7 +159,21 @@ def build_messages(
     version: int = CURRENT_VERSION,
     quiz_items: Sequence[Any] = (),
     hypothesis: HypothesisAsk | None = None,
+    history: Sequence[Mapping[str, Any]] = (),
+    tests_left: int | None = None,
 ) -> list[dict[str, str]]:
+    """The chat so far. ``history`` (each test's input and result) and ``tests_left`` are read by
+    the compact version only, to write a long history as the state text."""
+    if version == COMPACT and len(turns) > COMPACT_RAW_TURNS:
+        left = tests_left if tests_left is not None else tests_left_at_start - len(turns)
+        forfeited = len(turns) - len(history)
+        state = family.render_observation(public, list(history), left)
+        if forfeited > 0:
+            state += f"\nTurns forfeited so far: {forfeited}."
+        return [
+            {"role": "system", "content": system_prompt(family, public, version, quiz_items, hypothesis)},
+            {"role": "user", "content": f"{state}\nYour next move?"},
+        ]
     messages = [
         {"role": "system", "content": system_prompt(family, public, version, quiz_items, hypothesis)},
         {"role": "user", "content": first_user_prompt(family, public, tests_left_at_start)},
@@ -150,10 +185,30 @@ def build_messages(
 
 
 def reprompt_messages(
-    messages: Sequence[Mapping[str, str]], bad_reply: str, error: str, family_id: str | None = None
+    messages: Sequence[Mapping[str, str]],
+    bad_reply: str,
+    error: str,
+    family_id: str | None = None,
+    version: int = CURRENT_VERSION,
+    public: Mapping[str, Any] | None = None,
 ) -> list[dict[str, str]]:
-    test, rule = _GENERIC_EXAMPLES[0], json.dumps(_GENERIC_EXAMPLES[1])
     reminder = FORMAT_REMINDER
+    if version == COMPACT:
+        placeholder, shown = "[...]", None
+        if family_id is not None:
+            shown = get_family(family_id).shown_for(public)
+            placeholder = shown.input_placeholder
+        reminder = (
+            f"Could not read a move ({_short(error)}). Reply with only one JSON object: "
+            f'{{"action": "test", "input": {placeholder}}}'
+            + (f" or {_compact_guess(shown)}." if shown is None or shown.has_guess else ".")
+        )
+        return [
+            *[dict(m) for m in messages],
+            {"role": "assistant", "content": bad_reply},
+            {"role": "user", "content": reminder},
+        ]
+    test, rule = _GENERIC_EXAMPLES[0], json.dumps(_GENERIC_EXAMPLES[1])
     if family_id is not None:
         shown = get_family(family_id).shown
         test, rule = json.dumps(shown.input_example), shown.guess_example_json()
@@ -168,3 +223,49 @@ def reprompt_messages(
 
 def _num(v: Any) -> str:
     return str(int(v)) if isinstance(v, (int, float)) and float(v).is_integer() else repr(v)
+
+
+# "for example: <rule>" up to the end of its line, in any family's description (v2 drops it).
+_RULE_EXAMPLE_CLAUSE = re.compile(r"[,.]?\s*\b(?:for example|e\.g\.):.*$", re.IGNORECASE | re.MULTILINE)
+
+
+def _compact_guess(shown: Any) -> str:
+    """The guess move in the compact version: a placeholder, never an example a model can parrot."""
+    value = (
+        '"<your rule>"' if shown is None or shown.guess_placeholder == '"<rule>"' else shown.guess_placeholder
+    )
+    return f'{{"action": "guess", "rule": {value}}}'
+
+
+def _compact_system_prompt(
+    family: Family,
+    public: Mapping[str, Any],
+    quiz_items: Sequence[Any],
+    hypothesis: HypothesisAsk | None = None,
+) -> str:
+    shown = family.shown_for(public)
+    lines = []
+    for line in family.describe(public).splitlines():
+        cut = _RULE_EXAMPLE_CLAUSE.sub(".", line).rstrip()
+        if cut and cut != ".":
+            lines.append(cut)
+    text = "\n".join(lines)
+    text += (
+        "\n\nReply with one JSON object and nothing else:\n"
+        f'{{"action": "test", "input": {shown.input_placeholder}}} to test {shown.test_noun}'
+        + (f", or\n{_compact_guess(shown)} to {shown.guess_noun}." if shown.has_guess else ".")
+    )
+    if hypothesis is not None:
+        text += "\n" + hypothesis.text(shown, example=False)
+    if quiz_items:
+        listed = "; ".join(shown.format_input(item) for item in quiz_items)
+        text += (
+            f'\nWith your guess, add "quiz": {len(quiz_items)} true/false predictions, in order, of '
+            f"whether these inputs fit the hidden rule: {listed}."
+        )
+    return text
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= COMPACT_REASON_CHARS else text[: COMPACT_REASON_CHARS - 1] + "…"

@@ -30,11 +30,21 @@ def ping(payload: str = "pong") -> str:
 
 def backoff_seconds(retries: int, retry_after: float | None) -> float:
     base = float(getattr(settings, "ARENA_MODEL_RETRY_BASE_S", 2.0))
-    cap = float(getattr(settings, "ARENA_MODEL_RETRY_CAP_S", 60.0))
+    cap = float(getattr(settings, "ARENA_MODEL_RETRY_CAP_S", 30.0))
     delay = min(cap, base * (2**retries)) * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not crypto
     if retry_after is not None:
         delay = max(delay, min(retry_after, cap))
     return delay
+
+
+def retries_spent(retries: int, outage_s: float) -> bool:
+    """Whether a failing turn stops being retried: once it has failed for ``ARENA_MODEL_OUTAGE_S``
+    (default 5 minutes: a server restarting, a provider's outage) or after
+    ``ARENA_MODEL_MAX_RETRIES`` attempts, whichever comes first. The backoff between attempts is
+    capped (``ARENA_MODEL_RETRY_CAP_S``), so the outage is covered by attempts, not one long wait."""
+    limit = int(getattr(settings, "ARENA_MODEL_MAX_RETRIES", 100))
+    outage = float(getattr(settings, "ARENA_MODEL_OUTAGE_S", 300.0))
+    return retries >= limit or outage_s >= outage
 
 
 @shared_task(
@@ -42,7 +52,7 @@ def backoff_seconds(retries: int, retry_after: float | None) -> float:
     name="workers.model_turn",
     acks_late=True,
     reject_on_worker_lost=True,
-    max_retries=None,  # bounded below by ARENA_MODEL_MAX_RETRIES, so giving up is logged on the seat
+    max_retries=None,  # bounded below (retries_spent), so giving up is logged on the seat
     soft_time_limit=getattr(settings, "ARENA_MODEL_TURN_SOFT_LIMIT_S", 150),
     time_limit=getattr(settings, "ARENA_MODEL_TURN_HARD_LIMIT_S", 180),
 )
@@ -66,12 +76,11 @@ def model_turn(self, seat_id: int, turn: int) -> dict:
         try:
             result = pipeline.run_turn(seat_id=seat_id, turn=turn, attempt=retries + 1, queue_next=False)
         except pipeline.RetryLater as exc:
-            limit = int(getattr(settings, "ARENA_MODEL_MAX_RETRIES", 5))
-            if retries >= limit:
+            if retries_spent(retries, exc.outage_s):
                 result = pipeline.give_up(
                     seat_id=seat_id,
                     turn=turn,
-                    reason=f"gave up after {retries + 1} failed attempts: {exc.reason}",
+                    reason=f"gave up after {retries + 1} failed attempts over {exc.outage_s:.0f} s: {exc.reason}",
                 )
             elif first:
                 raise self.retry(countdown=backoff_seconds(retries, exc.retry_after), exc=exc) from None
@@ -199,6 +208,24 @@ def _name_this_worker(**_: object) -> None:
         logger.exception("first worker heartbeat failed")
     finally:
         connections.close_all()  # the pool forks next: no connection of ours to inherit
+
+
+@worker_init.connect
+def _warm_up(**_: object) -> None:
+    """Build each family's reference spaces before the pool forks, so every pool child starts
+    with them (``workers.warmup``); ``ARENA_WORKER_WARMUP=0`` skips it (test workers)."""
+    if not getattr(settings, "ARENA_WORKER_WARMUP", True):
+        return
+    from workers import warmup
+
+    started = time.perf_counter()
+    report = warmup.warm_up()
+    logger.warning(
+        "worker warm-up: reference spaces of %s families (%s variants) built in %.1f s",
+        len(report),
+        sum(r["variants"] for r in report.values()),
+        time.perf_counter() - started,
+    )
 
 
 @task_received.connect

@@ -149,6 +149,10 @@ def step_public(*, step: Step, hypothesis: bool = True) -> dict[str, Any]:
         data["score"] = step.result.get("score")
         if "attempts_left" in step.result:
             data["attempts_left"] = step.result["attempts_left"]
+    elif step.action.get("reason"):  # a forfeit or a timeout: why (a model error, a bad reply...)
+        data["reason"] = step.action["reason"]
+        if step.action.get("turn"):
+            data["turn_only"] = True  # a forfeited turn: one test used, the seat played on
     return data
 
 
@@ -227,6 +231,8 @@ def match_reveal(*, match: Match) -> dict[str, Any] | None:
                 "handle": s.handle,
                 "status": s.status,
                 "guess": (s.outcome or {}).get("guess"),
+                # why a seat ended without a guess (a model error, a budget, a timeout)
+                "reason": (s.outcome or {}).get("reason"),
                 "verdict": (s.outcome or {}).get("verdict"),
                 "quiz": (s.outcome or {}).get("quiz"),
                 # every attempt judged in full, where a puzzle allows several guesses
@@ -419,6 +425,8 @@ def seat_model_calls(*, seat: Seat) -> list[dict[str, Any]]:
                 "cost_usd": call.cost_usd,
                 "error_class": call.error_class,
                 "error_message": call.error_message,
+                "finish_reason": call.finish_reason,
+                "reply_mode": call.reply_mode or "text",
                 "step": step_public(step=call.step) if call.step else None,
                 "at": iso(call.created_at),
             }

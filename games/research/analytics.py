@@ -173,6 +173,7 @@ def _seat_summary(
         "solved": bool((seat.score or {}).get("solved")),
         "tests_used": seat.tests_used,
         "guess": guess,
+        "end_reason": (seat.outcome or {}).get("reason"),  # why it ended without a guess, if it did
         "guess_size": guess_size,
         "hidden_size": hidden_size,
         "parsimony": round(guess_size / hidden_size, 4) if guess_size and hidden_size else None,

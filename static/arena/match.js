@@ -564,7 +564,9 @@
             answerText(v.hidden_answer) + ", the guess says " + answerText(v.guess_answer) + "." }));
         }
       } else if (hasGuess()) {
-        lines.push(el("p", { text: "No guess (" + s.status + ")." }));
+        lines.push(el("p", { class: "end-reason", text: "No guess (" + s.status + ")" + (s.reason ? ": " + s.reason : "") + "." }));
+      } else if (s.reason) {
+        lines.push(el("p", { class: "end-reason", text: "Ended (" + s.status + "): " + s.reason + "." }));
       }
       if (s.score) {
         lines.push(el("p", { class: "score", text: "Score: " + present.plural(s.score.points, "point") }));

@@ -182,7 +182,8 @@
       el("strong", {}, seat.handle), ": ",
       seat.guess && window.ArenaPresent.gridsShown(shown) && window.ArenaGrid.isGrid(seat.guess)
         ? window.ArenaGrid.view(seat.guess, { label: "final answer", small: true })
-        : seat.guess ? el("code", {}, typeof seat.guess === "string" ? seat.guess : JSON.stringify(seat.guess)) : "no guess (" + seat.status + ")", " — ",
+        : seat.guess ? el("code", {}, typeof seat.guess === "string" ? seat.guess : JSON.stringify(seat.guess))
+        : "no guess (" + seat.status + (seat.end_reason ? ": " + seat.end_reason : "") + ")", " — ",
       el("span", { class: seat.solved ? "verdict yes" : "verdict no" }, bits.join(" · "))));
   }
 

@@ -90,6 +90,7 @@ def data_env():
             "ARENA_SWEEP_S": "2",
             "ARENA_WORKER_HEARTBEAT_S": "1",
             "ARENA_LOG_LEVEL": "WARNING",
+            "ARENA_WORKER_WARMUP": "0",  # each restart would build the spaces again: not what is tested
         }
     )
     yield env, data

@@ -29,6 +29,8 @@ class Reply:
     raw_body: str | None = None  # send these bytes verbatim (truncated JSON and the like)
     tokens_in: int = 11
     tokens_out: int = 7
+    tool_input: dict[str, Any] | None = None  # Anthropic: answer with this tool_use block
+    finish_reason: str = "stop"
 
 
 class FakeModelServer:
@@ -129,7 +131,7 @@ def _openai_body(request: dict[str, Any], reply: Reply) -> dict[str, Any]:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": request.get("model", "fake"),
-        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+        "choices": [{"index": 0, "message": message, "finish_reason": reply.finish_reason}],
         "usage": {
             "prompt_tokens": reply.tokens_in,
             "completion_tokens": reply.tokens_out,
@@ -142,14 +144,18 @@ def _anthropic_body(request: dict[str, Any], reply: Reply) -> dict[str, Any]:
     content: list[dict[str, Any]] = []
     if reply.reasoning:
         content.append({"type": "thinking", "thinking": reply.reasoning, "signature": "fake"})
-    content.append({"type": "text", "text": reply.content})
+    if reply.content:
+        content.append({"type": "text", "text": reply.content})
+    if reply.tool_input is not None:
+        tool = (request.get("tools") or [{"name": "tool"}])[0]["name"]
+        content.append({"type": "tool_use", "id": "toolu_fake", "name": tool, "input": reply.tool_input})
     return {
         "id": "msg_fake",
         "type": "message",
         "role": "assistant",
         "model": request.get("model", "fake"),
         "content": content,
-        "stop_reason": "end_turn",
+        "stop_reason": "tool_use" if reply.tool_input is not None else "end_turn",
         "stop_sequence": None,
         "usage": {"input_tokens": reply.tokens_in, "output_tokens": reply.tokens_out},
     }

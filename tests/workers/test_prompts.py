@@ -73,3 +73,120 @@ def test_no_module_outside_the_engine_names_a_family() -> None:
     ]
     assert offenders == []
     assert re.search(r"(?<![a-z0-9_])arc(?![a-z0-9_])", "research search arcade") is None
+
+
+# -- prompt versions -----------------------------------------------------------------------------
+
+
+def _v1_conversations() -> dict[str, list[dict[str, str]]]:
+    """Every family's version-1 chat (seed 7, default params): three tests, a forfeited turn and a
+    format re-prompt, the way tests/workers/data/prompts_v1.json was written before version 2."""
+    import json
+    import random
+
+    from games.engine.core import all_families
+
+    out = {}
+    for family in all_families():
+        inst = family.generate(7, family.validate_params({}))
+        rng = random.Random(1)
+        turns = []
+        for i in range(3):
+            query = family.random_input(rng, inst.public)
+            result = family.answer(inst, query)
+            turns.append(
+                prompts.Turn(
+                    reply=json.dumps({"action": "test", "input": query}),
+                    feedback=prompts.feedback_text({"type": "test", "input": query}, result, 27 - i, family),
+                )
+            )
+        forfeit = prompts.feedback_text({"type": "forfeit"}, "no valid action: no action found", 23)
+        turns.append(prompts.Turn(reply="I think so.", feedback=forfeit))
+        quiz = family.quiz_items(inst) if family.quiz_items is not None else []
+        messages = prompts.build_messages(family, inst.public, turns, 30, 1, quiz_items=quiz)
+        out[family.id] = prompts.reprompt_messages(messages, "blah", "no action found", family_id=family.id)
+    return out
+
+
+def test_version_1_text_is_unchanged_for_every_family() -> None:
+    import json
+    from pathlib import Path
+
+    golden = json.loads((Path(__file__).parent / "data" / "prompts_v1.json").read_text())
+    now = _v1_conversations()
+    assert sorted(now) == sorted(golden)
+    for family_id, messages in now.items():
+        assert messages == golden[family_id], family_id
+
+
+def _compact_chat(family_id: str, turns: int, forfeits: int = 0):
+    import random
+
+    family = get_family(family_id)
+    inst = family.generate(7, family.validate_params({}))
+    rng = random.Random(1)
+    history, chat = [], []
+    for i in range(turns):
+        query = family.random_input(rng, inst.public)
+        result = family.answer(inst, query)
+        history.append({"input": query, "result": result})
+        chat.append(
+            prompts.Turn(
+                reply=f'{{"action": "test", "input": {query!r}}}',
+                feedback=prompts.feedback_text({"type": "test", "input": query}, result, 29 - i, family, 2),
+            )
+        )
+    for _ in range(forfeits):
+        reason = "no valid action after a re-prompt: " + "the JSON object has no action " * 5
+        chat.append(
+            prompts.Turn(
+                reply="hmm", feedback=prompts.feedback_text({"type": "forfeit"}, reason, 9, version=2)
+            )
+        )
+    left = 30 - turns - forfeits
+    return (
+        family,
+        inst,
+        history,
+        prompts.build_messages(family, inst.public, chat, 30, 2, history=history, tests_left=left),
+    )
+
+
+def test_compact_version_has_no_example_rule_and_no_invitation_to_ramble() -> None:
+    from games.engine.core import all_families
+
+    for family in all_families():
+        inst = family.generate(7, family.validate_params({}))
+        system = prompts.system_prompt(family, inst.public, 2)
+        assert family.shown.rule_example.strip() not in system, family.id
+        assert "for example:" not in system.lower() and "think as much as you like" not in system
+        assert "Reply with one JSON object and nothing else" in system
+        assert len(system) < len(prompts.system_prompt(family, inst.public, 1)), family.id
+        reminder = prompts.reprompt_messages([], "?", "no action found", family_id=family.id, version=2)[-1]
+        assert (
+            family.shown.rule_example.strip() not in reminder["content"]
+            and "<your rule>" in reminder["content"]
+        )
+
+
+def test_compact_version_keeps_forfeit_feedback_short() -> None:
+    _, _, _, messages = _compact_chat("wason", 1, forfeits=1)
+    forfeit = messages[-1]["content"]
+    assert (
+        forfeit.startswith("Turn forfeited (no valid action after a re-prompt") and "Tests left: 9" in forfeit
+    )
+    # the reason is cut (v1 repeats all of it: 200 characters here)
+    assert (
+        len(forfeit) <= prompts.COMPACT_REASON_CHARS + len(" Tests left: 9. Reply with one JSON object.") + 20
+    )
+
+
+def test_compact_version_summarises_a_long_history_as_the_state_text() -> None:
+    _, _, _, short = _compact_chat("wason", prompts.COMPACT_RAW_TURNS)
+    assert [m["role"] for m in short][2:4] == ["assistant", "user"]  # raw while the chat is short
+    family, inst, history, long = _compact_chat("wason", prompts.COMPACT_RAW_TURNS + 3, forfeits=2)
+    assert [m["role"] for m in long] == ["system", "user"]
+    state = long[1]["content"]
+    assert state.startswith(family.render_observation(inst.public, history, 30 - len(history) - 2))
+    assert "Turns forfeited so far: 2." in state and state.endswith("Your next move?")
+    assert inst.hidden["rule"] not in state

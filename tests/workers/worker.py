@@ -54,6 +54,7 @@ class Worker:
                 "ARENA_CELERY_RESTORE_SWEEP_S": "1",
                 "ARENA_MODEL_RETRY_BASE_S": "0.05",
                 "ARENA_MODEL_RETRY_CAP_S": "2",
+                "ARENA_WORKER_WARMUP": "0",  # seconds of CPU per start; tests/workers/test_warmup.py has it on
                 **(extra_env or {}),
             }
         )

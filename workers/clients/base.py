@@ -21,6 +21,14 @@ class ClientConfig:
     http_timeout_s: float = 60.0
     price_in_per_mtok: float = 0.0
     price_out_per_mtok: float = 0.0
+    # games.model_options: how the reply is asked for, and extra body keys sent as they are
+    # (validated when the contestant was saved).
+    reply_mode: str = "text"
+    request_options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def structured(self) -> bool:
+        return self.reply_mode != "text"
 
     def api_key(self) -> str:
         if not self.api_key_env:

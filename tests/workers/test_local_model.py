@@ -1,0 +1,85 @@
+"""The pipeline against the real local model: llama.cpp's server serving SmolLM2-135M (the
+optional extra ``.[local]``; skipped where it is not installed). Structured replies: every reply is
+JSON in the family's move shape, and a seat plays to its end."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+pytest.importorskip("llama_cpp")
+pytest.importorskip("llama_cpp.server")
+
+from arena import localmodel  # noqa: E402
+from games.models import ModelCall, Seat, Step  # noqa: E402
+from tests.workers.helpers import model_race  # noqa: E402
+from tests.workers.test_pipeline import drive  # noqa: E402
+
+pytestmark = [pytest.mark.django_db, pytest.mark.timeout(900)]
+
+
+@pytest.fixture(scope="module")
+def local_server(tmp_path_factory) -> Iterator[str]:
+    try:
+        model = localmodel.gguf_path()
+    except localmodel.LocalModelMissing as exc:
+        pytest.skip(str(exc))
+    port = localmodel.free_port()
+    log = open(tmp_path_factory.mktemp("llama") / "server.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        localmodel.server_argv(model, port), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+    )
+    url = localmodel.base_url(port)
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            assert proc.poll() is None, f"the server exited: {open(log.name).read()[-2000:]}"
+            try:
+                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the local model server did not start"
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def test_the_local_contestant_plays_a_seat_to_its_end_with_structured_replies(local_server) -> None:
+    contestant, created = localmodel.ensure_contestant(local_server)
+    assert created and contestant.reply_mode == "json_object" and contestant.prompt_version == 2
+    _, (seat,) = model_race(contestant, max_tests=4)
+    drive(seat, max_turns=12)
+    assert seat.is_done, seat.status
+    calls = list(ModelCall.objects.filter(seat=seat).order_by("id"))
+    assert calls and all(c.error_class == "" for c in calls), [
+        (c.error_class, c.error_message) for c in calls
+    ]
+    assert {c.reply_mode for c in calls} == {"json_object"}
+    for call in calls:  # constrained decoding: every reply is one JSON move, whatever its content
+        move = json.loads(call.raw_response)
+        assert move["action"] in ("test", "guess"), move
+        assert call.tokens_in > 0 and call.tokens_out > 0 and call.finish_reason
+    steps = list(seat.steps.order_by("seq"))
+    assert any(s.kind == Step.Kind.TEST for s in steps)
+    assert seat.status in (Seat.Status.FINISHED, Seat.Status.FORFEITED)
+    # the seat always has a last word: a guess once the tests ran out (the schema allows nothing else)
+    assert steps[-1].kind in (Step.Kind.GUESS, Step.Kind.FORFEIT)
+
+
+def test_ensure_contestant_points_an_existing_one_at_a_new_port(local_server) -> None:
+    contestant, _ = localmodel.ensure_contestant("http://127.0.0.1:1/v1")
+    contestant.max_calls = 77  # an operator's change
+    contestant.save()
+    again, created = localmodel.ensure_contestant(local_server)
+    assert not created and again.pk == contestant.pk
+    again.refresh_from_db()
+    assert again.base_url == local_server and again.max_calls == 77

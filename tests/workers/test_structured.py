@@ -1,0 +1,143 @@
+"""Structured replies and request options: the schema of a move built from the family's
+declarations, what the loopback fake model receives in each reply mode, and options refused at
+save when the endpoint would never get them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from games.engine.core import get_family
+from games.models import ModelCall, ModelContestant, Seat
+from tests.workers.fake_model import Reply
+from tests.workers.helpers import contestant, model_race
+from tests.workers.test_pipeline import GUESS_RIGHT, TEST, drive
+from tests.workers.test_probe import ADD, contestant_form, errors
+from tests.workers.test_probe import staff as staff  # noqa: F401 - the fixture
+from workers import schemas
+
+pytestmark = pytest.mark.django_db
+
+OPTIONS = {"max_tokens": 64, "top_k": 40, "min_p": 0.05, "repeat_penalty": 1.1}
+
+
+def test_eleusis_cards_are_enumerations_and_the_guess_is_capped() -> None:
+    shown = get_family("eleusis").shown
+    schema = schemas.action_schema(shown, tests_left=5)
+    test, guess = schema["anyOf"]
+    ranks, suits = test["properties"]["input"]["prefixItems"][:2]
+    assert ranks["enum"] == list(range(1, 14)) and suits["enum"] == [0, 1, 2, 3]
+    assert test["properties"]["action"]["enum"] == ["test"] and test["additionalProperties"] is False
+    assert guess["properties"]["rule"]["maxLength"] == schemas.MAX_STRUCTURED_TEXT
+    assert guess["required"] == ["action", "rule"]
+
+
+def test_with_no_tests_left_only_a_guess_fits_and_a_quiz_is_required() -> None:
+    shown = get_family("wason").shown
+    schema = schemas.action_schema(shown, tests_left=0, quiz_count=3)
+    assert "anyOf" not in schema and schema["properties"]["action"]["enum"] == ["guess"]
+    assert schema["properties"]["quiz"]["minItems"] == 3 and "quiz" in schema["required"]
+    tool = schemas.tool_schema(shown, tests_left=0)
+    assert tool["type"] == "object" and "input" not in tool["properties"]
+
+
+def test_json_schema_mode_sends_response_format_and_every_request_option(fake) -> None:
+    fake.script(Reply(content=TEST), Reply(content=GUESS_RIGHT))
+    _, (seat,) = model_race(contestant(fake, reply_mode="json_schema", request_options=OPTIONS))
+    drive(seat)
+    assert seat.status == Seat.Status.FINISHED and seat.score["solved"] is True
+    body = fake.requests[0][1]
+    fmt = body["response_format"]
+    assert fmt["type"] == "json_schema" and fmt["json_schema"]["name"] == "move"
+    test, guess = fmt["json_schema"]["schema"]["anyOf"]
+    assert test["properties"]["input"]["minItems"] == 3 and guess["properties"]["action"]["enum"] == ["guess"]
+    for key, value in OPTIONS.items():
+        assert body[key] == value, key
+    assert (
+        list(ModelCall.objects.filter(seat=seat).values_list("reply_mode", flat=True)) == ["json_schema"] * 2
+    )
+
+
+def test_json_object_mode_is_llama_cpp_shaped_and_text_mode_sends_no_format(fake) -> None:
+    fake.script(Reply(content=GUESS_RIGHT), Reply(content=GUESS_RIGHT))
+    _, (seat,) = model_race(contestant(fake, reply_mode="json_object"))
+    drive(seat)
+    fmt = fake.requests[0][1]["response_format"]
+    assert fmt["type"] == "json_object" and "anyOf" in fmt["schema"]
+    _, (plain,) = model_race(contestant(fake))
+    drive(plain)
+    assert "response_format" not in fake.requests[1][1]
+    assert ModelCall.objects.get(seat=plain).reply_mode == "text"
+
+
+def test_anthropic_tool_mode_forces_the_move_tool_and_plays_its_input(fake) -> None:
+    fake.script(
+        Reply(tool_input={"action": "test", "input": [1, 2, 3]}),
+        Reply(content="Done.", tool_input={"action": "guess", "rule": "z < x + y"}),
+    )
+    _, (seat,) = model_race(
+        contestant(fake, backend="anthropic", reply_mode="tool", request_options={"top_k": 5})
+    )
+    drive(seat)
+    assert seat.status == Seat.Status.FINISHED and seat.score["solved"] is True
+    path, body = fake.requests[0]
+    assert path.endswith("/messages") and body["tool_choice"] == {"type": "tool", "name": "move"}
+    assert body["tools"][0]["input_schema"]["properties"]["action"]["enum"] == ["test", "guess"]
+    assert body["top_k"] == 5
+    steps = list(seat.steps.order_by("seq").values_list("kind", flat=True))
+    assert steps == ["test", "guess"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "says"),
+    [
+        ({"request_options": {"top_kk": 40}}, "request_options", "unknown request option 'top_kk'"),
+        ({"request_options": {"min_p": "low"}}, "request_options", "'min_p' must be"),
+        ({"request_options": {"response_format": {}}}, "request_options", "set by the arena"),
+        ({"reply_mode": "tool"}, "reply_mode", "cannot ask for 'tool'"),
+        ({"prompt_version": 9}, "prompt_version", "unknown prompt version 9"),
+    ],
+)
+def test_a_bad_request_setting_is_refused_at_save(fields, field, says) -> None:
+    with pytest.raises(ValidationError) as caught:
+        ModelContestant(slug="bad", name="Bad", backend="openai", model="m", **fields).save()
+    assert any(says in m for m in caught.value.message_dict[field]), caught.value.message_dict
+    assert not ModelContestant.objects.filter(slug="bad").exists()
+
+
+def test_the_admin_form_refuses_an_unknown_option_next_to_its_field_and_saves_a_good_one(
+    client,
+    staff,  # noqa: F811 - the fixture
+) -> None:
+    response = client.post(ADD, contestant_form(request_options='{"max_tokens": 64, "typo_p": 1}'))
+    assert response.status_code == 200
+    assert any("unknown request option 'typo_p'" in e for e in errors(response, "request_options"))
+    response = client.post(
+        ADD,
+        contestant_form(request_options=json.dumps(OPTIONS), reply_mode="json_object", prompt_version="2"),
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    saved = ModelContestant.objects.get(slug="local-llm")
+    assert (
+        saved.request_options == OPTIONS and saved.reply_mode == "json_object" and saved.prompt_version == 2
+    )
+
+
+def test_a_compact_prompt_contestant_gets_its_history_as_the_state_text(fake) -> None:
+    from workers import prompts
+
+    turns = prompts.COMPACT_RAW_TURNS + 2
+    fake.script(*[Reply(content=f'{{"action": "test", "input": [{i}, 2, 3]}}') for i in range(turns)])
+    fake.script(Reply(content=GUESS_RIGHT))
+    _, (seat,) = model_race(contestant(fake, prompt_version=2))
+    drive(seat)
+    assert seat.score["solved"] is True
+    early, late = fake.requests[2][1]["messages"], fake.requests[-1][1]["messages"]
+    assert [m["role"] for m in early][:4] == ["system", "user", "assistant", "user"]
+    assert [m["role"] for m in late] == ["system", "user"]
+    assert "Your tests so far:" in late[1]["content"] and f"{turns - 1}, 2, 3" in late[1]["content"]
+    # the trace still has every raw reply
+    replies = list(ModelCall.objects.filter(seat=seat).order_by("id").values_list("raw_response", flat=True))
+    assert len(replies) == turns + 1 and replies[0] == '{"action": "test", "input": [0, 2, 3]}'

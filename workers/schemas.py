@@ -1,0 +1,122 @@
+"""The JSON schema of one move, built from the family's declared presentation (pure).
+
+A structured reply (``games.model_options.REPLY_MODES``) is constrained to this schema by the
+endpoint. Servers that decode under a grammar (llama.cpp) enforce a value set written as an
+``enum`` but not numeric ``minimum``/``maximum``, so every small integer range (a card's rank or
+suit) becomes an enumeration here. Strings keep their pattern; a long ``maxLength`` is capped so the
+grammar stays small (the engine checks the guess itself, with its own message).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from games.engine.core import Presentation
+
+# An integer range with at most this many values is written as an enumeration.
+MAX_ENUM_VALUES = 64
+# The longest guess a structured reply may hold (a rule of every family so far is far shorter).
+MAX_STRUCTURED_TEXT = 240
+
+
+def constrained(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """``schema`` with small integer ranges as enumerations and long strings capped."""
+    out = copy.deepcopy(dict(schema))
+    kind = out.get("type")
+    if kind == "integer" and "minimum" in out and "maximum" in out:
+        low, high = int(out["minimum"]), int(out["maximum"])
+        if 0 <= high - low < MAX_ENUM_VALUES:
+            out["enum"] = list(range(low, high + 1))
+    if kind == "string" and "pattern" not in out:
+        out["maxLength"] = min(int(out.get("maxLength", MAX_STRUCTURED_TEXT)), MAX_STRUCTURED_TEXT)
+    if "items" in out and isinstance(out["items"], Mapping):
+        out["items"] = constrained(out["items"])
+    if "prefixItems" in out:
+        out["prefixItems"] = [constrained(item) for item in out["prefixItems"]]
+    for key in ("oneOf", "anyOf"):
+        if key in out:
+            out[key] = [constrained(option) for option in out[key]]
+    if "properties" in out:
+        out["properties"] = {name: constrained(spec) for name, spec in out["properties"].items()}
+    return out
+
+
+def action_schema(
+    shown: Presentation, *, tests_left: int, quiz_count: int = 0, hypothesis: bool = False
+) -> dict[str, Any]:
+    """One move: a test (while tests are left) or a guess, with the quiz answers when there is a
+    quiz. Written as ``anyOf`` of two closed objects, so neither can borrow the other's keys. A
+    family with no guess has only the test; ``hypothesis`` (the match asks for stated hypotheses)
+    lets a test carry one."""
+    guess_properties: dict[str, Any] = {
+        "action": {"type": "string", "enum": ["guess"]},
+        "rule": constrained(shown.guess_schema),
+    }
+    guess_required = ["action", "rule"]
+    if quiz_count:
+        guess_properties["quiz"] = {
+            "type": "array",
+            "items": {"type": "boolean"},
+            "minItems": quiz_count,
+            "maxItems": quiz_count,
+        }
+        guess_required.append("quiz")
+    guess = {
+        "type": "object",
+        "properties": guess_properties,
+        "required": guess_required,
+        "additionalProperties": False,
+    }
+    if tests_left <= 0 and shown.has_guess:
+        return guess
+    test_properties: dict[str, Any] = {
+        "action": {"type": "string", "enum": ["test"]},
+        "input": constrained(shown.input_schema),
+    }
+    if hypothesis:
+        test_properties["hypothesis"] = {"type": "string", "maxLength": 1000}
+    test = {
+        "type": "object",
+        "properties": test_properties,
+        "required": ["action", "input"],
+        "additionalProperties": False,
+    }
+    return {"anyOf": [test, guess]} if shown.has_guess else test
+
+
+def tool_schema(
+    shown: Presentation, *, tests_left: int, quiz_count: int = 0, hypothesis: bool = False
+) -> dict[str, Any]:
+    """The same move as one flat object, for tool use (Anthropic asks a tool's input schema to be
+    an object at the top): ``action`` says which of ``input`` and ``rule`` counts."""
+    actions = (["test"] if tests_left > 0 or not shown.has_guess else []) + (
+        ["guess"] if shown.has_guess else []
+    )
+    properties: dict[str, Any] = {"action": {"type": "string", "enum": actions}}
+    if shown.has_guess:
+        properties["rule"] = {
+            **constrained(shown.guess_schema),
+            "description": f"with a guess: {shown.guess_label}",
+        }
+    if hypothesis:
+        properties["hypothesis"] = {
+            "type": "string",
+            "maxLength": 1000,
+            "description": "with a test: your current hypothesis",
+        }
+    if "test" in actions:
+        properties["input"] = {
+            **constrained(shown.input_schema),
+            "description": f"with a test: {shown.test_noun}",
+        }
+    if quiz_count:
+        properties["quiz"] = {
+            "type": "array",
+            "items": {"type": "boolean"},
+            "minItems": quiz_count,
+            "maxItems": quiz_count,
+            "description": "with a guess: the quiz answers, in order",
+        }
+    return {"type": "object", "properties": properties, "required": ["action"]}
