@@ -231,9 +231,8 @@ _RULE_EXAMPLE_CLAUSE = re.compile(r"[,.]?\s*\b(?:for example|e\.g\.):.*$", re.IG
 
 def _compact_guess(shown: Any) -> str:
     """The guess move in the compact version: a placeholder, never an example a model can parrot."""
-    value = (
-        '"<your rule>"' if shown is None or shown.guess_placeholder == '"<rule>"' else shown.guess_placeholder
-    )
+    text_guess = shown is None or shown.guess_schema.get("type", "string") == "string"
+    value = '"<your rule>"' if text_guess else "<your answer, as JSON>"
     return f'{{"action": "guess", "rule": {value}}}'
 
 

@@ -18,7 +18,7 @@ from django.contrib.auth.models import User
 from django.urls import URLPattern, URLResolver
 
 from games.competition import rating_snapshots, tournaments
-from games.models import Seat
+from games.models import RuleChallenge, Seat
 from games.play import services
 from games.research import studies
 from tests import factories
@@ -187,7 +187,11 @@ def site(client):
     session["studies"] = {str(study.pk): participant.pk}
     session.save()
     rating_snapshots.ratings_refresh()  # the leaderboard and player pages with their charts
+    challenge = RuleChallenge.objects.create(
+        author=staff, base=variant, rule="x > 1", params={}, title="A rule", trial={}
+    )
     return {
+        "challenge": challenge,
         "race": race,
         "model_seat": model,
         "running": running,
@@ -230,6 +234,9 @@ def page_urls(site) -> dict[str, str]:
         "study_join": f"/study/{site['study'].slug}/?PROLIFIC_PID=someone",
         "study_next": f"/study/{site['study'].slug}/next/",
         "admin-studies": "/admin/games/study/",
+        "lobby_join": f"/matches/{race.pk}/join/",
+        "rule_challenges": "/rules/",
+        "rule_challenge": f"/rules/{site['challenge'].pk}/",
     }
 
 
@@ -241,7 +248,7 @@ def _games_page_names() -> set[str]:
     for entry in urls.urlpatterns:
         assert isinstance(entry, URLPattern | URLResolver)
         names.add(entry.name)
-    posts = {"study_consent", "research_study_close"}
+    posts = {"study_consent", "research_study_close", "learn", "learn_done", "lobby", "lobby_start"}
     return names - {
         "play",
         "daily",

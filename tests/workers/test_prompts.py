@@ -158,15 +158,19 @@ def test_compact_version_has_no_example_rule_and_no_invitation_to_ramble() -> No
     for family in all_families():
         inst = family.generate(7, family.validate_params({}))
         system = prompts.system_prompt(family, inst.public, 2)
-        assert family.shown.rule_example.strip() not in system, family.id
+        example = family.shown.rule_example.strip()
+        assert not example or example not in system, family.id
         assert "for example:" not in system.lower() and "think as much as you like" not in system
         assert "Reply with one JSON object and nothing else" in system
         assert len(system) < len(prompts.system_prompt(family, inst.public, 1)), family.id
         reminder = prompts.reprompt_messages([], "?", "no action found", family_id=family.id, version=2)[-1]
-        assert (
-            family.shown.rule_example.strip() not in reminder["content"]
-            and "<your rule>" in reminder["content"]
-        )
+        assert not example or example not in reminder["content"], family.id
+        if not family.shown.has_guess:  # nothing to state: no guess offered
+            assert '"guess"' not in system and '"guess"' not in reminder["content"], family.id
+        elif family.shown.guess_schema.get("type", "string") == "string":  # a rule: a placeholder
+            assert "<your rule>" in reminder["content"] and "<your rule>" in system, family.id
+        else:  # an answer (a grid): a placeholder too, never the family's example answer
+            assert "<your answer, as JSON>" in reminder["content"] and "<your answer" in system, family.id
 
 
 def test_compact_version_keeps_forfeit_feedback_short() -> None:
