@@ -214,6 +214,29 @@ class Presentation:
         }
 
 
+SPACE_METHODS = ("enumerated", "counted", "estimated")
+
+
+@dataclass(frozen=True)
+class ReferenceSpace:
+    """How a family's per-step analytics (surviving hypotheses, bits, redundant tests) get their
+    hypothesis space, for the export's dataset card. ``method``: ``enumerated`` (every hypothesis
+    of the space is listed and checked against each answer), ``counted`` (the survivors are
+    counted exactly in closed form, never listed) or ``estimated`` (the true space is too large to
+    list: the figures come from a listed part of it, so they estimate the real ones and a hidden
+    rule outside that part empties it). ``description`` says what the space holds and, for an
+    estimate, what it leaves out."""
+
+    method: str
+    description: str
+
+    def __post_init__(self) -> None:
+        if self.method not in SPACE_METHODS:
+            raise ValueError(
+                f"unknown reference space method {self.method!r}; known: {', '.join(SPACE_METHODS)}"
+            )
+
+
 @dataclass(frozen=True)
 class Family:
     id: str
@@ -253,6 +276,9 @@ class Family:
     # Optional: the presentation of one puzzle from its public data, for a family whose variants
     # differ in shape (``tuples``: the number and names of the variables); default ``presentation``.
     present: Callable[[Mapping[str, Any]], Presentation] | None = None
+    # How the analytics' reference space is made (enumerated, counted or estimated), in words
+    # for the export's dataset card; required of every registered family (``register``).
+    reference_space: ReferenceSpace | None = None
 
     @property
     def shown(self) -> Presentation:
@@ -310,8 +336,15 @@ _REGISTRY: dict[str, Family] = {}
 def register(family: Family) -> Family:
     if family.id in _REGISTRY and _REGISTRY[family.id] is not family:
         raise RuntimeError(f"family {family.id!r} registered twice")
-    if family.presentation is None or family.random_input is None or family.guess_answer is None:
-        raise RuntimeError(f"family {family.id!r} must declare presentation, random_input and guess_answer")
+    if (
+        family.presentation is None
+        or family.random_input is None
+        or family.guess_answer is None
+        or family.reference_space is None
+    ):
+        raise RuntimeError(
+            f"family {family.id!r} must declare presentation, random_input, guess_answer and reference_space"
+        )
     for spec in family.variants:
         family.validate_params(spec.params)  # a shipped variant with bad params fails at import
     _REGISTRY[family.id] = family

@@ -1277,6 +1277,16 @@ def dataset_card(
             else "This export was made without the engine's per-step analytics: those columns are empty."
         ),
         "",
+        "The reference space of each family, and whether its figures are enumerated (every hypothesis "
+        "listed), counted (exactly, in closed form) or estimated (from a listed part of a space too large "
+        "to list):",
+        "",
+        *(
+            f"- `{f.id}`: {f.reference_space.method}. {f.reference_space.description}"
+            for f in all_families()
+            if f.reference_space is not None
+        ),
+        "",
         "## Licence and ethics",
         "",
         "Released for research on human and machine inductive reasoning. Do not try to re-identify "

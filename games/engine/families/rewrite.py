@@ -36,6 +36,7 @@ from games.engine.core import (
     Instance,
     ParamsError,
     Presentation,
+    ReferenceSpace,
     QueryError,
     RuleError,
     VariantSpec,
@@ -620,6 +621,16 @@ VARIANTS = (
     ),
 )
 
+REFERENCE_SPACE = ReferenceSpace(
+    "estimated",
+    "Cascades of up to 30 rules are too many to list: the space listed is every single rule with "
+    "sides of up to two letters (one letter over alphabets of four or more), and every cascade of two "
+    "such rules when there are at most 200 single ones. Longer "
+    "hidden cascades lie outside it (the analytics then report it exhausted), so the counts estimate "
+    "the true space from its short part.",
+)
+
+
 FAMILY = register(
     Family(
         id=FAMILY_ID,
@@ -637,6 +648,7 @@ FAMILY = register(
         solvers={"search": _search, "random": _random},
         step_analytics=step_analytics,
         rule_size=rule_size,
+        reference_space=REFERENCE_SPACE,
         presentation=PRESENTATION,
         variants=VARIANTS,
         random_input=random_input,

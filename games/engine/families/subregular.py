@@ -47,6 +47,7 @@ from games.engine.core import (
     Instance,
     ParamsError,
     Presentation,
+    ReferenceSpace,
     QueryError,
     RuleError,
     SolverFactory,
@@ -661,6 +662,14 @@ def _solvers() -> dict[str, SolverFactory]:
     return {"tabulate": TabulationSolver, "random": RandomTester}
 
 
+REFERENCE_SPACE = ReferenceSpace(
+    "counted",
+    "Every function of the puzzle's window, alphabet and mode that changes exactly the stated "
+    "number of windows, counted exactly in closed form from the windows seen (up to about 10^18 "
+    "functions), never listed: exact, not estimated.",
+)
+
+
 FAMILY = register(
     Family(
         id=FAMILY_ID,
@@ -678,6 +687,7 @@ FAMILY = register(
         solvers=_solvers(),
         step_analytics=step_analytics,
         rule_size=rule_size,
+        reference_space=REFERENCE_SPACE,
         presentation=PRESENTATION,
         variants=VARIANTS,
         random_input=random_input,

@@ -40,6 +40,7 @@ from games.engine.core import (
     Instance,
     ParamsError,
     Presentation,
+    ReferenceSpace,
     QueryError,
     RuleError,
     VariantSpec,
@@ -653,6 +654,14 @@ VARIANTS = (
     ),
 )
 
+REFERENCE_SPACE = ReferenceSpace(
+    "enumerated",
+    "The rule templates for the puzzle's variables, listed; templates with the same answers on a "
+    "sample of about 1,600 points of the judge's domain count once. A hand-written hidden rule outside "
+    "the templates empties it.",
+)
+
+
 FAMILY = register(
     Family(
         id=FAMILY_ID,
@@ -672,6 +681,7 @@ FAMILY = register(
         solvers={"infogain": _infogain, "random": _random},
         step_analytics=step_analytics,
         rule_size=rule_size,
+        reference_space=REFERENCE_SPACE,
         presentation=PRESENTATION,
         variants=VARIANTS,
         random_input=random_input,

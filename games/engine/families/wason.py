@@ -46,6 +46,7 @@ from games.engine.core import (
     Instance,
     ParamsError,
     Presentation,
+    ReferenceSpace,
     QueryError,
     RuleError,
     VariantSpec,
@@ -1224,6 +1225,14 @@ VARIANTS = tuple(
 )
 
 
+REFERENCE_SPACE = ReferenceSpace(
+    "enumerated",
+    "Every clause of the generator's grammar and every pair of clauses joined by and / or, "
+    "listed; rules with the same answers on a pool of about 2,300 probe triples count once (so a count "
+    "is of behaviours on that pool). Hidden rules are in it; a hand-written rule outside it empties it.",
+)
+
+
 FAMILY = register(
     Family(
         id=FAMILY_ID,
@@ -1245,6 +1254,7 @@ FAMILY = register(
         rule_size=rule_size,
         quiz_items=quiz_items,
         quiz_score=quiz_score,
+        reference_space=REFERENCE_SPACE,
         presentation=PRESENTATION,
         variants=VARIANTS,
         random_input=random_input,
