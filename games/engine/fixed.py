@@ -21,6 +21,7 @@ rule is False. A test compares both evaluators on the whole domain for every gen
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -197,13 +198,19 @@ def _compile_bin(node: Bin, index: dict[str, int], scale: int) -> _Fn:
         if op in ("+", "-"):
             a = x.a + y.a if op == "+" else x.a - y.a
             return _finite(a, x.deg, _check(x.bound + y.bound), ok, ctx.scale)
-        zero = y.a == 0
-        divisor = np.where(zero, 1, y.a)
-        ok = ok & ~zero
+        if np.ndim(y.a) == 0:  # a constant divisor: numpy divides by a scalar much faster
+            divisor: Any = int(y.a) or 1
+            if int(y.a) == 0:
+                ok = ok & np.zeros(ctx.n, dtype=bool)
+        else:
+            zero = y.a == 0
+            divisor = np.where(zero, 1, y.a)
+            ok = ok & ~zero
         if op == "//":  # floor of (x / y): an integer, at most |x.a| (|y.a| >= 1)
             return _finite(np.floor_divide(x.a, divisor), 0, x.bound, ok, ctx.scale)
-        # x - y * floor(x / y), with the divisor's sign (numpy's mod is Python's)
-        return _finite(np.mod(x.a, divisor), x.deg, y.bound, ok, ctx.scale)
+        # x - y * floor(x / y), with the divisor's sign, as Python's %; written out because
+        # numpy's mod is many times slower than its floor division by a constant
+        return _finite(x.a - divisor * np.floor_divide(x.a, divisor), x.deg, y.bound, ok, ctx.scale)
 
     return run
 
@@ -234,9 +241,10 @@ def _compile_cmp(node: Cmp, index: dict[str, int], scale: int) -> _Fn:
         going: BoolArr | bool = left.ok  # still comparing (every comparison so far held)
         for op, f in zip(ops, fns[1:]):
             right = _num(f, ctx)
-            # an undefined operand only counts where the comparisons before it all held
-            ok = ok & ~(going & ~np.asarray(right.ok))
-            going = going & right.ok
+            if right.ok is not True:
+                # an undefined operand only counts where the comparisons before it all held
+                ok = ok & ~(going & ~np.asarray(right.ok))
+                going = going & right.ok
             a, b = _align(left, right, ctx.scale)
             going = going & _compare(op, a.a, b.a)
             left = right
@@ -258,8 +266,11 @@ def _compile_boolop(node: BoolOp, index: dict[str, int], scale: int) -> _Fn:
         pending: BoolArr | bool = True
         ok: BoolArr | bool = True
         value: BoolArr | bool = not stop
-        for f in fns:
-            b = f(ctx)
+        parts = [f(ctx) for f in fns]
+        if all(b.ok is True for b in parts):  # nothing undefined: no order to respect
+            combine = np.logical_or if stop else np.logical_and
+            return _Bool(functools.reduce(combine, (b.v for b in parts)), True)
+        for b in parts:
             bv = np.asarray(b.v)
             ok = ok & ~(pending & ~np.asarray(b.ok))
             decided = pending & np.asarray(b.ok) & (bv == stop)
@@ -410,22 +421,26 @@ def _compile_is_int_ratio(ratio: Bin, index: dict[str, int], scale: int) -> _Fn:
     return run
 
 
-def compile_fixed(rule: Rule, scale: int) -> Callable[[Sequence[I64]], BoolArr]:
+def compile_fixed(rule: Rule, scale: int) -> Callable[..., BoolArr]:
     """Truth values on points given as int64 columns of multiples of ``1 / scale`` (every value
     within ``MAX_MAGNITUDE``). Raises ``Unsupported`` for a rule fixed point cannot hold, and the
     returned function raises ``Overflow`` for a chunk whose values could overflow."""
     index = {name: i for i, name in enumerate(rule.variables)}
     kind, fn = _compile(rule.tree, index, scale)
 
-    def run(cols: Sequence[I64]) -> BoolArr:
+    def run(cols: Sequence[I64], peaks: Sequence[int] | None = None) -> BoolArr:
+        """``peaks``: the largest magnitude in each column, when the caller knows it."""
         n = len(cols[0]) if cols else 0
-        peaks = [max(int(c.max()), -int(c.min())) if len(c) else 0 for c in cols]
+        if peaks is None:
+            peaks = [max(int(c.max()), -int(c.min())) if len(c) else 0 for c in cols]
         with np.errstate(all="ignore"):
             out = fn(_Ctx(cols, peaks, n, scale))
-        value = out.v if kind == "bool" else out.a != 0
-        truth: BoolArr = np.broadcast_to(np.asarray(value, dtype=bool), (n,)) & np.broadcast_to(
-            np.asarray(out.ok, dtype=bool), (n,)
-        )
+        value = np.asarray(out.v if kind == "bool" else out.a != 0, dtype=bool)
+        if value.shape != (n,):
+            value = np.broadcast_to(value, (n,))
+        if out.ok is True:
+            return value
+        truth: BoolArr = value & out.ok
         return truth
 
     return run

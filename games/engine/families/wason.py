@@ -275,6 +275,8 @@ RELATION_RANGE = 15  # tenths
 RANDOM_TENTHS = 6000
 RANDOM_HUNDREDTHS = 3000
 RANDOM_THOUSANDTHS = 3000
+# values up to this (in 1/SCALE) keep fixed-point products of a few factors within int64
+FIXED_POINT_SMALL = 1000 * SCALE
 
 
 def point_class(point: Sequence[Any]) -> int:
@@ -407,6 +409,16 @@ def _scaled_columns() -> tuple[npt.NDArray[np.int64], ...]:
     return tuple(np.ascontiguousarray(arr[:, i]) for i in range(3))
 
 
+@functools.lru_cache(maxsize=64)
+def _scaled_peaks(start: int, end: int) -> tuple[int, ...]:
+    """The largest magnitude of each column of the exact domain's points ``start..end`` (the
+    judge's chunks recur: worked out once)."""
+    return tuple(
+        max(int(c[start:end].max()), -int(c[start:end].min())) if end > start else 0
+        for c in _scaled_columns()
+    )
+
+
 def exact_evaluator(rule: Rule) -> Any:
     """(nums, dens, start) -> truth on the exact domain's points ``start..start+len``.
 
@@ -431,21 +443,42 @@ def exact_evaluator(rule: Rule) -> Any:
         in_fixed_point = None
     scaled = _scaled_columns()
 
-    def slow(nums: Any, dens: Any, start: int) -> npt.NDArray[np.bool_]:
-        if in_fixed_point is not None:
-            end = start + len(nums[0])
-            try:
-                out: npt.NDArray[np.bool_] = in_fixed_point([c[start:end] for c in scaled])
-                return out
-            except fixed.Overflow:
-                pass
-        # compiled on first use: a judgement that ends among the integers never needs it
+    def in_exact(nums: Any, dens: Any) -> npt.NDArray[np.bool_]:
+        # compiled on first use: most judgements never need it
         if not compiled:
             compiled.append(exact.compile_exact(rule))
-        exact_out: npt.NDArray[np.bool_] = compiled[0](nums, dens, bounded=bounded)
-        return exact_out
+        out: npt.NDArray[np.bool_] = compiled[0](nums, dens, bounded=bounded)
+        return out
 
-    if not _integer_closed(rule.tree):
+    def slow(nums: Any, dens: Any, start: int) -> npt.NDArray[np.bool_]:
+        if in_fixed_point is None:
+            return in_exact(nums, dens)
+        end = start + len(nums[0])
+        chunk = [c[start:end] for c in scaled]
+        try:
+            whole: npt.NDArray[np.bool_] = in_fixed_point(chunk, _scaled_peaks(start, end))
+            return whole
+        except fixed.Overflow:
+            pass
+        # the few points with large values (the edge values up to 10**6) go to the exact
+        # evaluator, the rest stay in fixed point
+        large = np.zeros(len(chunk[0]), dtype=bool)
+        for c in chunk:
+            large |= np.abs(c) > FIXED_POINT_SMALL
+        small = ~large
+        try:
+            head = in_fixed_point([c[small] for c in chunk])
+        except fixed.Overflow:
+            return in_exact(nums, dens)
+        out = np.empty(len(chunk[0]), dtype=bool)
+        out[small] = head
+        if large.any():
+            out[large] = in_exact([c[large] for c in nums], [c[large] for c in dens])
+        return out
+
+    if not _integer_closed(rule.tree) or (in_fixed_point is not None and _divides(rule.tree)):
+        # float64 is the fastest on integers, but its % and // are many times slower than
+        # integer division by a constant
         return slow
     fast = compile_rule(rule)
     n_int, int_cols = _integer_prefix()
@@ -463,6 +496,25 @@ def exact_evaluator(rule: Rule) -> Any:
         return np.concatenate([head, tail])
 
     return run
+
+
+def _divides(node: Any) -> bool:
+    from games.engine import dsl
+
+    if isinstance(node, dsl.Bin) and node.op in ("//", "%"):
+        return True
+    children: tuple[Any, ...] = ()
+    if isinstance(node, dsl.Bin):
+        children = (node.left, node.right)
+    elif isinstance(node, (dsl.Neg, dsl.Not)):
+        children = (node.operand,)
+    elif isinstance(node, (dsl.Cmp, dsl.BoolOp)):
+        children = node.operands
+    elif isinstance(node, dsl.IfExp):
+        children = (node.cond, node.then, node.orelse)
+    elif isinstance(node, dsl.Call):
+        children = node.args
+    return any(_divides(c) for c in children)
 
 
 def _integer_closed(node: Any) -> bool:
