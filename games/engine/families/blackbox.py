@@ -67,6 +67,10 @@ PARAMS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
+        # The difficulty knob. The other knobs shape the puzzle but do not order its difficulty for
+        # the baseline solvers (bench_families: every setting of each solved alike): the primitive
+        # set is a kind of program, and wider values or longer lists make programs easier to tell
+        # apart, not harder.
         "depth": {
             "x-knob": True,
             "type": "integer",
@@ -76,7 +80,6 @@ PARAMS_SCHEMA: dict[str, Any] = {
             "description": "how many list functions the hidden program composes",
         },
         "primitives": {
-            "x-knob": True,
             "type": "string",
             "enum": ["basic", "full"],
             "default": "basic",
@@ -84,14 +87,12 @@ PARAMS_SCHEMA: dict[str, Any] = {
             "comparisons; full adds fold, zipwith, max, min, * and %",
         },
         "value_range": {
-            "x-knob": True,
             "type": "integer",
             "enum": [5, 9, 20],
             "default": 9,
             "description": "test values go from -value_range to value_range",
         },
         "max_length": {
-            "x-knob": True,
             "type": "integer",
             "enum": [4, 6, 8],
             "default": 6,
