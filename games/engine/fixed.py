@@ -414,8 +414,15 @@ def _compile_is_int_ratio(ratio: Bin, index: dict[str, int], scale: int) -> _Fn:
         p, q = _align(_num(fp, ctx), _num(fq, ctx), ctx.scale)
         if p.bound > MAGNITUDE:  # |p / q| could pass the magnitude limit: leave it to exact
             raise Overflow
+        if max(p.bound, q.bound) >= FLOAT_EXACT:
+            raise Overflow
         zero = q.a == 0
-        divides = np.mod(p.a, np.where(zero, 1, q.a)) == 0
+        divisor = np.where(zero, 1, q.a)
+        # q divides p exactly when p / q is an integer k; both below 2**53, the double quotient is
+        # then k itself, and k * q == p checks it in integers (integer division by an array is
+        # many times slower)
+        k = np.rint(np.asarray(p.a, dtype=np.float64) / divisor).astype(np.int64)
+        divides = k * divisor == p.a
         return _Bool(divides, p.ok & q.ok & ~zero)
 
     return run

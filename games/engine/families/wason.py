@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from games.engine import analytics, exact, fixed
+from games.engine import analytics, dsl, exact, fixed
 from games.engine.core import (
     Family,
     Instance,
@@ -499,8 +499,6 @@ def exact_evaluator(rule: Rule) -> Any:
 
 
 def _divides(node: Any) -> bool:
-    from games.engine import dsl
-
     if isinstance(node, dsl.Bin) and node.op in ("//", "%"):
         return True
     children: tuple[Any, ...] = ()
@@ -518,8 +516,6 @@ def _divides(node: Any) -> bool:
 
 
 def _integer_closed(node: Any) -> bool:
-    from games.engine import dsl
-
     if isinstance(node, dsl.Num):
         return isinstance(node.value, bool) or float(node.value).is_integer()
     if isinstance(node, dsl.Var):
