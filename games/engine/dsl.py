@@ -1077,7 +1077,8 @@ def gcd_arr(ia: npt.NDArray[np.int64], ib: npt.NDArray[np.int64]) -> npt.NDArray
     if ia.shape != ib.shape or not ia.size:
         computed: npt.NDArray[np.int64] = np.gcd(ia, ib)
         return computed
-    small = (np.abs(ia) <= r) & (np.abs(ib) <= r)  # |most negative int64| stays negative: not small
+    # bounds on both sides (np.abs leaves the most negative int64 negative)
+    small = (ia >= -r) & (ia <= r) & (ib >= -r) & (ib <= r)
     if small.all():
         out: npt.NDArray[np.int64] = _gcd_table()[(ia + r) * (2 * r + 1) + (ib + r)]
         return out

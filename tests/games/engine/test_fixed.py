@@ -119,3 +119,15 @@ def test_the_judge_chunks_agree_with_the_exact_evaluator_for_every_generated_cla
             n = [c[start:end] for c in nums]
             d = [c[start:end] for c in dens]
             assert np.array_equal(run(n, d, start), reference(n, d)), (text, start)
+
+
+def test_gcd_of_arrays_is_numpys_with_small_and_large_pairs_mixed() -> None:
+    from games.engine.dsl import gcd_arr
+
+    rng = np.random.default_rng(7)
+    for reach in (100, 300, 10**6):
+        a, b = rng.integers(-reach, reach, 4000), rng.integers(-reach, reach, 4000)
+        assert np.array_equal(gcd_arr(a, b), np.gcd(a, b)), reach
+    lowest = np.iinfo(np.int64).min  # np.abs leaves it negative: it must not pass for small
+    a, b = np.array([lowest, 5, -128, 128, 129]), np.array([3, 0, 128, -129, 0])
+    assert np.array_equal(gcd_arr(a, b), np.gcd(a, b))
