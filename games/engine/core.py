@@ -299,12 +299,16 @@ class Family:
         return self.explain_score(score) if self.explain_score and score else ""
 
     def knobs(self) -> dict[str, list[Any]]:
-        """The difficulty knobs (params marked ``"x-knob": true``) and every setting of each."""
+        """The difficulty knobs (params marked ``"x-knob": true``) and every setting of each,
+        easiest first: the schema's ``"x-knob-levels"`` when it lists them (a knob whose larger
+        values are easier, like a test budget), else every enum value or integer in order."""
         out: dict[str, list[Any]] = {}
         for name, spec in self.params_schema.get("properties", {}).items():
             if not spec.get("x-knob"):
                 continue
-            if "enum" in spec:
+            if "x-knob-levels" in spec:
+                out[name] = list(spec["x-knob-levels"])
+            elif "enum" in spec:
                 out[name] = list(spec["enum"])
             else:
                 out[name] = list(range(int(spec["minimum"]), int(spec["maximum"]) + 1))

@@ -133,7 +133,7 @@ def bench_family(family: Family, seeds: int, max_tests: int | None, python_every
 
     def level(params: dict[str, Any]) -> dict[str, Any]:
         if max_tests is not None and "max_tests" in family.params_schema.get("properties", {}):
-            params = {**params, "max_tests": max_tests}
+            params = {**params, "max_tests": min(int(params.get("max_tests", max_tests)), max_tests)}
         params = family.validate_params(params)
         key = json.dumps(params, sort_keys=True)
         if key in played:

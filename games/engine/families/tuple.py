@@ -110,7 +110,12 @@ PARAMS_SCHEMA: dict[str, Any] = {
             "default": "",
             "description": "extra instructions shown to players (what the numbers stand for)",
         },
+        # The difficulty knob: the rule and the variables are the admin's, so the generator has
+        # nothing else to make harder. Fewer tests, harder puzzle (easiest level first); the
+        # number of examples did not change any baseline solver's solve rate (bench_families).
         "max_tests": {
+            "x-knob": True,
+            "x-knob-levels": [20, 8, 5, 3],
             "type": "integer",
             "minimum": 1,
             "maximum": 500,
@@ -118,7 +123,6 @@ PARAMS_SCHEMA: dict[str, Any] = {
             "description": "test budget before the final guess",
         },
         "examples": {
-            "x-knob": True,
             "type": "integer",
             "minimum": 0,
             "maximum": 3,
