@@ -79,8 +79,11 @@ PARAMS_SCHEMA: dict[str, Any] = {
             "description": "difficulty level, setting the knobs left at 0: 1 two rules over a, b, c with "
             "sides of up to 2 letters; 2 four such rules; 3 eight rules over a-d with sides of up to 3 letters",
         },
+        # difficulty levels, easiest first (0, "by the difficulty level", is not one of them; a
+        # sample of the lengths keeps bench_families' run short)
         "cascade_length": {
             "x-knob": True,
+            "x-knob-levels": [1, 2, 3, 5, 10, 20, 30],
             "type": "integer",
             "minimum": 0,
             "maximum": 30,
@@ -89,6 +92,7 @@ PARAMS_SCHEMA: dict[str, Any] = {
         },
         "alphabet_size": {
             "x-knob": True,
+            "x-knob-levels": [2, 3, 4, 5],
             "type": "integer",
             "enum": [0, 2, 3, 4, 5],
             "default": 0,
@@ -96,6 +100,7 @@ PARAMS_SCHEMA: dict[str, Any] = {
         },
         "rule_length": {
             "x-knob": True,
+            "x-knob-levels": [1, 2, 3],
             "type": "integer",
             "enum": [0, 1, 2, 3],
             "default": 0,
@@ -103,6 +108,7 @@ PARAMS_SCHEMA: dict[str, Any] = {
         },
         "examples": {
             "x-knob": True,
+            "x-knob-levels": [8, 4, 2, 1],  # fewer examples, harder
             "type": "integer",
             "minimum": 1,
             "maximum": 8,
