@@ -419,6 +419,23 @@ def _scaled_peaks(start: int, end: int) -> tuple[int, ...]:
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _fixed_point_split(
+    start: int, end: int
+) -> tuple[npt.NDArray[np.bool_], tuple[npt.NDArray[np.int64], ...], tuple[int, ...]]:
+    """Of the exact domain's points ``start..end``: which have every value within
+    ``FIXED_POINT_SMALL``, those points' columns and their largest magnitudes (the judge's chunks
+    recur: worked out once)."""
+    chunk = [c[start:end] for c in _scaled_columns()]
+    small = np.ones(end - start, dtype=bool)
+    for c in chunk:
+        small &= np.abs(c) <= FIXED_POINT_SMALL
+    small.setflags(write=False)
+    cols = tuple(np.ascontiguousarray(c[small]) for c in chunk)
+    peaks = tuple(max(int(c.max()), -int(c.min())) if len(c) else 0 for c in cols)
+    return small, cols, peaks
+
+
 def exact_evaluator(rule: Rule) -> Any:
     """(nums, dens, start) -> truth on the exact domain's points ``start..start+len``.
 
@@ -462,16 +479,14 @@ def exact_evaluator(rule: Rule) -> Any:
             pass
         # the few points with large values (the edge values up to 10**6) go to the exact
         # evaluator, the rest stay in fixed point
-        large = np.zeros(len(chunk[0]), dtype=bool)
-        for c in chunk:
-            large |= np.abs(c) > FIXED_POINT_SMALL
-        small = ~large
+        small, small_cols, small_peaks = _fixed_point_split(start, end)
         try:
-            head = in_fixed_point([c[small] for c in chunk])
+            head = in_fixed_point(small_cols, small_peaks)
         except fixed.Overflow:
             return in_exact(nums, dens)
         out = np.empty(len(chunk[0]), dtype=bool)
         out[small] = head
+        large = ~small
         if large.any():
             out[large] = in_exact([c[large] for c in nums], [c[large] for c in dens])
         return out
