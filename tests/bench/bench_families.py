@@ -32,7 +32,8 @@ For each family in the registry (``games.engine.all_families()``: a family added
 Times are wall-clock means in this run (compare families with each other, not with other
 machines). Bounded: ``--seeds`` (default 30) seeds per setting, ``--families`` to pick some,
 ``--max-tests`` to cap a game's test budget (default: the family's own). With the default
-settings wason and eleusis take a few minutes on one core.
+settings the six families take about 15 minutes on one busy core (rewrite and wason the
+longest); ``--families`` in two processes halves that.
 
 Run: ``python tests/bench/bench_families.py [--seeds N] [--families wason,eleusis]``.
 """
