@@ -259,6 +259,29 @@ class Presentation:
         )
 
 
+SPACE_METHODS = ("enumerated", "counted", "estimated")
+
+
+@dataclass(frozen=True)
+class ReferenceSpace:
+    """How a family's per-step analytics (surviving hypotheses, bits, redundant tests) get their
+    hypothesis space, for the export's dataset card. ``method``: ``enumerated`` (every hypothesis
+    of the space is listed and checked against each answer), ``counted`` (the survivors are
+    counted exactly in closed form, never listed) or ``estimated`` (the true space is too large to
+    list: the figures come from a listed part of it, so they estimate the real ones and a hidden
+    rule outside that part empties it). ``description`` says what the space holds and, for an
+    estimate, what it leaves out."""
+
+    method: str
+    description: str
+
+    def __post_init__(self) -> None:
+        if self.method not in SPACE_METHODS:
+            raise ValueError(
+                f"unknown reference space method {self.method!r}; known: {', '.join(SPACE_METHODS)}"
+            )
+
+
 @dataclass(frozen=True)
 class Family:
     id: str
@@ -324,6 +347,9 @@ class Family:
     # computed only where the hidden rule may be shown (a finished match's exports and replay):
     # (instance, history) -> one dict per test, merged with ``step_analytics``'s.
     reveal_analytics: Callable[[Instance, Sequence[Mapping[str, Any]]], list[dict[str, Any]]] | None = None
+    # How the analytics' reference space is made (enumerated, counted or estimated), in words
+    # for the export's dataset card; required of every registered family (``register``).
+    reference_space: ReferenceSpace | None = None
 
     @property
     def shown(self) -> Presentation:
@@ -351,12 +377,16 @@ class Family:
         return self.explain_score(score) if self.explain_score and score else ""
 
     def knobs(self) -> dict[str, list[Any]]:
-        """The difficulty knobs (params marked ``"x-knob": true``) and every setting of each."""
+        """The difficulty knobs (params marked ``"x-knob": true``) and every setting of each,
+        easiest first: the schema's ``"x-knob-levels"`` when it lists them (a knob whose larger
+        values are easier, like a test budget), else every enum value or integer in order."""
         out: dict[str, list[Any]] = {}
         for name, spec in self.params_schema.get("properties", {}).items():
             if not spec.get("x-knob"):
                 continue
-            if "enum" in spec:
+            if "x-knob-levels" in spec:
+                out[name] = list(spec["x-knob-levels"])
+            elif "enum" in spec:
                 out[name] = list(spec["enum"])
             else:
                 out[name] = list(range(int(spec["minimum"]), int(spec["maximum"]) + 1))
@@ -388,8 +418,10 @@ _REGISTRY: dict[str, Family] = {}
 def register(family: Family) -> Family:
     if family.id in _REGISTRY and _REGISTRY[family.id] is not family:
         raise RuntimeError(f"family {family.id!r} registered twice")
-    if family.presentation is None or family.random_input is None:
-        raise RuntimeError(f"family {family.id!r} must declare presentation and random_input")
+    if family.presentation is None or family.random_input is None or family.reference_space is None:
+        raise RuntimeError(
+            f"family {family.id!r} must declare presentation, random_input and reference_space"
+        )
     if family.guess_answer is None and family.solution is None:
         raise RuntimeError(
             f"family {family.id!r} must declare guess_answer (or solution, for answer guesses)"

@@ -1518,6 +1518,16 @@ def dataset_card(
             else "This export was made without the engine's per-step analytics: those columns are empty."
         ),
         "",
+        "The reference space of each family, and whether its figures are enumerated (every hypothesis "
+        "listed), counted (exactly, in closed form) or estimated (from a listed part of a space too large "
+        "to list):",
+        "",
+        *(
+            f"- `{f.id}`: {f.reference_space.method}. {f.reference_space.description}"
+            for f in all_families()
+            if f.reference_space is not None
+        ),
+        "",
         "## Stated hypotheses and positive-test bias",
         "",
         "A variant may ask players (people, models and agents alike) to state their current hypothesis "

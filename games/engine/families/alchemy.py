@@ -35,6 +35,7 @@ from games.engine.core import (
     Instance,
     Presentation,
     QueryError,
+    ReferenceSpace,
     RuleError,
     VariantSpec,
     Verdict,
@@ -613,6 +614,13 @@ FAMILY = register(
         render_observation=render_observation,
         solvers={"random": _random, "empowerment": _empowerment},
         step_analytics=step_analytics,
+        reference_space=ReferenceSpace(
+            "enumerated",
+            "No rule is guessed, so there is no hypothesis space: the analytics are exploration measures "
+            "over the pairs of elements a seat knows, all listed (novelty of the chosen pair, each "
+            "element's tries, successes and uncertainty; after the end its true empowerment from the "
+            "hidden recipe graph). The surviving, bits and redundant columns are empty.",
+        ),
         rule_size=rule_size,
         presentation=PRESENTATION,
         present=present,

@@ -43,6 +43,7 @@ from games.engine.core import (
     ParamsError,
     Presentation,
     QueryError,
+    ReferenceSpace,
     RuleError,
     VariantSpec,
     Verdict,
@@ -1224,6 +1225,13 @@ FAMILY = register(
         render_observation=render_observation,
         solvers={"search": _search, "random": _random},
         step_analytics=step_analytics,
+        reference_space=ReferenceSpace(
+            "estimated",
+            "The programs of the procedural grid language with at most two listed steps (plus a recolour "
+            "fitted to the data) that agree with every pair seen; at most 50 are counted. Procedural "
+            "tasks of depth 3 and most imported ARC tasks lie outside it (the analytics then report it "
+            "exhausted), so the counts estimate the true space.",
+        ),
         rule_size=rule_size,
         presentation=PRESENTATION,
         present=present,

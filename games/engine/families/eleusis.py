@@ -32,6 +32,7 @@ from games.engine.core import (
     ParamsError,
     Presentation,
     QueryError,
+    ReferenceSpace,
     RuleError,
     VariantSpec,
     Verdict,
@@ -573,6 +574,14 @@ VARIANTS = tuple(
 )
 
 
+REFERENCE_SPACE = ReferenceSpace(
+    "enumerated",
+    "Every clause of the generator's grammar, every pair joined by and / or and every tier-4 "
+    "'a if condition else b', listed and compared on every pair of cards (the whole test domain): "
+    "the counts are exact for that space.",
+)
+
+
 FAMILY = register(
     Family(
         id=FAMILY_ID,
@@ -594,6 +603,7 @@ FAMILY = register(
         rule_size=rule_size,
         quiz_items=quiz_items,
         quiz_score=quiz_score,
+        reference_space=REFERENCE_SPACE,
         presentation=PRESENTATION,
         variants=VARIANTS,
         random_input=random_input,

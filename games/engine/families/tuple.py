@@ -41,6 +41,7 @@ from games.engine.core import (
     ParamsError,
     Presentation,
     QueryError,
+    ReferenceSpace,
     RuleError,
     VariantSpec,
     Verdict,
@@ -109,7 +110,12 @@ PARAMS_SCHEMA: dict[str, Any] = {
             "default": "",
             "description": "extra instructions shown to players (what the numbers stand for)",
         },
+        # The difficulty knob: the rule and the variables are the admin's, so the generator has
+        # nothing else to make harder. Fewer tests, harder puzzle (easiest level first); the
+        # number of examples did not change any baseline solver's solve rate (bench_families).
         "max_tests": {
+            "x-knob": True,
+            "x-knob-levels": [20, 8, 5, 3],
             "type": "integer",
             "minimum": 1,
             "maximum": 500,
@@ -117,7 +123,6 @@ PARAMS_SCHEMA: dict[str, Any] = {
             "description": "test budget before the final guess",
         },
         "examples": {
-            "x-knob": True,
             "type": "integer",
             "minimum": 0,
             "maximum": 3,
@@ -653,6 +658,14 @@ VARIANTS = (
     ),
 )
 
+REFERENCE_SPACE = ReferenceSpace(
+    "enumerated",
+    "The rule templates for the puzzle's variables, listed; templates with the same answers on a "
+    "sample of about 1,600 points of the judge's domain count once. A hand-written hidden rule outside "
+    "the templates empties it.",
+)
+
+
 FAMILY = register(
     Family(
         id=FAMILY_ID,
@@ -672,6 +685,7 @@ FAMILY = register(
         solvers={"infogain": _infogain, "random": _random},
         step_analytics=step_analytics,
         rule_size=rule_size,
+        reference_space=REFERENCE_SPACE,
         presentation=PRESENTATION,
         variants=VARIANTS,
         random_input=random_input,

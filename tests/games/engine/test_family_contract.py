@@ -57,9 +57,14 @@ def validate(value: Any, schema: Any) -> None:
 
 
 def knob_settings(family: Family) -> list[dict[str, Any]]:
+    """The defaults, every setting of each difficulty knob, and every value of each enumerated
+    param (the knobs that shape a puzzle without ordering its difficulty)."""
     out: list[dict[str, Any]] = [{}]
     for name, values in family.knobs().items():
         out += [{name: v} for v in values]
+    for name, spec in family.params_schema.get("properties", {}).items():
+        if "enum" in spec and name not in family.knobs():
+            out += [{name: v} for v in spec["enum"]]
     return out
 
 

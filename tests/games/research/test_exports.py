@@ -19,7 +19,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from games.api.auth import agent_token_create
-from games.engine.core import get_family
+from games.engine.core import all_families, get_family
 from games.models import Match, ModelCall, Seat
 from games.play import services
 from games.research import exports
@@ -372,6 +372,17 @@ def test_the_dataset_card_describes_every_field_and_the_pseudonymisation(log, tm
         and f"`wason`: generator version(s) {get_family('wason').version}" in card
     )
     assert "HMAC-SHA256" in card and "Licence and ethics" in card
+
+
+def test_the_dataset_card_says_per_family_whether_the_reference_space_is_estimated(log, tmp_path):
+    card = (export(tmp_path, "csv")[0] / "SCHEMA.md").read_text()
+    analytics_section = card.split("## Analytics", 1)[1].split("## Licence", 1)[0]
+    for family in all_families():
+        space = family.reference_space
+        assert f"- `{family.id}`: {space.method}. {space.description}" in analytics_section
+    # the families whose space is too large to list say so
+    assert "- `blackbox`: estimated." in analytics_section and "- `rewrite`: estimated." in analytics_section
+    assert "- `subregular`: counted." in analytics_section and "- `eleusis`: enumerated." in analytics_section
 
 
 # -- replay: the exported log reproduces every oracle answer and verdict ------------------------------
