@@ -222,10 +222,12 @@ def match_create(
     creator: limits.Creator | None = None,
     playtest: bool = False,
     daily: dt.date | None = None,
+    hypothesis_mode: str | None = None,
 ) -> Match:
     """A waiting match. With a ``creator`` (a browser visitor or an agent token) the fair-play
     caps apply: CapReached, and nothing written, when they are at one. Matches the arena makes
-    itself (tournaments, the bench command) pass none."""
+    itself (tournaments, the bench command) pass none. ``hypothesis_mode`` overrides the variant's
+    (a study asks its own); the format stays the variant's."""
     if seed is None:
         # Ranked play: 53 random bits, so no one outside the server can predict the seed or find
         # it by running the public engine over every seed until its public data matches (and it
@@ -248,7 +250,7 @@ def match_create(
             status=Match.Status.WAITING,
             ranked=ranked and not playtest,
             playtest=playtest,
-            hypothesis_mode=variant.hypothesis_mode,
+            hypothesis_mode=hypothesis_mode or variant.hypothesis_mode,
             hypothesis_format=variant.hypothesis_format,
             daily=daily,
             creator_user_id=creator.user_id if creator else None,

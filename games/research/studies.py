@@ -506,6 +506,8 @@ def puzzle_start(
                 time_limit_s=study.time_limit_s,
                 ranked=False,
                 creator=creator,
+                # the study decides whether its participants state hypotheses (off: not asked)
+                hypothesis_mode=study.hypotheses,
             )
             services.seat_join(match=match, handle=PARTICIPANT_HANDLE, session_key=session_key)
             match = services.match_start(match=match)

@@ -40,6 +40,9 @@ def play_to_the_reveal(page) -> Match:
     page.wait_for_url(re.compile(r"/matches/\d+/$"))
     match = Match.objects.get(pk=int(page.url.rstrip("/").split("/")[-1]))
     expect(page.locator("#connection")).to_have_text("live")
+    # the study asks for hypotheses (optional): this participant states one with the test
+    expect(page.locator("#hypothesis-box")).to_be_visible()
+    page.fill("#hypothesis", "x < y")
     page.fill("#input-x", "1")
     page.fill("#input-y", "2")
     page.fill("#input-z", "3")
@@ -174,6 +177,15 @@ def test_a_study_runs_end_to_end(asgi_server, browser):
     expected = "p_" + studies.id_hash(study=study, kind="pid", raw=PID)[:20]
     assert [seat["participant"] for r in records for seat in r["seats"]] == [expected, expected]
     assert [seat["player"] for r in records for seat in r["seats"]] == [expected, expected]
+    stated = [
+        (step["hypothesis"], step["hypothesis_format"], step["hypothesis_parsed"])
+        for r in records
+        for seat in r["seats"]
+        for step in seat["steps"]
+        if step["kind"] == "test"
+    ]
+    assert stated == [("x < y", "rule", True), ("x < y", "rule", True)]
+    assert all(m.hypothesis_mode == "optional" for m in (first, second))
     everything = "".join(texts.values())
     assert PID not in everything and EXTERNAL_STUDY not in everything and SESSION not in everything
     (card,) = [text for name, text in texts.items() if name.endswith("SCHEMA.md")]
