@@ -403,11 +403,21 @@ def seat_for_viewer(*, match: Match, session_key: str | None, user_id: int | Non
 
 
 def seat_model_calls(*, seat: Seat) -> list[dict[str, Any]]:
-    """A model seat's full trace: every call in order, with the step it produced."""
+    """A model seat's full trace: every call in order, with the step it produced. Each row also
+    says what its prompt adds to the previous call's (``new_messages``, from message number
+    ``new_from``): the first call's prompt in full, then only the messages since, so a page of the
+    trace grows with the conversation, not with its square. ``rewritten`` says a call's prompt
+    changed earlier messages too (a compact prompt's summarised history): its new messages then
+    start at the first that differs."""
     from games.models import ModelCall
 
     rows = []
+    previous: list[Any] = []
     for call in ModelCall.objects.filter(seat=seat).select_related("step").order_by("id"):
+        messages = call.messages if isinstance(call.messages, list) else []
+        shared = _shared_prefix(previous, messages)
+        rewritten = shared < len(previous)
+        previous = messages
         rows.append(
             {
                 "id": call.pk,
@@ -415,6 +425,9 @@ def seat_model_calls(*, seat: Seat) -> list[dict[str, Any]]:
                 "attempt": call.attempt,
                 "purpose": call.purpose,
                 "messages": call.messages,
+                "new_messages": messages[shared:],
+                "new_from": shared + 1,
+                "rewritten": rewritten,
                 "raw_response": call.raw_response,
                 "reasoning": call.reasoning,
                 "parsed_action": call.parsed_action,
@@ -432,6 +445,16 @@ def seat_model_calls(*, seat: Seat) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _shared_prefix(before: list[Any], after: list[Any]) -> int:
+    """How many leading messages two prompts have in common."""
+    shared = 0
+    for a, b in zip(before, after):
+        if a != b:
+            break
+        shared += 1
+    return shared
 
 
 # -- workers and the sweep ---------------------------------------------------------------------
