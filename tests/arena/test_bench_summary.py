@@ -117,8 +117,8 @@ def test_concurrency_with_no_worker_data_is_warned_about_and_says_so() -> None:
     assert "no worker heartbeat" in err.getvalue()
 
 
-def leaderboard_contestants() -> set[str]:
-    return {row.get("contestant") for row in leaderboard.leaderboard(kind="model")}
+def model_board() -> dict[str, dict]:
+    return {row["name"]: row for row in leaderboard.leaderboard(kind="model")}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -127,7 +127,7 @@ def test_benchmark_matches_stay_off_the_leaderboard_unless_ranked_and_excess_con
     tmp_path,
 ) -> None:
     point_the_app_at_the_test_queue()
-    builtin("infogain")
+    name = builtin("infogain").name
     services.variant_create(slug="bench-lb", family="wason", title="T", params={"tier": 1, "max_tests": 6})
     worker = Worker()  # one pool process
     try:
@@ -146,7 +146,7 @@ def test_benchmark_matches_stay_off_the_leaderboard_unless_ranked_and_excess_con
         assert "warning: --concurrency 2 is more than the 1 model turns" in err.getvalue()
         assert Match.objects.filter(mode="benchmark", status="finished").count() == 2
         assert not Match.objects.filter(mode="benchmark", ranked=True).exists()
-        assert "infogain" not in leaderboard_contestants()
+        assert name not in model_board()
 
         err = io.StringIO()
         call_command(
@@ -161,8 +161,7 @@ def test_benchmark_matches_stay_off_the_leaderboard_unless_ranked_and_excess_con
         )
         assert "warning" not in err.getvalue()
         assert Match.objects.filter(mode="benchmark", ranked=True, status="finished").count() == 1
-        (row,) = [r for r in leaderboard.leaderboard(kind="model") if r.get("contestant") == "infogain"]
-        assert row["matches"] == 1  # only the ranked one
+        assert model_board()[name]["matches"] == 1  # only the ranked one
     finally:
         worker.stop()
 
