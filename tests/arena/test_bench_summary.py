@@ -168,7 +168,8 @@ def test_benchmark_matches_stay_off_the_leaderboard_unless_ranked_and_excess_con
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.timeout(300)
-def test_sigterm_writes_the_summary_so_far_and_exits_non_zero(fake, tmp_path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_writes_the_summary_so_far_and_exits_non_zero(fake, tmp_path, sig) -> None:
     point_the_app_at_the_test_queue()
     fake.responder = lambda path, body: Reply(content=TEST, delay=0.2)
     contestant(fake, slug="slowpoke", name="Slowpoke")
@@ -216,10 +217,10 @@ def test_sigterm_writes_the_summary_so_far_and_exits_non_zero(fake, tmp_path) ->
         while ModelCall.objects.filter(seat__contestant="slowpoke").count() < 3:
             assert bench.poll() is None, bench.communicate()
             time.sleep(0.2)
-        bench.send_signal(signal.SIGTERM)
+        bench.send_signal(sig)
         out, err = bench.communicate(timeout=120)
-        assert bench.returncode == 128 + signal.SIGTERM, (out, err)
-        assert "interrupted by SIGTERM" in err and "re-run the same command to resume" in err
+        assert bench.returncode == 128 + sig, (out, err)
+        assert f"interrupted by {sig.name}" in err and "re-run the same command to resume" in err
         assert f"summary written to {summary}" in out
         (row,) = list(csv.DictReader(summary.open()))
         assert row["contestant"] == "slowpoke" and row["variant"] == "bench-term"
