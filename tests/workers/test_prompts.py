@@ -86,9 +86,12 @@ def _v1_conversations() -> dict[str, list[dict[str, str]]]:
 
     from games.engine.core import all_families
 
+    # the params the golden file was written with, where a family's defaults changed since
+    # (subregular's test budget went from 30 to 12: another instance, not another prompt text)
+    pinned = {"subregular": {"max_tests": 30}}
     out = {}
     for family in all_families():
-        inst = family.generate(7, family.validate_params({}))
+        inst = family.generate(7, family.validate_params(pinned.get(family.id, {})))
         rng = random.Random(1)
         turns = []
         for i in range(3):

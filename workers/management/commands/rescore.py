@@ -27,6 +27,8 @@ def _when(name: str, text: str | None) -> dt.datetime | None:
 
 
 def _short(value: object, limit: int = 80) -> str:
+    if isinstance(value, dict):  # the same text whichever database stored it (JSONB reorders keys)
+        value = {**({"type": value["type"]} if "type" in value else {}), **dict(sorted(value.items()))}
     text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
