@@ -15,10 +15,20 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import models
 from django.utils import timezone
 
 from games.engine.core import EngineError, Family, Instance, all_families, get_family
-from games.models import Match, PuzzleInstance, PuzzleVariant, Seat, Step, Sweep, WorkerBeat
+from games.models import (
+    Match,
+    ModelCall,
+    PuzzleInstance,
+    PuzzleVariant,
+    Seat,
+    Step,
+    Sweep,
+    WorkerBeat,
+)
 from games.play import visibility
 from games.play.visibility import Viewer
 
@@ -224,7 +234,7 @@ def match_reveal(*, match: Match) -> dict[str, Any] | None:
     seats = list(match.seats.all())
     return {
         "rule": hidden.get("rule", ""),
-        "race": race_result(seats=seats),
+        "race": race_result(seats=seats, clocks=race_clocks(match=match, seats=seats)),
         "seats": [
             {
                 "id": s.pk,
@@ -246,32 +256,79 @@ def match_reveal(*, match: Match) -> dict[str, Any] | None:
     }
 
 
-def race_result(*, seats: list[Seat]) -> dict[str, Any] | None:
-    """Who won a match of several seats: a right guess first, then fewer tests, then the earlier
-    finish. None for a match of one seat."""
+def model_thinking_seconds(*, seat_ids: Any) -> dict[int, float]:
+    """The seconds each seat spent waiting on its own model calls: the sum of their latencies
+    (failed calls and format re-prompts included: the endpoint's time is the model's). ``seat_ids``
+    is a list of ids or a queryset of them; seats with no call are left out."""
+    rows = (
+        ModelCall.objects.filter(seat_id__in=seat_ids)
+        .values("seat_id")
+        .annotate(total=models.Sum("latency_ms"))
+        .values_list("seat_id", "total")
+    )
+    return {seat_id: (total or 0.0) / 1000.0 for seat_id, total in rows}
+
+
+def race_clock(
+    *, kind: str, started: dt.datetime | None, finished: dt.datetime | None, thinking_s: float | None
+) -> float | None:
+    """A seat's time in a race, in seconds; None while it has not finished. A model's clock counts
+    only its own thinking (``thinking_s``, the sum of its calls' latencies), never the time its
+    turns waited in a queue or for a worker; a person's or an agent's is the wall clock from the
+    start of the match to their finish."""
+    if finished is None:
+        return None
+    if kind == Seat.Kind.MODEL:
+        return thinking_s or 0.0
+    if started is None:
+        return 0.0
+    return max((finished - started).total_seconds(), 0.0)
+
+
+def race_clocks(*, match: Match, seats: list[Seat]) -> dict[int, float | None]:
+    """``race_clock`` of each seat of a match, by seat id."""
+    thinking = model_thinking_seconds(seat_ids=[s.pk for s in seats if s.kind == Seat.Kind.MODEL])
+    return {
+        s.pk: race_clock(
+            kind=s.kind,
+            started=match.started or s.joined,
+            finished=s.finished,
+            thinking_s=thinking.get(s.pk),
+        )
+        for s in seats
+    }
+
+
+def race_result(*, seats: list[Seat], clocks: dict[int, float | None]) -> dict[str, Any] | None:
+    """Who won a match of several seats: a right guess first, then fewer tests, then less time on
+    its clock (``clocks``, from ``race_clocks``: a model's own thinking time, a person's time from
+    the start). None for a match of one seat."""
     if len(seats) < 2:
         return None
+
+    def clock(s: Seat) -> float:
+        value = clocks.get(s.pk)
+        return float("inf") if value is None else value
+
     solved = [s for s in seats if (s.score or {}).get("solved")]
     scored = [s for s in seats if int((s.score or {}).get("points") or 0) > 0]
     if not solved and scored:
         # A family scored from the history (no guess, ``Family.final_score``): most points wins,
-        # then the earlier finish.
-        far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
-        scored.sort(key=lambda s: (-int(s.score["points"]), s.finished or far_future, s.pk))
+        # then the shorter clock.
+        scored.sort(key=lambda s: (-int(s.score["points"]), clock(s), s.pk))
         best = scored[0]
         points = int(best.score["points"])
         tied = len(scored) > 1 and int(scored[1].score["points"]) == points
-        why = "most points, and finished first" if tied else "most points"
+        why = "most points, and less time" if tied else "most points"
         return {"winner": best.pk, "text": f"{best.handle} won the race: {points} points ({why})."}
     if not solved:
         return {"winner": None, "text": "Nobody found the rule, so nobody won the race."}
-    far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
-    solved.sort(key=lambda s: (s.tests_used, s.finished or far_future, s.pk))
+    solved.sort(key=lambda s: (s.tests_used, clock(s), s.pk))
     best = solved[0]
     tests = f"{best.tests_used} test" + ("" if best.tests_used == 1 else "s")
     tied = [s for s in solved[1:] if s.tests_used == best.tests_used]
     why = (
-        "fewest tests, and finished first"
+        "fewest tests, and less time"
         if tied
         else "fewest tests"
         if len(solved) > 1
