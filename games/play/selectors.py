@@ -135,7 +135,9 @@ def _family_or_none(family_id: str) -> Family | None:
 
 def recent_matches(*, limit: int = 10) -> list[Match]:
     return list(
-        Match.objects.filter(playtest=False)  # a playtest may be on a variant not yet published
+        visibility.listed(
+            Match.objects.filter(playtest=False)
+        )  # a playtest may be on a variant not yet published
         .filter(study_entry__isnull=True)  # a study's puzzles are not public play
         .select_related("instance__variant")
         .prefetch_related("seats")
@@ -225,9 +227,12 @@ def quiz_items(*, instance: PuzzleInstance) -> list[Any]:
     return family.quiz_items(engine_instance(instance=instance))
 
 
-def match_reveal(*, match: Match) -> dict[str, Any] | None:
-    """The hidden rule and every seat's guess, verdict and score: None until the match is over."""
-    if not visibility.is_over(match.status):
+def match_reveal(*, match: Match, view: visibility.MatchView | None = None) -> dict[str, Any] | None:
+    """The hidden rule and every seat's guess, verdict and score: None until ``view`` (what one
+    viewer may see) shows the instance: the match is over, and not a daily match under embargo
+    for them. Without a view, the match's status alone decides (``visibility.broadcast_view``):
+    for an event every receiver filters again, and for tests; a page or socket passes its view."""
+    if not (view or visibility.broadcast_view(match=match)).sees_instance:
         return None
     hidden = match.instance.hidden
     family = family_for(instance=match.instance)
@@ -380,7 +385,9 @@ def match_public_state(*, match: Match, viewer: Viewer) -> dict[str, Any]:
         "seats": seat_rows,
         "you": viewer.seat_id,
         "spectator_delay_s": view.spectator_delay_s,
-        "reveal": match_reveal(match=match),
+        "reveal": match_reveal(match=match, view=view),
+        # a finished daily match shown as running to this viewer: the page says why
+        "daily_embargo": view.embargoed,
         "same_puzzle": same_puzzle_results(match=match),
         "daily": daily_summary(match=match, viewer=viewer),
     }

@@ -214,6 +214,8 @@
   function render() {
     if (!state) return;
     $("status").textContent = state.status;
+    // a finished match of today's daily puzzle, held back until this viewer has played their own
+    if ($("daily-embargo")) $("daily-embargo").hidden = !state.daily_embargo;
     $("description").textContent = state.description;
     if ($("scoring")) $("scoring").textContent = state.scoring || "";
     const ex = $("examples");
@@ -522,9 +524,7 @@
     const seats = cfg.spectate ? state.seats : state.seats.filter((s) => s === me).concat(state.seats.filter((s) => s !== me));
     for (const seat of seats) {
       const wrap = el("div", { class: "seat", "data-seat": String(seat.id) });
-      if (cfg.spectate || seat !== me) {
-        wrap.append(el("h3", { text: seat.handle + " · " + seat.status + " · " + present.plural(seat.tests_used, "test") }));
-      }
+      if (cfg.spectate || seat !== me) wrap.append(rivalHeading(seat));
       if (seat.steps) {
         const table = el("table", { class: "table history" },
           el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "#" }), el("th", { scope: "col", text: "Input" }), el("th", { scope: "col", text: "Answer" }))));
@@ -536,6 +536,55 @@
       }
       box.append(wrap);
     }
+  }
+
+  // Race pacing: a rival's count of tests climbs one test at a time, each with a short
+  // animation, so a model's turns read as they happen even when several arrive at once (a fast
+  // solver's burst, a resync after a reconnect); its status shows once the count has caught up.
+  // With prefers-reduced-motion the count is shown as it is, with no animation.
+  const paced = {};            // seat id -> tests shown so far
+  let paceTimer = null;
+  const PACE_MS = 220;
+  const reducedMotion = () => window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+
+  function rivalHeading(seat) {
+    if (!(seat.id in paced) || reducedMotion() || state.reveal) paced[seat.id] = seat.tests_used;
+    const shownCount = Math.min(paced[seat.id], seat.tests_used);
+    const caughtUp = shownCount >= seat.tests_used;
+    if (!caughtUp) schedulePace();
+    return el("h3", {},
+      seat.handle + " · ",
+      el("span", { class: "rival-status", text: caughtUp ? seat.status : "playing" }),
+      " · ",
+      el("span", { class: "rival-tests", "data-tests": String(shownCount), text: present.plural(shownCount, "test") }));
+  }
+
+  function schedulePace() {
+    if (paceTimer === null) paceTimer = setTimeout(paceStep, PACE_MS);
+  }
+
+  function paceStep() {
+    paceTimer = null;
+    if (!state) return;
+    let behind = false;
+    for (const seat of state.seats) {
+      if (!(seat.id in paced) || paced[seat.id] >= seat.tests_used) continue;
+      // a long burst still catches up within about three seconds
+      paced[seat.id] = Math.min(seat.tests_used, paced[seat.id] + Math.max(1, Math.ceil((seat.tests_used - paced[seat.id]) / 14)));
+      const wrap = document.querySelector('#seats .seat[data-seat="' + seat.id + '"]');
+      const count = wrap && wrap.querySelector(".rival-tests");
+      if (count) {
+        count.textContent = present.plural(paced[seat.id], "test");
+        count.dataset.tests = String(paced[seat.id]);
+        count.classList.remove("tick");
+        void count.offsetWidth;  // restart the animation
+        count.classList.add("tick");
+      }
+      const status = wrap && wrap.querySelector(".rival-status");
+      if (status && paced[seat.id] >= seat.tests_used) status.textContent = seat.status;
+      if (paced[seat.id] < seat.tests_used) behind = true;
+    }
+    if (behind) schedulePace();
   }
 
   let revealShown = false;
