@@ -237,9 +237,10 @@ def match_reveal(*, match: Match, view: visibility.MatchView | None = None) -> d
     hidden = match.instance.hidden
     family = family_for(instance=match.instance)
     seats = list(match.seats.all())
+    clocks = race_clocks(match=match, seats=seats) if len(seats) > 1 else {}
     return {
         "rule": hidden.get("rule", ""),
-        "race": race_result(seats=seats, clocks=race_clocks(match=match, seats=seats)),
+        "race": race_result(seats=seats, clocks=clocks),
         "seats": [
             {
                 "id": s.pk,
@@ -255,6 +256,8 @@ def match_reveal(*, match: Match, view: visibility.MatchView | None = None) -> d
                 "score": s.score,
                 "score_text": family.score_text(s.score),
                 "finished": iso(s.finished),
+                # a race: the seat's race clock in seconds (a model's own thinking time)
+                "clock_s": None if clocks.get(s.pk) is None else round(clocks[s.pk], 1),
             }
             for s in seats
         ],

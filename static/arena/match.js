@@ -630,6 +630,11 @@
         lines.push(el("p", { class: "quiz-score", text: text + "." }));
       }
       const full = seatById(s.id);
+      if (r.race && s.clock_s !== null && s.clock_s !== undefined) {
+        // the race clock: a model's counts only its own calls, never the time its turns queued
+        lines.push(el("p", { class: "race-clock muted small", text: "Time: " + s.clock_s.toFixed(1) + " s" +
+          (full && full.kind === "model" ? " of the model's own thinking (its calls' latencies)" : " from the start") }));
+      }
       if (full && full.kind === "model") {
         lines.push(el("p", {}, el("a", { href: "/matches/" + cfg.matchId + "/seats/" + s.id + "/trace/", class: "trace-link",
           text: "Full trace of " + s.handle })));

@@ -92,7 +92,9 @@ def test_a_models_race_clock_counts_its_own_thinking_not_the_queue():
     match, person, model = _race_of_a_person_and_a_model(model_call_ms=[1200.0, 800.0])
     clocks = selectors.race_clocks(match=match, seats=list(match.seats.all()))
     assert clocks == {person.pk: 30.0, model.pk: 2.0}
-    race = selectors.match_reveal(match=match)["race"]
+    reveal = selectors.match_reveal(match=match)
+    assert {s["id"]: s["clock_s"] for s in reveal["seats"]} == {person.pk: 30.0, model.pk: 2.0}
+    race = reveal["race"]
     assert race["winner"] == model.pk
     assert race["text"] == "Model won the race: solved with 1 test (fewest tests, and less time)."
 
