@@ -239,6 +239,10 @@ def challenge_page(request: HttpRequest, match_id: int) -> HttpResponse:
     if match is None or match.playtest or StudyEntry.objects.filter(match=match).exists():
         raise Http404("no such match")  # a study's puzzle is the participant's alone
     if request.method == "POST":
+        if match.daily is not None and match.daily >= visibility.utc_today():
+            # Today's daily puzzle: the friend plays it as their own daily (a match on its instance
+            # that was not a daily match would be listed and revealed to all once over).
+            return daily_start_view(request, match.instance.variant.slug)
         return _person_plays(
             request, variant=match.instance.variant, opponents=[], seed=match.instance.seed, ranked=False
         )

@@ -9,6 +9,7 @@ below goes through ``games.play.visibility``; a new path gets a row here.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import re
@@ -359,7 +360,7 @@ def todays_daily() -> dict:
     services.step_submit(seat=model, action={"type": "guess", "rule": DAILY_GUESS}, idempotency_key="m-1")
     carol_match, carol = person("Carol")
     services.step_submit(seat=carol, action={"type": "forfeit"}, idempotency_key="c-1")
-    daily_day(carol_match, today - __import__("datetime").timedelta(days=1))
+    daily_day(carol_match, today - dt.timedelta(days=1))
     dave_match, dave = person("Dave", on=factories.variant())
     services.step_submit(seat=dave, action={"type": "forfeit"}, idempotency_key="d-1")
     for m in (alice_match, models_match, carol_match, dave_match):
@@ -449,8 +450,6 @@ def test_todays_daily_matches_show_no_rule_to_anyone_who_has_not_finished_their_
     assert DAILY_GUESS in plain(read(bob, f"/matches/{d['models_match'].pk}/replay/"))
     assert viewers["no cookie"].get(f"/matches/{d['models_match'].pk}/replay/").status_code == 403
     # The day is over: everyone sees everything, and the match is listed again.
-    import datetime as dt
-
     daily_day(d["models_match"], d["models_match"].daily - dt.timedelta(days=1))
     assert DAILY_GUESS in plain(read(viewers["no cookie"], f"/matches/{d['models_match'].pk}/replay/"))
     assert f"/matches/{d['models_match'].pk}/spectate/" in read(viewers["no cookie"], "/")
@@ -519,3 +518,23 @@ async def test_a_socket_watching_todays_daily_gets_no_reveal_at_its_end():
     assert state["status"] == "finished" and state["daily_embargo"] is True
     assert not [s for s in DAILY_SECRETS if s in text]
     await watcher.close()
+
+
+@pytest.mark.django_db
+def test_a_challenge_to_todays_daily_makes_the_friend_a_daily_match_not_an_open_one():
+    """A match on the day's instance that was not a daily match would be listed and revealed to
+    everyone once over: a friend challenged to today's daily plays it as their own daily."""
+    from games.play import daily
+
+    variant = factories.variant()
+    ann, friend = Client(), Client()
+    ann_match = Match.objects.get(pk=int(ann.post(f"/daily/{variant.slug}/").url.strip("/").split("/")[-1]))
+    reply = friend.post(f"/matches/{ann_match.pk}/challenge/")
+    theirs = Match.objects.exclude(pk=ann_match.pk).get(seats__kind=Seat.Kind.HUMAN)
+    assert reply.url == f"/matches/{theirs.pk}/"
+    assert theirs.daily == daily.daily_day() and theirs.instance_id == ann_match.instance_id
+    # yesterday's daily is no secret: a challenge to it is an ordinary unranked match
+    Match.objects.filter(pk=ann_match.pk).update(daily=daily.daily_day() - dt.timedelta(days=1))
+    Client().post(f"/matches/{ann_match.pk}/challenge/")
+    latest = Match.objects.filter(seats__kind=Seat.Kind.HUMAN).order_by("-pk").first()
+    assert latest.daily is None and latest.instance_id == ann_match.instance_id and not latest.ranked
