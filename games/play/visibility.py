@@ -2,7 +2,7 @@
 
 Every path that carries match data asks here: the match and watch pages and sockets, the
 broadcast events, the agent API, the research API and the exports, replays and model traces.
-``tests/games/test_visibility.py`` enumerates those paths for every kind of viewer.
+``tests/games/play/test_visibility.py`` enumerates those paths for every kind of viewer.
 
 Before a match is over:
 

@@ -98,8 +98,13 @@
 
   function handle(msg) {
     switch (msg.type) {
-      case "state":
-        state = msg; lastSeq = msg.event_seq; render(); resend(); scheduleDelayedLog(); break;
+      case "state": {
+        // a rival who finished while this page resynced is announced like one seen live
+        const before = state ? new Map(state.seats.map((s) => [s.id, s.status])) : new Map();
+        state = msg; lastSeq = msg.event_seq; render(); resend(); scheduleDelayedLog();
+        state.seats.forEach((s) => { if (before.get(s.id) === "playing" && s.status !== "playing") rivalDone(s); });
+        break;
+      }
       case "resumed":
         resend(); break;
       case "event":
@@ -125,7 +130,7 @@
     else {
       const was = seat.status;
       Object.assign(seat, summary);
-      if (was === "playing" && seat.status !== "playing" && seat.id !== cfg.seatId) announceRival(seat);
+      if (was === "playing" && seat.status !== "playing") rivalDone(seat);
     }
     if (step) {
       seat.steps = seat.steps || [];
@@ -144,6 +149,13 @@
       state.status = ev.status; state.finished = ev.finished; state.reveal = ev.reveal;
       send({ type: "resume" });  // every seat's full log is visible now
     }
+  }
+
+  // A rival is done: told once the paced count of their tests has caught up (see paceStep).
+  function rivalDone(seat) {
+    if (seat.id === cfg.seatId) return;
+    if (seat.id in paced && paced[seat.id] < seat.tests_used && !reducedMotion()) newsDue[seat.id] = true;
+    else announceRival(seat);
   }
 
   // The race moment: a rival is done (their guess stays hidden until the end).
@@ -543,6 +555,7 @@
   // solver's burst, a resync after a reconnect); its status shows once the count has caught up.
   // With prefers-reduced-motion the count is shown as it is, with no animation.
   const paced = {};            // seat id -> tests shown so far
+  const newsDue = {};          // seat id -> a rival's finish to announce once its count is shown
   let paceTimer = null;
   const PACE_MS = 220;
   const reducedMotion = () => window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
@@ -582,6 +595,7 @@
       }
       const status = wrap && wrap.querySelector(".rival-status");
       if (status && paced[seat.id] >= seat.tests_used) status.textContent = seat.status;
+      if (paced[seat.id] >= seat.tests_used && newsDue[seat.id]) { delete newsDue[seat.id]; announceRival(seat); }
       if (paced[seat.id] < seat.tests_used) behind = true;
     }
     if (behind) schedulePace();

@@ -139,6 +139,7 @@ def test_a_burst_that_arrives_at_once_still_counts_up(asgi_server, browser):
     seen = page.evaluate("window.__seen")
     assert [c for c, _, _ in seen] == list(range(len(RIVAL_TESTS) + 1)), seen
     assert [status for _, status, _ in seen] == ["playing"] * len(RIVAL_TESTS) + ["finished"], seen
+    expect(page.locator("#race-news")).to_have_text("quick-agent made their guess after 6 tests.")
 
 
 def test_with_reduced_motion_the_count_is_shown_without_animation(asgi_server, browser):
