@@ -38,7 +38,10 @@ def seats_for_guest(session_key: str) -> QuerySet[Seat]:
 
 
 def player_page_data(*, key: str, seats: QuerySet[Seat], own: bool) -> dict[str, Any]:
-    """``own``: the viewer is this player, so their running matches show their own log."""
+    """``own``: the viewer is this player, so their running matches show their own log; anyone
+    else's view of a player leaves out today's daily matches (``visibility.listed``)."""
+    if not own:
+        seats = visibility.listed(seats, prefix="match__")
     rows = list(seats.select_related("match__instance__variant").order_by("-joined", "-id")[:MATCHES_SHOWN])
     matches = []
     for seat in rows:

@@ -91,6 +91,8 @@ class SeatRow:
     solved: bool
     tests_used: int
     max_tests: int
+    # The seat's race clock (``selectors.race_clock``): a model's own thinking time, a person's
+    # or an agent's time from the start of the match; it breaks ties between solvers.
     seconds: float
     finished: dt.datetime | None
     points: int = 0
@@ -144,6 +146,7 @@ def seat_rows(*, family: str = "", variant: str = "", since: dt.datetime | None 
         )
     )
     rows = list(rows)
+    thinking = selectors.model_thinking_seconds(seat_ids=seats.filter(kind=Seat.Kind.MODEL).values("id"))
     # The tier from each instance's public data (a key transform across the relation reads None
     # on SQLite); instances are few next to seats.
     tiers = dict(
@@ -188,8 +191,12 @@ def seat_rows(*, family: str = "", variant: str = "", since: dt.datetime | None 
             name = username
         else:
             name = handle
-        end = seat_finished or match_finished
-        seconds = (end - started).total_seconds() if end and started else 0.0
+        seconds = selectors.race_clock(
+            kind=kind,
+            started=started,
+            finished=seat_finished or match_finished,
+            thinking_s=thinking.get(seat_id),
+        )
         out.append(
             SeatRow(
                 seat_id=seat_id,
@@ -206,7 +213,7 @@ def seat_rows(*, family: str = "", variant: str = "", since: dt.datetime | None 
                 solved=str(solved).lower() in ("true", "1"),  # PostgreSQL says true, SQLite 1
                 tests_used=tests_used,
                 max_tests=max_tests,
-                seconds=max(seconds, 0.0),
+                seconds=seconds or 0.0,
                 finished=match_finished,
                 points=_int_points(points),
             )

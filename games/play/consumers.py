@@ -148,18 +148,11 @@ class MatchConsumer(AsyncWebsocketConsumer):
         self.group = events.group_name(self.match_id)
         session = self.scope.get("session")
         user = self.scope.get("user")
-        found, seat_id, over = await self._viewer(
-            session_key=getattr(session, "session_key", None),
-            user_id=user.pk if getattr(user, "is_authenticated", False) else None,
-        )
-        if not found:
+        session_key = getattr(session, "session_key", None) or ""
+        user_id = user.pk if getattr(user, "is_authenticated", False) else None
+        if not await self._viewer(session_key=session_key, user_id=user_id):
             await self.close(code=4404)
             return
-        self.seat_id = None if self.spectate else seat_id
-        self.viewer = (
-            visibility.Viewer.player(self.seat_id) if self.seat_id else visibility.Viewer.spectator()
-        )
-        self.over = over
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         self.counted = True
@@ -255,28 +248,56 @@ class MatchConsumer(AsyncWebsocketConsumer):
     async def match_event(self, message: dict[str, Any]) -> None:
         event = message["event"]
         if event.get("event") == "match_finished":
-            self.over = True
+            if self.daily:  # over for this viewer only if they have played their own daily
+                self.over, self.embargoed, _ = await self._over()
+            else:
+                self.over = True
         # A live event shows a rival's moves only as progress until the match ends (a delayed
         # spectator log, where a variant sets one, comes with the state snapshot).
-        view = visibility.MatchView(viewer=self.viewer, over=self.over)
+        view = visibility.MatchView(viewer=self.viewer, over=self.over, embargoed=self.embargoed)
         await self.send_json(view.event(event))
 
     # -- database work, in a thread -------------------------------------------------------------
 
     @database_work
-    def _viewer(self, *, session_key: str | None, user_id: int | None) -> tuple[bool, int | None, bool]:
+    def _viewer(self, *, session_key: str, user_id: int | None) -> bool:
+        """Who this socket is (its seat, if it plays and does not only watch), and whether the
+        match is over for them; False for no such match."""
         match = selectors.match_get(match_id=self.match_id)
         if match is None:
-            return False, None, False
-        seat = selectors.seat_for_viewer(match=match, session_key=session_key, user_id=user_id)
-        return True, seat.pk if seat else None, visibility.is_over(match.status)
+            return False
+        seat = (
+            None
+            if self.spectate
+            else selectors.seat_for_viewer(match=match, session_key=session_key, user_id=user_id)
+        )
+        self.seat_id = seat.pk if seat else None
+        # who they are goes with the viewer: a finished daily match is over only for those who
+        # have played their own (games.play.visibility.daily_embargoed)
+        self.viewer = (
+            visibility.Viewer.player(self.seat_id, session_key=session_key, user_id=user_id)
+            if self.seat_id
+            else visibility.Viewer.spectator(session_key=session_key, user_id=user_id)
+        )
+        view = visibility.match_view(match=match, viewer=self.viewer)
+        self.over, self.embargoed, self.daily = view.over, view.embargoed, match.daily is not None
+        return True
+
+    @database_work
+    def _over(self) -> tuple[bool, bool, bool]:
+        """Whether the match is over for this viewer, whether it is over but held back (a daily
+        match under embargo for them), and whether it is a daily match at all."""
+        match = selectors.match_get(match_id=self.match_id)
+        view = visibility.match_view(match=match, viewer=self.viewer)
+        return view.over, view.embargoed, match.daily is not None
 
     @database_work
     def _resume(self, *, after: int | None) -> dict[str, Any]:
         match = selectors.match_get(match_id=self.match_id)
         if after is not None and after == match.event_seq:
             return {"type": "resumed", "event_seq": match.event_seq}
-        self.over = visibility.is_over(match.status)
+        view = visibility.match_view(match=match, viewer=self.viewer)
+        self.over, self.embargoed = view.over, view.embargoed
         return selectors.match_public_state(match=match, viewer=self.viewer)
 
     @database_work
@@ -302,7 +323,9 @@ class MatchConsumer(AsyncWebsocketConsumer):
             "seat": selectors.seat_summary(seat=outcome.seat),
             "match_status": match.status,
             "event_seq": match.event_seq,
-            "reveal": selectors.match_reveal(match=match),
+            "reveal": selectors.match_reveal(
+                match=match, view=visibility.match_view(match=match, viewer=self.viewer)
+            ),
         }
         if outcome.timed_out and not outcome.replayed:
             reply["message"] = "time is up: the match's time limit passed before this move"

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import F
 
 from games.models import Match, Seat, Step
-from games.play import publisher, selectors
+from games.play import publisher, selectors, visibility
 
 logger = logging.getLogger(__name__)
 
@@ -117,5 +117,5 @@ def match_finished(*, match: Match) -> dict[str, Any]:
         name="match_finished",
         status=match.status,
         finished=selectors.iso(match.finished),
-        reveal=selectors.match_reveal(match=match),
+        reveal=selectors.match_reveal(match=match, view=visibility.broadcast_view(match=match)),
     )

@@ -15,10 +15,20 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import models
 from django.utils import timezone
 
 from games.engine.core import EngineError, Family, Instance, all_families, get_family
-from games.models import Match, PuzzleInstance, PuzzleVariant, Seat, Step, Sweep, WorkerBeat
+from games.models import (
+    Match,
+    ModelCall,
+    PuzzleInstance,
+    PuzzleVariant,
+    Seat,
+    Step,
+    Sweep,
+    WorkerBeat,
+)
 from games.play import visibility
 from games.play.visibility import Viewer
 
@@ -125,7 +135,9 @@ def _family_or_none(family_id: str) -> Family | None:
 
 def recent_matches(*, limit: int = 10) -> list[Match]:
     return list(
-        Match.objects.filter(playtest=False)  # a playtest may be on a variant not yet published
+        visibility.listed(
+            Match.objects.filter(playtest=False)
+        )  # a playtest may be on a variant not yet published
         .filter(study_entry__isnull=True)  # a study's puzzles are not public play
         .select_related("instance__variant")
         .prefetch_related("seats")
@@ -215,16 +227,20 @@ def quiz_items(*, instance: PuzzleInstance) -> list[Any]:
     return family.quiz_items(engine_instance(instance=instance))
 
 
-def match_reveal(*, match: Match) -> dict[str, Any] | None:
-    """The hidden rule and every seat's guess, verdict and score: None until the match is over."""
-    if not visibility.is_over(match.status):
+def match_reveal(*, match: Match, view: visibility.MatchView | None = None) -> dict[str, Any] | None:
+    """The hidden rule and every seat's guess, verdict and score: None until ``view`` (what one
+    viewer may see) shows the instance: the match is over, and not a daily match under embargo
+    for them. Without a view, the match's status alone decides (``visibility.broadcast_view``):
+    for an event every receiver filters again, and for tests; a page or socket passes its view."""
+    if not (view or visibility.broadcast_view(match=match)).sees_instance:
         return None
     hidden = match.instance.hidden
     family = family_for(instance=match.instance)
     seats = list(match.seats.all())
+    clocks = race_clocks(match=match, seats=seats) if len(seats) > 1 else {}
     return {
         "rule": hidden.get("rule", ""),
-        "race": race_result(seats=seats),
+        "race": race_result(seats=seats, clocks=clocks),
         "seats": [
             {
                 "id": s.pk,
@@ -240,38 +256,87 @@ def match_reveal(*, match: Match) -> dict[str, Any] | None:
                 "score": s.score,
                 "score_text": family.score_text(s.score),
                 "finished": iso(s.finished),
+                # a race: the seat's race clock in seconds (a model's own thinking time)
+                "clock_s": None if clocks.get(s.pk) is None else round(clocks[s.pk], 1),
             }
             for s in seats
         ],
     }
 
 
-def race_result(*, seats: list[Seat]) -> dict[str, Any] | None:
-    """Who won a match of several seats: a right guess first, then fewer tests, then the earlier
-    finish. None for a match of one seat."""
+def model_thinking_seconds(*, seat_ids: Any) -> dict[int, float]:
+    """The seconds each seat spent waiting on its own model calls: the sum of their latencies
+    (failed calls and format re-prompts included: the endpoint's time is the model's). ``seat_ids``
+    is a list of ids or a queryset of them; seats with no call are left out."""
+    rows = (
+        ModelCall.objects.filter(seat_id__in=seat_ids)
+        .values("seat_id")
+        .annotate(total=models.Sum("latency_ms"))
+        .values_list("seat_id", "total")
+    )
+    return {seat_id: (total or 0.0) / 1000.0 for seat_id, total in rows}
+
+
+def race_clock(
+    *, kind: str, started: dt.datetime | None, finished: dt.datetime | None, thinking_s: float | None
+) -> float | None:
+    """A seat's time in a race, in seconds; None while it has not finished. A model's clock counts
+    only its own thinking (``thinking_s``, the sum of its calls' latencies), never the time its
+    turns waited in a queue or for a worker; a person's or an agent's is the wall clock from the
+    start of the match to their finish."""
+    if finished is None:
+        return None
+    if kind == Seat.Kind.MODEL:
+        return thinking_s or 0.0
+    if started is None:
+        return 0.0
+    return max((finished - started).total_seconds(), 0.0)
+
+
+def race_clocks(*, match: Match, seats: list[Seat]) -> dict[int, float | None]:
+    """``race_clock`` of each seat of a match, by seat id."""
+    thinking = model_thinking_seconds(seat_ids=[s.pk for s in seats if s.kind == Seat.Kind.MODEL])
+    return {
+        s.pk: race_clock(
+            kind=s.kind,
+            started=match.started or s.joined,
+            finished=s.finished,
+            thinking_s=thinking.get(s.pk),
+        )
+        for s in seats
+    }
+
+
+def race_result(*, seats: list[Seat], clocks: dict[int, float | None]) -> dict[str, Any] | None:
+    """Who won a match of several seats: a right guess first, then fewer tests, then less time on
+    its clock (``clocks``, from ``race_clocks``: a model's own thinking time, a person's time from
+    the start). None for a match of one seat."""
     if len(seats) < 2:
         return None
+
+    def clock(s: Seat) -> float:
+        value = clocks.get(s.pk)
+        return float("inf") if value is None else value
+
     solved = [s for s in seats if (s.score or {}).get("solved")]
     scored = [s for s in seats if int((s.score or {}).get("points") or 0) > 0]
     if not solved and scored:
         # A family scored from the history (no guess, ``Family.final_score``): most points wins,
-        # then the earlier finish.
-        far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
-        scored.sort(key=lambda s: (-int(s.score["points"]), s.finished or far_future, s.pk))
+        # then the shorter clock.
+        scored.sort(key=lambda s: (-int(s.score["points"]), clock(s), s.pk))
         best = scored[0]
         points = int(best.score["points"])
         tied = len(scored) > 1 and int(scored[1].score["points"]) == points
-        why = "most points, and finished first" if tied else "most points"
+        why = "most points, and less time" if tied else "most points"
         return {"winner": best.pk, "text": f"{best.handle} won the race: {points} points ({why})."}
     if not solved:
         return {"winner": None, "text": "Nobody found the rule, so nobody won the race."}
-    far_future = dt.datetime.max.replace(tzinfo=dt.UTC)
-    solved.sort(key=lambda s: (s.tests_used, s.finished or far_future, s.pk))
+    solved.sort(key=lambda s: (s.tests_used, clock(s), s.pk))
     best = solved[0]
     tests = f"{best.tests_used} test" + ("" if best.tests_used == 1 else "s")
     tied = [s for s in solved[1:] if s.tests_used == best.tests_used]
     why = (
-        "fewest tests, and finished first"
+        "fewest tests, and less time"
         if tied
         else "fewest tests"
         if len(solved) > 1
@@ -323,7 +388,9 @@ def match_public_state(*, match: Match, viewer: Viewer) -> dict[str, Any]:
         "seats": seat_rows,
         "you": viewer.seat_id,
         "spectator_delay_s": view.spectator_delay_s,
-        "reveal": match_reveal(match=match),
+        "reveal": match_reveal(match=match, view=view),
+        # a finished daily match shown as running to this viewer: the page says why
+        "daily_embargo": view.embargoed,
         "same_puzzle": same_puzzle_results(match=match),
         "daily": daily_summary(match=match, viewer=viewer),
     }

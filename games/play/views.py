@@ -145,8 +145,14 @@ def trace_page(request: HttpRequest, match_id: int, seat_id: int) -> HttpRespons
     seat = get_object_or_404(Seat, pk=seat_id, match_id=match_id) if match else None
     if match is None or seat is None:
         raise Http404("no such match or seat")
-    if not visibility.match_view(match=match, viewer=Viewer.spectator()).sees_instance:
-        return render(request, "games/trace.html", {"match": match, "seat": seat, "locked": True}, status=403)
+    viewer = Viewer.spectator(
+        session_key=request.session.session_key,
+        user_id=request.user.pk if request.user.is_authenticated else None,
+    )
+    view = visibility.match_view(match=match, viewer=viewer)
+    if not view.sees_instance:
+        context = {"match": match, "seat": seat, "locked": True, "daily": view.embargoed}
+        return render(request, "games/trace.html", context, status=403)
     return render(
         request,
         "games/trace.html",
@@ -233,6 +239,10 @@ def challenge_page(request: HttpRequest, match_id: int) -> HttpResponse:
     if match is None or match.playtest or StudyEntry.objects.filter(match=match).exists():
         raise Http404("no such match")  # a study's puzzle is the participant's alone
     if request.method == "POST":
+        if match.daily is not None and match.daily >= visibility.utc_today():
+            # Today's daily puzzle: the friend plays it as their own daily (a match on its instance
+            # that was not a daily match would be listed and revealed to all once over).
+            return daily_start_view(request, match.instance.variant.slug)
         return _person_plays(
             request, variant=match.instance.variant, opponents=[], seed=match.instance.seed, ranked=False
         )

@@ -46,9 +46,20 @@ def replay_page(request: HttpRequest, match_id: int) -> HttpResponse:
     match = selectors.match_get(match_id=match_id)
     if match is None:
         raise Http404("no such match")
-    if not visibility.match_view(match=match, viewer=Viewer.spectator()).sees_instance:
-        # Replaying a running race would show a player the rivals' tests.
-        return render(request, "games/replay.html", {"match": match, "locked": True}, status=403)
+    viewer = Viewer.spectator(
+        session_key=request.session.session_key,
+        user_id=request.user.pk if request.user.is_authenticated else None,
+    )
+    view = visibility.match_view(match=match, viewer=viewer)
+    if not view.sees_instance:
+        # Replaying a running race would show a player the rivals' tests; today's daily puzzle,
+        # its rule to someone who has not played it yet.
+        return render(
+            request,
+            "games/replay.html",
+            {"match": match, "locked": True, "daily": view.embargoed},
+            status=403,
+        )
     return render(
         request,
         "games/replay.html",

@@ -98,8 +98,13 @@
 
   function handle(msg) {
     switch (msg.type) {
-      case "state":
-        state = msg; lastSeq = msg.event_seq; render(); resend(); scheduleDelayedLog(); break;
+      case "state": {
+        // a rival who finished while this page resynced is announced like one seen live
+        const before = state ? new Map(state.seats.map((s) => [s.id, s.status])) : new Map();
+        state = msg; lastSeq = msg.event_seq; render(); resend(); scheduleDelayedLog();
+        state.seats.forEach((s) => { if (before.get(s.id) === "playing" && s.status !== "playing") rivalDone(s); });
+        break;
+      }
       case "resumed":
         resend(); break;
       case "event":
@@ -125,7 +130,7 @@
     else {
       const was = seat.status;
       Object.assign(seat, summary);
-      if (was === "playing" && seat.status !== "playing" && seat.id !== cfg.seatId) announceRival(seat);
+      if (was === "playing" && seat.status !== "playing") rivalDone(seat);
     }
     if (step) {
       seat.steps = seat.steps || [];
@@ -144,6 +149,13 @@
       state.status = ev.status; state.finished = ev.finished; state.reveal = ev.reveal;
       send({ type: "resume" });  // every seat's full log is visible now
     }
+  }
+
+  // A rival is done: told once the paced count of their tests has caught up (see paceStep).
+  function rivalDone(seat) {
+    if (seat.id === cfg.seatId) return;
+    if (seat.id in paced && paced[seat.id] < seat.tests_used && !reducedMotion()) newsDue[seat.id] = true;
+    else announceRival(seat);
   }
 
   // The race moment: a rival is done (their guess stays hidden until the end).
@@ -214,6 +226,8 @@
   function render() {
     if (!state) return;
     $("status").textContent = state.status;
+    // a finished match of today's daily puzzle, held back until this viewer has played their own
+    if ($("daily-embargo")) $("daily-embargo").hidden = !state.daily_embargo;
     $("description").textContent = state.description;
     if ($("scoring")) $("scoring").textContent = state.scoring || "";
     const ex = $("examples");
@@ -522,9 +536,7 @@
     const seats = cfg.spectate ? state.seats : state.seats.filter((s) => s === me).concat(state.seats.filter((s) => s !== me));
     for (const seat of seats) {
       const wrap = el("div", { class: "seat", "data-seat": String(seat.id) });
-      if (cfg.spectate || seat !== me) {
-        wrap.append(el("h3", { text: seat.handle + " · " + seat.status + " · " + present.plural(seat.tests_used, "test") }));
-      }
+      if (cfg.spectate || seat !== me) wrap.append(rivalHeading(seat));
       if (seat.steps) {
         const table = el("table", { class: "table history" },
           el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "#" }), el("th", { scope: "col", text: "Input" }), el("th", { scope: "col", text: "Answer" }))));
@@ -536,6 +548,57 @@
       }
       box.append(wrap);
     }
+  }
+
+  // Race pacing: a rival's count of tests climbs one test at a time, each with a short
+  // animation, so a model's turns read as they happen even when several arrive at once (a fast
+  // solver's burst, a resync after a reconnect); its status shows once the count has caught up.
+  // With prefers-reduced-motion the count is shown as it is, with no animation.
+  const paced = {};            // seat id -> tests shown so far
+  const newsDue = {};          // seat id -> a rival's finish to announce once its count is shown
+  let paceTimer = null;
+  const PACE_MS = 220;
+  const reducedMotion = () => window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+
+  function rivalHeading(seat) {
+    if (!(seat.id in paced) || reducedMotion() || state.reveal) paced[seat.id] = seat.tests_used;
+    const shownCount = Math.min(paced[seat.id], seat.tests_used);
+    const caughtUp = shownCount >= seat.tests_used;
+    if (!caughtUp) schedulePace();
+    return el("h3", {},
+      seat.handle + " · ",
+      el("span", { class: "rival-status", text: caughtUp ? seat.status : "playing" }),
+      " · ",
+      el("span", { class: "rival-tests", "data-tests": String(shownCount), text: present.plural(shownCount, "test") }));
+  }
+
+  function schedulePace() {
+    if (paceTimer === null) paceTimer = setTimeout(paceStep, PACE_MS);
+  }
+
+  function paceStep() {
+    paceTimer = null;
+    if (!state) return;
+    let behind = false;
+    for (const seat of state.seats) {
+      if (!(seat.id in paced) || paced[seat.id] >= seat.tests_used) continue;
+      // a long burst still catches up within about three seconds
+      paced[seat.id] = Math.min(seat.tests_used, paced[seat.id] + Math.max(1, Math.ceil((seat.tests_used - paced[seat.id]) / 14)));
+      const wrap = document.querySelector('#seats .seat[data-seat="' + seat.id + '"]');
+      const count = wrap && wrap.querySelector(".rival-tests");
+      if (count) {
+        count.textContent = present.plural(paced[seat.id], "test");
+        count.dataset.tests = String(paced[seat.id]);
+        count.classList.remove("tick");
+        void count.offsetWidth;  // restart the animation
+        count.classList.add("tick");
+      }
+      const status = wrap && wrap.querySelector(".rival-status");
+      if (status && paced[seat.id] >= seat.tests_used) status.textContent = seat.status;
+      if (paced[seat.id] >= seat.tests_used && newsDue[seat.id]) { delete newsDue[seat.id]; announceRival(seat); }
+      if (paced[seat.id] < seat.tests_used) behind = true;
+    }
+    if (behind) schedulePace();
   }
 
   let revealShown = false;
@@ -581,6 +644,11 @@
         lines.push(el("p", { class: "quiz-score", text: text + "." }));
       }
       const full = seatById(s.id);
+      if (r.race && s.clock_s !== null && s.clock_s !== undefined) {
+        // the race clock: a model's counts only its own calls, never the time its turns queued
+        lines.push(el("p", { class: "race-clock muted small", text: "Time: " + s.clock_s.toFixed(1) + " s" +
+          (full && full.kind === "model" ? " of the model's own thinking (its calls' latencies)" : " from the start") }));
+      }
       if (full && full.kind === "model") {
         lines.push(el("p", {}, el("a", { href: "/matches/" + cfg.matchId + "/seats/" + s.id + "/trace/", class: "trace-link",
           text: "Full trace of " + s.handle })));

@@ -24,7 +24,8 @@ def _without_ids(value):
         return {
             k: _without_ids(v)
             for k, v in value.items()
-            if k not in ("id", "winner", "match", "at", "started", "finished")  # winner: a seat id
+            # winner: a seat id; clock_s: a person's race clock, from wall-clock times
+            if k not in ("id", "winner", "match", "at", "started", "finished", "clock_s")
         }
     if isinstance(value, list):
         return [_without_ids(v) for v in value]

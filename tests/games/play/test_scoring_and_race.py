@@ -63,3 +63,54 @@ def test_the_favicon_is_served_not_a_404(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response.url.endswith("arena/favicon.svg")
     assert 'rel="icon"' in client.get("/").content.decode()
+
+
+def _race_of_a_person_and_a_model(*, model_call_ms):
+    """A race both seats solve with one test: the person finishes 30 s after the start; the model
+    finishes 120 s after it (its turns queued behind a busy worker), its calls taking
+    ``model_call_ms`` between them."""
+    import datetime as dt
+
+    from games.models import Match, ModelCall, Seat
+
+    match, (person, model) = factories.match(seats=2, max_tests=30)
+    Seat.objects.filter(pk=model.pk).update(kind=Seat.Kind.MODEL, contestant="slow-endpoint", handle="Model")
+    model.refresh_from_db()
+    play(model, [[3, 4, 5]], "z < x + y", "model")
+    play(person, [[3, 4, 5]], "z < x + y", "person")
+    for turn, ms in enumerate(model_call_ms, start=1):
+        ModelCall.objects.create(seat=model, turn=turn, latency_ms=ms)
+    start = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
+    Match.objects.filter(pk=match.pk).update(started=start)
+    Seat.objects.filter(pk=person.pk).update(finished=start + dt.timedelta(seconds=30))
+    Seat.objects.filter(pk=model.pk).update(finished=start + dt.timedelta(seconds=120))
+    match.refresh_from_db()
+    return match, person, model
+
+
+def test_a_models_race_clock_counts_its_own_thinking_not_the_queue():
+    match, person, model = _race_of_a_person_and_a_model(model_call_ms=[1200.0, 800.0])
+    clocks = selectors.race_clocks(match=match, seats=list(match.seats.all()))
+    assert clocks == {person.pk: 30.0, model.pk: 2.0}
+    reveal = selectors.match_reveal(match=match)
+    assert {s["id"]: s["clock_s"] for s in reveal["seats"]} == {person.pk: 30.0, model.pk: 2.0}
+    race = reveal["race"]
+    assert race["winner"] == model.pk
+    assert race["text"] == "Model won the race: solved with 1 test (fewest tests, and less time)."
+
+
+def test_a_model_whose_own_calls_took_longer_than_the_person_loses_the_tie():
+    match, person, model = _race_of_a_person_and_a_model(model_call_ms=[25_000.0, 6_000.0])
+    assert selectors.race_clocks(match=match, seats=list(match.seats.all()))[model.pk] == 31.0
+    assert selectors.match_reveal(match=match)["race"]["winner"] == person.pk
+
+
+def test_the_head_to_head_ratings_order_tied_solvers_by_the_same_clock():
+    from games.competition import rating_snapshots
+    from games.models import Match
+
+    match, person, model = _race_of_a_person_and_a_model(model_call_ms=[1200.0, 800.0])
+    Match.objects.filter(pk=match.pk).update(ranked=True)
+    rows = {r.seat_id: r for r in rating_snapshots.seat_rows()}
+    assert rows[model.pk].seconds == 2.0
+    assert rows[person.pk].seconds == 30.0

@@ -9,6 +9,7 @@ below goes through ``games.play.visibility``; a new path gets a row here.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import re
@@ -24,6 +25,7 @@ from django.test import Client
 from games.api.auth import agent_token_create
 from games.models import Match, Seat
 from games.play import services, visibility
+from games.play.visibility import Viewer
 from tests import factories
 from tests.games.play.test_consumers import open_client
 
@@ -316,3 +318,223 @@ def test_ranked_seeds_are_drawn_from_53_random_bits():
     variant = factories.variant()
     seeds = {services.match_create(variant=variant).instance.seed for _ in range(8)}
     assert len(seeds) == 8 and max(seeds) > 2**40 and max(seeds) < services.RANKED_SEED_SPACE
+
+
+# -- today's daily puzzle -----------------------------------------------------------------------------
+#
+# A daily match plays the day's instance, the same for everyone: a finished one still tells its rule
+# (its guesses, its reveal) to whoever reads it. Until the day (UTC) is over it stays out of public
+# lists, and its pages show it as if it were still running to anyone who has not finished their
+# own daily of that variant that day.
+
+DAILY_GUESS = "z < x + y"  # the right rule, in words other than the hidden rule's text
+
+
+def daily_day(match_: Match, day) -> None:
+    Match.objects.filter(pk=match_.pk).update(daily=day)
+    match_.refresh_from_db()
+
+
+def todays_daily() -> dict:
+    """Alice has finished today's daily (solved); Bob is still playing his, on the same variant; a
+    models' daily race on it is over too. Carol played yesterday's, and Dave today's of another
+    variant."""
+    from games.play import daily
+
+    today = daily.daily_day()
+    variant = factories.variant()
+    user = User.objects.create_user("alice", password="x")
+
+    def person(handle: str, *, on=variant, account: User | None = None) -> tuple[Match, Seat]:
+        m = services.match_create(variant=on, seed=99, daily=today)
+        seat = services.seat_join(match=m, handle=handle, session_key=factories.session_key(), user=account)
+        return services.match_start(match=m), seat
+
+    alice_match, alice = person("Alice", account=user)
+    services.step_submit(seat=alice, action={"type": "test", "input": [5.5, 1, 1]}, idempotency_key="al-1")
+    services.step_submit(seat=alice, action={"type": "guess", "rule": DAILY_GUESS}, idempotency_key="al-2")
+    bob_match, bob = person("Bob")
+    models_match = services.match_create(variant=variant, seed=99, daily=today)
+    model = services.seat_join(match=models_match, handle="Daily model", kind=Seat.Kind.MODEL, contestant="m")
+    services.match_start(match=models_match)
+    services.step_submit(seat=model, action={"type": "guess", "rule": DAILY_GUESS}, idempotency_key="m-1")
+    carol_match, carol = person("Carol")
+    services.step_submit(seat=carol, action={"type": "forfeit"}, idempotency_key="c-1")
+    daily_day(carol_match, today - dt.timedelta(days=1))
+    dave_match, dave = person("Dave", on=factories.variant())
+    services.step_submit(seat=dave, action={"type": "forfeit"}, idempotency_key="d-1")
+    for m in (alice_match, models_match, carol_match, dave_match):
+        m.refresh_from_db()
+        assert m.is_over
+    return {
+        "alice": alice, "alice_user": user, "alice_match": alice_match, "bob": bob, "bob_match": bob_match,
+        "models_match": models_match, "model": model, "carol": carol, "dave": dave,
+    }  # fmt: skip
+
+
+def daily_viewers(d: dict) -> dict[str, Client]:
+    return {
+        "no cookie": browser(),
+        "Bob, still playing his daily": browser(session=d["bob"].session_key),
+        "Carol, who played yesterday's": browser(session=d["carol"].session_key),
+        "Dave, who played another variant's": browser(session=d["dave"].session_key),
+        "a signed-in stranger": browser(user=User.objects.create_user("daily-stranger", password="x")),
+        "Alice, signed in, who has finished": browser(user=d["alice_user"]),
+    }
+
+
+DAILY_PATHS = [
+    "/matches/{m}/",
+    "/matches/{m}/spectate/",
+    "/matches/{m}/replay/",
+    "/matches/{m}/seats/{s}/trace/",
+    "/api/v1/matches/{m}",
+]
+DAILY_SECRETS = (DAILY_GUESS, factories.HIDDEN_RULE, '"verdict"')
+
+
+def plain(text: str) -> str:
+    """A page's text with the escapes of HTML and of ``json_script`` undone, so a rule is found
+    however the page carries it."""
+    for escaped, char in (("\\u003C", "<"), ("\\u003E", ">"), ("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"')):
+        text = text.replace(escaped, char)
+    return text
+
+
+@pytest.mark.django_db
+def test_todays_daily_matches_show_no_rule_to_anyone_who_has_not_finished_their_own():
+    d = todays_daily()
+    _, bystander_key = agent_token_create(name="daily-bystander")
+    viewers = daily_viewers(d)
+    for who, client in viewers.items():
+        home = read(client, "/")
+        for m in (d["alice_match"], d["models_match"]):
+            assert f"/matches/{m.pk}/spectate/" not in home, (
+                f"{who} found today's daily #{m.pk} in Recent matches"
+            )
+        listing = read(client, f"/players/model-{d['model'].contestant}/")
+        assert (
+            f"#{d['models_match'].pk}" not in listing and f"/matches/{d['models_match'].pk}/" not in listing
+        )
+        for m, seat in ((d["alice_match"], d["alice"]), (d["models_match"], d["model"])):
+            for path in DAILY_PATHS:
+                path = path.format(m=m.pk, s=seat.pk)
+                if path.startswith("/api/"):
+                    text = plain(read(Client(headers={"Authorization": f"Bearer {bystander_key}"}), path))
+                else:
+                    text = plain(read(client, path))
+                found = [s for s in DAILY_SECRETS if s in text]
+                if who.startswith("Alice"):
+                    if "replay" in path:
+                        assert DAILY_GUESS in text, f"{who} could not replay {path} after finishing"
+                elif not path.startswith("/api/"):
+                    assert not found, f"{who} learned {found} from {path} before playing today's daily"
+                else:
+                    assert not found, f"an agent token learned {found} from {path}"
+            replay = viewers[who].get(f"/matches/{m.pk}/replay/")
+            if not who.startswith("Alice"):
+                assert replay.status_code == 403 and b'data-testid="daily-embargo"' in replay.content, who
+    # Yesterday's daily is no secret any more: Bob replays Carol's. Today's daily of another variant
+    # is held back per variant: Dave (who played it) replays his own, Bob may not.
+    bob = viewers["Bob, still playing his daily"]
+    assert bob.get(f"/matches/{d['carol'].match_id}/replay/").status_code == 200
+    assert bob.get(f"/matches/{d['dave'].match_id}/replay/").status_code == 403
+    assert (
+        viewers["Dave, who played another variant's"]
+        .get(f"/matches/{d['dave'].match_id}/replay/")
+        .status_code
+        == 200
+    )
+    # Bob finishes his own daily: today's daily matches of that variant open to him.
+    services.step_submit(seat=d["bob"], action={"type": "forfeit"}, idempotency_key="b-end")
+    assert DAILY_GUESS in plain(read(bob, f"/matches/{d['models_match'].pk}/replay/"))
+    assert viewers["no cookie"].get(f"/matches/{d['models_match'].pk}/replay/").status_code == 403
+    # The day is over: everyone sees everything, and the match is listed again.
+    daily_day(d["models_match"], d["models_match"].daily - dt.timedelta(days=1))
+    assert DAILY_GUESS in plain(read(viewers["no cookie"], f"/matches/{d['models_match'].pk}/replay/"))
+    assert f"/matches/{d['models_match'].pk}/spectate/" in read(viewers["no cookie"], "/")
+
+
+@pytest.mark.django_db
+def test_the_state_of_todays_daily_is_a_running_match_for_the_viewer_under_embargo():
+    from games.play import selectors
+
+    d = todays_daily()
+    match = selectors.match_get(match_id=d["models_match"].pk)
+    rows = {
+        "a spectator with no cookie": (Viewer.spectator(), True),
+        "Bob's browser (playing)": (Viewer.spectator(session_key=d["bob"].session_key), True),
+        "Carol's browser (yesterday)": (Viewer.spectator(session_key=d["carol"].session_key), True),
+        "a researcher": (Viewer.researcher(), True),
+        "Alice's account (finished)": (Viewer.spectator(user_id=d["alice_user"].pk), False),
+        "Alice's guest session alone (her seat is her account's)": (
+            Viewer.spectator(session_key=d["alice"].session_key), True),
+    }  # fmt: skip
+    for who, (viewer, embargoed) in rows.items():
+        state = selectors.match_public_state(match=match, viewer=viewer)
+        assert state["daily_embargo"] is embargoed, who
+        text = json.dumps(state)
+        if embargoed:
+            assert state["reveal"] is None and not [s for s in DAILY_SECRETS if s in text], who
+            (seat,) = state["seats"]
+            assert seat == {k: seat[k] for k in visibility.PROGRESS_FIELDS}, who
+        else:
+            assert state["reveal"]["rule"] == factories.HIDDEN_RULE, who
+    # The broadcast of the end: a viewer under embargo gets no reveal, and the step as progress.
+    view = visibility.match_view(match=match, viewer=Viewer.spectator())
+    end = {"type": "event", "event": "match_finished", "match": match.pk, "seq": 3, "reveal": {"rule": "x"}}
+    assert view.event(end)["reveal"] is None
+    assert (
+        visibility.match_view(match=match, viewer=Viewer.spectator(user_id=d["alice_user"].pk)).event(end)
+        == end
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_socket_watching_todays_daily_gets_no_reveal_at_its_end():
+    from games.play import daily
+
+    @sync_to_async
+    def setup():
+        variant = factories.variant()
+        m = services.match_create(variant=variant, seed=7, daily=daily.daily_day())
+        seat = services.seat_join(match=m, handle="Erin", session_key=factories.session_key())
+        services.match_start(match=m)
+        return m, seat
+
+    match, seat = await setup()
+    watcher = await open_client(match.pk, factories.session_key(), spectate=True)
+    await watcher.ask({"type": "resume"}, "state")
+
+    @sync_to_async
+    def end():
+        services.step_submit(seat=seat, action={"type": "guess", "rule": DAILY_GUESS}, idempotency_key="g")
+
+    await end()
+    await watcher.until(lambda m: m.get("event") == "match_finished")
+    state = await watcher.ask({"type": "resume"}, "state")
+    text = json.dumps(watcher.received) + json.dumps(state)
+    assert state["status"] == "finished" and state["daily_embargo"] is True
+    assert not [s for s in DAILY_SECRETS if s in text]
+    await watcher.close()
+
+
+@pytest.mark.django_db
+def test_a_challenge_to_todays_daily_makes_the_friend_a_daily_match_not_an_open_one():
+    """A match on the day's instance that was not a daily match would be listed and revealed to
+    everyone once over: a friend challenged to today's daily plays it as their own daily."""
+    from games.play import daily
+
+    variant = factories.variant()
+    ann, friend = Client(), Client()
+    ann_match = Match.objects.get(pk=int(ann.post(f"/daily/{variant.slug}/").url.strip("/").split("/")[-1]))
+    reply = friend.post(f"/matches/{ann_match.pk}/challenge/")
+    theirs = Match.objects.exclude(pk=ann_match.pk).get(seats__kind=Seat.Kind.HUMAN)
+    assert reply.url == f"/matches/{theirs.pk}/"
+    assert theirs.daily == daily.daily_day() and theirs.instance_id == ann_match.instance_id
+    # yesterday's daily is no secret: a challenge to it is an ordinary unranked match
+    Match.objects.filter(pk=ann_match.pk).update(daily=daily.daily_day() - dt.timedelta(days=1))
+    Client().post(f"/matches/{ann_match.pk}/challenge/")
+    latest = Match.objects.filter(seats__kind=Seat.Kind.HUMAN).order_by("-pk").first()
+    assert latest.daily is None and latest.instance_id == ann_match.instance_id and not latest.ranked
