@@ -207,7 +207,9 @@ def bench_family(family: Family, seeds: int, max_tests: int | None, python_every
     for knob, settings in knobs.items():
         difficulty[knob] = summary([{"setting": v, **level({knob: v})} for v in settings])
     # the shipped variants, in the order the family declares them (easiest first)
-    variants = summary([{"variant": v.slug, **level(dict(v.params))} for v in family.variants])
+    # (the guided first puzzle, a fixed easy rule, is not one of the levels)
+    levels = [v for v in family.variants if not v.tutorial]
+    variants = summary([{"variant": v.slug, **level(dict(v.params))} for v in levels])
     extra: dict[str, Any] = {}
     if family.id == "wason" and judged and python_every > 0:
         extra["judge_vs_python"] = judge_vs_python(family, judged, python_every)
@@ -230,7 +232,7 @@ def bench_family(family: Family, seeds: int, max_tests: int | None, python_every
         "difficulty": difficulty,
         "variants": variants,
         "difficulty_rises": all(d["rises"] for d in difficulty.values()) if difficulty else None,
-        "variants_rise": variants["rises"] if len(family.variants) > 1 else None,
+        "variants_rise": variants["rises"] if len(levels) > 1 else None,
         # a family's own fixed test set, where it declares one (arc: the 400 ARC-AGI-1 training tasks)
         **({"corpus": family.extras["bench_corpus"]()} if "bench_corpus" in family.extras else {}),
         **extra,
