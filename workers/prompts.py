@@ -192,32 +192,28 @@ def reprompt_messages(
     version: int = CURRENT_VERSION,
     public: Mapping[str, Any] | None = None,
 ) -> list[dict[str, str]]:
-    reminder = FORMAT_REMINDER
     if version == COMPACT:
         placeholder, shown = "[...]", None
         if family_id is not None:
             shown = get_family(family_id).shown_for(public)
             placeholder = shown.input_placeholder
-        reminder = (
+        text = (
             f"Could not read a move ({_short(error)}). Reply with only one JSON object: "
             f'{{"action": "test", "input": {placeholder}}}'
             + (f" or {_compact_guess(shown)}." if shown is None or shown.has_guess else ".")
         )
-        return [
-            *[dict(m) for m in messages],
-            {"role": "assistant", "content": bad_reply},
-            {"role": "user", "content": reminder},
-        ]
-    test, rule = _GENERIC_EXAMPLES[0], json.dumps(_GENERIC_EXAMPLES[1])
-    if family_id is not None:
-        shown = get_family(family_id).shown
-        test, rule = json.dumps(shown.input_example), shown.guess_example_json()
-        if not shown.has_guess:
-            reminder = FORMAT_REMINDER_NO_GUESS
+    else:
+        reminder, test, rule = FORMAT_REMINDER, _GENERIC_EXAMPLES[0], json.dumps(_GENERIC_EXAMPLES[1])
+        if family_id is not None:
+            shown = get_family(family_id).shown
+            test, rule = json.dumps(shown.input_example), shown.guess_example_json()
+            if not shown.has_guess:
+                reminder = FORMAT_REMINDER_NO_GUESS
+        text = reminder.format(error=error, test=test, rule=rule)
     return [
         *[dict(m) for m in messages],
         {"role": "assistant", "content": bad_reply},
-        {"role": "user", "content": reminder.format(error=error, test=test, rule=rule)},
+        {"role": "user", "content": text},
     ]
 
 

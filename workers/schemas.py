@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from games.engine.core import Presentation
+from games.models import HYPOTHESIS_MAX_LENGTH
 
 # An integer range with at most this many values is written as an enumeration.
 MAX_ENUM_VALUES = 64
@@ -76,7 +77,7 @@ def action_schema(
         "input": constrained(shown.input_schema),
     }
     if hypothesis:
-        test_properties["hypothesis"] = {"type": "string", "maxLength": 1000}
+        test_properties["hypothesis"] = {"type": "string", "maxLength": HYPOTHESIS_MAX_LENGTH}
     test = {
         "type": "object",
         "properties": test_properties,
@@ -103,7 +104,7 @@ def tool_schema(
     if hypothesis:
         properties["hypothesis"] = {
             "type": "string",
-            "maxLength": 1000,
+            "maxLength": HYPOTHESIS_MAX_LENGTH,
             "description": "with a test: your current hypothesis",
         }
     if "test" in actions:
