@@ -222,8 +222,13 @@ CHANNEL_REDIS_HOST = os.environ.get("ARENA_CHANNEL_REDIS_URL") or CHANNEL_REDIS_
 CHANNEL_LAYERS = {
     "default": {
         # The core RedisChannelLayer fails group_add at ~200 simultaneous connections
-        # (redis-py's 100-connection asyncio pool); the pub/sub layer holds 500+.
-        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        # (redis-py's 100-connection asyncio pool); the pub/sub layer holds 500+. Ours hands a
+        # process's own messages over in memory and batches its publishes (games.play.channel_layer).
+        "BACKEND": (
+            "games.play.channel_layer.LocalFirstChannelLayer"
+            if os.environ.get("ARENA_WS_LOCAL_FANOUT", "1") != "0"
+            else "channels_redis.pubsub.RedisPubSubChannelLayer"
+        ),
         "CONFIG": {"hosts": [CHANNEL_REDIS_HOST], "prefix": os.environ.get("ARENA_CHANNEL_PREFIX", "arena")},
     }
 }

@@ -9,13 +9,17 @@ Client -> server messages (JSON objects):
   {"type": "forfeit", "id": "<move id>"}
   {"type": "check_rule", "rule": "<rule>"}            live syntax check, writes nothing
   {"type": "ping"}
-Server -> client: "state", "resumed", "result" (reply to a move), "rule_check", "event"
-(broadcast, with the match's event seq), "pong" and "error" ({"type": "error", "message": ...}).
+Server -> client: "state", "resumed", "result" (reply to a move: with "events", the events the move
+made, which this socket does not get again as broadcasts), "rule_check", "event" (broadcast, with
+the match's event seq), "pong" and "error" ({"type": "error", "message": ...}).
 A bad message gets an error and the socket stays open; nothing is written.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
 import json
 import logging
 import os
@@ -27,11 +31,11 @@ from typing import Any
 from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.db import connection
+from django.db import close_old_connections, connection
 
 from games.engine.core import get_family
 from games.models import Seat
-from games.play import events, inputs, metrics, selectors, services, visibility
+from games.play import channel_layer, events, inputs, metrics, selectors, services, visibility
 
 logger = logging.getLogger(__name__)
 
@@ -43,21 +47,46 @@ MESSAGE_TYPES = ("resume", "check_rule", "ping", *MOVE_TYPES)
 
 
 # Threads that run this process's database work for its sockets. SQLite takes one writer at a time
-# (BEGIN IMMEDIATE), so extra threads would only queue on its file lock: it keeps channels' single
-# sync thread. A database server runs moves side by side, each thread on its own persistent
-# connection, so one move's round trips and commit flush overlap the next move's Python work.
+# (BEGIN IMMEDIATE), so extra threads would only queue on its file lock: one thread. A database
+# server runs moves side by side, each thread on its own persistent connection, so one move's
+# round trips and commit flush overlap the next move's Python work.
 DB_THREADS = int(os.environ.get("ARENA_WS_DB_THREADS") or 4)
+# The hand-off to that thread: a plain executor call. asgiref's SyncToAsync (channels'
+# database_sync_to_async) costs about twice the CPU per call (thread-sensitive routing, nested
+# executors, a connection sweep before and after); ARENA_WS_ASGIREF_HOP=1 selects it again.
+ASGIREF_HOP = os.environ.get("ARENA_WS_ASGIREF_HOP", "") == "1"
 _db_executor: ThreadPoolExecutor | None = None
 
 
-def database_work(func: Callable[..., Any]) -> Callable[..., Any]:
-    """database_sync_to_async, on a small thread pool unless the database is SQLite."""
+def _executor() -> ThreadPoolExecutor:
     global _db_executor
-    if connection.vendor == "sqlite" or DB_THREADS <= 1:
-        return database_sync_to_async(func)
     if _db_executor is None:
-        _db_executor = ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="arena-ws-db")
-    return DatabaseSyncToAsync(func, thread_sensitive=False, executor=_db_executor)
+        threads = 1 if connection.vendor == "sqlite" else max(1, DB_THREADS)
+        _db_executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="arena-ws-db")
+    return _db_executor
+
+
+def _in_db_thread(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    # What Django does around a request: drop this thread's connection if it broke or outlived
+    # CONN_MAX_AGE (attribute checks, no query) before using it.
+    close_old_connections()
+    return func(*args, **kwargs)
+
+
+def database_work(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``func`` (a method doing database work) on this process's database thread(s)."""
+    if ASGIREF_HOP:
+        if connection.vendor == "sqlite" or DB_THREADS <= 1:
+            return database_sync_to_async(func)
+        return DatabaseSyncToAsync(func, thread_sensitive=False, executor=_executor())
+
+    @functools.wraps(func)
+    async def run(*args: Any, **kwargs: Any) -> Any:
+        context = contextvars.copy_context()
+        call = functools.partial(_in_db_thread, func, args, kwargs)
+        return await asyncio.get_running_loop().run_in_executor(_executor(), context.run, call)
+
+    return run
 
 
 try:  # the ASGI server's "send after the client left" error, when the server is uvicorn
@@ -236,17 +265,30 @@ class MatchConsumer(AsyncWebsocketConsumer):
         metrics.move_queued()
         try:
             reply, to_publish = await self._submit(action=action, move_id=msg["id"], think_ms=msg["think_ms"])
+            # The mover's own events ride in the reply (in seq order, as this socket sees them), so
+            # the channel layer need not bring them back to this socket a moment later.
+            own = [await self._seen(event) for group, event in to_publish if group == self.group]
+            if own:
+                reply["events"] = own
             await self.send_json(reply)
         finally:
             metrics.move_done(time.perf_counter() - started)
         for group, event in to_publish:
             try:
-                await self.channel_layer.group_send(group, events.channel_message(event))
+                await channel_layer.group_send(
+                    self.channel_layer,
+                    group,
+                    events.channel_message(event),
+                    skip=self.channel_name if group == self.group else None,
+                )
             except Exception:  # the step is committed; others resync by seq
                 logger.exception("match %s: could not publish event #%s", self.match_id, event.get("seq"))
 
     async def match_event(self, message: dict[str, Any]) -> None:
-        event = message["event"]
+        await self.send_json(await self._seen(message["event"]))
+
+    async def _seen(self, event: dict[str, Any]) -> dict[str, Any]:
+        """``event`` as this socket's viewer may see it (and whether the match is now over for them)."""
         if event.get("event") == "match_finished":
             if self.daily:  # over for this viewer only if they have played their own daily
                 self.over, self.embargoed, _ = await self._over()
@@ -255,7 +297,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
         # A live event shows a rival's moves only as progress until the match ends (a delayed
         # spectator log, where a variant sets one, comes with the state snapshot).
         view = visibility.MatchView(viewer=self.viewer, over=self.over, embargoed=self.embargoed)
-        await self.send_json(view.event(event))
+        return view.event(event)
 
     # -- database work, in a thread -------------------------------------------------------------
 

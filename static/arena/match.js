@@ -101,23 +101,50 @@
       case "state": {
         // a rival who finished while this page resynced is announced like one seen live
         const before = state ? new Map(state.seats.map((s) => [s.id, s.status])) : new Map();
-        state = msg; lastSeq = msg.event_seq; render(); resend(); scheduleDelayedLog();
+        state = msg; lastSeq = msg.event_seq; drainEarly(); render(); resend(); scheduleDelayedLog();
         state.seats.forEach((s) => { if (before.get(s.id) === "playing" && s.status !== "playing") rivalDone(s); });
         break;
       }
       case "resumed":
         resend(); break;
-      case "event":
-        if (msg.seq <= lastSeq) return;                    // already applied (or in a snapshot)
-        if (!state || msg.seq > lastSeq + 1) { send({ type: "resume", after: lastSeq }); return; }
-        lastSeq = msg.seq;
-        applyEvent(msg);
-        render();
-        break;
+      case "event": onEvent(msg); break;
       case "full": showMessage(msg.message, "error"); break;
       case "result": onResult(msg); break;
       case "rule_check": onRuleCheck(msg); break;
       case "error": onError(msg); break;
+    }
+  }
+
+  // -- events, in seq order ------------------------------------------------------------------------
+  // Events from different senders (this page's own moves come back in their replies, a rival's
+  // through the server) may cross on the way: one that comes before an earlier one waits here a
+  // moment for it; if the gap is still open then, the page asks for a fresh snapshot.
+  const early = new Map();  // seq -> event
+  let gapTimer = null;
+  const GAP_WAIT_MS = 400;
+
+  function onEvent(msg) {
+    if (msg.seq <= lastSeq) return;                      // already applied (or in a snapshot)
+    if (!state) { send({ type: "resume", after: lastSeq }); return; }
+    early.set(msg.seq, msg);
+    drainEarly();
+    render();
+  }
+
+  function drainEarly() {
+    for (const seq of early.keys()) if (seq <= lastSeq) early.delete(seq);
+    while (state && early.has(lastSeq + 1)) {
+      const ev = early.get(lastSeq + 1);
+      early.delete(ev.seq);
+      lastSeq = ev.seq;
+      applyEvent(ev);
+    }
+    if (!early.size) { clearTimeout(gapTimer); gapTimer = null; }
+    else if (!gapTimer) {
+      gapTimer = setTimeout(() => {
+        gapTimer = null;
+        if (early.size) { early.clear(); send({ type: "resume", after: lastSeq }); }
+      }, GAP_WAIT_MS);
     }
   }
 
@@ -170,6 +197,7 @@
   function onResult(msg) {
     if (pending && pending.id === msg.id) pending = null;
     lastActionAt = Date.now();
+    (msg.events || []).forEach(onEvent);  // what the move made, in seq order (not broadcast back here)
     if (state) {
       mergeSeat(msg.seat, msg.step);
       state.status = msg.match_status;

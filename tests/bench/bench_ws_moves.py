@@ -192,6 +192,14 @@ def main() -> None:
         help="move paths to compare, one arena server each (ARENA_MOVE_PATH), e.g. sql,orm; "
         "default: one server with the configured path",
     )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="LABEL:NAME=VALUE[,NAME=VALUE]",
+        help="an arena server with these extra environment variables, measured beside the others in "
+        "the same run (repeatable), e.g. --variant base: --variant nolocal:ARENA_WS_LOCAL_FANOUT=0",
+    )
     parser.add_argument("--rounds", type=int, default=1, help="measure each (N, mode) this many times")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per server first")
     args = parser.parse_args()
@@ -200,7 +208,20 @@ def main() -> None:
     modes = [m for m in args.modes.split(",") if m]
     if unknown := [m for m in modes if m not in paces]:
         parser.error(f"unknown mode(s) {unknown}; allowed: {', '.join(paces)}")
-    paths = [p for p in args.paths.split(",") if p] or [os.environ.get("ARENA_MOVE_PATH", "sql")]
+    # One arena server per label: a move path (--paths) or a labelled set of environment variables
+    # (--variant); the first is the baseline the others are compared with.
+    server_env: dict[str, dict[str, str]] = {p: {"ARENA_MOVE_PATH": p} for p in args.paths.split(",") if p}
+    for spec in args.variant:
+        label, _, assignments = spec.partition(":")
+        if not label or label in server_env:
+            parser.error(f"--variant {spec!r}: give each variant a new label, e.g. nolocal:NAME=VALUE")
+        pairs = [a.partition("=") for a in assignments.split(",") if a]
+        if any(not name or not eq for name, eq, _ in pairs):
+            parser.error(f"--variant {spec!r}: write the environment as NAME=VALUE[,NAME=VALUE]")
+        server_env[label] = {name: value for name, _, value in pairs}
+    if not server_env:
+        server_env = {os.environ.get("ARENA_MOVE_PATH", "sql"): {}}
+    paths = list(server_env)
 
     data_dir = tempfile.mkdtemp(prefix="arena-bench-", dir="/tmp")
     os.environ.setdefault("ARENA_DATA_DIR", data_dir)
@@ -244,7 +265,7 @@ def main() -> None:
             )
             return port, children[-1].pid
 
-        arena = {path: serve("arena.asgi:application", ARENA_MOVE_PATH=path) for path in paths}
+        arena = {path: serve("arena.asgi:application", **server_env[path]) for path in paths}
         echo_port, echo_pid = serve("tests.bench.echo_app:application")
         for port, _ in arena.values():
             wait_http(port)
@@ -325,6 +346,7 @@ def main() -> None:
                     "cpus": os.cpu_count(),
                     "uvicorn_workers": args.workers,
                     "move_paths": paths,
+                    "server_env": server_env,
                     "rounds": args.rounds,
                     "warmup_s": args.warmup,
                     # database threads per server process (games.play.consumers.database_work)

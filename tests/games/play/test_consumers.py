@@ -110,6 +110,38 @@ async def test_a_test_is_answered_at_once_and_broadcast_with_the_next_seq():
     await watcher.close()
 
 
+async def test_the_movers_events_ride_in_the_reply_and_are_not_broadcast_back_to_it():
+    match, (seat,) = await make_match()
+    player = await open_client(match.pk, seat.session_key)
+    second_tab = await open_client(match.pk, seat.session_key)  # the same seat, another socket
+    watcher = await open_client(match.pk, spectate=True)
+    result = await player.ask({"type": "test", "input": [3, 4, 5], "id": "m1"}, "result")
+    # the step event, as this player may see it (their own step in full), in the reply ...
+    (event,) = result["events"]
+    assert (event["type"], event["event"], event["seq"]) == ("event", "step", 3)
+    assert event["step"]["input"] == [3, 4, 5] and event["step"]["result"] is True
+    # ... and not again as a broadcast to the socket that moved
+    assert await player.comm.receive_nothing(timeout=0.5)
+    # every other socket of the match gets it once, through the channel layer
+    for other, name in ((second_tab, "step"), (watcher, "progress")):
+        got = await other.until(lambda m: m["type"] == "event")
+        assert (got["event"], got["seq"]) == (name, 3)
+        assert await other.comm.receive_nothing(timeout=0.3)
+    for client in (player, second_tab, watcher):
+        await client.close()
+
+
+async def test_a_move_that_ends_the_match_brings_the_end_in_its_reply():
+    match, (seat,) = await make_match()
+    player = await open_client(match.pk, seat.session_key)
+    result = await player.ask({"type": "guess", "rule": "x + y > z", "id": "g1"}, "result")
+    assert [e["event"] for e in result["events"]] == ["step", "match_finished"]
+    seqs = [e["seq"] for e in result["events"]]
+    assert seqs == sorted(seqs) and seqs[0] == 3
+    assert result["events"][1]["reveal"] is not None
+    await player.close()
+
+
 async def test_a_double_sent_move_is_applied_once():
     match, (seat,) = await make_match()
     player = await open_client(match.pk, seat.session_key)

@@ -1,0 +1,159 @@
+"""The channel layer: channels-redis's pub/sub layer, handing this process's own messages over
+in memory.
+
+``channels_redis.pubsub.RedisPubSubChannelLayer`` sends every group message to Redis, one
+``PUBLISH`` at a time under a lock, and a process hears its own message back from Redis before
+it gives it to its own sockets. On the move path (issue 21) that round trip cost a fifth of a
+move's server CPU, and the lock queued every publish of the process behind the one before it.
+This layer keeps the same wire, names and subscriptions, and changes three things:
+
+* **Local first.** A group message is put straight into the queues of this process's members of
+  the group, then published for the other processes. Every message on Redis starts with the
+  sending layer's origin (``ORIGIN_BYTES`` random bytes, new per event loop); a process drops the
+  messages that come back with its own origin. So each socket still gets each message once.
+* **Skip one.** ``group_send(group, message, skip=channel)`` leaves out one local channel: a mover
+  whose own event already went back in the reply to its move
+  (``games.play.consumers.MatchConsumer._move``).
+* **Batched publishing.** The publishes of one loop turn go to Redis as one pipeline
+  (``transaction=False``), without the lock; each ``group_send`` still waits until Redis has
+  taken its message, and a Redis failure reaches that caller as before.
+
+Ordering: per group and per sending process, messages keep their send order (local queues and
+one pipeline at a time). Across senders there was never an order; events carry the match's
+``seq`` and a client that sees a gap resyncs (``games.play.events``).
+
+Every process that shares the Redis channels must use this layer (settings do), since the origin
+prefix is part of the message on Redis. ``ARENA_WS_LOCAL_FANOUT=0`` in the settings selects the
+plain channels-redis layer again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any
+
+from channels_redis.pubsub import (
+    RedisPubSubChannelLayer,
+    RedisPubSubLoopLayer,
+    RedisSingleShardConnection,
+    _wrap_close,
+)
+from channels_redis.utils import _consistent_hash
+
+logger = logging.getLogger(__name__)
+
+ORIGIN_BYTES = 8
+
+
+class _Shard(RedisSingleShardConnection):
+    """One Redis connection set: drops messages with this layer's origin, publishes in batches."""
+
+    def __init__(self, host: Any, channel_layer: LocalFirstLoopLayer) -> None:
+        super().__init__(host, channel_layer)
+        self._outbox: list[tuple[str, bytes, asyncio.Future[None]]] = []
+        self._pump: asyncio.Task[None] | None = None
+        self._wakeup = asyncio.Event()
+
+    def _receive_message(self, message: Any) -> None:
+        if message is None:
+            return
+        data = message["data"]
+        if not isinstance(data, bytes) or data[:ORIGIN_BYTES] == self.channel_layer.origin:
+            return  # ours: delivered in memory when it was sent
+        message = {**message, "data": data[ORIGIN_BYTES:]}
+        super()._receive_message(message)
+
+    async def publish(self, channel: str, message: bytes) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._outbox.append((channel, self.channel_layer.origin + message, future))
+        self._wakeup.set()
+        if self._pump is None or self._pump.done():
+            self._pump = asyncio.ensure_future(self._publish_batches())
+        await future
+
+    async def _publish_batches(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            batch, self._outbox = self._outbox, []
+            if not batch:
+                continue
+            try:
+                self._ensure_redis()
+                pipe = self._redis.pipeline(transaction=False)
+                for channel, data, _ in batch:
+                    pipe.publish(channel, data)
+                await pipe.execute()
+            except Exception as exc:  # every waiting sender hears of it, as with a lone PUBLISH
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
+
+    async def flush(self) -> None:
+        if self._pump is not None:
+            self._pump.cancel()
+            self._pump = None
+        for _, _, future in self._outbox:
+            if not future.done():
+                future.cancel()
+        self._outbox = []
+        await super().flush()
+
+
+class LocalFirstLoopLayer(RedisPubSubLoopLayer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.origin = os.urandom(ORIGIN_BYTES)
+        self._shards = [_Shard(shard.host, self) for shard in self._shards]
+
+    def _shard_for(self, name: str) -> _Shard:
+        return self._shards[_consistent_hash(name, len(self._shards))]  # type: ignore[return-value]
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        data = self.channel_layer.serialize(message)
+        queue = self.channels.get(channel)
+        if queue is not None:  # a channel of this process: no need to go through Redis
+            queue.put_nowait(data)
+            return
+        await self._shard_for(channel).publish(channel, data)
+
+    async def group_send(self, group: str, message: dict[str, Any], skip: str | None = None) -> None:
+        group_channel = self._get_group_channel_name(group)
+        data = self.channel_layer.serialize(message)
+        for name in self.groups.get(group_channel, ()):
+            queue = self.channels.get(name)
+            if queue is not None and name != skip:
+                queue.put_nowait(data)
+        await self._shard_for(group_channel).publish(group_channel, data)
+
+
+class LocalFirstChannelLayer(RedisPubSubChannelLayer):
+    """``channels_redis.pubsub.RedisPubSubChannelLayer`` with in-memory delivery to this
+    process's own channels (see the module's docstring)."""
+
+    supports_skip = True
+
+    def _get_layer(self) -> LocalFirstLoopLayer:
+        loop = asyncio.get_running_loop()
+        try:
+            return self._layers[loop]  # type: ignore[no-any-return]
+        except KeyError:
+            layer = LocalFirstLoopLayer(*self._args, **self._kwargs, channel_layer=self)
+            self._layers[loop] = layer
+            _wrap_close(self, loop)
+            return layer
+
+
+async def group_send(layer: Any, group: str, message: dict[str, Any], *, skip: str | None = None) -> None:
+    """Send ``message`` to ``group``, leaving out the channel ``skip`` where the layer can (this
+    one); elsewhere everyone gets it, ``skip`` too."""
+    if skip is not None and getattr(layer, "supports_skip", False):
+        await layer.group_send(group, message, skip=skip)
+    else:
+        await layer.group_send(group, message)
