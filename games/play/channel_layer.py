@@ -8,9 +8,15 @@ move's server CPU, and the lock queued every publish of the process behind the o
 This layer keeps the same wire, names and subscriptions, and changes three things:
 
 * **Local first.** A group message is put straight into the queues of this process's members of
-  the group, then published for the other processes. Every message on Redis starts with the
-  sending layer's origin (``ORIGIN_BYTES`` random bytes, new per event loop); a process drops the
-  messages that come back with its own origin. So each socket still gets each message once.
+  the group. Every message on Redis starts with the sending layer's origin (``ORIGIN_BYTES``
+  random bytes, new per event loop); a process drops the messages that come back with its own.
+* **Published only where someone listens.** A process that adds the first member of a group says
+  so on the group's Redis channel (``hello``); the processes already there answer (``here``), and
+  the last member's leaving says ``bye``. A group message goes to Redis only when another process
+  has members of the group, or this one has none (a worker publishing a model's move), or the
+  sender asks for it (``sure=True``: the end of a match). A process that joins while a message
+  is on its way may miss it; its sockets took a snapshot when they connected, and a client that
+  sees a gap in the event seqs resyncs, as with any lost message.
 * **Skip one.** ``group_send(group, message, skip=channel)`` leaves out one local channel: a mover
   whose own event already went back in the reply to its move
   (``games.play.consumers.MatchConsumer._move``).
@@ -45,6 +51,9 @@ from channels_redis.utils import _consistent_hash
 logger = logging.getLogger(__name__)
 
 ORIGIN_BYTES = 8
+# A control message (never a serialized message: msgpack maps start with 0x8_ or 0xde/0xdf).
+CONTROL = b"\x00"
+HELLO, HERE, BYE = CONTROL + b"hello", CONTROL + b"here", CONTROL + b"bye"
 
 
 class _Shard(RedisSingleShardConnection):
@@ -60,10 +69,15 @@ class _Shard(RedisSingleShardConnection):
         if message is None:
             return
         data = message["data"]
-        if not isinstance(data, bytes) or data[:ORIGIN_BYTES] == self.channel_layer.origin:
+        layer = self.channel_layer
+        if not isinstance(data, bytes) or data[:ORIGIN_BYTES] == layer.origin:
             return  # ours: delivered in memory when it was sent
-        message = {**message, "data": data[ORIGIN_BYTES:]}
-        super()._receive_message(message)
+        origin, payload = data[:ORIGIN_BYTES], data[ORIGIN_BYTES:]
+        if payload[:1] == CONTROL:
+            name = message["channel"]
+            layer.heard(name.decode() if isinstance(name, bytes) else name, origin, payload)
+            return
+        super()._receive_message({**message, "data": payload})
 
     async def publish(self, channel: str, message: bytes) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -111,6 +125,43 @@ class LocalFirstLoopLayer(RedisPubSubLoopLayer):
         super().__init__(*args, **kwargs)
         self.origin = os.urandom(ORIGIN_BYTES)
         self._shards = [_Shard(shard.host, self) for shard in self._shards]
+        # group channel -> origins of the other processes with members in it
+        self.elsewhere: dict[str, set[bytes]] = {}
+        self._answers: set[asyncio.Task[None]] = set()
+
+    def heard(self, group_channel: str, origin: bytes, control: bytes) -> None:
+        """A control message from another process on a group's channel."""
+        if control == BYE:
+            self.elsewhere.get(group_channel, set()).discard(origin)
+            return
+        if control not in (HELLO, HERE):
+            return
+        self.elsewhere.setdefault(group_channel, set()).add(origin)
+        if control == HELLO and group_channel in self.groups:  # tell the newcomer we are here
+            task = asyncio.ensure_future(self._control(group_channel, HERE))
+            self._answers.add(task)
+            task.add_done_callback(self._answers.discard)
+
+    async def _control(self, group_channel: str, control: bytes) -> None:
+        try:
+            await self._shard_for(group_channel).publish(group_channel, control)
+        except Exception:  # Redis is away: the others keep publishing to everyone meanwhile
+            logger.warning("channel layer: could not say %r on %s", control, group_channel, exc_info=True)
+
+    async def group_add(self, group: str, channel: str) -> None:
+        group_channel = self._get_group_channel_name(group)
+        first = group_channel not in self.groups
+        await super().group_add(group, channel)
+        if first:
+            await self._control(group_channel, HELLO)
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        group_channel = self._get_group_channel_name(group)
+        had = group_channel in self.groups
+        await super().group_discard(group, channel)
+        if had and group_channel not in self.groups:
+            self.elsewhere.pop(group_channel, None)
+            await self._control(group_channel, BYE)
 
     def _shard_for(self, name: str) -> _Shard:
         return self._shards[_consistent_hash(name, len(self._shards))]  # type: ignore[return-value]
@@ -123,14 +174,18 @@ class LocalFirstLoopLayer(RedisPubSubLoopLayer):
             return
         await self._shard_for(channel).publish(channel, data)
 
-    async def group_send(self, group: str, message: dict[str, Any], skip: str | None = None) -> None:
+    async def group_send(
+        self, group: str, message: dict[str, Any], skip: str | None = None, sure: bool = False
+    ) -> None:
         group_channel = self._get_group_channel_name(group)
         data = self.channel_layer.serialize(message)
-        for name in self.groups.get(group_channel, ()):
+        members = self.groups.get(group_channel)
+        for name in members or ():
             queue = self.channels.get(name)
             if queue is not None and name != skip:
                 queue.put_nowait(data)
-        await self._shard_for(group_channel).publish(group_channel, data)
+        if sure or not members or self.elsewhere.get(group_channel):
+            await self._shard_for(group_channel).publish(group_channel, data)
 
 
 class LocalFirstChannelLayer(RedisPubSubChannelLayer):
@@ -150,10 +205,13 @@ class LocalFirstChannelLayer(RedisPubSubChannelLayer):
             return layer
 
 
-async def group_send(layer: Any, group: str, message: dict[str, Any], *, skip: str | None = None) -> None:
+async def group_send(
+    layer: Any, group: str, message: dict[str, Any], *, skip: str | None = None, sure: bool = False
+) -> None:
     """Send ``message`` to ``group``, leaving out the channel ``skip`` where the layer can (this
-    one); elsewhere everyone gets it, ``skip`` too."""
-    if skip is not None and getattr(layer, "supports_skip", False):
-        await layer.group_send(group, message, skip=skip)
+    one; elsewhere everyone gets it, ``skip`` too). ``sure``: publish it to Redis even when no
+    other process is known to have members of the group (for a message nobody may miss)."""
+    if getattr(layer, "supports_skip", False):
+        await layer.group_send(group, message, skip=skip, sure=sure)
     else:
         await layer.group_send(group, message)

@@ -280,6 +280,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
                     group,
                     events.channel_message(event),
                     skip=self.channel_name if group == self.group else None,
+                    sure=event.get("event") == "match_finished",  # the one event nobody may miss
                 )
             except Exception:  # the step is committed; others resync by seq
                 logger.exception("match %s: could not publish event #%s", self.match_id, event.get("seq"))

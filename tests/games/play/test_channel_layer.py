@@ -25,6 +25,22 @@ async def member(layer, group):
     return name
 
 
+async def eventually(predicate, timeout=TIMEOUT):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("not within the timeout")
+        await asyncio.sleep(0.01)
+
+
+async def known_to_each_other(group, *layers):
+    """Wait until each layer knows the others have members of ``group`` (hello / here)."""
+    for layer in layers:
+        loop_layer = layer._get_layer()
+        channel = loop_layer._get_group_channel_name(group)
+        await eventually(lambda: len(loop_layer.elsewhere.get(channel, ())) == len(layers) - 1)
+
+
 async def nothing_for(layer, name, wait=0.3):
     try:
         await asyncio.wait_for(layer.receive(name), wait)
@@ -39,6 +55,7 @@ async def test_a_group_message_reaches_every_member_once_in_this_process_and_the
         group = "g-once"
         a1, a2 = await member(here, group), await member(here, group)
         b1 = await member(there, group)
+        await known_to_each_other(group, here, there)
         for n in range(3):
             await here.group_send(group, {"type": "x.y", "n": n})
         for layer, name in ((here, a1), (here, a2), (there, b1)):
@@ -56,6 +73,7 @@ async def test_skip_leaves_out_one_local_channel_only():
         group = "g-skip"
         mover, other = await member(here, group), await member(here, group)
         remote = await member(there, group)
+        await known_to_each_other(group, here, there)
         await channel_layer.group_send(here, group, {"type": "x.y", "v": 1}, skip=mover)
         assert (await asyncio.wait_for(here.receive(other), TIMEOUT))["v"] == 1
         assert (await asyncio.wait_for(there.receive(remote), TIMEOUT))["v"] == 1
@@ -112,3 +130,63 @@ async def test_a_layer_without_skip_gives_everyone_the_message():
     await layer.group_add("g", a)
     await channel_layer.group_send(layer, "g", {"type": "x.y"}, skip=a)
     assert (await asyncio.wait_for(layer.receive(a), TIMEOUT))["type"] == "x.y"
+
+
+async def test_a_group_with_no_member_elsewhere_is_not_published_until_another_process_joins():
+    import redis.asyncio as aioredis
+
+    here, there = make_layer(), make_layer()
+    host = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]
+    spy = aioredis.from_url(host) if isinstance(host, str) else aioredis.Redis(**host)
+    pubsub = spy.pubsub()
+    try:
+        group = "g-alone"
+        a = await member(here, group)
+        loop_here = here._get_layer()
+        channel = loop_here._get_group_channel_name(group)
+        await pubsub.subscribe(channel)
+        await pubsub.get_message(timeout=1)  # the subscribe confirmation
+
+        async def published(wait=0.3):
+            got = []
+            while (m := await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)) is not None:
+                got.append(m["data"])
+            return got
+
+        await here.group_send(group, {"type": "x.y", "n": 1})
+        assert (await asyncio.wait_for(here.receive(a), TIMEOUT))["n"] == 1
+        assert await published() == []  # nobody else listens: Redis never saw it
+        await channel_layer.group_send(here, group, {"type": "x.y", "n": 2}, sure=True)
+        assert len(await published()) == 1  # unless the sender asks
+        assert (await asyncio.wait_for(here.receive(a), TIMEOUT))["n"] == 2
+
+        b = await member(there, group)  # another process joins: it says hello, this one answers
+        await eventually(lambda: loop_here.elsewhere.get(channel))
+        loop_there = there._get_layer()
+        await eventually(lambda: loop_there.elsewhere.get(channel))
+        await here.group_send(group, {"type": "x.y", "n": 3})
+        assert (await asyncio.wait_for(there.receive(b), TIMEOUT))["n"] == 3
+        assert (await asyncio.wait_for(here.receive(a), TIMEOUT))["n"] == 3
+        await published()
+
+        await there.group_discard(group, b)  # and leaves: bye
+        await eventually(lambda: not loop_here.elsewhere.get(channel))
+        await published()
+        await here.group_send(group, {"type": "x.y", "n": 4})
+        assert await published() == []
+    finally:
+        await pubsub.aclose()
+        await spy.aclose()
+        await here.flush()
+        await there.flush()
+
+
+async def test_a_sender_with_no_member_of_the_group_always_publishes():
+    worker, web = make_layer(), make_layer()  # a Celery worker publishing a model's move
+    try:
+        a = await member(web, "g-worker")
+        await worker.group_send("g-worker", {"type": "x.y", "from": "worker"})
+        assert (await asyncio.wait_for(web.receive(a), TIMEOUT))["from"] == "worker"
+    finally:
+        await worker.flush()
+        await web.flush()
