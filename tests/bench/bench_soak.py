@@ -221,6 +221,13 @@ def main() -> None:  # noqa: C901, PLR0915 - one linear script
             return Reply(content=json.dumps(move), delay=args.model_delay)
 
         fake.responder = responder
+        report_error = fake.httpd.handle_error
+
+        def handle_error(request: Any, client_address: Any) -> None:
+            if not isinstance(sys.exc_info()[1], ConnectionError):  # the killed worker's call
+                report_error(request, client_address)
+
+        fake.httpd.handle_error = handle_error  # type: ignore[method-assign]
         fake.start()
 
         def start_worker() -> Worker:
@@ -436,6 +443,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one linear script
                     "celery_workers": args.workers,
                     "kill_at_s": round(args.kill_at * args.seconds, 1),
                     "restart_after_s": args.restart_after if args.restart_after >= 0 else None,
+                    "restarted": t_restart is not None,  # not when the run ended first
                     "recovery_env": recovery_env,
                     "human": {
                         "steps_expected": expected,
@@ -465,7 +473,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one linear script
                         "seats_with_seq_gaps": model_gaps,
                         "turns_warmup": turns(None, t_start),
                         "turns_before_kill": turns(t_start, t_kill),
-                        "turns_after_kill": turns(t_kill, None),
+                        "turns_after_kill": turns(t_kill, t_end),
                         "turns_kill_to_restart": turns(t_kill, t_restart) if t_restart else None,
                         "turns_per_s_before_kill": rate(t_start, t_kill),
                         "turns_per_s_after_kill": rate(t_kill, t_end),
