@@ -38,13 +38,14 @@ async def known_to_each_other(group, *layers):
     for layer in layers:
         loop_layer = layer._get_layer()
         channel = loop_layer._get_group_channel_name(group)
-        await eventually(lambda: len(loop_layer.elsewhere.get(channel, ())) == len(layers) - 1)
+        others = len(layers) - 1
+        await eventually(lambda lay=loop_layer, ch=channel: len(lay.elsewhere.get(ch, ())) == others)
 
 
 async def nothing_for(layer, name, wait=0.3):
     try:
         await asyncio.wait_for(layer.receive(name), wait)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return True
     return False
 
