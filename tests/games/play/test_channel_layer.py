@@ -2,6 +2,7 @@
 same settings stand for two processes sharing it."""
 
 import asyncio
+import functools
 
 import pytest
 from django.conf import settings
@@ -35,11 +36,13 @@ async def eventually(predicate, timeout=TIMEOUT):
 
 async def known_to_each_other(group, *layers):
     """Wait until each layer knows the others have members of ``group`` (hello / here)."""
+    others = len(layers) - 1
+
+    def knows(loop_layer):
+        return len(loop_layer.elsewhere.get(loop_layer._get_group_channel_name(group), ())) == others
+
     for layer in layers:
-        loop_layer = layer._get_layer()
-        channel = loop_layer._get_group_channel_name(group)
-        others = len(layers) - 1
-        await eventually(lambda lay=loop_layer, ch=channel: len(lay.elsewhere.get(ch, ())) == others)
+        await eventually(functools.partial(knows, layer._get_layer()))
 
 
 async def nothing_for(layer, name, wait=0.3):
