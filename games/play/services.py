@@ -484,7 +484,12 @@ def _log_position_orm(*, seat_id: int, idempotency_key: str) -> tuple[int, int |
     last = steps.order_by("-seq").values_list("seq", flat=True).first()
     existing = None
     if idempotency_key:
-        existing = steps.filter(idempotency_key=idempotency_key).values_list("pk", flat=True).first()
+        existing = (  # the exclude() lets the planner use the partial unique index
+            steps.filter(idempotency_key=idempotency_key)
+            .exclude(idempotency_key="")
+            .values_list("pk", flat=True)
+            .first()
+        )
     return last or 0, existing
 
 
