@@ -110,6 +110,10 @@ def test_up_serves_the_site_runs_a_worker_and_stops_its_children(fresh_env):
         # two web processes under uvicorn's supervisor, each writing its metrics for /metrics
         uvicorn = next(pid for pid in kids if b"uvicorn" in Path(f"/proc/{pid}/cmdline").read_bytes())
         wait_for(lambda: len(children_of(uvicorn)) >= 2, 30, "two web processes")
+        # served without per-message deflate (a zlib state per socket for messages of a few
+        # hundred bytes: issue 21)
+        argv = Path(f"/proc/{uvicorn}/cmdline").read_bytes().split(b"\0")
+        assert argv[argv.index(b"--ws-per-message-deflate") + 1] == b"false"
         for _ in range(6):  # the requests land on either process; both are up
             assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
         gauges = {p.name for p in (data / "metrics").glob("gauge_livesum_*.db")}

@@ -207,6 +207,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one linear script
         port = free_port()
         command = [sys.executable, "-m", "uvicorn", "arena.asgi:application", "--port", str(port)]
         command += ["--lifespan", "off", "--log-level", "warning", "--no-access-log", "--host", "127.0.0.1"]
+        command += ["--ws-per-message-deflate", "false"]  # as `manage.py up` serves
         if args.web_workers > 1:
             command += ["--workers", str(args.web_workers)]
         env = {**os.environ, "ARENA_DATA_DIR": str(settings.DATA_DIR), "ARENA_CELERY_QUEUE": test_queue()}

@@ -200,6 +200,11 @@ def main() -> None:
         help="an arena server with these extra environment variables, measured beside the others in "
         "the same run (repeatable), e.g. --variant base: --variant nolocal:ARENA_WS_LOCAL_FANOUT=0",
     )
+    parser.add_argument(
+        "--deflate",
+        action="store_true",
+        help="serve with per-message deflate on (uvicorn's default; `manage.py up` turns it off)",
+    )
     parser.add_argument("--rounds", type=int, default=1, help="measure each (N, mode) this many times")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per server first")
     args = parser.parse_args()
@@ -250,6 +255,8 @@ def main() -> None:
             children.append(embedded.start_redis(settings.EMBEDDED_REDIS_SOCKET))
         call_command("migrate", interactive=False, verbosity=0)
         common = ["--lifespan", "off", "--log-level", "warning", "--no-access-log", "--host", "127.0.0.1"]
+        # as `manage.py up` serves (arena/management/commands/up.py), for the echo floor as well
+        common += ["--ws-per-message-deflate", "true" if args.deflate else "false"]
         if args.workers > 1:
             common += ["--workers", str(args.workers)]
 
@@ -345,6 +352,7 @@ def main() -> None:
                     "seconds": args.seconds,
                     "cpus": os.cpu_count(),
                     "uvicorn_workers": args.workers,
+                    "per_message_deflate": args.deflate,
                     "move_paths": paths,
                     "server_env": server_env,
                     "rounds": args.rounds,
