@@ -28,6 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import orjson
 from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -93,6 +94,15 @@ try:  # the ASGI server's "send after the client left" error, when the server is
     from uvicorn.protocols.utils import ClientDisconnected as ClientGone
 except ImportError:  # pragma: no cover - another server
     ClientGone = ()  # type: ignore[assignment,misc]
+
+
+def dumps(data: Any) -> str:
+    """``data`` as compact JSON: orjson (a few times faster on a move's messages), or the
+    standard module for what orjson refuses (an integer beyond 64 bits)."""
+    try:
+        return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(data, separators=(",", ":"))
 
 
 class NotFoundConsumer(AsyncWebsocketConsumer):
@@ -206,7 +216,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
 
     async def send_json(self, data: dict[str, Any]) -> None:
         try:
-            await self.send(text_data=json.dumps(data, separators=(",", ":")))
+            await self.send(text_data=dumps(data))
         except ClientGone:  # the client left while we answered: nothing to tell it, nothing lost
             logger.info("match %s: client left before a %s reached it", self.match_id, data.get("type"))
 
