@@ -71,7 +71,7 @@ def test_a_server_killed_mid_match_is_retried_and_the_match_finishes_once_it_is_
 ) -> None:
     contestant, _ = localmodel.ensure_contestant(server.url)
     start_worker()
-    match, (seat,) = model_race(contestant, max_tests=4)
+    match, (seat,) = model_race(contestant, max_tests=2)
     wait_until(lambda: ModelCall.objects.filter(seat=seat).exists(), "the first call")
     server.kill()  # mid-turn: the call in flight, or the next one, meets a closed port
     wait_until(
