@@ -72,7 +72,8 @@ class HypothesisAsk:
             need = "It is required with every test."
         return (
             f"Before each test, state your current hypothesis about the hidden rule, {words}: add it to the "
-            f'test as "hypothesis", e.g. {{"action": "test", "input": {shown.input_placeholder}, '
+            f'test as "hypothesis", e.g. {{"action": "test", "input": '
+            f"{shown.input_placeholder if example else shown.test_placeholder}, "
             f'"hypothesis": "<your current hypothesis>"}}. {need} Stating a hypothesis does not end your '
             "game; only a guess does."
         )
@@ -196,7 +197,7 @@ def reprompt_messages(
         placeholder, shown = "[...]", None
         if family_id is not None:
             shown = get_family(family_id).shown_for(public)
-            placeholder = shown.input_placeholder
+            placeholder = shown.test_placeholder
         text = (
             f"Could not read a move ({_short(error)}). Reply with only one JSON object: "
             f'{{"action": "test", "input": {placeholder}}}'
@@ -247,7 +248,7 @@ def _compact_system_prompt(
     text = "\n".join(lines)
     text += (
         "\n\nReply with one JSON object and nothing else:\n"
-        f'{{"action": "test", "input": {shown.input_placeholder}}} to test {shown.test_noun}'
+        f'{{"action": "test", "input": {shown.test_placeholder}}} to test {shown.test_noun}'
         + (f", or\n{_compact_guess(shown)} to {shown.guess_noun}." if shown.has_guess else ".")
     )
     if hypothesis is not None:

@@ -3,7 +3,8 @@
 A structured reply (``games.model_options.REPLY_MODES``) is constrained to this schema by the
 endpoint. Servers that decode under a grammar (llama.cpp) enforce a value set written as an
 ``enum`` but not numeric ``minimum``/``maximum``, so every small integer range (a card's rank or
-suit) becomes an enumeration here. Strings keep their pattern; a long ``maxLength`` is capped so the
+suit) becomes an enumeration here. Strings keep their pattern, and a guess takes the family's
+``Presentation.guess_pattern`` (its well-formed rules); a long ``maxLength`` is capped so the
 grammar stays small (the engine checks the guess itself, with its own message).
 """
 
@@ -44,6 +45,14 @@ def constrained(schema: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def rule_schema(shown: Presentation) -> dict[str, Any]:
+    """The guess's schema, held to the family's well-formed guesses when it declares them (a
+    pattern the grammar enforces, so a constrained reply cannot write a rule that does not parse)."""
+    if shown.guess_pattern:
+        return constrained({**shown.guess_schema, "pattern": shown.guess_pattern})
+    return constrained(shown.guess_schema)
+
+
 def action_schema(
     shown: Presentation, *, tests_left: int, quiz_count: int = 0, hypothesis: bool = False
 ) -> dict[str, Any]:
@@ -53,7 +62,7 @@ def action_schema(
     lets a test carry one."""
     guess_properties: dict[str, Any] = {
         "action": {"type": "string", "enum": ["guess"]},
-        "rule": constrained(shown.guess_schema),
+        "rule": rule_schema(shown),
     }
     guess_required = ["action", "rule"]
     if quiz_count:
@@ -98,7 +107,7 @@ def tool_schema(
     properties: dict[str, Any] = {"action": {"type": "string", "enum": actions}}
     if shown.has_guess:
         properties["rule"] = {
-            **constrained(shown.guess_schema),
+            **rule_schema(shown),
             "description": f"with a guess: {shown.guess_label}",
         }
     if hypothesis:

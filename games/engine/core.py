@@ -202,6 +202,20 @@ class Presentation:
     # a grid) and what giving it does.
     guess_placeholder: str = '"<rule>"'
     guess_noun: str = "state the rule (this ends your game)"
+    # The well-formed guesses a constrained decoder may write (a structured reply's ``rule``
+    # carries it as its JSON-schema ``pattern``): an anchored regular expression that admits every
+    # rule the family's generators and solvers write, and only texts ``check_rule`` accepts.
+    # Empty: the guess is free text of ``guess_schema``, checked only after the reply.
+    guess_pattern: str = ""
+    # The test input as the compact prompt writes it (version 2 on), when ``input_placeholder`` is
+    # itself a valid test a model would copy (``[3, 1, 2]``): names, not values. Empty: the
+    # placeholder. Version 1's text keeps ``input_placeholder``, so its prompts stay as they were.
+    input_names: str = ""
+
+    @property
+    def test_placeholder(self) -> str:
+        """The test input in the compact prompt: never a valid test to copy."""
+        return self.input_names or self.input_placeholder
 
     def __post_init__(self) -> None:
         if self.widget.get("kind") not in WIDGETS:

@@ -211,6 +211,69 @@ def language_summary(variables: Sequence[str]) -> str:
     )
 
 
+# -- the pattern of well-formed rules (constrained decoding) ----------------------------
+
+# A literal number below MAX_CONSTANT without leading zeros (Python refuses ``007``).
+_PATTERN_NUMBER = "(0|[1-9][0-9]{0,8})([.][0-9]{1,6})?"
+# Up to three more operands. ``**`` only raises a name, to a one-digit power: a constant power
+# could pass MAX_CONSTANT and a power of a power MAX_LITERAL_EXPONENT.
+_PATTERN_CHAIN = "( ?(\\+|-|\\*|//|/|%) ?{unit}){{0,3}}"
+_PATTERN_POWER = "( ?\\*\\* ?[0-9])?"
+_PATTERN_COMPARISON = "(<=|>=|==|!=|<|>)"
+_PATTERN_JOINED = "( (and|or) {item}){{0,2}}"
+
+
+def _alternatives(items: Sequence[str]) -> str:
+    return "(" + "|".join(items) + ")"
+
+
+@functools.lru_cache(maxsize=64)
+def rule_pattern(variables: tuple[str, ...], *, depth: int = 1, conditional: bool = False) -> str:
+    """A regular expression whose every match ``parse_rule`` accepts over ``variables`` (below
+    its MAX_NODES size limit): the well-formed rules a constrained decoder may write, for a
+    family's ``Presentation.guess_pattern``. It is anchored and uses only what JSON-schema engines
+    and llama.cpp's grammar converter both read: groups, classes, alternation, ``? {m,n}`` and
+    escaped operator characters (no ``\\d``, no ``\\.``, no quote).
+
+    A regular expression cannot count brackets, and each level of nesting multiplies its length,
+    so the language is cut down where rules rarely go: calls and brackets inside a number nest at
+    most ``depth`` deep; after the first operand of a sum or product, and inside ``min``/``max``/
+    ``gcd``, an operand is one level simpler; one level of brackets groups conditions; chains are
+    short; with ``conditional``, one ``a if c else b`` whose test is a single condition and whose
+    alternative has no brackets. A call takes the number of arguments ``FUNCTIONS`` allows
+    (``min``/``max`` two or three) and a condition stands only where one is expected, so no match
+    fails the type check. Around an operator there is one space or none."""
+    names = _alternatives(sorted(variables, key=lambda name: (-len(name), name))) + _PATTERN_POWER
+    unary = [name for name, (low, high, kind) in FUNCTIONS.items() if kind == "num" and low == high == 1]
+    several = [name for name, (low, _, kind) in FUNCTIONS.items() if kind == "num" and low == 2]
+    three = [name for name in several if FUNCTIONS[name][1] >= 3]
+    conditions = [
+        name for name, (low, high, kind) in FUNCTIONS.items() if kind == "bool" and low == high == 1
+    ]
+    simple_unit = "-?" + _alternatives([names, _PATTERN_NUMBER])
+    unit, number = simple_unit, simple_unit + _PATTERN_CHAIN.format(unit=simple_unit)
+    for _ in range(depth):
+        argument = unit
+        calls = [
+            _alternatives([*unary, ""]) + "\\(" + number + "\\)",
+            # gcd(a, b), min(a, b), min(a, b, c): the first argument is written once
+            f"({_alternatives(several)}\\({argument}|{_alternatives(three)}\\({argument}, ?{argument}), ?{argument}\\)",
+        ]
+        simpler, unit = unit, "-?" + _alternatives([names, _PATTERN_NUMBER, *calls])
+        number = unit + _PATTERN_CHAIN.format(unit=simpler)
+    tests = [
+        f"{number}( ?{_PATTERN_COMPARISON} ?{number}){{1,2}}",
+        _alternatives(conditions) + "\\(" + number + "\\)",
+    ]
+    single = "(not )?" + _alternatives(tests)
+    flat = single + _PATTERN_JOINED.format(item=single)
+    atom = "(not )?" + _alternatives([*tests, "\\(" + flat + "\\)"])
+    condition = atom + _PATTERN_JOINED.format(item=atom)
+    if conditional:
+        condition += f"( if {single} else {flat})?"
+    return f"^{condition}$"
+
+
 # -- parsing ---------------------------------------------------------------------------
 
 

@@ -9,8 +9,9 @@ SQLite database and an embedded Redis hold the matches.
 
 Prints one JSON line: per mode (``structured`` = ``json_object`` replies, ``text`` = free text
 parsed; both with the compact prompt, version 2) and overall: replies, parse failures and their
-rate, legal-move rate, forfeited turns, solve rate, mean seconds per move, the pipeline's share of a
-move's wall time, mean seconds per game, and per family.
+rate (and how many were guesses whose rule did not parse), legal-move rate, forfeited turns,
+solve rate, mean seconds per move, the pipeline's share of a move's wall time, mean seconds per
+game, and per family. Each game's line on stderr quotes up to three of its parse errors.
 
 Run: ``python tests/bench/bench_local_model.py [--seeds 10] [--max-tests N] [--families a,b]``.
 """
@@ -35,6 +36,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 MODES = {"structured": "json_object", "text": "text"}
+# The parse error of a guess whose rule text does not parse (workers.pipeline's words).
+RULE_FAILURE = "the rule does not parse"
 
 
 def wait_for_server(url: str, proc: subprocess.Popen | None, timeout: float = 300) -> None:
@@ -183,6 +186,8 @@ def run(args: argparse.Namespace, url: str) -> dict:
                         "moves": moves,
                         "replies": len(replies),
                         "parse_failures": sum(1 for c in replies if c.parse_error),
+                        "rule_parse_failures": sum(1 for c in replies if RULE_FAILURE in c.parse_error),
+                        "parse_error_samples": [c.parse_error[:160] for c in replies if c.parse_error][:3],
                         "errors": sum(1 for c in calls if c.error_class and c.error_class != "superseded"),
                         "forfeited_turns": seat.steps.filter(
                             kind=Step.Kind.FORFEIT, action__turn=True
@@ -207,6 +212,7 @@ def run(args: argparse.Namespace, url: str) -> dict:
             "parse_failures": failures,
             "parse_failure_rate": round(failures / replies, 4) if replies else None,
             "legal_move_rate": round(1 - failures / replies, 4) if replies else None,
+            "rule_parse_failures": sum(r["rule_parse_failures"] for r in subset),
             "forfeited_turns": sum(r["forfeited_turns"] for r in subset),
             "tests": sum(r["tests"] for r in subset),
             "errors": sum(r["errors"] for r in subset),

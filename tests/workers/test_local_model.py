@@ -5,15 +5,13 @@ JSON in the family's move shape, and a seat plays to its end."""
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
-pytest.importorskip("llama_cpp")
-pytest.importorskip("llama_cpp.server")
+from tests.workers.local_server import LocalServer, require_llama_cpp
+
+require_llama_cpp()
 
 from arena import localmodel  # noqa: E402
 from games.models import ModelCall, Seat, Step  # noqa: E402
@@ -25,32 +23,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.timeout(900)]
 
 @pytest.fixture(scope="module")
 def local_server(tmp_path_factory) -> Iterator[str]:
-    try:
-        model = localmodel.gguf_path()
-    except localmodel.LocalModelMissing as exc:
-        pytest.skip(str(exc))
-    port = localmodel.free_port()
-    log = open(tmp_path_factory.mktemp("llama") / "server.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        localmodel.server_argv(model, port), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-    )
-    url = localmodel.base_url(port)
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            assert proc.poll() is None, f"the server exited: {open(log.name).read()[-2000:]}"
-            try:
-                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the local model server did not start"
-            time.sleep(0.5)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
+    server = LocalServer(tmp_path_factory.mktemp("llama")).start()
+    yield server.url
+    server.stop()
 
 
 def test_the_local_contestant_plays_a_seat_to_its_end_with_structured_replies(local_server) -> None:

@@ -197,3 +197,24 @@ def test_compact_version_summarises_a_long_history_as_the_state_text() -> None:
     assert state.startswith(family.render_observation(inst.public, history, 30 - len(history) - 2))
     assert "Turns forfeited so far: 2." in state and state.endswith("Your next move?")
     assert inst.hidden["rule"] not in state
+
+
+def test_blackbox_compact_prompt_shows_no_test_a_model_can_copy() -> None:
+    """The local model sent the placeholder ``[3, 1, 2]`` as its test, turn after turn: the answer
+    line names the list's items instead, so a copied placeholder is an unreadable move."""
+    import json
+
+    from games.engine.core import QueryError, get_family
+
+    family = get_family("blackbox")
+    inst = family.generate(3, family.validate_params({}))
+    system = prompts.system_prompt(family, inst.public, 2)
+    reminder = prompts.reprompt_messages([], "?", "no action found", family_id="blackbox", version=2)[-1]
+    placeholder = family.shown.test_placeholder
+    assert f'"input": {placeholder}' in system and f'"input": {placeholder}' in reminder["content"]
+    try:
+        family.parse_query(inst.public, json.loads(placeholder))
+    except (ValueError, QueryError):
+        pass
+    else:
+        raise AssertionError(f"the placeholder {placeholder} is a valid test")

@@ -23,15 +23,24 @@ pytestmark = pytest.mark.django_db
 OPTIONS = {"max_tokens": 64, "top_k": 40, "min_p": 0.05, "repeat_penalty": 1.1}
 
 
-def test_eleusis_cards_are_enumerations_and_the_guess_is_capped() -> None:
+def test_eleusis_cards_are_enumerations_and_the_guess_is_a_well_formed_rule() -> None:
     shown = get_family("eleusis").shown
     schema = schemas.action_schema(shown, tests_left=5)
     test, guess = schema["anyOf"]
     ranks, suits = test["properties"]["input"]["prefixItems"][:2]
     assert ranks["enum"] == list(range(1, 14)) and suits["enum"] == [0, 1, 2, 3]
     assert test["properties"]["action"]["enum"] == ["test"] and test["additionalProperties"] is False
-    assert guess["properties"]["rule"]["maxLength"] == schemas.MAX_STRUCTURED_TEXT
+    assert guess["properties"]["rule"]["pattern"] == shown.guess_pattern
     assert guess["required"] == ["action", "rule"]
+    assert schemas.tool_schema(shown, tests_left=5)["properties"]["rule"]["pattern"] == shown.guess_pattern
+
+
+def test_a_guess_with_no_declared_pattern_is_capped_text() -> None:
+    shown = get_family("blackbox").shown
+    assert not shown.guess_pattern
+    guess = schemas.action_schema(shown, tests_left=5)["anyOf"][1]
+    assert guess["properties"]["rule"]["maxLength"] == schemas.MAX_STRUCTURED_TEXT
+    assert "pattern" not in guess["properties"]["rule"]
 
 
 def test_with_no_tests_left_only_a_guess_fits_and_a_quiz_is_required() -> None:
@@ -141,3 +150,15 @@ def test_a_compact_prompt_contestant_gets_its_history_as_the_state_text(fake) ->
     # the trace still has every raw reply
     replies = list(ModelCall.objects.filter(seat=seat).order_by("id").values_list("raw_response", flat=True))
     assert len(replies) == turns + 1 and replies[0] == '{"action": "test", "input": [0, 2, 3]}'
+
+
+@pytest.mark.parametrize("family_id", ["wason", "eleusis", "tuples"])
+def test_llama_cpps_converter_reads_the_guess_pattern_as_a_grammar(family_id) -> None:
+    """The server converts a schema it cannot read into unconstrained JSON without a word
+    (``llama_chat_format._grammar_for_json_schema``): the converter itself must take the pattern."""
+    llama_grammar = pytest.importorskip("llama_cpp.llama_grammar", reason="llama_cpp is not importable")
+    family = get_family(family_id)
+    shown = family.shown_for(family.generate(0, family.validate_params({})).public)
+    grammar = llama_grammar.json_schema_to_gbnf(json.dumps(schemas.action_schema(shown, tests_left=0)))
+    (rule,) = [line for line in grammar.splitlines() if line.startswith("rule ::=")]
+    assert "char" not in rule and '"not "' in rule, rule[:200]  # the pattern, not a free string

@@ -1076,6 +1076,8 @@ PRESENTATION = Presentation(
     widget={"kind": "integer_list", "label": "input list xs", "max_length": 8},
     test_noun="an input list",
     input_placeholder="[3, 1, 2]",
+    # the placeholder is itself a valid test, and a small model sent it turn after turn
+    input_names="[x1, x2, ...]",
     input_example=[3, -1, 2],
     rule_example=RULE_EXAMPLE,
     guess_label="a program over the list xs",

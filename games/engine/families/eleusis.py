@@ -39,7 +39,7 @@ from games.engine.core import (
     register,
     seeded_rng,
 )
-from games.engine.dsl import Rule, compile_rule, language_summary, parse_rule
+from games.engine.dsl import Rule, compile_rule, language_summary, parse_rule, rule_pattern
 from games.engine.families import common
 from games.engine.hypotheses import HypothesisSpace, points_to_columns
 
@@ -525,6 +525,8 @@ PRESENTATION = Presentation(
     },
     answer_schema={"type": "boolean", "description": "whether the next card may follow the previous one"},
     guess_schema={"type": "string", "maxLength": 2000, "description": "a condition over the four names"},
+    # the harder tiers write "a if c else b"
+    guess_pattern=rule_pattern(VARIABLES, conditional=True),
     widget={
         "kind": "card_pair",
         "fields": list(VARIABLES),

@@ -49,7 +49,7 @@ from games.engine.core import (
     seeded_rng,
     validate_params,
 )
-from games.engine.dsl import Rule, parse_rule
+from games.engine.dsl import Rule, parse_rule, rule_pattern
 from games.engine.families import common
 from games.engine.hypotheses import HypothesisSpace
 from games.engine.solvers.elimination import InfoGainSolver, RandomSolver
@@ -583,6 +583,7 @@ PRESENTATION = Presentation(
     },
     answer_schema={"type": "boolean", "description": "whether the tuple fits the hidden rule"},
     guess_schema={"type": "string", "maxLength": 2000, "description": "a condition over the variables"},
+    guess_pattern=rule_pattern(("x", "y")),
     widget={"kind": "number_tuple", "fields": [{"name": "x", "label": "x"}, {"name": "y", "label": "y"}]},
     test_noun="a tuple",
     input_placeholder="[x, y]",
@@ -630,6 +631,7 @@ def present(public: Mapping[str, Any]) -> Presentation:
             "maxLength": 2000,
             "description": f"a condition over {', '.join(names)}",
         },
+        guess_pattern=rule_pattern(tuple(names), conditional=True),
         widget={"kind": "number_tuple", "fields": [{"name": v, "label": v} for v in names]},
         input_placeholder="[" + ", ".join(names) + "]",
         input_example=example,

@@ -1277,6 +1277,7 @@ PRESENTATION = Presentation(
     },
     answer_schema={"type": "boolean", "description": "whether the triple fits the hidden rule"},
     guess_schema={"type": "string", "maxLength": 2000, "description": "a condition over x, y, z"},
+    guess_pattern=dsl.rule_pattern(VARIABLES),
     widget={"kind": "number_tuple", "fields": [{"name": v, "label": v} for v in VARIABLES]},
     test_noun="a triple",
     input_placeholder="[x, y, z]",
