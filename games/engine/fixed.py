@@ -52,6 +52,9 @@ I64 = npt.NDArray[Any]
 BoolArr = npt.NDArray[np.bool_]
 LIMIT = 2**62  # every intermediate |A| stays below this: sums of two stay within int64
 FLOAT_EXACT = 2**52  # integers below this have an exact float64 square root to round from
+# below this (as a value, not scaled) a square's root rounded to IRRATIONAL_PLACES is exact
+ROUNDED_ROOT_EXACT = 10**12
+MAX_ONE_BY_ONE = 512  # at most this many roots past 2**52 in a chunk are worked out one by one
 MAGNITUDE = int(MAX_MAGNITUDE)
 
 
@@ -274,7 +277,9 @@ def _compile_boolop(node: BoolOp, index: dict[str, int], scale: int) -> _Fn:
             bv = np.asarray(b.v)
             ok = ok & ~(pending & ~np.asarray(b.ok))
             decided = pending & np.asarray(b.ok) & (bv == stop)
-            value = np.where(decided, stop, value)
+            # value is ``not stop`` until decided, then ``stop``: a logical blend, not np.where
+            # (which costs ten times as much on an irregular mask)
+            value = (value | decided) if stop else (value & ~decided)
             pending = pending & np.asarray(b.ok) & (bv != stop)
         return _Bool(value, ok)
 
@@ -309,6 +314,16 @@ def _whole(x: _Num, scale: int) -> tuple[I64, BoolArr]:
         return a, np.ones(np.shape(a), dtype=bool)
     q = np.floor_divide(a, unit)  # by a constant: fast, unlike np.mod
     return q, np.asarray(a - q * unit == 0)
+
+
+def _is_square_int(whole: I64) -> BoolArr:
+    """Which integers (each below 2**52 in magnitude) are squares: the floor of the double root
+    of such an integer squares back to it exactly when it is a square (a square's double root is
+    exact, a non-square is no square), so no neighbour needs checking."""
+    safe = np.maximum(whole, 0)  # negatives are no square; 0 is, so they are excluded below
+    root = np.sqrt(safe.astype(np.float64)).astype(np.int64)
+    square: BoolArr = np.asarray((root * root == safe) & (whole >= 0))
+    return square
 
 
 def _compile_call(node: Call, index: dict[str, int], scale: int) -> tuple[str, _Fn]:
@@ -356,24 +371,33 @@ def _compile_call(node: Call, index: dict[str, int], scale: int) -> tuple[str, _
             whole, is_whole = _whole(x, ctx.scale)
             if x.bound // unit >= FLOAT_EXACT:
                 raise Overflow
-            good = is_whole & (whole >= 0)
-            safe = np.where(good, whole, 0)
-            r = np.floor(np.sqrt(safe.astype(np.float64))).astype(np.int64)
-            hit = (r * r == safe) | ((r + 1) * (r + 1) == safe) | ((r - 1) * (r - 1) == safe)
-            return _Bool(good & hit, ok)
+            return _Bool(is_whole & _is_square_int(whole), ok)
         # gcd: defined on integers only
         y = vals[1]
         wx, ix = _whole(x, ctx.scale)
         wy, iy = _whole(y, ctx.scale)
         ints = ix & iy
+        # zero where either is not an integer (undefined there): a product, not np.where
         g = gcd_arr(
-            np.broadcast_to(np.where(ints, wx, 0), (ctx.n,)).astype(np.int64),
-            np.broadcast_to(np.where(ints, wy, 0), (ctx.n,)).astype(np.int64),
+            np.broadcast_to(wx * ints, (ctx.n,)).astype(np.int64),
+            np.broadcast_to(wy * ints, (ctx.n,)).astype(np.int64),
         )
         return _Num(g, 0, max(x.bound, y.bound), ok & ints)
 
     kind = "bool" if func in ("is_int", "is_square") else "num"
     return kind, run
+
+
+def _root_one_by_one(value: int, unit: int, half: int, deg: int, irrational_deg: int, scale: int) -> int:
+    """``exact._sqrt`` of ``value / unit`` (``value >= 0``, ``unit == scale ** (2 * half)``) as
+    fixed point of degree ``deg``, in Python integers: the exact root when ``value`` is a square
+    (``unit`` is one, so value / unit is a rational square exactly then), else the double root
+    of the correctly rounded double of value / unit (``int / int`` is correctly rounded, as
+    ``float(Fraction)`` is), rounded to IRRATIONAL_PLACES decimals."""
+    root = math.isqrt(value)
+    if root * root == value:
+        return int(root * scale ** (deg - half))
+    return int(round(math.sqrt(value / unit) * IRRATIONAL_SCALE) * scale ** (deg - irrational_deg))
 
 
 def _compile_sqrt(node: Call, index: dict[str, int], scale: int) -> _Fn:
@@ -390,19 +414,46 @@ def _compile_sqrt(node: Call, index: dict[str, int], scale: int) -> _Fn:
         # an even degree: A / scale**(2m) is a rational square exactly when A is a square
         x = _lift(x, x.deg + x.deg % 2, ctx.scale)
         unit = ctx.scale**x.deg
-        if x.bound >= FLOAT_EXACT or unit >= FLOAT_EXACT:
+        if unit >= FLOAT_EXACT:
             raise Overflow  # the double of A / unit might not be the correctly rounded one
         half = x.deg // 2
         deg = max(half, irrational_deg)
         bound = _check((math.isqrt(x.bound // unit) + 2) * ctx.scale**deg)
         ok = np.asarray(x.ok & (x.a >= 0), dtype=bool)
-        safe = np.where(ok, x.a, 0)
-        root = np.floor(np.sqrt(safe.astype(np.float64))).astype(np.int64)
-        root = np.where((root + 1) * (root + 1) <= safe, root + 1, root)
-        root = np.where(root * root > safe, root - 1, root)
-        square = root * root == safe
-        rounded = np.rint(np.sqrt(safe.astype(np.float64) / float(unit)) * IRRATIONAL_SCALE).astype(np.int64)
-        a = np.where(square, root * ctx.scale ** (deg - half), rounded * ctx.scale ** (deg - irrational_deg))
+        # zero where undefined (a negative): np.maximum, not np.where (ten times dearer)
+        safe = np.maximum(x.a, 0)
+        small_bound = x.bound
+        big: I64 | None = None
+        if x.bound >= FLOAT_EXACT:
+            # A past 2**52 has no exact double: the few such values (the domain's edge values,
+            # squared) are worked out one by one below, exactly as exact._sqrt does
+            if np.ndim(safe) == 0:
+                raise Overflow
+            big = np.flatnonzero(safe >= FLOAT_EXACT)
+            if len(big) > MAX_ONE_BY_ONE:
+                raise Overflow
+            values = safe[big].tolist()
+            safe = safe.copy()
+            safe[big] = 0
+            small_bound = FLOAT_EXACT - 1
+        as_float = np.asarray(safe, dtype=np.float64)  # exact: below 2**52
+        # exact._sqrt's irrational branch: the double of A / unit (correctly rounded: both exact
+        # doubles), its root, rounded to IRRATIONAL_PLACES decimals
+        a = np.rint(np.sqrt(as_float / float(unit)) * IRRATIONAL_SCALE).astype(np.int64)
+        if half > irrational_deg or small_bound // unit >= ROUNDED_ROOT_EXACT:
+            root = np.sqrt(as_float).astype(np.int64)  # floor: the root of a double is >= 0
+            # A < 2**52: a square's double root is exact, and a non-square's floor squared is
+            # another number, so r * r == A exactly at the squares (no neighbour to check)
+            square = root * root == safe
+            a = np.where(square, root * ctx.scale ** (deg - half), a * ctx.scale ** (deg - irrational_deg))
+        # else: for a square A = k**2 the exact root k / scale**half is a multiple of 10**-9
+        # (half <= irrational_deg), below 10**6, and the three roundings above are off from it
+        # by less than 10**15 * 3 * 2**-53 < 0.5 units of 10**-9: the rounded root is the exact
+        # root there too (no square test, a where over the whole array, is needed)
+        if big is not None and len(big):
+            a = np.array(a, dtype=np.int64)  # writable
+            for i, value in zip(big.tolist(), values):
+                a[i] = _root_one_by_one(value, unit, half, deg, irrational_deg, ctx.scale)
         return _Num(a, deg, bound, ok)
 
     return run
@@ -419,12 +470,12 @@ def _compile_is_int_ratio(ratio: Bin, index: dict[str, int], scale: int) -> _Fn:
         if max(p.bound, q.bound) >= FLOAT_EXACT:
             raise Overflow
         zero = q.a == 0
-        divisor = np.where(zero, 1, q.a)
-        # q divides p exactly when p / q is an integer k; both below 2**53, the double quotient is
-        # then k itself, and k * q == p checks it in integers (integer division by an array is
-        # many times slower)
-        k = np.rint(np.asarray(p.a, dtype=np.float64) / divisor).astype(np.int64)
-        divides = k * divisor == p.a
+        # p / q in doubles (p and q exact: below 2**52) is an integer exactly when q divides p:
+        # an integer quotient k (|k| <= |p|) is a double and the division gives it exactly;
+        # otherwise p / q is at least 1 / |q| from every integer and the rounding error,
+        # at most |p / q| * 2**-53, is smaller. (Where q == 0 the value is undefined anyway.)
+        ratio = np.asarray(p.a, dtype=np.float64) / np.asarray(q.a, dtype=np.float64)
+        divides = ratio == np.floor(ratio)
         return _Bool(divides, p.ok & q.ok & ~zero)
 
     return run

@@ -664,6 +664,23 @@ def _grid_size() -> int:
     return int(_exact_grid_mask().sum())
 
 
+@functools.lru_cache(maxsize=1)
+def _judge_calls() -> tuple[tuple[int, int], ...]:
+    """The spans the judge evaluates the guess on, one evaluator call each (with the partial
+    credit): the integers and halves (``_integer_prefix``: the float path, in one numpy pass per
+    operation), then the decimals (fixed point). Each call costs a fixed amount besides its
+    points, so the stages that only decide where a difference is reported (``checked``) are not
+    separate calls; a difference among the integers still ends the check before the decimals."""
+    stages = _judge_stages()
+    n_half, n_all = stages[3], stages[-1]
+    return ((0, n_half), (n_half, n_all))
+
+
+@functools.lru_cache(maxsize=16)
+def _all_testable(bound: float) -> bool:
+    return bool(_testable(bound).all())
+
+
 def exact_judge(
     hidden: Rule, guess: Rule, *, input_bound: float = 1e6, agreement: bool = True
 ) -> dict[str, Any]:
@@ -671,39 +688,55 @@ def exact_judge(
 
     The hidden rule's truth on the whole domain is computed once and kept (``_exact_truth``, by
     canonical text: one instance's hidden rule is judged against many guesses). The guess is
-    evaluated on the domain in simplicity order, chunk by chunk (``_judge_stages``), and the
-    check stops at the first chunk holding a testable difference: the first difference in the
-    order is the counterexample, exactly as over the whole domain. With ``agreement`` the guess
-    is always evaluated on every integer triple first, so the partial credit
-    (``grid_agreement``, on the integer grid) is the full-domain figure. A "same" verdict still
-    evaluates the guess everywhere. ``checked`` counts the testable points compared."""
+    evaluated on the domain in simplicity order and the check stops at the first stage
+    (``_judge_stages``) holding a testable difference: the first difference in the order is the
+    counterexample, exactly as over the whole domain. With ``agreement`` the guess is always
+    evaluated on every integer triple first, so the partial credit (``grid_agreement``, on the
+    integer grid) is the full-domain figure; there the guess is evaluated in two calls
+    (``_judge_calls``: integers and halves, then decimals) and the stages only say how far the
+    check went. A "same" verdict still evaluates the guess everywhere. ``checked`` counts the
+    testable points compared: those up to the end of the stage holding the first difference
+    (the figure is the same however the evaluation is split)."""
     arr, nums, dens = exact_domain()
-    testable = _testable(float(input_bound))
-    counts = _testable_counts(float(input_bound))
+    bound = float(input_bound)
+    testable = _testable(bound)
+    every = _all_testable(bound)
+    counts = _testable_counts(bound)
     th = _exact_truth(hidden.text)
     fg = exact_evaluator(guess)
     stages = _judge_stages()
     grid_agree = None
+    first = -1
     if agreement:
-        # the integer triples are evaluated whole anyway (the partial credit needs the grid)
         n_int0 = stages[2]
-        stages = stages[3:]
-        differs = fg([c[:n_int0] for c in nums], [c[:n_int0] for c in dens], 0) != th[:n_int0]
-        grid = _grid_mask_prefix()
-        grid_agree = (_grid_size() - np.count_nonzero(differs & grid)) / _grid_size()
-        hits = np.flatnonzero(differs & testable[:n_int0])
-        first = int(hits[0]) if len(hits) else -1
-        start = n_int0
+        checked_to = n_int0
+        for start, end in _judge_calls():
+            part = fg([c[start:end] for c in nums], [c[start:end] for c in dens], start)
+            differs = part != th[start:end]
+            if start == 0:
+                # the integer triples (they hold the whole grid) are evaluated whole anyway
+                grid = _grid_mask_prefix()
+                grid_agree = (_grid_size() - np.count_nonzero(differs[:n_int0] & grid)) / _grid_size()
+            if not every:
+                differs &= testable[start:end]
+            hits = np.flatnonzero(differs)
+            if len(hits):
+                first = start + int(hits[0])
+                # the end of the stage holding it: the integer triples, or a later stage
+                checked_to = n_int0 if first < n_int0 else min(e for e in stages if e > first)
+                break
+            checked_to = end
+        start = checked_to
     else:
-        first, start = -1, 0
-    for end in stages:
-        if first >= 0:
-            break
-        part = fg([c[start:end] for c in nums], [c[start:end] for c in dens], start)
-        hits = np.flatnonzero((part != th[start:end]) & testable[start:end])
-        if len(hits):
-            first = start + int(hits[0])
-        start = end
+        start = 0
+        for end in stages:
+            if first >= 0:
+                break
+            part = fg([c[start:end] for c in nums], [c[start:end] for c in dens], start)
+            hits = np.flatnonzero((part != th[start:end]) & testable[start:end])
+            if len(hits):
+                first = start + int(hits[0])
+            start = end
     checked = int(counts[start])
     if first < 0:
         return {
