@@ -794,9 +794,12 @@ class _Ctx:
 Compiled = Callable[[_Ctx], tuple[Arr, Mask]]
 
 
-def compile_rule(rule: Rule) -> Callable[..., BoolArr]:
+def compile_rule(rule: Rule, *, var_bound: float | None = None) -> Callable[..., BoolArr]:
+    """``var_bound``: the returned function will only be given columns whose every value is within
+    it (in magnitude, finite), so a sum or product that cannot pass the magnitude limit is not
+    checked value by value."""
     index = {name: i for i, name in enumerate(rule.variables)}
-    fn = _compile(rule.tree, index)
+    fn = _compile(rule.tree, index, var_bound)
 
     def run(columns: Sequence[npt.ArrayLike], *, finite: bool = False) -> BoolArr:
         """``finite=True``: the caller knows every value is within ``MAX_MAGNITUDE`` (a fixed
@@ -849,7 +852,12 @@ def _checked(v: Arr, ok: Mask) -> tuple[Arr, Mask]:
     return v, _and(ok, _only_if_partial(_finite_mask(v)))
 
 
-def _compile(node: Node, index: dict[str, int]) -> Compiled:  # noqa: C901 - one case per node type
+def _compile(node: Node, index: dict[str, int], var_bound: float | None = None) -> Compiled:  # noqa: C901 - one case per node type
+    """``var_bound``: every column's values are known to be within it (``compile_rule``)."""
+
+    def sub(child: Node) -> Compiled:
+        return _compile(child, index, var_bound)
+
     if isinstance(node, Num):
         const = node.value
         arr = np.asarray(const, dtype=bool if isinstance(const, bool) else np.float64)
@@ -858,7 +866,7 @@ def _compile(node: Node, index: dict[str, int]) -> Compiled:  # noqa: C901 - one
         i = index[node.name]
         return lambda ctx: (ctx.cols[i], ctx.col_ok[i])
     if isinstance(node, Neg):
-        inner = _compile(node.operand, index)
+        inner = sub(node.operand)
 
         def neg(ctx: _Ctx) -> tuple[Arr, Mask]:
             v, ok = inner(ctx)
@@ -866,7 +874,7 @@ def _compile(node: Node, index: dict[str, int]) -> Compiled:  # noqa: C901 - one
 
         return neg
     if isinstance(node, Not):
-        inner = _compile(node.operand, index)
+        inner = sub(node.operand)
 
         def not_(ctx: _Ctx) -> tuple[Arr, Mask]:
             v, ok = inner(ctx)
@@ -874,15 +882,22 @@ def _compile(node: Node, index: dict[str, int]) -> Compiled:  # noqa: C901 - one
 
         return not_
     if isinstance(node, Bin):
-        return _compile_bin(node.op, _compile(node.left, index), _compile(node.right, index))
+        # a sum, difference or product whose every value is known to stay within the magnitude
+        # limit needs no per-value check (two reductions over the array per operation)
+        within = (
+            var_bound is not None
+            and node.op in ("+", "-", "*")
+            and _static_bound(node, var_bound) <= MAX_MAGNITUDE / 2
+        )
+        return _compile_bin(node.op, sub(node.left), sub(node.right), checked=not within)
     if isinstance(node, Cmp):
-        return _compile_cmp(node.ops, [_compile(o, index) for o in node.operands])
+        return _compile_cmp(node.ops, [sub(o) for o in node.operands])
     if isinstance(node, BoolOp):
-        return _compile_boolop(node.op == "or", [_compile(o, index) for o in node.operands])
+        return _compile_boolop(node.op == "or", [sub(o) for o in node.operands])
     if isinstance(node, IfExp):
-        cond = _compile(node.cond, index)
-        then = _compile(node.then, index)
-        orelse = _compile(node.orelse, index)
+        cond = sub(node.cond)
+        then = sub(node.then)
+        orelse = sub(node.orelse)
 
         def ifexp(ctx: _Ctx) -> tuple[Arr, Mask]:
             c, cok = cond(ctx)
@@ -897,8 +912,37 @@ def _compile(node: Node, index: dict[str, int]) -> Compiled:  # noqa: C901 - one
 
         return ifexp
     if isinstance(node, Call):
-        return _compile_call(node.func, [_compile(a, index) for a in node.args])
+        return _compile_call(node.func, [sub(a) for a in node.args])
     raise AssertionError(node)
+
+
+def _static_bound(node: Node, var_bound: float) -> float:
+    """An upper bound on the magnitude of a number expression's values when every variable is
+    within ``var_bound`` (infinity where no bound is worked out: division, powers, bits, gcd,
+    sqrt)."""
+    if isinstance(node, Num):
+        return 1.0 if isinstance(node.value, bool) else abs(float(node.value))
+    if isinstance(node, Var):
+        return var_bound
+    if isinstance(node, Neg):
+        return _static_bound(node.operand, var_bound)
+    if isinstance(node, Bin):
+        left, right = _static_bound(node.left, var_bound), _static_bound(node.right, var_bound)
+        if node.op in ("+", "-"):
+            return left + right
+        if node.op == "*":
+            return left * right
+        return math.inf
+    if isinstance(node, Call):
+        bounds = [_static_bound(a, var_bound) for a in node.args]
+        if node.func in ("abs", "min", "max"):
+            return max(bounds)
+        if node.func in ("int", "floor", "ceil", "round"):
+            return bounds[0] + 1
+        return math.inf
+    if isinstance(node, IfExp):
+        return max(_static_bound(node.then, var_bound), _static_bound(node.orelse, var_bound))
+    return math.inf
 
 
 def _cmp_vec(op: str, a: Arr, b: Arr) -> BoolArr:
@@ -979,7 +1023,9 @@ def _compile_boolop(stop: bool, parts: list[Compiled]) -> Compiled:
     return boolop
 
 
-def _compile_bin(op: str, left: Compiled, right: Compiled) -> Compiled:
+def _compile_bin(op: str, left: Compiled, right: Compiled, *, checked: bool = True) -> Compiled:
+    """``checked=False``: the values of ``+ - *`` are known to stay within the magnitude limit."""
+
     def run(ctx: _Ctx) -> tuple[Arr, Mask]:
         a, aok = left(ctx)
         b, bok = right(ctx)
@@ -990,12 +1036,9 @@ def _compile_bin(op: str, left: Compiled, right: Compiled) -> Compiled:
             if op == "|":
                 return a | b, ok
             return a ^ b, ok
-        if op == "+":
-            return _checked(a + b, ok)
-        if op == "-":
-            return _checked(a - b, ok)
-        if op == "*":
-            return _checked(a * b, ok)
+        if op in ("+", "-", "*"):
+            v = a + b if op == "+" else a - b if op == "-" else a * b
+            return _checked(v, ok) if checked else (v, ok)
         if op in ("/", "//", "%"):
             nonzero = b != 0
             if not np.all(nonzero):
@@ -1033,10 +1076,13 @@ def _compile_call(func: str, args: list[Compiled]) -> Compiled:
         a = evaluated[0][0]
         if func == "abs":
             return np.abs(a), ok
-        if func == "min":
-            return np.minimum.reduce([np.broadcast_to(v, (ctx.n,)) for v, _ in evaluated]), ok
-        if func == "max":
-            return np.maximum.reduce([np.broadcast_to(v, (ctx.n,)) for v, _ in evaluated]), ok
+        if func in ("min", "max"):
+            # pairwise: a reduce over a list first copies the arguments into one 2-d array
+            pick = np.minimum if func == "min" else np.maximum
+            out = evaluated[0][0]
+            for v, _ in evaluated[1:]:
+                out = pick(out, v)
+            return np.broadcast_to(out, (ctx.n,)), ok
         if func == "int":
             return np.trunc(a), ok
         if func == "round":

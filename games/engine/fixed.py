@@ -91,6 +91,32 @@ class _Bool:
 _Fn = Callable[[_Ctx], Any]
 
 
+def _and(*values: Any) -> Any:
+    """The conjunction of truth values, each a bool or a bool array. A scalar is folded in here:
+    numpy's ``&`` of a bool array with a scalar costs about twenty-five times that of two arrays,
+    and every comparison and definedness mask passes through here."""
+    out: Any = True
+    for v in values:
+        if np.ndim(v) == 0:
+            if not bool(v):
+                return False
+            continue
+        out = v if out is True else out & v
+    return out
+
+
+def _or(a: Any, b: Any) -> Any:
+    if np.ndim(a) == 0:
+        return True if bool(a) else b
+    if np.ndim(b) == 0:
+        return True if bool(b) else a
+    return a | b
+
+
+def _not(a: Any) -> Any:
+    return (not bool(a)) if np.ndim(a) == 0 else ~a
+
+
 def _check(bound: int) -> int:
     if bound >= LIMIT:
         raise Overflow
@@ -116,7 +142,7 @@ def _finite(a: I64 | np.int64, deg: int, bound: int, ok: BoolArr | bool, scale: 
         return _Num(a, deg, bound, ok)
     if limit >= LIMIT:  # |a| < 2**62 <= limit: never beyond it
         return _Num(a, deg, bound, ok)
-    return _Num(a, deg, bound, ok & (np.abs(a) <= limit))
+    return _Num(a, deg, bound, _and(ok, np.abs(a) <= limit))
 
 
 def _num(f: _Fn, ctx: _Ctx) -> _Num:
@@ -194,7 +220,7 @@ def _compile_bin(node: Bin, index: dict[str, int], scale: int) -> _Fn:
 
     def run(ctx: _Ctx) -> _Num:
         x, y = _num(fl, ctx), _num(fr, ctx)
-        ok = x.ok & y.ok
+        ok = _and(x.ok, y.ok)
         if op == "*":
             return _finite(x.a * y.a, x.deg + y.deg, _check(x.bound * y.bound), ok, ctx.scale)
         x, y = _align(x, y, ctx.scale)
@@ -204,11 +230,11 @@ def _compile_bin(node: Bin, index: dict[str, int], scale: int) -> _Fn:
         if np.ndim(y.a) == 0:  # a constant divisor: numpy divides by a scalar much faster
             divisor: Any = int(y.a) or 1
             if int(y.a) == 0:
-                ok = ok & np.zeros(ctx.n, dtype=bool)
+                ok = False  # undefined everywhere
         else:
             zero = y.a == 0
             divisor = np.where(zero, 1, y.a)
-            ok = ok & ~zero
+            ok = _and(ok, ~zero)
         if op == "//":  # floor of (x / y): an integer, at most |x.a| (|y.a| >= 1)
             return _finite(np.floor_divide(x.a, divisor), 0, x.bound, ok, ctx.scale)
         # x - y * floor(x / y), with the divisor's sign, as Python's %; written out because
@@ -246,10 +272,10 @@ def _compile_cmp(node: Cmp, index: dict[str, int], scale: int) -> _Fn:
             right = _num(f, ctx)
             if right.ok is not True:
                 # an undefined operand only counts where the comparisons before it all held
-                ok = ok & ~(going & ~np.asarray(right.ok))
-                going = going & right.ok
+                ok = _and(ok, _not(_and(going, _not(right.ok))))
+                going = _and(going, right.ok)
             a, b = _align(left, right, ctx.scale)
-            going = going & _compare(op, a.a, b.a)
+            going = _and(going, _compare(op, a.a, b.a))
             left = right
         return _Bool(going, ok)
 
@@ -275,12 +301,12 @@ def _compile_boolop(node: BoolOp, index: dict[str, int], scale: int) -> _Fn:
             return _Bool(functools.reduce(combine, (b.v for b in parts)), True)
         for b in parts:
             bv = np.asarray(b.v)
-            ok = ok & ~(pending & ~np.asarray(b.ok))
-            decided = pending & np.asarray(b.ok) & (bv == stop)
+            ok = _and(ok, _not(_and(pending, _not(b.ok))))
+            decided = _and(pending, b.ok, bv == stop)
             # value is ``not stop`` until decided, then ``stop``: a logical blend, not np.where
             # (which costs ten times as much on an irregular mask)
-            value = (value | decided) if stop else (value & ~decided)
-            pending = pending & np.asarray(b.ok) & (bv != stop)
+            value = _or(value, decided) if stop else _and(value, _not(decided))
+            pending = _and(pending, b.ok, bv != stop)
         return _Bool(value, ok)
 
     return run
@@ -297,7 +323,7 @@ def _compile_if(node: IfExp, index: dict[str, int], scale: int) -> tuple[str, _F
         c = fc(ctx)
         t, e = ft(ctx), fe(ctx)
         cv = np.asarray(c.v)
-        ok = c.ok & np.where(cv, t.ok, e.ok)
+        ok = _and(c.ok, np.where(cv, t.ok, e.ok))
         if kind_t == "bool":
             return _Bool(np.where(cv, t.v, e.v), ok)
         t, e = _align(t, e, ctx.scale)
@@ -340,7 +366,7 @@ def _compile_call(node: Call, index: dict[str, int], scale: int) -> tuple[str, _
         vals = [_num(f, ctx) for f in fns]
         ok: BoolArr | bool = True
         for v in vals:
-            ok = ok & v.ok
+            ok = _and(ok, v.ok)
         x = vals[0]
         unit = ctx.scale**x.deg
         if func == "abs":
@@ -377,12 +403,13 @@ def _compile_call(node: Call, index: dict[str, int], scale: int) -> tuple[str, _
         wx, ix = _whole(x, ctx.scale)
         wy, iy = _whole(y, ctx.scale)
         ints = ix & iy
-        # zero where either is not an integer (undefined there): a product, not np.where
+        # where either is not an integer the value is undefined (masked by ints): the floors
+        # stand in there as they are (bounded like the arguments; gcd_arr takes any int64)
         g = gcd_arr(
-            np.broadcast_to(wx * ints, (ctx.n,)).astype(np.int64),
-            np.broadcast_to(wy * ints, (ctx.n,)).astype(np.int64),
+            np.broadcast_to(wx, (ctx.n,)).astype(np.int64, copy=False),
+            np.broadcast_to(wy, (ctx.n,)).astype(np.int64, copy=False),
         )
-        return _Num(g, 0, max(x.bound, y.bound), ok & ints)
+        return _Num(g, 0, max(x.bound, y.bound), _and(ok, ints))
 
     kind = "bool" if func in ("is_int", "is_square") else "num"
     return kind, run
@@ -419,9 +446,14 @@ def _compile_sqrt(node: Call, index: dict[str, int], scale: int) -> _Fn:
         half = x.deg // 2
         deg = max(half, irrational_deg)
         bound = _check((math.isqrt(x.bound // unit) + 2) * ctx.scale**deg)
-        ok = np.asarray(x.ok & (x.a >= 0), dtype=bool)
-        # zero where undefined (a negative): np.maximum, not np.where (ten times dearer)
-        safe = np.maximum(x.a, 0)
+        safe: Any
+        if np.min(x.a) >= 0:  # (a sum of squares): no mask to carry
+            ok: Any = x.ok
+            safe = x.a
+        else:
+            ok = _and(x.ok, x.a >= 0)
+            # zero where undefined (a negative): np.maximum, not np.where (ten times dearer)
+            safe = np.maximum(x.a, 0)
         small_bound = x.bound
         big: I64 | None = None
         if x.bound >= FLOAT_EXACT:
@@ -476,7 +508,7 @@ def _compile_is_int_ratio(ratio: Bin, index: dict[str, int], scale: int) -> _Fn:
         # at most |p / q| * 2**-53, is smaller. (Where q == 0 the value is undefined anyway.)
         ratio = np.asarray(p.a, dtype=np.float64) / np.asarray(q.a, dtype=np.float64)
         divides = ratio == np.floor(ratio)
-        return _Bool(divides, p.ok & q.ok & ~zero)
+        return _Bool(divides, _and(p.ok, q.ok, ~zero))
 
     return run
 
@@ -498,8 +530,8 @@ def compile_fixed(rule: Rule, scale: int) -> Callable[..., BoolArr]:
         value = np.asarray(out.v if kind == "bool" else out.a != 0, dtype=bool)
         if value.shape != (n,):
             value = np.broadcast_to(value, (n,))
-        if out.ok is True:
-            return value
+        if np.ndim(out.ok) == 0:
+            return value if bool(out.ok) else np.zeros(n, dtype=bool)
         truth: BoolArr = value & out.ok
         return truth
 

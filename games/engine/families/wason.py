@@ -396,6 +396,13 @@ def _integer_prefix_finite() -> bool:
 
 
 @functools.lru_cache(maxsize=1)
+def _integer_prefix_peak() -> float:
+    """The largest magnitude in the integer-and-half prefix (10**6, the edge values)."""
+    _, int_cols = _integer_prefix()
+    return max(float(np.abs(c).max(initial=0.0)) for c in int_cols)
+
+
+@functools.lru_cache(maxsize=1)
 def _domain_bounded() -> bool:
     """Every value of the exact domain is within ``MAX_MAGNITUDE`` (they are at most 10**6)."""
     arr, _, _ = exact_domain()
@@ -495,9 +502,11 @@ def exact_evaluator(rule: Rule) -> Any:
         # float64 is the fastest on integers, but its % and // are many times slower than
         # integer division by a constant
         return slow
-    fast = compile_rule(rule)
     n_int, int_cols = _integer_prefix()
     finite = _integer_prefix_finite()
+    # given only the prefix's columns: a sum or product that stays within the magnitude limit
+    # there is not checked value by value
+    fast = compile_rule(rule, var_bound=_integer_prefix_peak() if finite else None)
 
     def run(nums: Any, dens: Any, start: int) -> npt.NDArray[np.bool_]:
         end = start + len(nums[0])
@@ -719,9 +728,8 @@ def exact_judge(
                 grid_agree = (_grid_size() - np.count_nonzero(differs[:n_int0] & grid)) / _grid_size()
             if not every:
                 differs &= testable[start:end]
-            hits = np.flatnonzero(differs)
-            if len(hits):
-                first = start + int(hits[0])
+            if differs.any():  # (np.flatnonzero writes an index array: dearer than these two)
+                first = start + int(np.argmax(differs))
                 # the end of the stage holding it: the integer triples, or a later stage
                 checked_to = n_int0 if first < n_int0 else min(e for e in stages if e > first)
                 break

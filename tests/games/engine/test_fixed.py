@@ -188,7 +188,9 @@ def test_gcd_of_arrays_is_numpys_with_small_and_large_pairs_mixed() -> None:
         assert np.array_equal(gcd_arr(a, b), np.gcd(a, b)), reach
     # mostly small with a few large (the judge's domain), and mostly large
     for share in (0.01, 0.2, 0.3, 0.9):
-        a = np.where(rng.random(4000) < share, rng.integers(-(10**9), 10**9, 4000), rng.integers(-20, 21, 4000))
+        a = np.where(
+            rng.random(4000) < share, rng.integers(-(10**9), 10**9, 4000), rng.integers(-20, 21, 4000)
+        )
         b = rng.integers(-20, 21, 4000)
         assert np.array_equal(gcd_arr(a, b), np.gcd(a, b)), share
         assert np.array_equal(gcd_arr(b, a), np.gcd(b, a)), share
