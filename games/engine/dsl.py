@@ -1147,13 +1147,15 @@ def gcd_arr(ia: npt.NDArray[np.int64], ib: npt.NDArray[np.int64]) -> npt.NDArray
 
 
 def _is_square_arr(a: Arr) -> BoolArr:
-    good = _is_int_arr(a) & (a >= 0)
-    if a.size and float(np.abs(a).max()) < 2.0**52:  # (a NaN fails the comparison)
-        # an integer below 2**52 is exact in a double, a square's root is then exact, and a
-        # non-square's floored root squares to another number: no neighbour to check
-        r = np.floor(np.sqrt(np.abs(a)))
-        square: BoolArr = good & (r * r == a)
+    magnitude = np.abs(a)
+    if a.size and float(magnitude.max()) < 2.0**52:  # (a NaN or an infinity fails the comparison)
+        # r * r == a exactly at the squares: an integer below 2**52 is exact in a double, so a
+        # square's root is exact, and a non-square's floored root squares to another integer;
+        # r * r is a non-negative integer, so a negative value or a fraction never equals it
+        r = np.floor(np.sqrt(magnitude))
+        square: BoolArr = np.asarray(r * r == a)
         return square
+    good = _is_int_arr(a) & (a >= 0)
     safe = np.where(good, a, 0.0)
     r = np.floor(np.sqrt(safe))
     # float sqrt can be off by one near large squares; check neighbours exactly

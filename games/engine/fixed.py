@@ -346,9 +346,9 @@ def _is_square_int(whole: I64) -> BoolArr:
     """Which integers (each below 2**52 in magnitude) are squares: the floor of the double root
     of such an integer squares back to it exactly when it is a square (a square's double root is
     exact, a non-square is no square), so no neighbour needs checking."""
-    safe = np.maximum(whole, 0)  # negatives are no square; 0 is, so they are excluded below
-    root = np.sqrt(safe.astype(np.float64)).astype(np.int64)
-    square: BoolArr = np.asarray((root * root == safe) & (whole >= 0))
+    # the root of the magnitude: root * root >= 0, so a negative value never equals it
+    root = np.sqrt(np.abs(whole).astype(np.float64)).astype(np.int64)
+    square: BoolArr = np.asarray(root * root == whole)
     return square
 
 
