@@ -344,9 +344,9 @@ def _whole(x: _Num, scale: int) -> tuple[I64, BoolArr]:
 
 def _is_square_int(whole: I64) -> BoolArr:
     """Which integers (each below 2**52 in magnitude) are squares: the floor of the double root
-    of such an integer squares back to it exactly when it is a square (a square's double root is
-    exact, a non-square is no square), so no neighbour needs checking."""
-    # the root of the magnitude: root * root >= 0, so a negative value never equals it
+    of the magnitude squares back to the value exactly at the squares (a square's double root is
+    exact; a non-square, or a negative value, never equals a non-negative square), so no
+    neighbour needs checking."""
     root = np.sqrt(np.abs(whole).astype(np.float64)).astype(np.int64)
     square: BoolArr = np.asarray(root * root == whole)
     return square

@@ -454,8 +454,9 @@ def exact_evaluator(rule: Rule) -> Any:
       float64 by ``dsl``, which is exact there: every value is a multiple of a power of one half
       with few bits, and one past 2**53 is also past the magnitude bound, undefined either way;
     * elsewhere ``fixed.compile_fixed`` evaluates it in int64 fixed point (every point is a
-      multiple of 1/SCALE), unless the rule needs more (``sqrt``, ``/`` outside ``is_int``) or a
-      chunk's values could overflow;
+      multiple of 1/SCALE; ``sqrt`` as ``exact`` rounds it, the few roots of values past 2**52
+      one by one), unless the rule needs more (``/`` outside ``is_int``, ``**``) or a chunk's
+      values could overflow;
     * and ``exact.compile_exact`` (numerator and denominator pairs) takes the rest.
 
     Tests compare them on the whole domain."""
