@@ -1096,12 +1096,15 @@ def _compile_call(func: str, args: list[Compiled]) -> Compiled:
             return np.sqrt(np.where(good, a, 0.0)), _and(ok, _only_if_partial(good))
         if func == "gcd":
             b = evaluated[1][0]
-            good = np.broadcast_to(_is_int_arr(a) & _is_int_arr(b), (ctx.n,))
-            # where good is False the value is undefined (masked below): whatever integer the
-            # cast gives there only has to be one gcd_arr takes (it takes every int64), so no
-            # np.where (ten times dearer than the cast) to zero those values first
+            # where an argument is not an integer the value is undefined (masked below): whatever
+            # integer the cast gives there only has to be one gcd_arr takes (it takes every
+            # int64), so no np.where (ten times dearer than the cast) zeroes those values first
             ia = np.broadcast_to(np.asarray(a).astype(np.int64), (ctx.n,))
             ib = np.broadcast_to(np.asarray(b).astype(np.int64), (ctx.n,))
+            # an integer is one its int64 cast gives back exactly (a fraction, NaN or infinity is
+            # not); a defined value is within MAX_MAGNITUDE < 2**53, where the cast and the
+            # comparison are exact, and beyond it the value is undefined already
+            good = np.broadcast_to((ia == a) & (ib == b), (ctx.n,))
             return gcd_arr(ia, ib).astype(np.float64), _and(ok, _only_if_partial(good))
         if func == "is_int":
             return _is_int_arr(a), ok

@@ -718,24 +718,30 @@ def exact_judge(
     grid_agree = None
     first = -1
     if agreement:
+        # every integer triple is evaluated (they hold the whole grid, for the partial credit);
+        # after them the check stops at the first call holding a testable difference
         n_int0 = stages[2]
-        checked_to = n_int0
+        grid = _grid_mask_prefix()
+        wrong_on_grid = 0
         for start, end in _judge_calls():
             part = fg([c[start:end] for c in nums], [c[start:end] for c in dens], start)
             differs = part != th[start:end]
-            if start == 0:
-                # the integer triples (they hold the whole grid) are evaluated whole anyway
-                grid = _grid_mask_prefix()
-                grid_agree = (_grid_size() - np.count_nonzero(differs[:n_int0] & grid)) / _grid_size()
+            if start < n_int0:
+                upto = min(end, n_int0)
+                wrong_on_grid += int(np.count_nonzero(differs[: upto - start] & grid[start:upto]))
             if not every:
                 differs &= testable[start:end]
-            if differs.any():  # (np.flatnonzero writes an index array: dearer than these two)
+            if first < 0 and differs.any():  # (np.flatnonzero writes an index array: dearer)
                 first = start + int(np.argmax(differs))
-                # the end of the stage holding it: the integer triples, or a later stage
-                checked_to = n_int0 if first < n_int0 else min(e for e in stages if e > first)
+            if first >= 0 and end >= n_int0:
                 break
-            checked_to = end
-        start = checked_to
+        grid_agree = (_grid_size() - wrong_on_grid) / _grid_size()
+        # how far the check went: to the end of the stage holding the first difference (the
+        # integer triples count as one), whatever the calls were
+        if first < 0:
+            start = stages[-1]
+        else:
+            start = n_int0 if first < n_int0 else min(e for e in stages if e > first)
     else:
         start = 0
         for end in stages:
