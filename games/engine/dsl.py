@@ -857,9 +857,12 @@ class _Ctx:
 Compiled = Callable[[_Ctx], tuple[Arr, Mask]]
 
 
-def compile_rule(rule: Rule) -> Callable[..., BoolArr]:
+def compile_rule(rule: Rule, *, var_bound: float | None = None) -> Callable[..., BoolArr]:
+    """``var_bound``: the returned function will only be given columns whose every value is within
+    it (in magnitude, finite), so a sum or product that cannot pass the magnitude limit is not
+    checked value by value."""
     index = {name: i for i, name in enumerate(rule.variables)}
-    fn = _compile(rule.tree, index)
+    fn = _compile(rule.tree, index, var_bound)
 
     def run(columns: Sequence[npt.ArrayLike], *, finite: bool = False) -> BoolArr:
         """``finite=True``: the caller knows every value is within ``MAX_MAGNITUDE`` (a fixed
@@ -912,7 +915,12 @@ def _checked(v: Arr, ok: Mask) -> tuple[Arr, Mask]:
     return v, _and(ok, _only_if_partial(_finite_mask(v)))
 
 
-def _compile(node: Node, index: dict[str, int]) -> Compiled:  # noqa: C901 - one case per node type
+def _compile(node: Node, index: dict[str, int], var_bound: float | None = None) -> Compiled:  # noqa: C901 - one case per node type
+    """``var_bound``: every column's values are known to be within it (``compile_rule``)."""
+
+    def sub(child: Node) -> Compiled:
+        return _compile(child, index, var_bound)
+
     if isinstance(node, Num):
         const = node.value
         arr = np.asarray(const, dtype=bool if isinstance(const, bool) else np.float64)
@@ -921,7 +929,7 @@ def _compile(node: Node, index: dict[str, int]) -> Compiled:  # noqa: C901 - one
         i = index[node.name]
         return lambda ctx: (ctx.cols[i], ctx.col_ok[i])
     if isinstance(node, Neg):
-        inner = _compile(node.operand, index)
+        inner = sub(node.operand)
 
         def neg(ctx: _Ctx) -> tuple[Arr, Mask]:
             v, ok = inner(ctx)
@@ -929,7 +937,7 @@ def _compile(node: Node, index: dict[str, int]) -> Compiled:  # noqa: C901 - one
 
         return neg
     if isinstance(node, Not):
-        inner = _compile(node.operand, index)
+        inner = sub(node.operand)
 
         def not_(ctx: _Ctx) -> tuple[Arr, Mask]:
             v, ok = inner(ctx)
@@ -937,15 +945,22 @@ def _compile(node: Node, index: dict[str, int]) -> Compiled:  # noqa: C901 - one
 
         return not_
     if isinstance(node, Bin):
-        return _compile_bin(node.op, _compile(node.left, index), _compile(node.right, index))
+        # a sum, difference or product whose every value is known to stay within the magnitude
+        # limit needs no per-value check (two reductions over the array per operation)
+        within = (
+            var_bound is not None
+            and node.op in ("+", "-", "*")
+            and _static_bound(node, var_bound) <= MAX_MAGNITUDE / 2
+        )
+        return _compile_bin(node.op, sub(node.left), sub(node.right), checked=not within)
     if isinstance(node, Cmp):
-        return _compile_cmp(node.ops, [_compile(o, index) for o in node.operands])
+        return _compile_cmp(node.ops, [sub(o) for o in node.operands])
     if isinstance(node, BoolOp):
-        return _compile_boolop(node.op == "or", [_compile(o, index) for o in node.operands])
+        return _compile_boolop(node.op == "or", [sub(o) for o in node.operands])
     if isinstance(node, IfExp):
-        cond = _compile(node.cond, index)
-        then = _compile(node.then, index)
-        orelse = _compile(node.orelse, index)
+        cond = sub(node.cond)
+        then = sub(node.then)
+        orelse = sub(node.orelse)
 
         def ifexp(ctx: _Ctx) -> tuple[Arr, Mask]:
             c, cok = cond(ctx)
@@ -960,8 +975,37 @@ def _compile(node: Node, index: dict[str, int]) -> Compiled:  # noqa: C901 - one
 
         return ifexp
     if isinstance(node, Call):
-        return _compile_call(node.func, [_compile(a, index) for a in node.args])
+        return _compile_call(node.func, [sub(a) for a in node.args])
     raise AssertionError(node)
+
+
+def _static_bound(node: Node, var_bound: float) -> float:
+    """An upper bound on the magnitude of a number expression's values when every variable is
+    within ``var_bound`` (infinity where no bound is worked out: division, powers, bits, gcd,
+    sqrt)."""
+    if isinstance(node, Num):
+        return 1.0 if isinstance(node.value, bool) else abs(float(node.value))
+    if isinstance(node, Var):
+        return var_bound
+    if isinstance(node, Neg):
+        return _static_bound(node.operand, var_bound)
+    if isinstance(node, Bin):
+        left, right = _static_bound(node.left, var_bound), _static_bound(node.right, var_bound)
+        if node.op in ("+", "-"):
+            return left + right
+        if node.op == "*":
+            return left * right
+        return math.inf
+    if isinstance(node, Call):
+        bounds = [_static_bound(a, var_bound) for a in node.args]
+        if node.func in ("abs", "min", "max"):
+            return max(bounds)
+        if node.func in ("int", "floor", "ceil", "round"):
+            return bounds[0] + 1
+        return math.inf
+    if isinstance(node, IfExp):
+        return max(_static_bound(node.then, var_bound), _static_bound(node.orelse, var_bound))
+    return math.inf
 
 
 def _cmp_vec(op: str, a: Arr, b: Arr) -> BoolArr:
@@ -1028,7 +1072,12 @@ def _compile_boolop(stop: bool, parts: list[Compiled]) -> Compiled:
                 ok = _and(ok, ~bad)
                 hit &= vok
                 decided |= bad
-            result[hit] = stop
+            # result is ``not stop`` until a part decides it: a logical blend (a masked
+            # assignment costs ten times as much on an irregular mask)
+            if stop:
+                result |= hit
+            else:
+                result &= ~hit
             decided |= hit
             if decided.all():
                 break
@@ -1037,7 +1086,9 @@ def _compile_boolop(stop: bool, parts: list[Compiled]) -> Compiled:
     return boolop
 
 
-def _compile_bin(op: str, left: Compiled, right: Compiled) -> Compiled:
+def _compile_bin(op: str, left: Compiled, right: Compiled, *, checked: bool = True) -> Compiled:
+    """``checked=False``: the values of ``+ - *`` are known to stay within the magnitude limit."""
+
     def run(ctx: _Ctx) -> tuple[Arr, Mask]:
         a, aok = left(ctx)
         b, bok = right(ctx)
@@ -1048,12 +1099,9 @@ def _compile_bin(op: str, left: Compiled, right: Compiled) -> Compiled:
             if op == "|":
                 return a | b, ok
             return a ^ b, ok
-        if op == "+":
-            return _checked(a + b, ok)
-        if op == "-":
-            return _checked(a - b, ok)
-        if op == "*":
-            return _checked(a * b, ok)
+        if op in ("+", "-", "*"):
+            v = a + b if op == "+" else a - b if op == "-" else a * b
+            return _checked(v, ok) if checked else (v, ok)
         if op in ("/", "//", "%"):
             nonzero = b != 0
             if not np.all(nonzero):
@@ -1091,10 +1139,13 @@ def _compile_call(func: str, args: list[Compiled]) -> Compiled:
         a = evaluated[0][0]
         if func == "abs":
             return np.abs(a), ok
-        if func == "min":
-            return np.minimum.reduce([np.broadcast_to(v, (ctx.n,)) for v, _ in evaluated]), ok
-        if func == "max":
-            return np.maximum.reduce([np.broadcast_to(v, (ctx.n,)) for v, _ in evaluated]), ok
+        if func in ("min", "max"):
+            # pairwise: a reduce over a list first copies the arguments into one 2-d array
+            pick = np.minimum if func == "min" else np.maximum
+            out = evaluated[0][0]
+            for v, _ in evaluated[1:]:
+                out = pick(out, v)
+            return np.broadcast_to(out, (ctx.n,)), ok
         if func == "int":
             return np.trunc(a), ok
         if func == "round":
@@ -1108,9 +1159,15 @@ def _compile_call(func: str, args: list[Compiled]) -> Compiled:
             return np.sqrt(np.where(good, a, 0.0)), _and(ok, _only_if_partial(good))
         if func == "gcd":
             b = evaluated[1][0]
-            good = np.broadcast_to(_is_int_arr(a) & _is_int_arr(b), (ctx.n,))
-            ia = np.where(good, a, 0).astype(np.int64)
-            ib = np.where(good, b, 0).astype(np.int64)
+            # where an argument is not an integer the value is undefined (masked below): whatever
+            # integer the cast gives there only has to be one gcd_arr takes (it takes every
+            # int64), so no np.where (ten times dearer than the cast) zeroes those values first
+            ia = np.broadcast_to(np.asarray(a).astype(np.int64), (ctx.n,))
+            ib = np.broadcast_to(np.asarray(b).astype(np.int64), (ctx.n,))
+            # an integer is one its int64 cast gives back exactly (a fraction, NaN or infinity is
+            # not); a defined value is within MAX_MAGNITUDE < 2**53, where the cast and the
+            # comparison are exact, and beyond it the value is undefined already
+            good = np.broadcast_to((ia == a) & (ib == b), (ctx.n,))
             return gcd_arr(ia, ib).astype(np.float64), _and(ok, _only_if_partial(good))
         if func == "is_int":
             return _is_int_arr(a), ok
@@ -1126,35 +1183,44 @@ GCD_TABLE_RADIUS = 128
 
 @functools.lru_cache(maxsize=1)
 def _gcd_table() -> npt.NDArray[np.int64]:
-    r = np.arange(-GCD_TABLE_RADIUS, GCD_TABLE_RADIUS + 1, dtype=np.int64)
+    """``np.gcd`` of every pair of magnitudes 0..GCD_TABLE_RADIUS, row by row (the gcd of two
+    integers is that of their magnitudes)."""
+    r = np.arange(GCD_TABLE_RADIUS + 1, dtype=np.int64)
     table: npt.NDArray[np.int64] = np.gcd.outer(r, r).ravel()
     table.setflags(write=False)
     return table
 
 
 def gcd_arr(ia: npt.NDArray[np.int64], ib: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """``np.gcd`` of int64 arrays; small arguments (most of the judge's domains) are looked up in a
-    table of ``np.gcd`` itself, about ten times faster than computing them, and only the others
-    are computed."""
+    """``np.gcd`` of int64 arrays; pairs of small magnitudes (most of the judge's domains) are
+    looked up in a table of ``np.gcd`` itself, several times faster than computing them, and only
+    the others are computed (by index: a boolean mask assignment costs as much as the lookup)."""
     r = GCD_TABLE_RADIUS
     if ia.shape != ib.shape or not ia.size:
         computed: npt.NDArray[np.int64] = np.gcd(ia, ib)
         return computed
-    # bounds on both sides (np.abs leaves the most negative int64 negative)
-    small = (ia >= -r) & (ia <= r) & (ib >= -r) & (ib <= r)
-    if small.all():
-        out: npt.NDArray[np.int64] = _gcd_table()[(ia + r) * (2 * r + 1) + (ib + r)]
-        return out
-    if not small.any():
+    ua, ub = np.abs(ia), np.abs(ib)
+    # as unsigned, the most negative int64 (which np.abs leaves negative) is large too
+    large = np.flatnonzero((ua.view(np.uint64) > r) | (ub.view(np.uint64) > r))
+    if len(large) * 4 > ia.size:
         return np.asarray(np.gcd(ia, ib), dtype=np.int64)
-    result = np.empty(ia.shape, dtype=np.int64)
-    result[small] = _gcd_table()[(ia[small] + r) * (2 * r + 1) + (ib[small] + r)]
-    large = ~small
-    result[large] = np.gcd(ia[large], ib[large])
+    index = ua * (r + 1) + ub
+    index[large] = 0
+    result: npt.NDArray[np.int64] = _gcd_table().take(index)
+    if len(large):
+        result[large] = np.gcd(ia[large], ib[large])
     return result
 
 
 def _is_square_arr(a: Arr) -> BoolArr:
+    magnitude = np.abs(a)
+    if a.size and float(magnitude.max()) < 2.0**52:  # (a NaN or an infinity fails the comparison)
+        # r * r == a exactly at the squares: an integer below 2**52 is exact in a double, so a
+        # square's root is exact, and a non-square's floored root squares to another integer;
+        # r * r is a non-negative integer, so a negative value or a fraction never equals it
+        r = np.floor(np.sqrt(magnitude))
+        square: BoolArr = np.asarray(r * r == a)
+        return square
     good = _is_int_arr(a) & (a >= 0)
     safe = np.where(good, a, 0.0)
     r = np.floor(np.sqrt(safe))

@@ -52,6 +52,9 @@ I64 = npt.NDArray[Any]
 BoolArr = npt.NDArray[np.bool_]
 LIMIT = 2**62  # every intermediate |A| stays below this: sums of two stay within int64
 FLOAT_EXACT = 2**52  # integers below this have an exact float64 square root to round from
+# below this (as a value, not scaled) a square's root rounded to IRRATIONAL_PLACES is exact
+ROUNDED_ROOT_EXACT = 10**12
+MAX_ONE_BY_ONE = 512  # at most this many roots past 2**52 in a chunk are worked out one by one
 MAGNITUDE = int(MAX_MAGNITUDE)
 
 
@@ -88,6 +91,32 @@ class _Bool:
 _Fn = Callable[[_Ctx], Any]
 
 
+def _and(*values: Any) -> Any:
+    """The conjunction of truth values, each a bool or a bool array. A scalar is folded in here:
+    numpy's ``&`` of a bool array with a scalar costs about twenty-five times that of two arrays,
+    and every comparison and definedness mask passes through here."""
+    out: Any = True
+    for v in values:
+        if np.ndim(v) == 0:
+            if not bool(v):
+                return False
+            continue
+        out = v if out is True else out & v
+    return out
+
+
+def _or(a: Any, b: Any) -> Any:
+    if np.ndim(a) == 0:
+        return True if bool(a) else b
+    if np.ndim(b) == 0:
+        return True if bool(b) else a
+    return a | b
+
+
+def _not(a: Any) -> Any:
+    return (not bool(a)) if np.ndim(a) == 0 else ~a
+
+
 def _check(bound: int) -> int:
     if bound >= LIMIT:
         raise Overflow
@@ -113,7 +142,7 @@ def _finite(a: I64 | np.int64, deg: int, bound: int, ok: BoolArr | bool, scale: 
         return _Num(a, deg, bound, ok)
     if limit >= LIMIT:  # |a| < 2**62 <= limit: never beyond it
         return _Num(a, deg, bound, ok)
-    return _Num(a, deg, bound, ok & (np.abs(a) <= limit))
+    return _Num(a, deg, bound, _and(ok, np.abs(a) <= limit))
 
 
 def _num(f: _Fn, ctx: _Ctx) -> _Num:
@@ -191,7 +220,7 @@ def _compile_bin(node: Bin, index: dict[str, int], scale: int) -> _Fn:
 
     def run(ctx: _Ctx) -> _Num:
         x, y = _num(fl, ctx), _num(fr, ctx)
-        ok = x.ok & y.ok
+        ok = _and(x.ok, y.ok)
         if op == "*":
             return _finite(x.a * y.a, x.deg + y.deg, _check(x.bound * y.bound), ok, ctx.scale)
         x, y = _align(x, y, ctx.scale)
@@ -201,11 +230,11 @@ def _compile_bin(node: Bin, index: dict[str, int], scale: int) -> _Fn:
         if np.ndim(y.a) == 0:  # a constant divisor: numpy divides by a scalar much faster
             divisor: Any = int(y.a) or 1
             if int(y.a) == 0:
-                ok = ok & np.zeros(ctx.n, dtype=bool)
+                ok = False  # undefined everywhere
         else:
             zero = y.a == 0
             divisor = np.where(zero, 1, y.a)
-            ok = ok & ~zero
+            ok = _and(ok, ~zero)
         if op == "//":  # floor of (x / y): an integer, at most |x.a| (|y.a| >= 1)
             return _finite(np.floor_divide(x.a, divisor), 0, x.bound, ok, ctx.scale)
         # x - y * floor(x / y), with the divisor's sign, as Python's %; written out because
@@ -243,10 +272,10 @@ def _compile_cmp(node: Cmp, index: dict[str, int], scale: int) -> _Fn:
             right = _num(f, ctx)
             if right.ok is not True:
                 # an undefined operand only counts where the comparisons before it all held
-                ok = ok & ~(going & ~np.asarray(right.ok))
-                going = going & right.ok
+                ok = _and(ok, _not(_and(going, _not(right.ok))))
+                going = _and(going, right.ok)
             a, b = _align(left, right, ctx.scale)
-            going = going & _compare(op, a.a, b.a)
+            going = _and(going, _compare(op, a.a, b.a))
             left = right
         return _Bool(going, ok)
 
@@ -272,10 +301,12 @@ def _compile_boolop(node: BoolOp, index: dict[str, int], scale: int) -> _Fn:
             return _Bool(functools.reduce(combine, (b.v for b in parts)), True)
         for b in parts:
             bv = np.asarray(b.v)
-            ok = ok & ~(pending & ~np.asarray(b.ok))
-            decided = pending & np.asarray(b.ok) & (bv == stop)
-            value = np.where(decided, stop, value)
-            pending = pending & np.asarray(b.ok) & (bv != stop)
+            ok = _and(ok, _not(_and(pending, _not(b.ok))))
+            decided = _and(pending, b.ok, bv == stop)
+            # value is ``not stop`` until decided, then ``stop``: a logical blend, not np.where
+            # (which costs ten times as much on an irregular mask)
+            value = _or(value, decided) if stop else _and(value, _not(decided))
+            pending = _and(pending, b.ok, bv != stop)
         return _Bool(value, ok)
 
     return run
@@ -292,7 +323,7 @@ def _compile_if(node: IfExp, index: dict[str, int], scale: int) -> tuple[str, _F
         c = fc(ctx)
         t, e = ft(ctx), fe(ctx)
         cv = np.asarray(c.v)
-        ok = c.ok & np.where(cv, t.ok, e.ok)
+        ok = _and(c.ok, np.where(cv, t.ok, e.ok))
         if kind_t == "bool":
             return _Bool(np.where(cv, t.v, e.v), ok)
         t, e = _align(t, e, ctx.scale)
@@ -311,6 +342,16 @@ def _whole(x: _Num, scale: int) -> tuple[I64, BoolArr]:
     return q, np.asarray(a - q * unit == 0)
 
 
+def _is_square_int(whole: I64) -> BoolArr:
+    """Which integers (each below 2**52 in magnitude) are squares: the floor of the double root
+    of the magnitude squares back to the value exactly at the squares (a square's double root is
+    exact; a non-square, or a negative value, never equals a non-negative square), so no
+    neighbour needs checking."""
+    root = np.sqrt(np.abs(whole).astype(np.float64)).astype(np.int64)
+    square: BoolArr = np.asarray(root * root == whole)
+    return square
+
+
 def _compile_call(node: Call, index: dict[str, int], scale: int) -> tuple[str, _Fn]:
     func = node.func
     if func == "is_int" and isinstance(node.args[0], Bin) and node.args[0].op == "/":
@@ -325,7 +366,7 @@ def _compile_call(node: Call, index: dict[str, int], scale: int) -> tuple[str, _
         vals = [_num(f, ctx) for f in fns]
         ok: BoolArr | bool = True
         for v in vals:
-            ok = ok & v.ok
+            ok = _and(ok, v.ok)
         x = vals[0]
         unit = ctx.scale**x.deg
         if func == "abs":
@@ -356,24 +397,34 @@ def _compile_call(node: Call, index: dict[str, int], scale: int) -> tuple[str, _
             whole, is_whole = _whole(x, ctx.scale)
             if x.bound // unit >= FLOAT_EXACT:
                 raise Overflow
-            good = is_whole & (whole >= 0)
-            safe = np.where(good, whole, 0)
-            r = np.floor(np.sqrt(safe.astype(np.float64))).astype(np.int64)
-            hit = (r * r == safe) | ((r + 1) * (r + 1) == safe) | ((r - 1) * (r - 1) == safe)
-            return _Bool(good & hit, ok)
+            return _Bool(is_whole & _is_square_int(whole), ok)
         # gcd: defined on integers only
         y = vals[1]
         wx, ix = _whole(x, ctx.scale)
         wy, iy = _whole(y, ctx.scale)
         ints = ix & iy
+        # where either is not an integer the value is undefined (masked by ints): the floors
+        # stand in there as they are (bounded like the arguments; gcd_arr takes any int64)
         g = gcd_arr(
-            np.broadcast_to(np.where(ints, wx, 0), (ctx.n,)).astype(np.int64),
-            np.broadcast_to(np.where(ints, wy, 0), (ctx.n,)).astype(np.int64),
+            np.broadcast_to(wx, (ctx.n,)).astype(np.int64, copy=False),
+            np.broadcast_to(wy, (ctx.n,)).astype(np.int64, copy=False),
         )
-        return _Num(g, 0, max(x.bound, y.bound), ok & ints)
+        return _Num(g, 0, max(x.bound, y.bound), _and(ok, ints))
 
     kind = "bool" if func in ("is_int", "is_square") else "num"
     return kind, run
+
+
+def _root_one_by_one(value: int, unit: int, half: int, deg: int, irrational_deg: int, scale: int) -> int:
+    """``exact._sqrt`` of ``value / unit`` (``value >= 0``, ``unit == scale ** (2 * half)``) as
+    fixed point of degree ``deg``, in Python integers: the exact root when ``value`` is a square
+    (``unit`` is one, so value / unit is a rational square exactly then), else the double root
+    of the correctly rounded double of value / unit (``int / int`` is correctly rounded, as
+    ``float(Fraction)`` is), rounded to IRRATIONAL_PLACES decimals."""
+    root = math.isqrt(value)
+    if root * root == value:
+        return int(root * scale ** (deg - half))
+    return int(round(math.sqrt(value / unit) * IRRATIONAL_SCALE) * scale ** (deg - irrational_deg))
 
 
 def _compile_sqrt(node: Call, index: dict[str, int], scale: int) -> _Fn:
@@ -390,19 +441,51 @@ def _compile_sqrt(node: Call, index: dict[str, int], scale: int) -> _Fn:
         # an even degree: A / scale**(2m) is a rational square exactly when A is a square
         x = _lift(x, x.deg + x.deg % 2, ctx.scale)
         unit = ctx.scale**x.deg
-        if x.bound >= FLOAT_EXACT or unit >= FLOAT_EXACT:
+        if unit >= FLOAT_EXACT:
             raise Overflow  # the double of A / unit might not be the correctly rounded one
         half = x.deg // 2
         deg = max(half, irrational_deg)
         bound = _check((math.isqrt(x.bound // unit) + 2) * ctx.scale**deg)
-        ok = np.asarray(x.ok & (x.a >= 0), dtype=bool)
-        safe = np.where(ok, x.a, 0)
-        root = np.floor(np.sqrt(safe.astype(np.float64))).astype(np.int64)
-        root = np.where((root + 1) * (root + 1) <= safe, root + 1, root)
-        root = np.where(root * root > safe, root - 1, root)
-        square = root * root == safe
-        rounded = np.rint(np.sqrt(safe.astype(np.float64) / float(unit)) * IRRATIONAL_SCALE).astype(np.int64)
-        a = np.where(square, root * ctx.scale ** (deg - half), rounded * ctx.scale ** (deg - irrational_deg))
+        safe: Any
+        if np.min(x.a) >= 0:  # (a sum of squares): no mask to carry
+            ok: Any = x.ok
+            safe = x.a
+        else:
+            ok = _and(x.ok, x.a >= 0)
+            # zero where undefined (a negative): np.maximum, not np.where (ten times dearer)
+            safe = np.maximum(x.a, 0)
+        small_bound = x.bound
+        big: I64 | None = None
+        if x.bound >= FLOAT_EXACT:
+            # A past 2**52 has no exact double: the few such values (the domain's edge values,
+            # squared) are worked out one by one below, exactly as exact._sqrt does
+            if np.ndim(safe) == 0:
+                raise Overflow
+            big = np.flatnonzero(safe >= FLOAT_EXACT)
+            if len(big) > MAX_ONE_BY_ONE:
+                raise Overflow
+            values = safe[big].tolist()
+            safe = safe.copy()
+            safe[big] = 0
+            small_bound = FLOAT_EXACT - 1
+        as_float = np.asarray(safe, dtype=np.float64)  # exact: below 2**52
+        # exact._sqrt's irrational branch: the double of A / unit (correctly rounded: both exact
+        # doubles), its root, rounded to IRRATIONAL_PLACES decimals
+        a = np.rint(np.sqrt(as_float / float(unit)) * IRRATIONAL_SCALE).astype(np.int64)
+        if half > irrational_deg or small_bound // unit >= ROUNDED_ROOT_EXACT:
+            root = np.sqrt(as_float).astype(np.int64)  # floor: the root of a double is >= 0
+            # A < 2**52: a square's double root is exact, and a non-square's floor squared is
+            # another number, so r * r == A exactly at the squares (no neighbour to check)
+            square = root * root == safe
+            a = np.where(square, root * ctx.scale ** (deg - half), a * ctx.scale ** (deg - irrational_deg))
+        # else: for a square A = k**2 the exact root k / scale**half is a multiple of 10**-9
+        # (half <= irrational_deg), below 10**6, and the three roundings above are off from it
+        # by less than 10**15 * 3 * 2**-53 < 0.5 units of 10**-9: the rounded root is the exact
+        # root there too (no square test, a where over the whole array, is needed)
+        if big is not None and len(big):
+            a = np.array(a, dtype=np.int64)  # writable
+            for i, value in zip(big.tolist(), values):
+                a[i] = _root_one_by_one(value, unit, half, deg, irrational_deg, ctx.scale)
         return _Num(a, deg, bound, ok)
 
     return run
@@ -419,13 +502,13 @@ def _compile_is_int_ratio(ratio: Bin, index: dict[str, int], scale: int) -> _Fn:
         if max(p.bound, q.bound) >= FLOAT_EXACT:
             raise Overflow
         zero = q.a == 0
-        divisor = np.where(zero, 1, q.a)
-        # q divides p exactly when p / q is an integer k; both below 2**53, the double quotient is
-        # then k itself, and k * q == p checks it in integers (integer division by an array is
-        # many times slower)
-        k = np.rint(np.asarray(p.a, dtype=np.float64) / divisor).astype(np.int64)
-        divides = k * divisor == p.a
-        return _Bool(divides, p.ok & q.ok & ~zero)
+        # p / q in doubles (p and q exact: below 2**52) is an integer exactly when q divides p:
+        # an integer quotient k (|k| <= |p|) is a double and the division gives it exactly;
+        # otherwise p / q is at least 1 / |q| from every integer and the rounding error,
+        # at most |p / q| * 2**-53, is smaller. (Where q == 0 the value is undefined anyway.)
+        ratio = np.asarray(p.a, dtype=np.float64) / np.asarray(q.a, dtype=np.float64)
+        divides = ratio == np.floor(ratio)
+        return _Bool(divides, _and(p.ok, q.ok, ~zero))
 
     return run
 
@@ -447,8 +530,8 @@ def compile_fixed(rule: Rule, scale: int) -> Callable[..., BoolArr]:
         value = np.asarray(out.v if kind == "bool" else out.a != 0, dtype=bool)
         if value.shape != (n,):
             value = np.broadcast_to(value, (n,))
-        if out.ok is True:
-            return value
+        if np.ndim(out.ok) == 0:
+            return value if bool(out.ok) else np.zeros(n, dtype=bool)
         truth: BoolArr = value & out.ok
         return truth
 

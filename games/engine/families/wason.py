@@ -396,6 +396,13 @@ def _integer_prefix_finite() -> bool:
 
 
 @functools.lru_cache(maxsize=1)
+def _integer_prefix_peak() -> float:
+    """The largest magnitude in the integer-and-half prefix (10**6, the edge values)."""
+    _, int_cols = _integer_prefix()
+    return max(float(np.abs(c).max(initial=0.0)) for c in int_cols)
+
+
+@functools.lru_cache(maxsize=1)
 def _domain_bounded() -> bool:
     """Every value of the exact domain is within ``MAX_MAGNITUDE`` (they are at most 10**6)."""
     arr, _, _ = exact_domain()
@@ -447,8 +454,9 @@ def exact_evaluator(rule: Rule) -> Any:
       float64 by ``dsl``, which is exact there: every value is a multiple of a power of one half
       with few bits, and one past 2**53 is also past the magnitude bound, undefined either way;
     * elsewhere ``fixed.compile_fixed`` evaluates it in int64 fixed point (every point is a
-      multiple of 1/SCALE), unless the rule needs more (``sqrt``, ``/`` outside ``is_int``) or a
-      chunk's values could overflow;
+      multiple of 1/SCALE; ``sqrt`` as ``exact`` rounds it, the few roots of values past 2**52
+      one by one), unless the rule needs more (``/`` outside ``is_int``, ``**``) or a chunk's
+      values could overflow;
     * and ``exact.compile_exact`` (numerator and denominator pairs) takes the rest.
 
     Tests compare them on the whole domain."""
@@ -495,9 +503,11 @@ def exact_evaluator(rule: Rule) -> Any:
         # float64 is the fastest on integers, but its % and // are many times slower than
         # integer division by a constant
         return slow
-    fast = compile_rule(rule)
     n_int, int_cols = _integer_prefix()
     finite = _integer_prefix_finite()
+    # given only the prefix's columns: a sum or product that stays within the magnitude limit
+    # there is not checked value by value
+    fast = compile_rule(rule, var_bound=_integer_prefix_peak() if finite else None)
 
     def run(nums: Any, dens: Any, start: int) -> npt.NDArray[np.bool_]:
         end = start + len(nums[0])
@@ -664,6 +674,25 @@ def _grid_size() -> int:
     return int(_exact_grid_mask().sum())
 
 
+@functools.lru_cache(maxsize=1)
+def _judge_calls() -> tuple[tuple[int, int], ...]:
+    """The spans the judge evaluates the guess on, one evaluator call each (with the partial
+    credit): the integers and halves (``_integer_prefix``: the float path, in one numpy pass per
+    operation), then the decimals (fixed point). Each call costs a fixed amount besides its
+    points, so the stages that only decide where a difference is reported (``checked``) are not
+    separate calls (a "different" verdict found among the integer triples also evaluates the
+    6,655 triples of halves, about a tenth more); a difference among the integers and halves still
+    ends the check before the decimals."""
+    stages = _judge_stages()
+    n_half, n_all = stages[3], stages[-1]
+    return ((0, n_half), (n_half, n_all))
+
+
+@functools.lru_cache(maxsize=16)
+def _all_testable(bound: float) -> bool:
+    return bool(_testable(bound).all())
+
+
 def exact_judge(
     hidden: Rule, guess: Rule, *, input_bound: float = 1e6, agreement: bool = True
 ) -> dict[str, Any]:
@@ -671,39 +700,60 @@ def exact_judge(
 
     The hidden rule's truth on the whole domain is computed once and kept (``_exact_truth``, by
     canonical text: one instance's hidden rule is judged against many guesses). The guess is
-    evaluated on the domain in simplicity order, chunk by chunk (``_judge_stages``), and the
-    check stops at the first chunk holding a testable difference: the first difference in the
-    order is the counterexample, exactly as over the whole domain. With ``agreement`` the guess
-    is always evaluated on every integer triple first, so the partial credit
-    (``grid_agreement``, on the integer grid) is the full-domain figure. A "same" verdict still
-    evaluates the guess everywhere. ``checked`` counts the testable points compared."""
+    evaluated on the domain in simplicity order and the check stops at the first stage
+    (``_judge_stages``) holding a testable difference: the first difference in the order is the
+    counterexample, exactly as over the whole domain. With ``agreement`` the guess is always
+    evaluated on every integer triple first, so the partial credit (``grid_agreement``, on the
+    integer grid) is the full-domain figure; there the guess is evaluated in two calls
+    (``_judge_calls``: integers and halves, then decimals) and the stages only say how far the
+    check went. A "same" verdict still evaluates the guess everywhere. ``checked`` counts the
+    testable points compared: those up to the end of the stage holding the first difference
+    (the figure is the same however the evaluation is split)."""
     arr, nums, dens = exact_domain()
-    testable = _testable(float(input_bound))
-    counts = _testable_counts(float(input_bound))
+    bound = float(input_bound)
+    testable = _testable(bound)
+    every = _all_testable(bound)
+    counts = _testable_counts(bound)
     th = _exact_truth(hidden.text)
     fg = exact_evaluator(guess)
     stages = _judge_stages()
     grid_agree = None
+    first = -1
     if agreement:
-        # the integer triples are evaluated whole anyway (the partial credit needs the grid)
+        # every integer triple is evaluated (they hold the whole grid, for the partial credit);
+        # after them the check stops at the first call holding a testable difference
         n_int0 = stages[2]
-        stages = stages[3:]
-        differs = fg([c[:n_int0] for c in nums], [c[:n_int0] for c in dens], 0) != th[:n_int0]
         grid = _grid_mask_prefix()
-        grid_agree = (_grid_size() - np.count_nonzero(differs & grid)) / _grid_size()
-        hits = np.flatnonzero(differs & testable[:n_int0])
-        first = int(hits[0]) if len(hits) else -1
-        start = n_int0
+        wrong_on_grid = 0
+        for start, end in _judge_calls():
+            part = fg([c[start:end] for c in nums], [c[start:end] for c in dens], start)
+            differs = part != th[start:end]
+            if start < n_int0:
+                upto = min(end, n_int0)
+                wrong_on_grid += int(np.count_nonzero(differs[: upto - start] & grid[start:upto]))
+            if not every:
+                differs &= testable[start:end]
+            if first < 0 and differs.any():  # (np.flatnonzero writes an index array: dearer)
+                first = start + int(np.argmax(differs))
+            if first >= 0 and end >= n_int0:
+                break
+        grid_agree = (_grid_size() - wrong_on_grid) / _grid_size()
+        # how far the check went: to the end of the stage holding the first difference (the
+        # integer triples count as one), whatever the calls were
+        if first < 0:
+            start = stages[-1]
+        else:
+            start = n_int0 if first < n_int0 else min(e for e in stages if e > first)
     else:
-        first, start = -1, 0
-    for end in stages:
-        if first >= 0:
-            break
-        part = fg([c[start:end] for c in nums], [c[start:end] for c in dens], start)
-        hits = np.flatnonzero((part != th[start:end]) & testable[start:end])
-        if len(hits):
-            first = start + int(hits[0])
-        start = end
+        start = 0
+        for end in stages:
+            if first >= 0:
+                break
+            part = fg([c[start:end] for c in nums], [c[start:end] for c in dens], start)
+            hits = np.flatnonzero((part != th[start:end]) & testable[start:end])
+            if len(hits):
+                first = start + int(hits[0])
+            start = end
     checked = int(counts[start])
     if first < 0:
         return {

@@ -375,6 +375,28 @@ def test_fast_judge_gives_the_straightforward_verdict_on_template_pairs(bound: f
     assert {(True, None), (False, 0), (False, 2)} <= outcomes
 
 
+def test_the_judge_reports_checked_up_to_the_stage_holding_the_first_difference() -> None:
+    """However the judge splits its evaluator calls, ``checked`` counts the testable points up to
+    the end of the stage (``_judge_stages``; the integer triples as one) holding the first
+    difference, and the whole testable domain for a "same" verdict."""
+    arr, _, _ = wason.exact_domain()
+    stages = wason._judge_stages()
+    index = {tuple(p): i for i, p in enumerate(arr.tolist())}
+    seen = set()
+    for bound in (1e6, 100.0):
+        counts = wason._testable_counts(bound)
+        for a, b in [("y < 5", "y <= 4"), ("x < 5", "x < 5.05"), *_template_pairs()[::3]]:
+            fast = wason.exact_judge(wason.parse(a), wason.parse(b), input_bound=bound)
+            if fast["equivalent"]:
+                assert fast["checked"] == counts[-1]
+                continue
+            i = index[tuple(int(round(v * wason.SCALE)) for v in fast["counterexample"])]
+            end = stages[2] if i < stages[2] else min(e for e in stages if e > i)
+            assert fast["checked"] == counts[end], (a, b)
+            seen.add(end)
+    assert {stages[2], stages[3], stages[4]} <= seen  # among the integers, the halves, the tenths
+
+
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rules, rules, st.sampled_from([1e6, 100.0]))
 def test_fast_judge_gives_the_straightforward_verdict_on_random_rules(a: str, b: str, bound: float) -> None:
