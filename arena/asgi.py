@@ -1,5 +1,4 @@
 import os
-import sys
 
 from django.core.asgi import get_asgi_application
 
@@ -15,9 +14,6 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 
 from arena import wslog  # noqa: E402
 from games.play.routing import websocket_urlpatterns  # noqa: E402
-
-if os.environ.get("ARENA_GIL_SWITCH_S"):
-    sys.setswitchinterval(float(os.environ["ARENA_GIL_SWITCH_S"]))
 
 wslog.install()  # an undecodable frame is the client's fault: one INFO line, not an ERROR
 
