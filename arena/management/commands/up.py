@@ -178,7 +178,7 @@ class Command(BaseCommand):
                 "--ws-max-size",  # uvicorn's default buffers frames up to 16 MiB
                 str(wslog.WS_MAX_MESSAGE_BYTES),
                 # A match's messages are a few hundred bytes of JSON: compressing each one cost
-                # about a fifth of a move's server CPU and a zlib state per socket (issue 21).
+                # 6-19 % of a move's server CPU and a zlib state per socket (issue 21).
                 "--ws-per-message-deflate",
                 "false",
                 "--workers",
