@@ -46,7 +46,6 @@ from channels_redis.pubsub import (
     RedisSingleShardConnection,
     _wrap_close,
 )
-from channels_redis.utils import _consistent_hash
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +143,7 @@ class LocalFirstLoopLayer(RedisPubSubLoopLayer):
 
     async def _control(self, group_channel: str, control: bytes) -> None:
         try:
-            await self._shard_for(group_channel).publish(group_channel, control)
+            await self._get_shard(group_channel).publish(group_channel, control)
         except Exception:  # Redis is away: the others keep publishing to everyone meanwhile
             logger.warning("channel layer: could not say %r on %s", control, group_channel, exc_info=True)
 
@@ -163,16 +162,13 @@ class LocalFirstLoopLayer(RedisPubSubLoopLayer):
             self.elsewhere.pop(group_channel, None)
             await self._control(group_channel, BYE)
 
-    def _shard_for(self, name: str) -> _Shard:
-        return self._shards[_consistent_hash(name, len(self._shards))]  # type: ignore[return-value]
-
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         data = self.channel_layer.serialize(message)
         queue = self.channels.get(channel)
         if queue is not None:  # a channel of this process: no need to go through Redis
             queue.put_nowait(data)
             return
-        await self._shard_for(channel).publish(channel, data)
+        await self._get_shard(channel).publish(channel, data)
 
     async def group_send(
         self, group: str, message: dict[str, Any], skip: str | None = None, sure: bool = False
@@ -185,7 +181,7 @@ class LocalFirstLoopLayer(RedisPubSubLoopLayer):
             if queue is not None and name != skip:
                 queue.put_nowait(data)
         if sure or not members or self.elsewhere.get(group_channel):
-            await self._shard_for(group_channel).publish(group_channel, data)
+            await self._get_shard(group_channel).publish(group_channel, data)
 
 
 class LocalFirstChannelLayer(RedisPubSubChannelLayer):

@@ -20,6 +20,15 @@ def make_layer(**overrides):
     return channel_layer.LocalFirstChannelLayer(**config)
 
 
+@pytest.fixture
+async def two():
+    """Two layers on the same Redis: two processes. Flushed (connections closed) afterwards."""
+    layers = make_layer(), make_layer()
+    yield layers
+    for layer in layers:
+        await layer.flush()
+
+
 async def member(layer, group):
     name = await layer.new_channel()
     await layer.group_add(group, name)
@@ -53,68 +62,52 @@ async def nothing_for(layer, name, wait=0.3):
     return False
 
 
-async def test_a_group_message_reaches_every_member_once_in_this_process_and_the_other():
-    here, there = make_layer(), make_layer()
-    try:
-        group = "g-once"
-        a1, a2 = await member(here, group), await member(here, group)
-        b1 = await member(there, group)
-        await known_to_each_other(group, here, there)
-        for n in range(3):
-            await here.group_send(group, {"type": "x.y", "n": n})
-        for layer, name in ((here, a1), (here, a2), (there, b1)):
-            got = [await asyncio.wait_for(layer.receive(name), TIMEOUT) for _ in range(3)]
-            assert [m["n"] for m in got] == [0, 1, 2]  # in send order
-            assert await nothing_for(layer, name)  # the copy Redis brings back to the sender is dropped
-    finally:
-        await here.flush()
-        await there.flush()
+async def test_a_group_message_reaches_every_member_once_in_this_process_and_the_other(two):
+    here, there = two
+    group = "g-once"
+    a1, a2 = await member(here, group), await member(here, group)
+    b1 = await member(there, group)
+    await known_to_each_other(group, here, there)
+    for n in range(3):
+        await here.group_send(group, {"type": "x.y", "n": n})
+    for layer, name in ((here, a1), (here, a2), (there, b1)):
+        got = [await asyncio.wait_for(layer.receive(name), TIMEOUT) for _ in range(3)]
+        assert [m["n"] for m in got] == [0, 1, 2]  # in send order
+        assert await nothing_for(layer, name)  # the copy Redis brings back to the sender is dropped
 
 
-async def test_skip_leaves_out_one_local_channel_only():
-    here, there = make_layer(), make_layer()
-    try:
-        group = "g-skip"
-        mover, other = await member(here, group), await member(here, group)
-        remote = await member(there, group)
-        await known_to_each_other(group, here, there)
-        await channel_layer.group_send(here, group, {"type": "x.y", "v": 1}, skip=mover)
-        assert (await asyncio.wait_for(here.receive(other), TIMEOUT))["v"] == 1
-        assert (await asyncio.wait_for(there.receive(remote), TIMEOUT))["v"] == 1
-        assert await nothing_for(here, mover)
-    finally:
-        await here.flush()
-        await there.flush()
+async def test_skip_leaves_out_one_local_channel_only(two):
+    here, there = two
+    group = "g-skip"
+    mover, other = await member(here, group), await member(here, group)
+    remote = await member(there, group)
+    await known_to_each_other(group, here, there)
+    await channel_layer.group_send(here, group, {"type": "x.y", "v": 1}, skip=mover)
+    assert (await asyncio.wait_for(here.receive(other), TIMEOUT))["v"] == 1
+    assert (await asyncio.wait_for(there.receive(remote), TIMEOUT))["v"] == 1
+    assert await nothing_for(here, mover)
 
 
-async def test_a_message_from_another_process_is_delivered_and_a_direct_send_too():
-    here, there = make_layer(), make_layer()
-    try:
-        group = "g-remote"
-        a = await member(here, group)
-        await there.group_send(group, {"type": "x.y", "from": "there"})
-        assert (await asyncio.wait_for(here.receive(a), TIMEOUT))["from"] == "there"
-        await there.send(a, {"type": "x.y", "direct": True})  # a channel of the other process
-        assert (await asyncio.wait_for(here.receive(a), TIMEOUT))["direct"] is True
-        await here.send(a, {"type": "x.y", "local": True})  # its own: handed over in memory
-        assert (await asyncio.wait_for(here.receive(a), TIMEOUT))["local"] is True
-        assert await nothing_for(here, a)
-    finally:
-        await here.flush()
-        await there.flush()
+async def test_a_message_from_another_process_is_delivered_and_a_direct_send_too(two):
+    here, there = two
+    group = "g-remote"
+    a = await member(here, group)
+    await there.group_send(group, {"type": "x.y", "from": "there"})
+    assert (await asyncio.wait_for(here.receive(a), TIMEOUT))["from"] == "there"
+    await there.send(a, {"type": "x.y", "direct": True})  # a channel of the other process
+    assert (await asyncio.wait_for(here.receive(a), TIMEOUT))["direct"] is True
+    await here.send(a, {"type": "x.y", "local": True})  # its own: handed over in memory
+    assert (await asyncio.wait_for(here.receive(a), TIMEOUT))["local"] is True
+    assert await nothing_for(here, a)
 
 
-async def test_many_sends_at_once_are_all_published():
-    here, there = make_layer(), make_layer()
-    try:
-        group = "g-burst"
-        b = await member(there, group)
-        await asyncio.gather(*(here.group_send(group, {"type": "x.y", "n": n}) for n in range(200)))
-        got = sorted([(await asyncio.wait_for(there.receive(b), TIMEOUT))["n"] for _ in range(200)])
-        assert got == list(range(200))
-    finally:
-        await here.flush()
-        await there.flush()
+async def test_many_sends_at_once_are_all_published(two):
+    here, there = two
+    group = "g-burst"
+    b = await member(there, group)
+    await asyncio.gather(*(here.group_send(group, {"type": "x.y", "n": n}) for n in range(200)))
+    got = sorted([(await asyncio.wait_for(there.receive(b), TIMEOUT))["n"] for _ in range(200)])
+    assert got == list(range(200))
 
 
 async def test_a_redis_that_cannot_be_reached_fails_the_send():
@@ -136,10 +129,10 @@ async def test_a_layer_without_skip_gives_everyone_the_message():
     assert (await asyncio.wait_for(layer.receive(a), TIMEOUT))["type"] == "x.y"
 
 
-async def test_a_group_with_no_member_elsewhere_is_not_published_until_another_process_joins():
+async def test_a_group_with_no_member_elsewhere_is_not_published_until_another_process_joins(two):
     import redis.asyncio as aioredis
 
-    here, there = make_layer(), make_layer()
+    here, there = two
     host = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]
     spy = aioredis.from_url(host) if isinstance(host, str) else aioredis.Redis(**host)
     pubsub = spy.pubsub()
@@ -181,16 +174,10 @@ async def test_a_group_with_no_member_elsewhere_is_not_published_until_another_p
     finally:
         await pubsub.aclose()
         await spy.aclose()
-        await here.flush()
-        await there.flush()
 
 
-async def test_a_sender_with_no_member_of_the_group_always_publishes():
-    worker, web = make_layer(), make_layer()  # a Celery worker publishing a model's move
-    try:
-        a = await member(web, "g-worker")
-        await worker.group_send("g-worker", {"type": "x.y", "from": "worker"})
-        assert (await asyncio.wait_for(web.receive(a), TIMEOUT))["from"] == "worker"
-    finally:
-        await worker.flush()
-        await web.flush()
+async def test_a_sender_with_no_member_of_the_group_always_publishes(two):
+    worker, web = two  # a Celery worker publishing a model's move
+    a = await member(web, "g-worker")
+    await worker.group_send("g-worker", {"type": "x.y", "from": "worker"})
+    assert (await asyncio.wait_for(web.receive(a), TIMEOUT))["from"] == "worker"
