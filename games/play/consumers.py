@@ -36,7 +36,7 @@ from django.db import close_old_connections, connection
 
 from games.engine.core import get_family
 from games.models import Seat
-from games.play import channel_layer, events, inputs, metrics, selectors, services, visibility
+from games.play import channel_layer, events, inputs, metrics, movegroups, selectors, services, visibility
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +88,12 @@ def database_work(func: Callable[..., Any]) -> Callable[..., Any]:
         return await asyncio.get_running_loop().run_in_executor(_executor(), context.run, call)
 
     return run
+
+
+def _grouped() -> bool:
+    """Whether moves are written in groups: one database thread (SQLite), grouping not turned off,
+    and not asgiref's hop (whose thread does its own connection handling)."""
+    return connection.vendor == "sqlite" and movegroups.MOVE_GROUP > 1 and not ASGIREF_HOP
 
 
 try:  # the ASGI server's "send after the client left" error, when the server is uvicorn
@@ -359,8 +365,17 @@ class MatchConsumer(AsyncWebsocketConsumer):
         result = get_family(match.instance.family).check_rule(rule)
         return {"type": "rule_check", "rule": rule, **result}
 
-    @database_work
-    def _submit(
+    async def _submit(
+        self, *, action: dict[str, Any], move_id: str, think_ms: int | None
+    ) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
+        """The move written on the database thread: in a group with the moves waiting beside it
+        where one thread writes (SQLite, games.play.movegroups), else on its own."""
+        write = functools.partial(self._write_move, action=action, move_id=move_id, think_ms=think_ms)
+        if _grouped():
+            return await movegroups.queue_for_loop(_executor).run(write)  # type: ignore[no-any-return]
+        return await database_work(write)()  # type: ignore[no-any-return]
+
+    def _write_move(
         self, *, action: dict[str, Any], move_id: str, think_ms: int | None
     ) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
         with events.collected() as to_publish:

@@ -46,7 +46,10 @@ def _emit(*, match_id: int, name: str, seq: int | None = None, **payload: Any) -
     if seq is None:
         seq = _next_seq(match_id)
     event = {"type": "event", "event": name, "match": match_id, "seq": seq, **payload}
-    transaction.on_commit(lambda: publish(match_id=match_id, event=event))
+    # The collector in force now, not at commit: a move written in a group (one transaction for
+    # several moves, games.play.consumers) commits after its own ``collected()`` block has closed.
+    into = getattr(_collector, "batch", None)
+    transaction.on_commit(lambda: publish(match_id=match_id, event=event, into=into))
     return event
 
 
@@ -71,8 +74,11 @@ def channel_message(event: dict[str, Any]) -> dict[str, Any]:
     return {"type": CHANNEL_MESSAGE_TYPE, "event": event}
 
 
-def publish(*, match_id: int, event: dict[str, Any]) -> None:
-    batch = getattr(_collector, "batch", None)
+def publish(
+    *, match_id: int, event: dict[str, Any], into: list[tuple[str, dict[str, Any]]] | None = None
+) -> None:
+    """Send ``event`` to the match's group, or append it to ``into`` (or the collector in force)."""
+    batch = into if into is not None else getattr(_collector, "batch", None)
     if batch is not None:
         batch.append((group_name(match_id), event))
         return

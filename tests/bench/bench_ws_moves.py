@@ -7,6 +7,9 @@ a bare Channels echo app as the floor), creates one running match per player, th
 Prints one JSON line with throughput and p50/p99 latency per (N, mode), echo alongside, and
 the ratio of match p99 to echo p99.
 
+With --profile DIR each arena server is sampled by py-spy (if installed) during the measured
+seconds only, one collapsed-stack file per (path, N, mode, round).
+
 With --paths sql,orm it starts one arena server per move path (ARENA_MOVE_PATH, see
 games.play.services.step_submit) and measures each on the same matches in the same run, printing
 server CPU per move and p99 for every path and the ratio of the second to the first. With
@@ -98,7 +101,7 @@ async def player(url, headers, make_msg, reply_type, start, stop_at, pace_s, lat
         errors.append(f"{type(exc).__name__}: {exc}")
 
 
-async def run(urls_and_headers, make_msg, reply_type, seconds, pace_s, server_pid=None):
+async def run(urls_and_headers, make_msg, reply_type, seconds, pace_s, server_pid=None, profile_to=None):
     latencies: list[float] = []
     errors: list[str] = []
     connect_s: list[float] = []
@@ -118,7 +121,17 @@ async def run(urls_and_headers, make_msg, reply_type, seconds, pace_s, server_pi
     started = time.monotonic()
     stop_at[0] = started + seconds
     start.set()
+    profiler = None
+    if profile_to and server_pid:  # the measured seconds only: no handshakes, no warm-up
+        profiler = subprocess.Popen(
+            ["py-spy", "record", "-p", str(server_pid), "-d", str(max(1, int(seconds))), "-r", "250"]
+            + ["-f", "raw", "--nonblocking", "-o", profile_to],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     await asyncio.gather(*tasks)
+    if profiler is not None:
+        profiler.wait(timeout=60)
     elapsed = time.monotonic() - started
     cpu_after = cpu_seconds(server_pid)
     cpu_ms = cpu_s = None
@@ -206,6 +219,12 @@ def main() -> None:
         help="serve with per-message deflate on (uvicorn's default; `manage.py up` turns it off)",
     )
     parser.add_argument("--rounds", type=int, default=1, help="measure each (N, mode) this many times")
+    parser.add_argument(
+        "--profile",
+        default="",
+        metavar="DIR",
+        help="record each arena server's measured seconds with py-spy (raw collapsed stacks) into DIR",
+    )
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per server first")
     args = parser.parse_args()
     sizes = [int(n) for n in args.players.split(",")]
@@ -322,7 +341,19 @@ def main() -> None:
                     for path in paths if i % 2 == 0 else paths[::-1]:
                         runs[path].append(
                             asyncio.run(
-                                run(seats[path][:n], test_msg, "result", args.seconds, pace, arena[path][1])
+                                run(
+                                    seats[path][:n],
+                                    test_msg,
+                                    "result",
+                                    args.seconds,
+                                    pace,
+                                    arena[path][1],
+                                    profile_to=(
+                                        os.path.join(args.profile, f"{path}-{n}-{mode}-{i}.txt")
+                                        if args.profile
+                                        else None
+                                    ),
+                                )
                             )
                         )
                 row: dict = {"players": n, "mode": mode, "echo": pooled(runs["echo"])}

@@ -1,0 +1,129 @@
+"""games.play.movegroups: the moves that queue up behind one another are written in one
+transaction, each in its own savepoint, in order, and each caller hears its own outcome."""
+
+import asyncio
+import contextvars
+import functools
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection, transaction
+
+from games.models import Seat, Step
+from games.play import events, movegroups, services
+from tests import factories
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def one_thread():
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool
+
+
+def _move(seat_id, x, key):
+    """A move's database work as the consumer does it: the step, and the list its events go into
+    once the group commits."""
+    with events.collected() as published:
+        outcome = services.step_submit(
+            seat=Seat(pk=seat_id), action={"type": "test", "input": [x, 1, 1]}, idempotency_key=key
+        )
+    return outcome.step.seq, published
+
+
+def _run_all(queue, calls):
+    async def main():
+        return await asyncio.gather(*(queue.run(call) for call in calls), return_exceptions=True)
+
+    return asyncio.run(main())
+
+
+def test_waiting_moves_are_written_together_in_order(one_thread):
+    matches = [factories.match(seats=1, max_tests=50) for _ in range(3)]
+    seat_ids = [seats[0].pk for _, seats in matches]
+    queue = movegroups.MoveQueue(lambda: one_thread, most=32)
+    calls = [functools.partial(_move, seat_ids[i % 3], i, f"m{i}") for i in range(12)]
+
+    results = _run_all(queue, calls)
+
+    assert queue.moves == 12 and queue.groups < 12  # the first alone, the rest waited and went together
+    # each seat's moves in the order they were sent, and each move's own event (seq) came back to it
+    for s, seat_id in enumerate(seat_ids):
+        mine = [results[i] for i in range(12) if i % 3 == s]
+        assert [seq for seq, _ in mine] == [1, 2, 3, 4]
+        # seqs 1 and 2: the seat joined, the match started
+        assert [[event["seq"] for _, event in published] for _, published in mine] == [[3], [4], [5], [6]]
+        steps = Step.objects.filter(seat_id=seat_id).order_by("seq")
+        assert [step.action["input"][0] for step in steps] == [i for i in range(12) if i % 3 == s]
+
+
+def test_a_refused_move_in_a_group_leaves_the_others_written(one_thread):
+    match, (seat,) = factories.match(seats=1, max_tests=2)
+    queue = movegroups.MoveQueue(lambda: one_thread, most=32)
+    calls = [functools.partial(_move, seat.pk, i, f"r{i}") for i in range(4)]  # a budget of two tests
+
+    results = _run_all(queue, calls)
+
+    assert [r[0] for r in results[:2]] == [1, 2]
+    for refused in results[2:]:
+        assert isinstance(refused, services.ActionError) and "no tests left" in refused.message
+    assert list(Step.objects.filter(seat=seat).values_list("seq", flat=True).order_by("seq")) == [1, 2]
+
+
+def test_a_failing_move_rolls_back_only_its_own_writes(one_thread):
+    match, (seat,) = factories.match(seats=1, max_tests=50)
+    queue = movegroups.MoveQueue(lambda: one_thread, most=32)
+
+    def writes_then_fails():
+        _move(seat.pk, 99, "bad")  # written inside the group's transaction...
+        raise RuntimeError("boom")  # ...then fails: its savepoint is gone with it
+
+    def failing_in_savepoint():
+        with transaction.atomic():
+            writes_then_fails()
+
+    calls = [
+        functools.partial(_move, seat.pk, 1, "a"),
+        failing_in_savepoint,
+        functools.partial(_move, seat.pk, 2, "b"),
+    ]
+    results = _run_all(queue, calls)
+
+    assert isinstance(results[1], RuntimeError)
+    steps = list(Step.objects.filter(seat=seat).order_by("seq").values_list("idempotency_key", "seq"))
+    assert steps == [("a", 1), ("b", 2)]  # the failed move left no step and no gap
+
+
+def test_a_failed_commit_fails_every_move_of_the_group(one_thread):
+    match, (seat,) = factories.match(seats=1, max_tests=50)
+
+    def breaks_a_deferred_constraint():
+        # Django's SQLite checks foreign keys at COMMIT: a step of a seat that does not exist
+        # passes its statement and fails the group's commit.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO games_step (seat_id, seq, kind, action, result, created_at, idempotency_key) "
+                "VALUES (987654, 1, 'test', '{}', '{}', '2026-01-01', 'x')"
+            )
+        return "written?"
+
+    calls = [functools.partial(_move, seat.pk, 1, "a"), breaks_a_deferred_constraint]
+    outcomes = one_thread.submit(
+        movegroups.write_group, [(contextvars.copy_context(), call) for call in calls], 1.0
+    ).result()
+
+    assert [ok for ok, _ in outcomes] == [False, False]
+    assert all("FOREIGN KEY" in str(value) for _, value in outcomes)
+    assert not Step.objects.filter(seat=seat).exists()  # nothing of the group was kept
+
+
+def test_a_group_past_its_time_leaves_the_rest_for_the_next(one_thread):
+    match, (seat,) = factories.match(seats=1, max_tests=50)
+    queue = movegroups.MoveQueue(lambda: one_thread, most=32, within_s=0.0)  # one move per group
+    calls = [functools.partial(_move, seat.pk, i, f"t{i}") for i in range(5)]
+
+    results = _run_all(queue, calls)
+
+    assert [seq for seq, _ in results] == [1, 2, 3, 4, 5]
+    assert queue.groups == 5 and queue.moves == 5
