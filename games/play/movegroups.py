@@ -5,8 +5,7 @@ SQLite takes one writer at a time, so a process writes its sockets' moves on one
 (``games.play.consumers``). Alone, every move paid for its own ``BEGIN IMMEDIATE`` and ``COMMIT``
 (the commit appends the changed pages to the WAL file) and its own wake-up of the event loop from
 that thread. Here the moves that queued up meanwhile are written together: each in its own
-savepoint (``services.step_submit``'s ``transaction.atomic()``, nested), all under one
-transaction. A move that is refused or fails rolls back to its savepoint and leaves the others
+savepoint (SQLite's own, see ``_in_savepoint``), all under one transaction. A move that is refused or fails rolls back to its savepoint and leaves the others
 alone. Under a light load the queue is empty and a move is written alone, as before; the busier
 the process, the larger the groups and the less each move costs.
 
@@ -27,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import os
+import threading
 import time
 import weakref
 from collections import deque
@@ -34,12 +34,23 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 
 MOVE_GROUP = max(1, int(os.environ.get("ARENA_WS_MOVE_GROUP") or 32))  # most moves in one transaction
 MOVE_GROUP_S = 0.02  # a group takes no more moves once it has been writing this long
 
 Outcome = tuple[bool, Any]  # (True, the call's value) or (False, the exception it raised)
+
+_group = threading.local()
+
+
+def claim_savepoint() -> bool:
+    """True once per move of a group, for the outermost ``services.step_submit`` of that move:
+    the move has its savepoint already, so that block opens without one of its own. A nested
+    call gets False and its own savepoint as usual."""
+    mine = getattr(_group, "on", False)
+    _group.on = False
+    return mine
 
 
 def _outcome(context: contextvars.Context, call: Callable[[], Any]) -> Outcome:
@@ -47,6 +58,26 @@ def _outcome(context: contextvars.Context, call: Callable[[], Any]) -> Outcome:
         return True, context.run(call)
     except Exception as exc:
         return False, exc
+
+
+def _in_savepoint(context: contextvars.Context, call: Callable[[], Any]) -> Outcome:
+    """``call`` between SQLite's own ``SAVEPOINT`` and ``RELEASE``, written on the driver's
+    connection: Django's nested ``atomic()`` costs several times as much in Python. If the call
+    fails, its writes and the commit hooks it registered are undone, and the group goes on."""
+    db = connection.connection
+    hooks = len(connection.run_on_commit)
+    db.execute('SAVEPOINT "move"')
+    _group.on = True
+    try:
+        ok, value = _outcome(context, call)
+    finally:
+        _group.on = False
+    if not ok:
+        db.execute('ROLLBACK TO SAVEPOINT "move"')
+        del connection.run_on_commit[hooks:]
+        transaction.set_rollback(False)  # a block without a savepoint asked to roll it all back
+    db.execute('RELEASE SAVEPOINT "move"')
+    return ok, value
 
 
 def write_group(calls: list[tuple[contextvars.Context, Callable[[], Any]]], within_s: float) -> list[Outcome]:
@@ -63,7 +94,7 @@ def write_group(calls: list[tuple[contextvars.Context, Callable[[], Any]]], with
     try:
         with transaction.atomic():
             for context, call in calls:
-                outcomes.append(_outcome(context, call))
+                outcomes.append(_in_savepoint(context, call))
                 if time.perf_counter() > deadline:
                     break
     except Exception as exc:

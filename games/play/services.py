@@ -27,7 +27,7 @@ from games.models import (
     Seat,
     Step,
 )
-from games.play import events, fastpath, limits, metrics, selectors
+from games.play import events, fastpath, limits, metrics, movegroups, selectors
 
 logger = logging.getLogger(__name__)
 
@@ -544,7 +544,8 @@ def step_submit(
         raise ActionError("think time must be a non-negative whole number of milliseconds")
 
     seat_locked, log_position, move_record = _move_path()
-    with transaction.atomic():
+    # In a group of moves (games.play.movegroups) this move has a savepoint of its own already.
+    with transaction.atomic(savepoint=not movegroups.claim_savepoint()):
         # Lock the seat row only (of=self): locking the joined match/instance rows too would
         # serialise every match that shares an instance.
         seat = seat_locked(seat_id=seat.pk)

@@ -7,7 +7,7 @@ import functools
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from games.models import Seat, Step
 from games.play import events, movegroups, services
@@ -77,22 +77,38 @@ def test_a_failing_move_rolls_back_only_its_own_writes(one_thread):
 
     def writes_then_fails():
         _move(seat.pk, 99, "bad")  # written inside the group's transaction...
-        raise RuntimeError("boom")  # ...then fails: its savepoint is gone with it
-
-    def failing_in_savepoint():
-        with transaction.atomic():
-            writes_then_fails()
+        raise RuntimeError("boom")  # ...then fails: its savepoint goes with it
 
     calls = [
         functools.partial(_move, seat.pk, 1, "a"),
-        failing_in_savepoint,
+        writes_then_fails,
         functools.partial(_move, seat.pk, 2, "b"),
     ]
     results = _run_all(queue, calls)
 
     assert isinstance(results[1], RuntimeError)
+    assert queue.groups == 1  # all three in one transaction
     steps = list(Step.objects.filter(seat=seat).order_by("seq").values_list("idempotency_key", "seq"))
     assert steps == [("a", 1), ("b", 2)]  # the failed move left no step and no gap
+    # and its event was not published: the seqs the others got are consecutive
+    assert [[e["seq"] for _, e in results[i][1]] for i in (0, 2)] == [[3], [4]]
+
+
+def test_a_refused_move_mid_group_does_not_stop_the_moves_after_it(one_thread):
+    (_, (done,)), (_, (live,)) = factories.match(seats=1, max_tests=1), factories.match(seats=1, max_tests=50)
+    queue = movegroups.MoveQueue(lambda: one_thread, most=32)
+    calls = [
+        functools.partial(_move, live.pk, 0, "first"),
+        functools.partial(_move, done.pk, 1, "d1"),
+        functools.partial(_move, done.pk, 2, "d2"),  # over budget: refused inside step_submit
+        functools.partial(_move, live.pk, 3, "after"),
+    ]
+    results = _run_all(queue, calls)
+
+    assert isinstance(results[2], services.ActionError)
+    assert results[3][0] == 2  # the group went on past the refusal
+    assert queue.groups == 1
+    assert Step.objects.filter(seat=done).count() == 1 and Step.objects.filter(seat=live).count() == 2
 
 
 def test_a_failed_commit_fails_every_move_of_the_group(one_thread):
