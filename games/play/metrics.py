@@ -2,7 +2,7 @@
 only), and how full this process is.
 
 Counted here: moves written (every writer: sockets, the agent API, model turns), the time a
-socket move takes from frame to reply, open sockets, socket moves waiting for a database
+socket move takes from frame to reply, how many socket moves share a transaction, open sockets, socket moves waiting for a database
 thread, and model turns waiting in the broker. Under ``manage.py up`` every web and worker
 process writes its figures to ``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics`` sums them, so a
 scrape of any process sees the whole machine; elsewhere each process reports its own.
@@ -42,6 +42,11 @@ MOVE_SECONDS = Histogram(
 OPEN_SOCKETS = Gauge("arena_open_sockets", "Open match sockets", multiprocess_mode="livesum")
 QUEUED_MOVES = Gauge(
     "arena_queued_moves", "Socket moves waiting for a database thread", multiprocess_mode="livesum"
+)
+MOVE_GROUP_SIZE = Histogram(
+    "arena_move_group_moves",
+    "Socket moves written in one transaction (games.play.movegroups; 1: a move alone)",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
 )
 FULL_REFUSALS = Counter("arena_full_refusals", "Connections told the arena is full", ["reason"])
 
@@ -109,7 +114,7 @@ def registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         MultiProcessCollector(registry)
     else:
-        for metric in (MOVES, MOVE_SECONDS, OPEN_SOCKETS, QUEUED_MOVES, FULL_REFUSALS):
+        for metric in (MOVES, MOVE_SECONDS, MOVE_GROUP_SIZE, OPEN_SOCKETS, QUEUED_MOVES, FULL_REFUSALS):
             registry.register(metric)
     registry.register(_ModelTurnsWaiting())
     return registry

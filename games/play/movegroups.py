@@ -36,6 +36,8 @@ from typing import Any
 
 from django.db import close_old_connections, connection, transaction
 
+from games.play import metrics
+
 MOVE_GROUP = max(1, int(os.environ.get("ARENA_WS_MOVE_GROUP") or 32))  # most moves in one transaction
 MOVE_GROUP_S = 0.02  # a group takes no more moves once it has been writing this long
 
@@ -137,6 +139,7 @@ class MoveQueue:
                 raise
             self.groups += 1
             self.moves += len(outcomes)
+            metrics.MOVE_GROUP_SIZE.observe(len(outcomes))
             for (_, _, future), (ok, value) in zip(group, outcomes, strict=False):
                 if future.done():  # its socket went away meanwhile; the move is written all the same
                     continue

@@ -6,6 +6,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
 
 from arena.asgi import application
@@ -80,7 +81,12 @@ def test_metrics_are_for_staff_and_count_moves_and_sockets():
         return 0.0
 
     assert moves(after) - moves(before) == 1  # a replayed move is not a new one
-    for name in ("arena_open_sockets", "arena_queued_moves", "arena_socket_move_seconds_bucket"):
+    for name in (
+        "arena_open_sockets",
+        "arena_queued_moves",
+        "arena_socket_move_seconds_bucket",
+        "arena_move_group_moves_bucket",
+    ):
         assert name in after
     assert "arena_model_turns_waiting" in after  # the broker's queue, read at scrape time
 
@@ -92,10 +98,13 @@ async def test_a_socket_move_is_timed_and_its_socket_counted():
     player = await open_client(match.pk, seat.session_key)
     assert metrics._open == sockets + 1
     count = metrics.MOVE_SECONDS._sum.get() if hasattr(metrics.MOVE_SECONDS, "_sum") else None
+    grouped = metrics.MOVE_GROUP_SIZE._sum.get() if hasattr(metrics.MOVE_GROUP_SIZE, "_sum") else None
     await player.ask({"type": "test", "input": [1, 2, 3], "id": "m1"}, "result")
     assert metrics._queued == 0
     if count is not None:
         assert metrics.MOVE_SECONDS._sum.get() > count
+    if grouped is not None and connection.vendor == "sqlite":  # moves are grouped where one thread writes
+        assert metrics.MOVE_GROUP_SIZE._sum.get() == grouped + 1  # a move alone: a group of one
     await player.close()
     await sync_to_async(lambda: None)()
     assert metrics._open == sockets
