@@ -37,7 +37,9 @@ def play(path, settings, monkeypatch, capture):
     key, a forfeited model turn, a quiz guess, a refused move and a timeout that ends the match."""
     settings.ARENA_MOVE_PATH = path
     published = []
-    monkeypatch.setattr("games.play.events.publish", lambda *, match_id, event, into=None: published.append(event))
+    monkeypatch.setattr(
+        "games.play.events.publish", lambda *, match_id, event, into=None: published.append(event)
+    )
     replies = []
     with capture(execute=True):
         match, (a, b) = factories.match(seats=2, max_tests=3, time_limit_s=600, hypothesis_mode="optional")
@@ -119,7 +121,9 @@ def play_to_budget_end(path, settings, monkeypatch, capture):
 
     settings.ARENA_MOVE_PATH = path
     published = []
-    monkeypatch.setattr("games.play.events.publish", lambda *, match_id, event, into=None: published.append(event))
+    monkeypatch.setattr(
+        "games.play.events.publish", lambda *, match_id, event, into=None: published.append(event)
+    )
     with capture(execute=True):
         match, (seat,) = alchemy_match(max_tests=2)
         making, nothing, _ = pairs(match)

@@ -135,7 +135,9 @@ def test_move_after_the_time_limit_records_a_timeout_instead():
 
 def test_events_carry_consecutive_sequence_numbers(django_capture_on_commit_callbacks, monkeypatch):
     published = []
-    monkeypatch.setattr("games.play.events.publish", lambda *, match_id, event, into=None: published.append(event))
+    monkeypatch.setattr(
+        "games.play.events.publish", lambda *, match_id, event, into=None: published.append(event)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         match, (seat,) = factories.match()
         services.step_submit(seat=seat, action={"type": "test", "input": [3, 4, 5]}, idempotency_key="t")
