@@ -7,11 +7,13 @@ import functools
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.db import connection
 
 from games.models import Seat, Step
 from games.play import events, movegroups, services
 from tests import factories
+from tests.games.play.test_consumers import make_match, open_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -143,3 +145,46 @@ def test_a_group_past_its_time_leaves_the_rest_for_the_next(one_thread):
 
     assert [seq for seq, _ in results] == [1, 2, 3, 4, 5]
     assert queue.groups == 5 and queue.moves == 5
+
+
+@pytest.mark.asyncio
+async def test_sockets_moving_at_once_each_get_their_own_reply_and_the_rival_each_event_once():
+    match, (a, b) = await make_match(seats=2, max_tests=50)
+    (_, (solo,)) = await make_match(seats=1, max_tests=50)
+    players = [await open_client(match.pk, a.session_key), await open_client(match.pk, b.session_key)]
+    players.append(await open_client(solo.match_id, solo.session_key))
+    for p in players:
+        await p.drain()
+
+    async def play(p, n):
+        replies = []
+        for i in range(n):  # sent without waiting, as a quick hand or an agent may
+            await p.send({"type": "test", "input": [i, 1, 1], "id": f"{id(p)}-{i}"})
+        while len(replies) < n:
+            msg = await p.recv()
+            if msg["type"] == "result":
+                replies.append(msg)
+        return replies
+
+    results = await asyncio.gather(*(play(p, 6) for p in players))
+    await asyncio.sleep(0.3)
+    for p in players:
+        await p.drain()
+
+    for p, replies in zip(players, results, strict=True):
+        assert [r["step"]["seq"] for r in replies] == [1, 2, 3, 4, 5, 6]  # in the order sent
+        # the mover's own event rides in its reply, never again as a broadcast
+        own = [e["seq"] for r in replies for e in r.get("events", [])]
+        assert len(own) == 6 and not [m for m in p.received if m["type"] == "event" and m["seq"] in own]
+    # each player of the race saw every match event exactly once: its own in replies, the rival's
+    # as broadcasts, with no gap in the seqs
+    for p in players[:2]:
+        seen = [e["seq"] for m in p.received if m["type"] == "result" for e in m.get("events", [])]
+        seen += [m["seq"] for m in p.received if m["type"] == "event"]
+        assert sorted(seen) == list(range(min(seen), min(seen) + 12))
+    counts = await sync_to_async(
+        lambda: [Step.objects.filter(seat_id=s).count() for s in (a.pk, b.pk, solo.pk)]
+    )()
+    assert counts == [6, 6, 6]
+    for p in players:
+        await p.close()
