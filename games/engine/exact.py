@@ -71,8 +71,16 @@ def to_fraction(value: Any) -> Fraction:
 # -- one point (the oracle) --------------------------------------------------------------------
 
 
+# MAX_MAGNITUDE as an integer (1e15 is one exactly): a Fraction is compared with it in integers,
+# where comparing it with the float converted the float to a Fraction on every call.
+_MAX_INT = int(MAX_MAGNITUDE)
+assert _MAX_INT == MAX_MAGNITUDE
+
+
 def _finite(v: Fraction | float) -> Fraction | float | None:
-    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+    if isinstance(v, Fraction):  # |n/d| > M, with d > 0
+        return None if abs(v.numerator) > _MAX_INT * v.denominator else v
+    if math.isnan(v) or math.isinf(v):
         return None
     return None if v > MAX_MAGNITUDE or v < -MAX_MAGNITUDE else v
 
