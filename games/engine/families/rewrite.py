@@ -191,6 +191,28 @@ def parse(text: str) -> Cascade:
     return tuple(rules)
 
 
+# The pattern of well-formed guesses (constrained decoding) holds the longest side and the most
+# rules a hidden cascade has, not the language's own limits: a decoder kept to what the puzzles
+# use writes no 10-letter sides.
+PATTERN_SIDE = max(
+    int(PARAMS_SCHEMA["properties"]["rule_length"]["enum"][-1]), *(t[2] for t in TIERS.values())
+)
+PATTERN_RULES = int(PARAMS_SCHEMA["properties"]["cascade_length"]["maximum"])
+
+
+def guess_pattern() -> str:
+    """A regular expression whose every match ``parse`` reads, except where the rules could grow a
+    string more than ``MAX_GROWTH`` times (a product of the rules' ratios a regular expression
+    cannot bound): up to ``PATTERN_RULES`` rules ``lhs -> rhs`` of up to ``PATTERN_SIDE``
+    lowercase letters, joined by ``;``, the empty right side written as nothing or ``''``.
+
+    Never as ``""``, the canonical spelling: llama.cpp's grammar converter writes a quote in a
+    pattern into the reply unescaped, which ends the JSON string early."""
+    side = f"[a-z]{{1,{PATTERN_SIDE}}}"
+    rule = f"{side} ?-> ?({side}|'')?"
+    return f"^{rule}( ?; ?{rule}){{0,{PATTERN_RULES - 1}}}$"
+
+
 def growth(cascade: Cascade) -> float:
     """The most the cascade can multiply a string's length by: a rule consumes len(lhs) letters
     per occurrence and writes len(rhs), so it grows a string by at most len(rhs) / len(lhs)."""
@@ -594,6 +616,7 @@ PRESENTATION = Presentation(
     input_placeholder='"abca"',
     input_example="abca",
     rule_example=RULE_EXAMPLE,
+    guess_pattern=guess_pattern(),
     guess_label="strings: rules left -> right, in order",
     syntax_help=(
         "One rule 'left -> right' per line, or rules separated by ';', applied in order, each once to "

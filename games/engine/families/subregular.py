@@ -259,6 +259,30 @@ def parse(text: str) -> LocalRules:
     return LocalRules(mode=mode, table=tuple(sorted((c, s, r) for (c, s), r in table.items())))
 
 
+# The boundary mark in a pattern: a bare ^ is an anchor, and llama.cpp's grammar converter copies
+# an escape it does not know (\^) into its grammar, which llama.cpp then refuses. A class holding
+# the hex escape is copied whole, and both read it (a bare hex escape the converter may split).
+_PATTERN_MARK = "[\\x5e]"
+# The most rules the pattern lets a guess list (a whole table of the easiest variant is 15).
+PATTERN_RULES = 40
+
+
+def guess_pattern() -> str:
+    """A regular expression whose every match ``parse`` reads, except one listing a context and
+    symbol twice with different results (a regular expression cannot remember what it has read):
+    an optional ``OSL``/``ISL`` first item, then up to ``PATTERN_RULES`` rules
+    ``[context:]symbol -> symbol`` joined by ``;``, a context being ``^`` marks then symbols, at
+    most ``MAX_CONTEXT`` in all."""
+    letter = f"[{SYMBOLS}]"
+    contexts = [
+        (f"{_PATTERN_MARK}{{{marks}}}" if marks else "")
+        + (f"{letter}{{0,{MAX_CONTEXT - marks}}}" if marks < MAX_CONTEXT else "")
+        for marks in range(MAX_CONTEXT + 1)
+    ]
+    rule = f"(({'|'.join(contexts)}) ?: ?)?{letter} ?-> ?{letter}"
+    return f"^((ISL|OSL) ?; ?)?{rule}( ?; ?{rule}){{0,{PATTERN_RULES - 1}}}$"
+
+
 def check_rule(text: str) -> dict[str, Any]:
     try:
         rules = parse(text)
@@ -630,6 +654,7 @@ PRESENTATION = Presentation(
     input_placeholder='"abca"',
     input_example="abca",
     rule_example=RULE_EXAMPLE,
+    guess_pattern=guess_pattern(),
     guess_label="local rules (context:symbol -> output)",
     syntax_help=SYNTAX_HELP,
     format_input=_quote,
