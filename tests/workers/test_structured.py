@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import random
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -163,3 +165,20 @@ def test_llama_cpps_converter_reads_the_guess_pattern_as_a_grammar(family_id) ->
     (rule,) = [line for line in grammar.splitlines() if line.startswith("rule ::=")]
     # the pattern (a rule's own words: "not", "->" or "xs"), not a free string
     assert "char" not in rule and any(f'"{word}' in rule for word in ("not ", "->", "xs")), rule[:200]
+
+
+@pytest.mark.parametrize("family_id", ["rewrite", "subregular"])
+def test_a_string_test_is_held_to_the_puzzles_letters_and_length(family_id) -> None:
+    """A decoder under a pattern drops ``maxLength``: the pattern itself bounds the test, so a
+    constrained reply cannot write a string the puzzle refuses (a 16-letter test of a 9-letter
+    puzzle did, before)."""
+    family = get_family(family_id)
+    for spec in family.variants:
+        public = family.generate(0, family.validate_params(spec.params)).public
+        test = schemas.action_schema(family.shown_for(public), tests_left=5)["anyOf"][0]
+        matches = re.compile(test["properties"]["input"]["pattern"]).fullmatch
+        letters, longest = sorted(set(family.random_input(random.Random(0), public))), public["max_length"]
+        for text in (letters[0] * longest, "".join(letters), letters[-1]):
+            assert matches(text) and family.parse_query(public, text) == text
+        for text in (letters[0] * (longest + 1), "z", ""):
+            assert not matches(text)

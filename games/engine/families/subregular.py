@@ -35,6 +35,7 @@ testable strings with equal outputs, counted over the same states.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import random
@@ -663,6 +664,18 @@ PRESENTATION = Presentation(
     simplicity_order="shorter strings first, then alphabetical",
 )
 
+
+def present(public: Mapping[str, Any]) -> Presentation:
+    """The puzzle's own letters and longest test in the input's schema, so a constrained reply
+    writes a test the puzzle takes (llama.cpp's converter reads the pattern and drops
+    ``maxLength`` when both are given, so the length is in the pattern)."""
+    letters, longest = _alphabet(public), int(public["max_length"])
+    pattern = f"^[{letters}]{{1,{longest}}}$"
+    return dataclasses.replace(
+        PRESENTATION, input_schema={**PRESENTATION.input_schema, "pattern": pattern, "maxLength": longest}
+    )
+
+
 VARIANTS = (
     VariantSpec(
         slug="subregular-isl-2",
@@ -716,6 +729,7 @@ FAMILY = register(
         rule_size=rule_size,
         reference_space=REFERENCE_SPACE,
         presentation=PRESENTATION,
+        present=present,
         variants=VARIANTS,
         random_input=random_input,
         guess_answer=guess_answer,
