@@ -1,7 +1,8 @@
 """A fake model provider on loopback, scripted per test.
 
-Speaks enough of the OpenAI chat-completions API (``POST /v1/chat/completions``)
-and of Anthropic's Messages API (``POST /v1/messages``) for the official SDKs.
+Speaks enough of the OpenAI chat-completions API (``POST /v1/chat/completions``, and
+``GET /v1/models`` to say it is up) and of Anthropic's Messages API (``POST /v1/messages``)
+for the official SDKs.
 A test queues replies (or sets a ``responder`` callable); every request body is
 recorded, so tests can check exactly what was sent to the "model".
 """
@@ -52,6 +53,16 @@ class FakeModelServer:
                 # Headers and body go out in two writes; without this, Nagle's algorithm and the
                 # client's delayed ACK add ~40 ms to every reply.
                 self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+            def do_GET(self) -> None:  # noqa: N802
+                """``GET /v1/models``, the readiness probe of a script that waits for its server."""
+                payload = json.dumps({"object": "list", "data": [{"id": "fake", "object": "model"}]}).encode()
+                status = 200 if self.path.rstrip("/").endswith("/models") else 404
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
 
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length", "0"))

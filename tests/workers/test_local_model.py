@@ -1,12 +1,15 @@
 """The pipeline against the real local model: llama.cpp's server serving SmolLM2-135M (the
 optional extra ``.[local]``; skipped where it is not installed). Structured replies: every reply is
-JSON in the family's move shape, and a seat plays to its end."""
+JSON in the family's move shape, a seat plays to its end, and a guess keeps to its family's
+pattern."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from tests.workers.local_server import LocalServer, require_llama_cpp
@@ -14,9 +17,11 @@ from tests.workers.local_server import LocalServer, require_llama_cpp
 require_llama_cpp()
 
 from arena import localmodel  # noqa: E402
+from games.engine.core import get_family  # noqa: E402
 from games.models import ModelCall, Seat, Step  # noqa: E402
 from tests.workers.helpers import model_race  # noqa: E402
 from tests.workers.test_pipeline import drive  # noqa: E402
+from workers import prompts, schemas  # noqa: E402
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(900)]
 
@@ -58,3 +63,36 @@ def test_ensure_contestant_points_an_existing_one_at_a_new_port(local_server) ->
     assert not created and again.pk == contestant.pk
     again.refresh_from_db()
     assert again.base_url == local_server and again.max_calls == 77
+
+
+# A pattern bounds a rule's length only loosely (eleusis admits thousands of characters) and a
+# small model sometimes rambles to the token cap, which cuts the JSON: the test asks again.
+GUESS_TOKENS, GUESS_ATTEMPTS = 400, 4
+
+
+@pytest.mark.parametrize("family_id", ["wason", "eleusis", "tuples", "rewrite", "subregular", "blackbox"])
+def test_the_server_holds_a_guess_to_the_familys_pattern(local_server, family_id) -> None:
+    """llama.cpp turns a schema its converter or grammar parser cannot read into unconstrained
+    JSON without a word: a guess asked of the real server under the guess-only schema must match
+    the family's pattern and parse, whatever the model makes of the prompt."""
+    family = get_family(family_id)
+    instance = family.generate(0, family.validate_params(family.variants[0].params))
+    shown = family.shown_for(instance.public)
+    messages = prompts.build_messages(family, instance.public, [], 0, prompts.COMPACT)
+    body = {
+        "model": localmodel.MODEL_ALIAS,
+        "messages": messages,
+        "max_tokens": GUESS_TOKENS,
+        "response_format": {"type": "json_object", "schema": schemas.action_schema(shown, tests_left=0)},
+    }
+    cut = []
+    for _ in range(GUESS_ATTEMPTS):
+        choice = httpx.post(f"{local_server}/chat/completions", json=body, timeout=300).json()["choices"][0]
+        if choice["finish_reason"] == "stop":
+            break
+        cut.append(choice["message"]["content"])
+    else:
+        pytest.fail(f"every reply ran to the token cap: {cut}")
+    move = json.loads(choice["message"]["content"])
+    assert move["action"] == "guess" and re.fullmatch(shown.guess_pattern, move["rule"]), move
+    assert family.check_rule(move["rule"])["ok"], move

@@ -4,7 +4,10 @@ save when the endpoint would never get them."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import random
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -36,8 +39,7 @@ def test_eleusis_cards_are_enumerations_and_the_guess_is_a_well_formed_rule() ->
 
 
 def test_a_guess_with_no_declared_pattern_is_capped_text() -> None:
-    shown = get_family("blackbox").shown
-    assert not shown.guess_pattern
+    shown = dataclasses.replace(get_family("blackbox").shown, guess_pattern="")
     guess = schemas.action_schema(shown, tests_left=5)["anyOf"][1]
     assert guess["properties"]["rule"]["maxLength"] == schemas.MAX_STRUCTURED_TEXT
     assert "pattern" not in guess["properties"]["rule"]
@@ -152,7 +154,7 @@ def test_a_compact_prompt_contestant_gets_its_history_as_the_state_text(fake) ->
     assert len(replies) == turns + 1 and replies[0] == '{"action": "test", "input": [0, 2, 3]}'
 
 
-@pytest.mark.parametrize("family_id", ["wason", "eleusis", "tuples"])
+@pytest.mark.parametrize("family_id", ["wason", "eleusis", "tuples", "rewrite", "subregular", "blackbox"])
 def test_llama_cpps_converter_reads_the_guess_pattern_as_a_grammar(family_id) -> None:
     """The server converts a schema it cannot read into unconstrained JSON without a word
     (``llama_chat_format._grammar_for_json_schema``): the converter itself must take the pattern."""
@@ -161,4 +163,22 @@ def test_llama_cpps_converter_reads_the_guess_pattern_as_a_grammar(family_id) ->
     shown = family.shown_for(family.generate(0, family.validate_params({})).public)
     grammar = llama_grammar.json_schema_to_gbnf(json.dumps(schemas.action_schema(shown, tests_left=0)))
     (rule,) = [line for line in grammar.splitlines() if line.startswith("rule ::=")]
-    assert "char" not in rule and '"not "' in rule, rule[:200]  # the pattern, not a free string
+    # the pattern (a rule's own words: "not", "->" or "xs"), not a free string
+    assert "char" not in rule and any(f'"{word}' in rule for word in ("not ", "->", "xs")), rule[:200]
+
+
+@pytest.mark.parametrize("family_id", ["rewrite", "subregular"])
+def test_a_string_test_is_held_to_the_puzzles_letters_and_length(family_id) -> None:
+    """A decoder under a pattern drops ``maxLength``: the pattern itself bounds the test, so a
+    constrained reply cannot write a string the puzzle refuses (a 16-letter test of a 9-letter
+    puzzle did, before)."""
+    family = get_family(family_id)
+    for spec in family.variants:
+        public = family.generate(0, family.validate_params(spec.params)).public
+        test = schemas.action_schema(family.shown_for(public), tests_left=5)["anyOf"][0]
+        matches = re.compile(test["properties"]["input"]["pattern"]).fullmatch
+        letters, longest = sorted(set(family.random_input(random.Random(0), public))), public["max_length"]
+        for text in (letters[0] * longest, "".join(letters), letters[-1]):
+            assert matches(text) and family.parse_query(public, text) == text
+        for text in (letters[0] * (longest + 1), "z", ""):
+            assert not matches(text)

@@ -1015,6 +1015,63 @@ def _random(public: Mapping[str, Any], seed: int) -> _ProgramSolver:
     return _ProgramSolver(public, seed, splitting=False)
 
 
+# -- the pattern of well-formed programs (constrained decoding) --------------------------------------
+
+# The most list functions a pattern's program nests (one more may close it to an integer): the
+# generators nest three at their deepest, and five of the longest fit in MAX_TEXT.
+PATTERN_DEPTH = 4
+_PATTERN_NUMBER = "(0|[1-9][0-9]{0,3})"
+_PATTERN_OP = "( ?(\\+|-|\\*|//|%) ?)"
+_PATTERN_CMP = "( ?(<=|>=|==|!=|<|>) ?)"
+
+
+def _pattern_int(names: Sequence[str]) -> str:
+    """An integer expression over ``names``: at most two terms, each a name or number, ``abs`` of
+    a sum of two, ``max``/``min`` of two, or a bracketed sum of two."""
+    simple = f"-?({'|'.join(names)}|{_PATTERN_NUMBER})"
+    pair = f"{simple}{_PATTERN_OP}{simple}"
+    term = f"({simple}|abs\\({simple}({_PATTERN_OP}{simple})?\\)|(max|min)\\({simple}, ?{simple}\\)|\\({pair}\\))"
+    return f"{term}({_PATTERN_OP}{term})?"
+
+
+def _pattern_condition(names: Sequence[str]) -> str:
+    """One or two comparisons of integer expressions, each maybe negated, joined by and/or."""
+    body = _pattern_int(names)
+    atom = f"(not )?{body}{_PATTERN_CMP}{body}"
+    return f"{atom}( (and|or) {atom})?"
+
+
+@functools.lru_cache(maxsize=1)
+def guess_pattern() -> str:
+    """A regular expression whose every match ``parse`` reads and types: a pipeline of up to
+    ``PATTERN_DEPTH`` list functions over ``xs`` (map, filter, sort, reverse, take, drop, and
+    zipwith of xs with the rest), maybe closed by one returning an integer (sum, len, max, min,
+    count, fold). Each opening is written once and counted with ``{d}`` against as many closing
+    brackets; the count makes llama.cpp's converter write each opening as one grammar rule, so the
+    grammar stays small. A function argument is kept short (see ``_pattern_int``) so the longest
+    program fits in ``MAX_TEXT``."""
+    sep = ", ?"
+    opening = "|".join(
+        [
+            f"map\\({_pattern_int(['x'])}{sep}",
+            f"filter\\({_pattern_condition(['x'])}{sep}",
+            "(sort|reverse)\\(",
+            f"(take|drop)\\({_PATTERN_NUMBER}{sep}",
+            f"zipwith\\({_pattern_int(['x', 'y'])}{sep}xs{sep}",
+        ]
+    )
+    closing = "|".join(
+        [
+            "(sum|len|max|min)\\(",
+            f"count\\({_pattern_condition(['x'])}{sep}",
+            f"fold\\({_pattern_int(['acc', 'x'])}{sep}-?{_PATTERN_NUMBER}{sep}",
+        ]
+    )
+    pipelines = ["xs"] + [f"({opening}){{{d}}}xs\\){{{d}}}" for d in range(1, PATTERN_DEPTH + 1)]
+    pipeline = "(" + "|".join(pipelines) + ")"
+    return f"^(({closing}){{1}}{pipeline}\\)|{pipeline})$"
+
+
 # -- texts --------------------------------------------------------------------------------------------
 
 SYNTAX_HELP = (
@@ -1080,6 +1137,7 @@ PRESENTATION = Presentation(
     input_names="[x1, x2, ...]",
     input_example=[3, -1, 2],
     rule_example=RULE_EXAMPLE,
+    guess_pattern=guess_pattern(),
     guess_label="a program over the list xs",
     syntax_help=SYNTAX_HELP,
     format_input=format_input,

@@ -18,6 +18,7 @@ rewrites every string exactly as it would alone.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import json
@@ -189,6 +190,28 @@ def parse(text: str) -> Cascade:
             "use fewer rules whose right side is longer than their left"
         )
     return tuple(rules)
+
+
+# The pattern of well-formed guesses (constrained decoding) holds the longest side and the most
+# rules a hidden cascade has, not the language's own limits: a decoder kept to what the puzzles
+# use writes no 10-letter sides.
+PATTERN_SIDE = max(
+    int(PARAMS_SCHEMA["properties"]["rule_length"]["enum"][-1]), *(t[2] for t in TIERS.values())
+)
+PATTERN_RULES = int(PARAMS_SCHEMA["properties"]["cascade_length"]["maximum"])
+
+
+def guess_pattern() -> str:
+    """A regular expression whose every match ``parse`` reads, except where the rules could grow a
+    string more than ``MAX_GROWTH`` times (a product of the rules' ratios a regular expression
+    cannot bound): up to ``PATTERN_RULES`` rules ``lhs -> rhs`` of up to ``PATTERN_SIDE``
+    lowercase letters, joined by ``;``, the empty right side written as nothing or ``''``.
+
+    Never as ``""``, the canonical spelling: llama.cpp's grammar converter writes a quote in a
+    pattern into the reply unescaped, which ends the JSON string early."""
+    side = f"[a-z]{{1,{PATTERN_SIDE}}}"
+    rule = f"{side} ?-> ?({side}|'')?"
+    return f"^{rule}( ?; ?{rule}){{0,{PATTERN_RULES - 1}}}$"
 
 
 def growth(cascade: Cascade) -> float:
@@ -594,6 +617,7 @@ PRESENTATION = Presentation(
     input_placeholder='"abca"',
     input_example="abca",
     rule_example=RULE_EXAMPLE,
+    guess_pattern=guess_pattern(),
     guess_label="strings: rules left -> right, in order",
     syntax_help=(
         "One rule 'left -> right' per line, or rules separated by ';', applied in order, each once to "
@@ -605,6 +629,18 @@ PRESENTATION = Presentation(
     simplicity_key=simplicity_key,
     simplicity_order="shorter strings first, then alphabetical",
 )
+
+
+def present(public: Mapping[str, Any]) -> Presentation:
+    """The puzzle's own letters and longest test in the input's schema, so a constrained reply
+    writes a test the puzzle takes (llama.cpp's converter reads the pattern and drops
+    ``maxLength`` when both are given, so the length is in the pattern)."""
+    letters, longest = alphabet_of(public), int(public["max_length"])
+    pattern = f"^[{letters}]{{1,{longest}}}$"
+    return dataclasses.replace(
+        PRESENTATION, input_schema={**PRESENTATION.input_schema, "pattern": pattern, "maxLength": longest}
+    )
+
 
 VARIANTS = (
     VariantSpec(
@@ -656,6 +692,7 @@ FAMILY = register(
         rule_size=rule_size,
         reference_space=REFERENCE_SPACE,
         presentation=PRESENTATION,
+        present=present,
         variants=VARIANTS,
         random_input=random_input,
         guess_answer=guess_answer,

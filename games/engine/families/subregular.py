@@ -35,6 +35,7 @@ testable strings with equal outputs, counted over the same states.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import random
@@ -257,6 +258,30 @@ def parse(text: str) -> LocalRules:
     if not table:
         raise _fail("write at least one rule, e.g. 'ab:b -> c' (unlisted contexts copy the symbol)", 1)
     return LocalRules(mode=mode, table=tuple(sorted((c, s, r) for (c, s), r in table.items())))
+
+
+# The boundary mark in a pattern: a bare ^ is an anchor, and llama.cpp's grammar converter copies
+# an escape it does not know (\^) into its grammar, which llama.cpp then refuses. A class holding
+# the hex escape is copied whole, and both read it (a bare hex escape the converter may split).
+_PATTERN_MARK = "[\\x5e]"
+# The most rules the pattern lets a guess list (a whole table of the easiest variant is 15).
+PATTERN_RULES = 40
+
+
+def guess_pattern() -> str:
+    """A regular expression whose every match ``parse`` reads, except one listing a context and
+    symbol twice with different results (a regular expression cannot remember what it has read):
+    an optional ``OSL``/``ISL`` first item, then up to ``PATTERN_RULES`` rules
+    ``[context:]symbol -> symbol`` joined by ``;``, a context being ``^`` marks then symbols, at
+    most ``MAX_CONTEXT`` in all."""
+    letter = f"[{SYMBOLS}]"
+    contexts = [
+        (f"{_PATTERN_MARK}{{{marks}}}" if marks else "")
+        + (f"{letter}{{0,{MAX_CONTEXT - marks}}}" if marks < MAX_CONTEXT else "")
+        for marks in range(MAX_CONTEXT + 1)
+    ]
+    rule = f"(({'|'.join(contexts)}) ?: ?)?{letter} ?-> ?{letter}"
+    return f"^((ISL|OSL) ?; ?)?{rule}( ?; ?{rule}){{0,{PATTERN_RULES - 1}}}$"
 
 
 def check_rule(text: str) -> dict[str, Any]:
@@ -630,6 +655,7 @@ PRESENTATION = Presentation(
     input_placeholder='"abca"',
     input_example="abca",
     rule_example=RULE_EXAMPLE,
+    guess_pattern=guess_pattern(),
     guess_label="local rules (context:symbol -> output)",
     syntax_help=SYNTAX_HELP,
     format_input=_quote,
@@ -637,6 +663,18 @@ PRESENTATION = Presentation(
     simplicity_key=simplicity_key,
     simplicity_order="shorter strings first, then alphabetical",
 )
+
+
+def present(public: Mapping[str, Any]) -> Presentation:
+    """The puzzle's own letters and longest test in the input's schema, so a constrained reply
+    writes a test the puzzle takes (llama.cpp's converter reads the pattern and drops
+    ``maxLength`` when both are given, so the length is in the pattern)."""
+    letters, longest = _alphabet(public), int(public["max_length"])
+    pattern = f"^[{letters}]{{1,{longest}}}$"
+    return dataclasses.replace(
+        PRESENTATION, input_schema={**PRESENTATION.input_schema, "pattern": pattern, "maxLength": longest}
+    )
+
 
 VARIANTS = (
     VariantSpec(
@@ -691,6 +729,7 @@ FAMILY = register(
         rule_size=rule_size,
         reference_space=REFERENCE_SPACE,
         presentation=PRESENTATION,
+        present=present,
         variants=VARIANTS,
         random_input=random_input,
         guess_answer=guess_answer,
