@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,16 +216,32 @@ def hypothesis_ask(match: Any) -> prompts.HypothesisAsk | None:
 
 
 def move_schemas(
-    family: Family, public: dict[str, Any], tests_left: int, quiz_count: int, hypothesis: bool = False
+    family: Family,
+    public: dict[str, Any],
+    tests_left: int,
+    quiz_count: int,
+    hypothesis: bool = False,
+    history: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The schemas a structured reply is constrained to; a client uses the one of its mode."""
+    """The schemas a structured reply is constrained to; a client uses the one of its mode. The
+    test input is this seat's now (``Family.input_schema_for`` its own ``history``), so a family
+    whose testable inputs grow with what the seat found gets a schema of this turn's."""
     shown = family.shown_for(public)
+    test_input = family.input_schema_for(public, history)
     return {
         "action_schema": action_schema(
-            shown, tests_left=tests_left, quiz_count=quiz_count, hypothesis=hypothesis
+            shown,
+            tests_left=tests_left,
+            quiz_count=quiz_count,
+            hypothesis=hypothesis,
+            input_schema=test_input,
         ),
         "tool_schema": tool_schema(
-            shown, tests_left=tests_left, quiz_count=quiz_count, hypothesis=hypothesis
+            shown,
+            tests_left=tests_left,
+            quiz_count=quiz_count,
+            hypothesis=hypothesis,
+            input_schema=test_input,
         ),
     }
 
@@ -450,6 +467,7 @@ def run_turn(*, seat_id: int, turn: int, attempt: int = 1, queue_next: bool = Tr
         observation["tests_left"],
         len(quiz),
         hypothesis=match.hypothesis_mode != HypothesisMode.OFF,
+        history=observation["history"],
     )
     call, completion, error = _call(
         seat=seat,

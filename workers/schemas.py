@@ -5,7 +5,9 @@ endpoint. Servers that decode under a grammar (llama.cpp) enforce a value set wr
 ``enum`` but not numeric ``minimum``/``maximum``, so every small integer range (a card's rank or
 suit) becomes an enumeration here. Strings keep their pattern, and a guess takes the family's
 ``Presentation.guess_pattern`` (its well-formed rules); a long ``maxLength`` is capped so the
-grammar stays small (the engine checks the guess itself, with its own message).
+grammar stays small (the engine checks the guess itself, with its own message). A test's input is
+the seat's own at this turn when the family narrows it (``Family.input_schema_for``: the tests its
+``check_test`` allows, as enumerations), so the schema is built per seat and turn.
 """
 
 from __future__ import annotations
@@ -54,12 +56,19 @@ def rule_schema(shown: Presentation) -> dict[str, Any]:
 
 
 def action_schema(
-    shown: Presentation, *, tests_left: int, quiz_count: int = 0, hypothesis: bool = False
+    shown: Presentation,
+    *,
+    tests_left: int,
+    quiz_count: int = 0,
+    hypothesis: bool = False,
+    input_schema: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One move: a test (while tests are left) or a guess, with the quiz answers when there is a
     quiz. Written as ``anyOf`` of two closed objects, so neither can borrow the other's keys. A
     family with no guess has only the test; ``hypothesis`` (the match asks for stated hypotheses)
-    lets a test carry one."""
+    lets a test carry one. ``input_schema`` is the test input's schema for this seat now
+    (``Family.input_schema_for``: a family whose testable inputs grow with the seat's history
+    narrows it per turn); without it, the presentation's."""
     guess_properties: dict[str, Any] = {
         "action": {"type": "string", "enum": ["guess"]},
         "rule": rule_schema(shown),
@@ -83,7 +92,7 @@ def action_schema(
         return guess
     test_properties: dict[str, Any] = {
         "action": {"type": "string", "enum": ["test"]},
-        "input": constrained(shown.input_schema),
+        "input": constrained(shown.input_schema if input_schema is None else input_schema),
     }
     if hypothesis:
         test_properties["hypothesis"] = {"type": "string", "maxLength": HYPOTHESIS_MAX_LENGTH}
@@ -97,10 +106,16 @@ def action_schema(
 
 
 def tool_schema(
-    shown: Presentation, *, tests_left: int, quiz_count: int = 0, hypothesis: bool = False
+    shown: Presentation,
+    *,
+    tests_left: int,
+    quiz_count: int = 0,
+    hypothesis: bool = False,
+    input_schema: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The same move as one flat object, for tool use (Anthropic asks a tool's input schema to be
-    an object at the top): ``action`` says which of ``input`` and ``rule`` counts."""
+    an object at the top): ``action`` says which of ``input`` and ``rule`` counts. ``input_schema``
+    as in ``action_schema``."""
     actions = (["test"] if tests_left > 0 or not shown.has_guess else []) + (
         ["guess"] if shown.has_guess else []
     )
@@ -118,7 +133,7 @@ def tool_schema(
         }
     if "test" in actions:
         properties["input"] = {
-            **constrained(shown.input_schema),
+            **constrained(shown.input_schema if input_schema is None else input_schema),
             "description": f"with a test: {shown.test_noun}",
         }
     if quiz_count:

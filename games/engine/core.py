@@ -354,6 +354,14 @@ class Family:
     # inputs grow with what the player has found (``alchemy``: only elements it knows):
     # (public, history, parsed query) -> None, or QueryError saying what is allowed (no test used).
     check_test: Callable[[Mapping[str, Any], Sequence[Mapping[str, Any]], Any], None] | None = None
+    # Optional, beside ``check_test``: the test input's JSON schema for one seat at one moment, the
+    # tests ``check_test`` allows written as a schema (``alchemy``: the elements it knows as an
+    # ``enum``), so a structured reply cannot write a refused test: (public, history) -> a schema in
+    # place of the presentation's ``input_schema``, or None (no narrowing now). It may show only what
+    # the public data and the seat's own history already show the seat.
+    test_schema: (
+        Callable[[Mapping[str, Any], Sequence[Mapping[str, Any]]], Mapping[str, Any] | None] | None
+    ) = None
     # Optional, required with the guess widget "none": a seat's score once its test budget is spent
     # (or it stops), from its history: (instance, history, max_tests) -> a score dict as ``score``.
     final_score: Callable[[Instance, Sequence[Mapping[str, Any]], int], dict[str, Any]] | None = None
@@ -376,6 +384,17 @@ class Family:
         if self.present is not None and public is not None:
             return self.present(public)
         return self.shown
+
+    def input_schema_for(
+        self, public: Mapping[str, Any] | None, history: Sequence[Mapping[str, Any]] = ()
+    ) -> Mapping[str, Any]:
+        """The test input's schema for a seat with this history: ``test_schema``'s when it narrows
+        it, else the puzzle's presentation's ``input_schema``."""
+        if self.test_schema is not None and public is not None:
+            narrowed = self.test_schema(public, history)
+            if narrowed is not None:
+                return narrowed
+        return self.shown_for(public).input_schema
 
     def guesses_allowed(self, public: Mapping[str, Any] | None) -> int:
         return max(1, int(self.attempts(public))) if self.attempts is not None and public is not None else 1

@@ -96,3 +96,30 @@ def test_the_server_holds_a_guess_to_the_familys_pattern(local_server, family_id
     move = json.loads(choice["message"]["content"])
     assert move["action"] == "guess" and re.fullmatch(shown.guess_pattern, move["rule"]), move
     assert family.check_rule(move["rule"])["ok"], move
+
+
+def test_the_server_holds_a_test_to_the_elements_this_seat_knows(local_server) -> None:
+    """A per-seat test schema (``Family.test_schema``) reaches the real server as an enumeration
+    it enforces: after one discovery the reply combines two of the elements the seat knows, which
+    ``check_test`` accepts, never the placeholder it once copied."""
+    family = get_family("alchemy")
+    instance = family.generate(0, family.validate_params(family.variants[0].params))
+    public = instance.public
+    start = public["start"]
+    making = next([a, b] for a in start for b in start if family.answer(instance, [a, b]))
+    history = [{"input": making, "result": family.answer(instance, making)}]
+    schema = schemas.action_schema(
+        family.shown_for(public), tests_left=3, input_schema=family.input_schema_for(public, history)
+    )
+    body = {
+        "model": localmodel.MODEL_ALIAS,
+        "messages": prompts.build_messages(family, public, [], 3, prompts.COMPACT),
+        "max_tokens": 80,
+        "response_format": {"type": "json_object", "schema": schema},
+    }
+    choice = httpx.post(f"{local_server}/chat/completions", json=body, timeout=300).json()["choices"][0]
+    assert choice["finish_reason"] == "stop", choice
+    move = json.loads(choice["message"]["content"])
+    query = family.parse_query(public, move["input"])
+    assert move["action"] == "test" and set(move["input"]) <= {*start, history[0]["result"]}, move
+    family.check_test(public, history, query)

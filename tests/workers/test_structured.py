@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 
 from games.engine.core import get_family
 from games.models import ModelCall, ModelContestant, Seat
+from games.play import services
+from tests.games.play.test_budget_end import pairs
 from tests.workers.fake_model import Reply
 from tests.workers.helpers import contestant, model_race
 from tests.workers.test_pipeline import GUESS_RIGHT, TEST, drive
@@ -154,6 +156,38 @@ def test_a_compact_prompt_contestant_gets_its_history_as_the_state_text(fake) ->
     assert len(replies) == turns + 1 and replies[0] == '{"action": "test", "input": [0, 2, 3]}'
 
 
+def test_each_turns_schema_holds_the_tests_this_seat_may_run_and_grows_with_a_discovery(fake) -> None:
+    """A family whose testable inputs grow with the seat's own history (``test_schema``) gets a
+    schema of this turn's: the elements the seat knows, each an enumeration, so a constrained
+    reply can neither copy the placeholder nor name an element it has not made."""
+    variant = services.variant_create(
+        slug="test-structured-recipes",
+        family="alchemy",
+        title="Recipes",
+        params={"elements": 8, "depth": 2, "max_tests": 3},
+        published=True,
+    )
+    model = contestant(fake, reply_mode="json_object")
+    match, _ = services.race_create(variant=variant, opponents=[model.slug], seed=1)
+    making, nothing, made = pairs(match)
+    fake.script(
+        *[Reply(content=json.dumps({"action": "test", "input": q})) for q in (making, [made, made], nothing)]
+    )
+    [seat] = match.seats.all()
+    drive(seat)
+    assert seat.status == Seat.Status.FINISHED and seat.tests_used == 3
+    start = match.instance.public["start"]
+    enums = [
+        body["response_format"]["schema"]["properties"]["input"]["items"]["enum"] for _, body in fake.requests
+    ]
+    assert enums == [start, [*start, made], [*start, made]]
+    unmade = set(match.instance.hidden["depth"]) - {*start, made}
+    assert not unmade & set(json.dumps([body["response_format"] for _, body in fake.requests]).split('"'))
+    assert (
+        list(ModelCall.objects.filter(seat=seat).values_list("reply_mode", flat=True)) == ["json_object"] * 3
+    )
+
+
 @pytest.mark.parametrize("family_id", ["wason", "eleusis", "tuples", "rewrite", "subregular", "blackbox"])
 def test_llama_cpps_converter_reads_the_guess_pattern_as_a_grammar(family_id) -> None:
     """The server converts a schema it cannot read into unconstrained JSON without a word
@@ -165,6 +199,27 @@ def test_llama_cpps_converter_reads_the_guess_pattern_as_a_grammar(family_id) ->
     (rule,) = [line for line in grammar.splitlines() if line.startswith("rule ::=")]
     # the pattern (a rule's own words: "not", "->" or "xs"), not a free string
     assert "char" not in rule and any(f'"{word}' in rule for word in ("not ", "->", "xs")), rule[:200]
+
+
+def test_llama_cpps_converter_writes_a_seats_known_elements_as_the_only_test_items() -> None:
+    """The per-seat enumeration reaches the grammar as literal alternatives, not a free string
+    (the converter silently loosens a schema it cannot read)."""
+    llama_grammar = pytest.importorskip("llama_cpp.llama_grammar", reason="llama_cpp is not importable")
+    family = get_family("alchemy")
+    instance = family.generate(0, family.validate_params({}))
+    start = instance.public["start"]
+    making = next([a, b] for a in start for b in start if family.answer(instance, [a, b]))
+    history = [{"input": making, "result": family.answer(instance, making)}]
+    for seen in ([], history):
+        known = family.extras["known_elements"](instance.public, seen)
+        schema = schemas.action_schema(
+            family.shown_for(instance.public),
+            tests_left=3,
+            input_schema=family.input_schema_for(instance.public, seen),
+        )
+        grammar = llama_grammar.json_schema_to_gbnf(json.dumps(schema))
+        (items,) = [line for line in grammar.splitlines() if line.startswith("input-item ::=")]
+        assert items == "input-item ::= " + " | ".join(f'"\\"{name}\\""' for name in known), items
 
 
 @pytest.mark.parametrize("family_id", ["rewrite", "subregular"])

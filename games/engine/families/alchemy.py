@@ -565,6 +565,14 @@ PRESENTATION = Presentation(
 )
 
 
+def known_pair_schema(public: Mapping[str, Any], history: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """A test for this seat now: two of the elements it knows, as an enumeration a constrained
+    decoder enforces (a free string let a small model copy the ``<element>`` placeholder). The
+    state text already lists every one of them, so the schema tells the seat nothing new."""
+    items = {**PRESENTATION.input_schema["items"], "enum": known_elements(public, history)}
+    return {**PRESENTATION.input_schema, "items": items}
+
+
 def present(public: Mapping[str, Any]) -> Presentation:
     """The puzzle's own starting elements as the pickers' first options."""
     start = list(public["start"])
@@ -628,6 +636,7 @@ FAMILY = register(
         random_input=random_input,
         guess_answer=guess_answer,
         check_test=check_test,
+        test_schema=known_pair_schema,
         final_score=final_score,
         reveal_analytics=reveal_analytics,
         extras={"graph_of": graph_of, "known_elements": known_elements},

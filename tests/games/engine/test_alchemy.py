@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 
+import jsonschema
 import pytest
 
 from games.engine import get_family
@@ -95,6 +96,33 @@ def test_the_per_test_measures_follow_the_history() -> None:
     assert revealed[0]["made_depth"] == 1
     text = FAMILY.render_observation(inst.public, history, 3)
     assert f"makes {made}" in text and made in text.splitlines()[0] and "Combinations left: 3." in text
+
+
+def test_a_seats_test_schema_lists_exactly_the_elements_it_knows_and_grows_with_a_discovery() -> None:
+    inst = make(4)
+    start = inst.public["start"]
+    making = next(
+        list(q) for q in itertools.combinations_with_replacement(start, 2) if FAMILY.answer(inst, q)
+    )
+    made = FAMILY.answer(inst, making)
+    before = FAMILY.input_schema_for(inst.public, [])
+    history = [{"input": making, "result": made}]
+    after = FAMILY.input_schema_for(inst.public, history)
+    assert before["items"]["enum"] == start and after["items"]["enum"] == [*start, made]
+    assert before["minItems"] == before["maxItems"] == 2
+    # the schema is this seat's only: what the state text lists, nothing made elsewhere
+    assert after["items"]["enum"] == alchemy.known_elements(inst.public, history)
+    unmade = sorted(set(inst.hidden["depth"]) - {*start, made})
+    for schema, seen in ((before, []), (after, history)):
+        for pair in itertools.product(schema["items"]["enum"], repeat=2):
+            jsonschema.validate(list(pair), schema)
+            FAMILY.check_test(inst.public, seen, FAMILY.parse_query(inst.public, list(pair)))
+        for refused in (["<element>", "<element>"], [start[0], "<element>"], [start[0], unmade[0]]):
+            with pytest.raises(jsonschema.ValidationError):
+                jsonschema.validate(refused, schema)
+    with pytest.raises(QueryError, match="only combine elements you know"):
+        FAMILY.check_test(inst.public, [], FAMILY.parse_query(inst.public, [made, start[0]]))
+    jsonschema.validate([made, start[0]], after)
 
 
 @pytest.mark.parametrize("solver", ["random", "empowerment"])

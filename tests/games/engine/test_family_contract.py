@@ -341,3 +341,15 @@ def test_random_inputs_pass_the_per_seat_test_check_with_an_empty_history(family
         inst = make(family, seed)
         for query in random_inputs(family, inst, seed, 50):
             family.check_test(inst.public, [], family.parse_query(inst.public, query))
+
+
+@pytest.mark.parametrize("family", [f for f in FAMILIES if f.test_schema is not None],
+                         ids=[f.id for f in FAMILIES if f.test_schema is not None])  # fmt: skip
+def test_a_per_seat_test_schema_admits_every_random_input_of_a_fresh_seat(family: Family) -> None:
+    """``test_schema`` narrows the presentation's ``input_schema`` to one seat: every input a fresh
+    seat may test (``random_input`` draws them) fits it (``validate`` checks the schema itself too)."""
+    for seed in range(5):
+        inst = make(family, seed)
+        schema = family.input_schema_for(inst.public, [])
+        for query in random_inputs(family, inst, seed, 50):
+            validate(query, schema)
