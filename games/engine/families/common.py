@@ -3,6 +3,7 @@ application quiz. A family keeps its own domain, grammar, judge and texts."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from games.engine.core import QueryError, RuleError, SolverFactory
+from games.engine.core import Presentation, QueryError, RuleError, SolverFactory
 from games.engine.dsl import Rule, compile_rule
 from games.engine.hypotheses import HypothesisSpace, points_to_columns
 from games.engine.solvers import InfoGainSolver, RandomSolver
@@ -28,6 +29,16 @@ def score(*, solved: bool, tests_used: int, max_tests: int, agreement: float = 0
         "agreement": round(float(1.0 if solved else agreement), 6),
         "points": int(points),
     }
+
+
+def string_input_presentation(presentation: Presentation, letters: str, longest: int) -> Presentation:
+    """``presentation`` with the puzzle's own letters and longest test in the input's schema, so a
+    constrained reply writes a test the puzzle takes (llama.cpp's converter reads the pattern and
+    drops ``maxLength`` when both are given, so the length is in the pattern)."""
+    pattern = f"^[{letters}]{{1,{longest}}}$"
+    return dataclasses.replace(
+        presentation, input_schema={**presentation.input_schema, "pattern": pattern, "maxLength": longest}
+    )
 
 
 def plural(n: int, noun: str) -> str:

@@ -18,7 +18,6 @@ rewrites every string exactly as it would alone.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import itertools
 import json
@@ -632,14 +631,8 @@ PRESENTATION = Presentation(
 
 
 def present(public: Mapping[str, Any]) -> Presentation:
-    """The puzzle's own letters and longest test in the input's schema, so a constrained reply
-    writes a test the puzzle takes (llama.cpp's converter reads the pattern and drops
-    ``maxLength`` when both are given, so the length is in the pattern)."""
-    letters, longest = alphabet_of(public), int(public["max_length"])
-    pattern = f"^[{letters}]{{1,{longest}}}$"
-    return dataclasses.replace(
-        PRESENTATION, input_schema={**PRESENTATION.input_schema, "pattern": pattern, "maxLength": longest}
-    )
+    """The puzzle's own letters and longest test in the input's schema."""
+    return common.string_input_presentation(PRESENTATION, alphabet_of(public), int(public["max_length"]))
 
 
 VARIANTS = (

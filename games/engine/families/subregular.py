@@ -35,7 +35,6 @@ testable strings with equal outputs, counted over the same states.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 import random
@@ -666,14 +665,8 @@ PRESENTATION = Presentation(
 
 
 def present(public: Mapping[str, Any]) -> Presentation:
-    """The puzzle's own letters and longest test in the input's schema, so a constrained reply
-    writes a test the puzzle takes (llama.cpp's converter reads the pattern and drops
-    ``maxLength`` when both are given, so the length is in the pattern)."""
-    letters, longest = _alphabet(public), int(public["max_length"])
-    pattern = f"^[{letters}]{{1,{longest}}}$"
-    return dataclasses.replace(
-        PRESENTATION, input_schema={**PRESENTATION.input_schema, "pattern": pattern, "maxLength": longest}
-    )
+    """The puzzle's own letters and longest test in the input's schema."""
+    return common.string_input_presentation(PRESENTATION, _alphabet(public), int(public["max_length"]))
 
 
 VARIANTS = (
