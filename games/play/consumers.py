@@ -90,6 +90,10 @@ def database_work(func: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+# A move's database work on its own (no group): built once, not per move.
+_alone = database_work(lambda write: write())
+
+
 def _grouped() -> bool:
     """Whether moves are written in groups: one database thread (SQLite), grouping not turned off,
     and not asgiref's hop (whose thread does its own connection handling)."""
@@ -373,7 +377,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
         write = functools.partial(self._write_move, action=action, move_id=move_id, think_ms=think_ms)
         if _grouped():
             return await movegroups.queue_for_loop(_executor).run(write)  # type: ignore[no-any-return]
-        return await database_work(write)()  # type: ignore[no-any-return]
+        return await _alone(write)  # type: ignore[no-any-return]
 
     def _write_move(
         self, *, action: dict[str, Any], move_id: str, think_ms: int | None
