@@ -23,11 +23,16 @@ from games.models import HYPOTHESIS_MAX_LENGTH
 MAX_ENUM_VALUES = 64
 # The longest guess a structured reply may hold (a rule of every family so far is far shorter).
 MAX_STRUCTURED_TEXT = 240
+# A family's mark on a list of lists whose rows are all one length (an ARC grid).
+RECTANGULAR = "x-rectangular"
 
 
 def constrained(schema: Mapping[str, Any]) -> dict[str, Any]:
-    """``schema`` with small integer ranges as enumerations and long strings capped."""
+    """``schema`` with small integer ranges as enumerations, long strings capped and a rectangular
+    grid written as one alternative per row width."""
     out = copy.deepcopy(dict(schema))
+    if out.pop(RECTANGULAR, False):
+        return rectangular(out)
     kind = out.get("type")
     if kind == "integer" and "minimum" in out and "maximum" in out:
         low, high = int(out["minimum"]), int(out["maximum"])
@@ -45,6 +50,20 @@ def constrained(schema: Mapping[str, Any]) -> dict[str, Any]:
     if "properties" in out:
         out["properties"] = {name: constrained(spec) for name, spec in out["properties"].items()}
     return out
+
+
+def rectangular(grid: dict[str, Any]) -> dict[str, Any]:
+    """A list of rows marked ``"x-rectangular"`` (every row as long as the first), which JSON Schema
+    cannot say: ``anyOf`` one list of rows per width the rows allow, each row exactly that long, so a
+    constrained reply cannot write a ragged grid (a small model wrote one in 14 % of ARC replies)."""
+    row = constrained(grid["items"])
+    if "maxItems" not in row:
+        return constrained(grid)
+    low, high = max(1, int(row.get("minItems", 1))), int(row["maxItems"])
+    widths = [
+        constrained({**grid, "items": {**row, "minItems": w, "maxItems": w}}) for w in range(low, high + 1)
+    ]
+    return {"anyOf": widths, **({"description": grid["description"]} if "description" in grid else {})}
 
 
 def rule_schema(shown: Presentation) -> dict[str, Any]:

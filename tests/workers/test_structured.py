@@ -9,10 +9,11 @@ import json
 import random
 import re
 
+import jsonschema
 import pytest
 from django.core.exceptions import ValidationError
 
-from games.engine.core import get_family
+from games.engine.core import QueryError, get_family
 from games.models import ModelCall, ModelContestant, Seat
 from games.play import services
 from tests.games.play.test_budget_end import pairs
@@ -237,3 +238,44 @@ def test_a_string_test_is_held_to_the_puzzles_letters_and_length(family_id) -> N
             assert matches(text) and family.parse_query(public, text) == text
         for text in (letters[0] * (longest + 1), "z", ""):
             assert not matches(text)
+
+
+def test_a_blackbox_test_is_held_to_the_instances_own_values_and_length() -> None:
+    """The presentation's -20..20 and eight items are the widest any variant allows: a structured
+    reply is held to this puzzle's, so it cannot write a list the puzzle refuses (a small model sent
+    -12 to a -9..9 puzzle, before)."""
+    family = get_family("blackbox")
+    for spec in family.variants:
+        public = family.generate(0, family.validate_params(spec.params)).public
+        r, n = public["value_range"], public["max_length"]
+        test = schemas.action_schema(family.shown_for(public), tests_left=5)["anyOf"][0]
+        listed = test["properties"]["input"]
+        assert listed["items"]["enum"] == list(range(-r, r + 1)) and listed["maxItems"] == n
+        assert family.shown_for(public).widget["max_length"] == n
+        assert family.parse_query(public, [-r] * n) == [-r] * n
+        assert family.parse_query(public, [r, 0, -r][:n]) == [r, 0, -r][:n]
+        for refused in ([r + 1], [-r - 1], [0] * (n + 1)):
+            with pytest.raises(QueryError):
+                family.parse_query(public, refused)
+
+
+def test_an_arc_grid_in_a_structured_reply_is_rectangular() -> None:
+    """JSON Schema cannot say "every row as long as the first": the grid is written as one
+    alternative per width, so a ragged grid fits none (and a rectangular one exactly one)."""
+    family = get_family("arc")
+    public = family.generate(0, family.validate_params({})).public
+    shown = family.shown_for(public)
+    for schema in (
+        schemas.action_schema(shown, tests_left=0)["properties"]["rule"],
+        schemas.tool_schema(shown, tests_left=0)["properties"]["rule"],
+    ):
+        assert [w["items"]["minItems"] for w in schema["anyOf"]] == list(range(1, 31))
+        assert all(w["items"]["maxItems"] == w["items"]["minItems"] for w in schema["anyOf"])
+        assert "x-rectangular" not in json.dumps(schema)
+        fits = jsonschema.Draft202012Validator(schema).is_valid
+        assert fits([[1, 2, 3], [0, 0, 9]]) and fits([[5]])
+        assert not fits([[1, 2, 3], [0, 0]]) and not fits([[1], [2, 3]]) and not fits([[10]])
+        check = family.check_rule([[1, 2, 3], [0, 0]])
+        assert check["ok"] is False  # the engine refuses what the schema now keeps out
+    # the presentation an agent or a browser reads keeps the plain grid, with the mark
+    assert shown.guess_schema["x-rectangular"] is True and "anyOf" not in shown.guess_schema

@@ -1115,6 +1115,8 @@ GRID_SCHEMA: dict[str, Any] = {
         "items": {"type": "integer", "minimum": 0, "maximum": 9},
     },
     "description": "a grid: a list of rows, each a list of colours 0-9 (0 is the background)",
+    # every row as long as the first (a structured reply's schema writes one alternative per width)
+    "x-rectangular": True,
 }
 PAIR_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -26,6 +26,7 @@ The language (``parse`` / ``Program.text`` / ``evaluate``), with no ``eval``:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import random
@@ -1149,6 +1150,20 @@ PRESENTATION = Presentation(
     ),
 )
 
+
+def present(public: Mapping[str, Any]) -> Presentation:
+    """The instance's own bounds in the input's schema and widget: values from -value_range to
+    value_range, at most max_length of them (a structured reply's grammar then writes only lists the
+    puzzle takes; llama.cpp enforces the values as an enumeration, not as minimum/maximum)."""
+    r, n = _bounds(public)
+    items = {**PRESENTATION.input_schema["items"], "minimum": -r, "maximum": r}
+    return dataclasses.replace(
+        PRESENTATION,
+        input_schema={**PRESENTATION.input_schema, "items": items, "maxItems": n},
+        widget={**PRESENTATION.widget, "max_length": n},
+    )
+
+
 VARIANTS = (
     VariantSpec(
         slug="blackbox-level-1",
@@ -1198,6 +1213,7 @@ FAMILY = register(
         rule_size=rule_size,
         reference_space=REFERENCE_SPACE,
         presentation=PRESENTATION,
+        present=present,
         variants=VARIANTS,
         random_input=random_input,
         guess_answer=guess_answer,
