@@ -36,7 +36,17 @@ from django.db import close_old_connections, connection
 
 from games.engine.core import get_family
 from games.models import Seat
-from games.play import channel_layer, events, inputs, metrics, movegroups, selectors, services, visibility
+from games.play import (
+    channel_layer,
+    events,
+    inputs,
+    metrics,
+    movegroups,
+    selectors,
+    services,
+    visibility,
+    writer,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -377,6 +387,11 @@ class MatchConsumer(AsyncWebsocketConsumer):
     ) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
         """The move written on the database thread: in a group with the moves waiting beside it
         where one thread writes (SQLite, games.play.movegroups), else on its own."""
+        if writer.WRITER:  # another process writes this box's moves (games.play.writer)
+            assert self.seat_id is not None
+            return await writer.client_for_loop().write(
+                seat_id=self.seat_id, viewer=self.viewer, action=action, move_id=move_id, think_ms=think_ms
+            )
         write = functools.partial(self._write_move, action=action, move_id=move_id, think_ms=think_ms)
         if _grouped():
             return await movegroups.queue_for_loop(_executor).run(write)  # type: ignore[no-any-return]
@@ -385,26 +400,9 @@ class MatchConsumer(AsyncWebsocketConsumer):
     def _write_move(
         self, *, action: dict[str, Any], move_id: str, think_ms: int | None
     ) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
-        with events.collected() as to_publish:
-            outcome = services.step_submit(
-                seat=self.seat_key, action=action, idempotency_key=move_id, client_think_ms=think_ms
-            )
-        match = outcome.match
-        reply: dict[str, Any] = {
-            "type": "result",
-            "id": move_id,
-            "replayed": outcome.replayed,
-            "step": selectors.step_public(step=outcome.step),
-            "seat": selectors.seat_summary(seat=outcome.seat),
-            "match_status": match.status,
-            "event_seq": match.event_seq,
-            "reveal": selectors.match_reveal(
-                match=match, view=visibility.match_view(match=match, viewer=self.viewer)
-            ),
-        }
-        if outcome.timed_out and not outcome.replayed:
-            reply["message"] = "time is up: the match's time limit passed before this move"
-        return reply, to_publish
+        return writer.write_move(
+            seat=self.seat_key, viewer=self.viewer, action=action, move_id=move_id, think_ms=think_ms
+        )
 
 
 class SpectatorConsumer(MatchConsumer):

@@ -54,13 +54,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def cpu_seconds(pid: int | None) -> float | None:
-    """User + system CPU of a server process and its worker processes (psutil, if installed)."""
+def cpu_seconds(pid: int | tuple[int, ...] | None) -> float | None:
+    """User + system CPU of a server process (or several: a server and its move writer) and their
+    worker processes (psutil, if installed)."""
     try:
         import psutil
 
-        proc = psutil.Process(pid)
-        return sum(sum(p.cpu_times()[:2]) for p in (proc, *proc.children(recursive=True)))
+        procs = [psutil.Process(p) for p in (pid if isinstance(pid, tuple) else (pid,))]
+        return sum(sum(p.cpu_times()[:2]) for proc in procs for p in (proc, *proc.children(recursive=True)))
     except Exception:
         return None
 
@@ -124,7 +125,16 @@ async def run(urls_and_headers, make_msg, reply_type, seconds, pace_s, server_pi
     profiler = None
     if profile_to and server_pid:  # the measured seconds only: no handshakes, no warm-up
         profiler = subprocess.Popen(
-            ["py-spy", "record", "-p", str(server_pid), "-d", str(max(1, int(seconds))), "-r", "250"]
+            [
+                "py-spy",
+                "record",
+                "-p",
+                str(server_pid[0] if isinstance(server_pid, tuple) else server_pid),
+                "-d",
+                str(max(1, int(seconds))),
+                "-r",
+                "250",
+            ]
             + ["-f", "raw", "--nonblocking", "-o", profile_to],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -291,7 +301,29 @@ def main() -> None:
             )
             return port, children[-1].pid
 
+        # A variant whose web processes send their moves to a move writer (ARENA_WS_WRITER, see
+        # games.play.writer) gets that writer, started here; its CPU counts with the server's.
+        writers: dict[str, int] = {}
+        for extra in server_env.values():
+            where = extra.get("ARENA_WS_WRITER")
+            if where and where not in writers:
+                children.append(
+                    subprocess.Popen(
+                        [sys.executable, "manage.py", "move_writer", "--socket", where],
+                        cwd=REPO,
+                        env=env,
+                        preexec_fn=embedded.die_with_parent,
+                    )
+                )
+                writers[where] = children[-1].pid
+                for _ in range(600):
+                    if os.path.exists(where):
+                        break
+                    time.sleep(0.1)
         arena = {path: serve("arena.asgi:application", **server_env[path]) for path in paths}
+        writer_pids = {
+            path: (writers[w],) if (w := server_env[path].get("ARENA_WS_WRITER")) else () for path in paths
+        }
         echo_port, echo_pid = serve("tests.bench.echo_app:application")
         for port, _ in arena.values():
             wait_http(port)
@@ -347,7 +379,7 @@ def main() -> None:
                                     "result",
                                     args.seconds,
                                     pace,
-                                    arena[path][1],
+                                    (arena[path][1], *writer_pids[path]),
                                     profile_to=(
                                         os.path.join(args.profile, f"{path}-{n}-{mode}-{i}.txt")
                                         if args.profile
