@@ -22,14 +22,14 @@ MAX_SOCKET_PATH = 107
 _PR_SET_PDEATHSIG = 1
 
 
-def socket_path_for(data_dir: Path) -> Path:
-    """A unix socket path for this data directory that fits in sun_path."""
+def socket_path_for(data_dir: Path, name: str = "redis.sock") -> Path:
+    """A unix socket path called ``name`` for this data directory that fits in sun_path."""
     data_dir = Path(data_dir).resolve()
-    candidate = data_dir / "redis.sock"
+    candidate = data_dir / name
     if len(os.fsencode(str(candidate))) < MAX_SOCKET_PATH - 8:
         return candidate
     digest = hashlib.sha1(os.fsencode(str(data_dir))).hexdigest()[:12]
-    return Path("/tmp") / f"arena-{digest}" / "redis.sock"
+    return Path("/tmp") / f"arena-{digest}" / name
 
 
 def die_with_parent() -> None:

@@ -174,13 +174,17 @@ class LocalFirstLoopLayer(RedisPubSubLoopLayer):
         self, group: str, message: dict[str, Any], skip: str | None = None, sure: bool = False
     ) -> None:
         group_channel = self._get_group_channel_name(group)
-        data = self.channel_layer.serialize(message)
+        data = None  # serialised once, and only when someone is to get it (often nobody: a lone player)
         members = self.groups.get(group_channel)
         for name in members or ():
             queue = self.channels.get(name)
             if queue is not None and name != skip:
+                if data is None:
+                    data = self.channel_layer.serialize(message)
                 queue.put_nowait(data)
         if sure or not members or self.elsewhere.get(group_channel):
+            if data is None:
+                data = self.channel_layer.serialize(message)
             await self._get_shard(group_channel).publish(group_channel, data)
 
 

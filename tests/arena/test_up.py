@@ -1,6 +1,7 @@
 """`manage.py up` on a fresh data directory: it migrates, starts the embedded Redis, a Celery
 worker and the ASGI server, serves HTTP and stops every child on SIGTERM."""
 
+import json
 import os
 import signal
 import socket
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from websockets.sync.client import connect as ws_connect
 
 from arena import embedded
 
@@ -44,6 +46,11 @@ def wait_for(predicate, timeout: float, what: str):
             return value
         time.sleep(0.2)
     pytest.fail(f"timed out waiting for {what}")
+
+
+def log_text(log) -> str:
+    log.seek(0)
+    return log.read()
 
 
 @pytest.fixture
@@ -129,6 +136,42 @@ def test_up_serves_the_site_runs_a_worker_and_stops_its_children(fresh_env):
             for _ in range(12)
         ]
         assert codes.count(200) == 5 and codes.count(429) == 7, codes
+
+        # a person's moves over the WebSocket are written by the move writer `up` started
+        # (SQLite: games/play/writer.py); killed, it is started again and the next move goes through
+        assert "move writer on unix://" in text
+        writer = next(pid for pid in kids if b"move_writer" in Path(f"/proc/{pid}/cmdline").read_bytes())
+        browser = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10, follow_redirects=True)
+        browser.get("/")
+        page = browser.post(
+            "/play/wason-tier-1/",
+            data={"csrfmiddlewaretoken": browser.cookies["csrftoken"]},
+            headers={"Origin": f"http://127.0.0.1:{port}"},
+        )
+        match_id = int(str(page.url).rstrip("/").rsplit("/", 1)[1])
+        headers = {
+            "Cookie": f"sessionid={browser.cookies['sessionid']}",
+            "Origin": f"http://127.0.0.1:{port}",
+        }
+
+        def move(key: str) -> dict:
+            with ws_connect(
+                f"ws://127.0.0.1:{port}/ws/matches/{match_id}/", additional_headers=headers
+            ) as ws:
+                ws.send(json.dumps({"type": "test", "input": [1, 2, 3], "id": key}))
+                while True:
+                    reply = json.loads(ws.recv(timeout=30))
+                    if reply["type"] in ("result", "error"):
+                        return reply
+
+        assert move("m1")["step"]["seq"] == 1
+        os.kill(writer, signal.SIGKILL)
+        wait_for(lambda: "move writer started again" in log_text(log), 60, "the move writer's restart")
+        # until the new writer listens a move may get "please retry"; then it is written
+        again = wait_for(
+            lambda: (r := move("m2")).get("type") == "result" and r, 60, "a move after the restart"
+        )
+        assert again["step"]["seq"] == 2 and again["replayed"] is False
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

@@ -148,6 +148,11 @@ def main() -> None:  # noqa: C901, PLR0915 - one linear script
         "--restart-after", type=float, default=30.0, help="seconds; a negative value leaves it dead"
     )
     parser.add_argument("--web-workers", type=int, default=1, help="uvicorn processes")
+    parser.add_argument(
+        "--no-writer",
+        action="store_true",
+        help="SQLite: no move writer; each web process writes its own moves",
+    )
     parser.add_argument("--samples", type=int, default=10, help="memory samples in between")
     args = parser.parse_args()
     if args.workers < 1:
@@ -211,6 +216,24 @@ def main() -> None:  # noqa: C901, PLR0915 - one linear script
         if args.web_workers > 1:
             command += ["--workers", str(args.web_workers)]
         env = {**os.environ, "ARENA_DATA_DIR": str(settings.DATA_DIR), "ARENA_CELERY_QUEUE": test_queue()}
+        writer_pid = None
+        if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") and not args.no_writer:
+            # as `manage.py up` serves SQLite: one move writer process (games/play/writer.py)
+            where = embedded.socket_path_for(settings.DATA_DIR, "move-writer.sock")
+            env["ARENA_WS_WRITER"] = str(where)
+            children.append(
+                subprocess.Popen(  # noqa: S603
+                    [sys.executable, "manage.py", "move_writer", "--socket", str(where)],
+                    cwd=REPO,
+                    env=env,
+                    preexec_fn=embedded.die_with_parent,
+                )
+            )
+            writer_pid = children[-1].pid
+            for _ in range(600):
+                if where.exists():
+                    break
+                time.sleep(0.1)
         children.append(
             subprocess.Popen(command, cwd=REPO, env=env, preexec_fn=embedded.die_with_parent)  # noqa: S603
         )
@@ -301,6 +324,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one linear script
                     "at": label,
                     "t_s": round(time.monotonic() - t0, 1),
                     "asgi_mb": rss_mb(asgi_pid),
+                    "writer_mb": rss_mb(writer_pid) if writer_pid else None,
                     "workers_mb": [rss_mb(w.proc.pid) if w.proc.poll() is None else None for w in workers],
                 }
             )
@@ -317,7 +341,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one linear script
             bench.start.set()
             await asyncio.sleep(args.warmup)
             sample("start", t0)
-            marks["cpu_start"] = cpu_seconds(asgi_pid)
+            marks["cpu_start"] = cpu_seconds((asgi_pid, writer_pid) if writer_pid else asgi_pid)
             marks["t_start"] = timezone.now()
             kill_at = bench.measure_from + args.kill_at * args.seconds
             restart_at = kill_at + args.restart_after if args.restart_after >= 0 else float("inf")
@@ -343,7 +367,7 @@ def main() -> None:  # noqa: C901, PLR0915 - one linear script
                     sample("during", t0)
                     next_sample += every
                 await asyncio.sleep(0.2)
-            marks["cpu_end"] = cpu_seconds(asgi_pid)
+            marks["cpu_end"] = cpu_seconds((asgi_pid, writer_pid) if writer_pid else asgi_pid)
             marks["t_end"] = timezone.now()
             sample("end", t0)
             await asyncio.gather(*tasks)  # the moves in flight are answered (or given up on)
@@ -488,6 +512,8 @@ def main() -> None:  # noqa: C901, PLR0915 - one linear script
                     "memory_mb": {
                         "asgi_start": first_mem["asgi_mb"],
                         "asgi_end": last_mem["asgi_mb"],
+                        "writer_start": first_mem["writer_mb"],
+                        "writer_end": last_mem["writer_mb"],
                         "workers_start": first_mem["workers_mb"],
                         "workers_end": last_mem["workers_mb"],
                         "killed_worker_at_kill": marks.get("killed_mb"),

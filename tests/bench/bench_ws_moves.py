@@ -1,7 +1,8 @@
 """WebSocket move latency: N concurrent players running tests through the real stack.
 
-Starts the stack (embedded Redis unless ARENA_REDIS_URL is set, the ASGI app under uvicorn, and
-a bare Channels echo app as the floor), creates one running match per player, then for each N:
+Starts the stack as `manage.py up` does (embedded Redis unless ARENA_REDIS_URL is set, the ASGI
+app under uvicorn, on SQLite a move writer process unless --no-writer, see games.play.writer),
+and a bare Channels echo app as the floor, creates one running match per player, then for each N:
   * saturating: every player sends a test as soon as the previous one is answered;
   * paced: every player sends one test a second (a human pace).
 Prints one JSON line with throughput and p50/p99 latency per (N, mode), echo alongside, and
@@ -122,25 +123,22 @@ async def run(urls_and_headers, make_msg, reply_type, seconds, pace_s, server_pi
     started = time.monotonic()
     stop_at[0] = started + seconds
     start.set()
-    profiler = None
+    profilers = []
     if profile_to and server_pid:  # the measured seconds only: no handshakes, no warm-up
-        profiler = subprocess.Popen(
-            [
-                "py-spy",
-                "record",
-                "-p",
-                str(server_pid[0] if isinstance(server_pid, tuple) else server_pid),
-                "-d",
-                str(max(1, int(seconds))),
-                "-r",
-                "250",
-            ]
-            + ["-f", "raw", "--nonblocking", "-o", profile_to],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        # one file per process: the server's, then its move writer's (…-writer.txt)
+        pids = server_pid if isinstance(server_pid, tuple) else (server_pid,)
+        for k, pid in enumerate(pids):
+            where = profile_to if k == 0 else profile_to.replace(".txt", "-writer.txt")
+            profilers.append(
+                subprocess.Popen(
+                    ["py-spy", "record", "-p", str(pid), "-d", str(max(1, int(seconds))), "-r", "250"]
+                    + ["-f", "raw", "--nonblocking", "-o", where],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
     await asyncio.gather(*tasks)
-    if profiler is not None:
+    for profiler in profilers:
         profiler.wait(timeout=60)
     elapsed = time.monotonic() - started
     cpu_after = cpu_seconds(server_pid)
@@ -228,6 +226,11 @@ def main() -> None:
         action="store_true",
         help="serve with per-message deflate on (uvicorn's default; `manage.py up` turns it off)",
     )
+    parser.add_argument(
+        "--no-writer",
+        action="store_true",
+        help="SQLite: the web process writes its own moves (`up --no-move-writer`), not a move writer",
+    )
     parser.add_argument("--rounds", type=int, default=1, help="measure each (N, mode) this many times")
     parser.add_argument(
         "--profile",
@@ -253,11 +256,19 @@ def main() -> None:
         if any(not name or not eq for name, eq, _ in pairs):
             parser.error(f"--variant {spec!r}: write the environment as NAME=VALUE[,NAME=VALUE]")
         server_env[label] = {name: value for name, _, value in pairs}
+    data_dir = tempfile.mkdtemp(prefix="arena-bench-", dir="/tmp")
     if not server_env:
-        server_env = {os.environ.get("ARENA_MOVE_PATH", "sql"): {}}
+        # as `manage.py up` serves: on SQLite, with a move writer (games/play/writer.py)
+        sqlite = os.environ.get("ARENA_DATABASE_URL", "sqlite").startswith("sqlite")
+        server_env = {
+            os.environ.get("ARENA_MOVE_PATH", "sql"): (
+                {"ARENA_WS_WRITER": os.path.join(data_dir, "move-writer.sock")}
+                if sqlite and not args.no_writer
+                else {}
+            )
+        }
     paths = list(server_env)
 
-    data_dir = tempfile.mkdtemp(prefix="arena-bench-", dir="/tmp")
     os.environ.setdefault("ARENA_DATA_DIR", data_dir)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
     sys.path.insert(0, str(REPO))

@@ -22,6 +22,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from arena import embedded, localmodel, wslog
 
@@ -30,7 +31,7 @@ from arena import embedded, localmodel, wslog
 RESTART_RESET_S = 60.0
 RESTART_MAX_S = 30.0
 # The children started again when they die (the others stop the arena): name -> what the log calls it.
-RESTARTED = {"celery": "celery worker", "local-model": "local model server"}
+RESTARTED = {"celery": "celery worker", "local-model": "local model server", "move-writer": "move writer"}
 
 
 def default_web_workers() -> int:
@@ -64,6 +65,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-worker", action="store_true", help="do not start a Celery worker")
         parser.add_argument(
+            "--no-move-writer",
+            action="store_true",
+            help="SQLite: each web process writes its own sockets' moves, instead of one move writer "
+            "process writing them all (games/play/writer.py)",
+        )
+        parser.add_argument(
             "--web-workers",
             type=int,
             default=None,
@@ -80,8 +87,10 @@ class Command(BaseCommand):
         web_workers: int | None,
         local_model: bool = False,
         local_model_port: int = localmodel.DEFAULT_PORT,
+        no_move_writer: bool = False,
         **options,
     ):
+        self.move_writer = not no_move_writer
         self.web_workers = web_workers if web_workers is not None else default_web_workers()
         if self.web_workers < 1:
             raise CommandError("--web-workers must be at least 1")
@@ -159,6 +168,22 @@ class Command(BaseCommand):
                 env=env,
                 cwd=base,
             )
+        if self.move_writer and connection.vendor == "sqlite":
+            # One process writes every web process's moves, in groups (games/play/writer.py): the
+            # web processes no longer take turns at SQLite's write lock, and a move's database work
+            # runs beside the event loops instead of holding up one of them.
+            where = embedded.socket_path_for(Path(settings.DATA_DIR), "move-writer.sock")
+            where.parent.mkdir(parents=True, exist_ok=True)
+            where.unlink(missing_ok=True)
+            env["ARENA_WS_WRITER"] = str(where)
+            self._spawn(
+                "move-writer",
+                [sys.executable, str(base / "manage.py"), "move_writer", "--socket", str(where)],
+                env=env,
+                cwd=base,
+            )
+            self._wait_for_socket("move-writer", where)
+            self.stdout.write(f"move writer on unix://{where}")
         self._spawn(
             "asgi",
             [
@@ -202,6 +227,16 @@ class Command(BaseCommand):
                 self._keep_alive(name)
             time.sleep(0.2)
         self.stdout.write("stopping…")
+
+    def _wait_for_socket(self, name: str, where: Path, timeout: float = 60.0) -> None:
+        proc = next(proc for n, proc in self.children if n == name)
+        deadline = time.monotonic() + timeout
+        while not where.exists():
+            if proc.poll() is not None:
+                raise CommandError(f"{name} exited with code {proc.returncode} before it was ready; stopping")
+            if time.monotonic() > deadline:
+                raise CommandError(f"{name} did not open {where} within {timeout:.0f} s; stopping")
+            time.sleep(0.05)
 
     def _keep_alive(self, name: str) -> None:
         """Start a dead child again (the worker, the local model server), with a backoff while it

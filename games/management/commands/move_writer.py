@@ -11,11 +11,14 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from arena import embedded
 from games.play import writer
 
 
 def default_socket() -> Path:
-    return Path(settings.DATA_DIR) / "move-writer.sock"
+    """Where ``up`` puts the writer's socket: in the data directory (or under /tmp where that
+    path is too long for a Unix socket)."""
+    return embedded.socket_path_for(Path(settings.DATA_DIR), "move-writer.sock")
 
 
 class Command(BaseCommand):
@@ -28,6 +31,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, socket: str, **options: Any) -> None:
         path = Path(socket) if socket else default_socket()
+        path.parent.mkdir(parents=True, exist_ok=True)
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
