@@ -442,8 +442,11 @@ def main() -> None:
     finally:
         for proc in reversed(children):
             embedded.stop(proc)
-        # Leave no benchmark rows behind (seats and steps go with their match).
-        Match.objects.filter(pk__in=created_matches).delete()
+        # Leave no benchmark rows behind (seats and steps go with their match), a few matches at a
+        # time: the deletion names every step of the matches in one statement, and a long run
+        # wrote more steps than SQLite takes variables.
+        for k in range(0, len(created_matches), 20):
+            Match.objects.filter(pk__in=created_matches[k : k + 20]).delete()
         Session.objects.filter(session_key__in=created_sessions).delete()
         variant = PuzzleVariant.objects.filter(slug="bench-wason").first()
         if variant is not None and not Match.objects.filter(instance__variant=variant).exists():
