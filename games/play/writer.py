@@ -50,6 +50,9 @@ logger = logging.getLogger(__name__)
 WRITER = os.environ.get("ARENA_WS_WRITER", "")
 _HEADER = struct.Struct(">I")
 MAX_FRAME = 64 * 1024 * 1024
+# How long the writer waits for a web process to take its replies before giving up on it (its
+# moves stay written; its waiting movers hear that the writer went away, and retry).
+SEND_TIMEOUT_S = 10.0
 
 Reply = tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]
 
@@ -159,7 +162,8 @@ def serve(
                 sock = key.fileobj
                 if sock is listener:
                     conn, _ = listener.accept()
-                    conn.setblocking(True)
+                    # a web process that stops reading its replies must not stop every other one
+                    conn.settimeout(SEND_TIMEOUT_S)
                     buffers[conn] = bytearray()
                     watch.register(conn, selectors.EVENT_READ)
                     continue
@@ -189,8 +193,14 @@ def serve(
             for sock, replies in write_all(waiting).items():
                 try:
                     sock.sendall(_frame(replies))
-                except OSError:  # that web process went away; its moves are written all the same
-                    logger.warning("move writer: a web process left before its replies were sent")
+                except OSError as exc:  # gone, or not reading: its moves are written all the same
+                    logger.warning(
+                        "move writer: could not send %d replies to a web process (%r)", len(replies), exc
+                    )
+                    if sock in buffers:  # a frame may be half sent: that connection is done
+                        watch.unregister(sock)
+                        buffers.pop(sock)
+                        sock.close()
     finally:
         for sock in list(buffers):
             sock.close()
