@@ -23,7 +23,7 @@ from games.models import HYPOTHESIS_MAX_LENGTH
 MAX_ENUM_VALUES = 64
 # The longest guess a structured reply may hold (a rule of every family so far is far shorter).
 MAX_STRUCTURED_TEXT = 240
-# A family's mark on a list of lists whose rows are all one length (an ARC grid).
+# A family's mark on a list of lists whose rows are all one length (a grid of colours).
 RECTANGULAR = "x-rectangular"
 
 
@@ -55,7 +55,7 @@ def constrained(schema: Mapping[str, Any]) -> dict[str, Any]:
 def rectangular(grid: dict[str, Any]) -> dict[str, Any]:
     """A list of rows marked ``"x-rectangular"`` (every row as long as the first), which JSON Schema
     cannot say: ``anyOf`` one list of rows per width the rows allow, each row exactly that long, so a
-    constrained reply cannot write a ragged grid (a small model wrote one in 14 % of ARC replies)."""
+    constrained reply cannot write a ragged grid (a small model wrote ragged grids turn after turn, before)."""
     row = constrained(grid["items"])
     if "maxItems" not in row:
         return constrained(grid)
