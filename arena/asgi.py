@@ -25,3 +25,7 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+from arena import gctune  # noqa: E402
+
+gctune.settle()  # start-up is done: its objects leave the collector's sight (arena/gctune.py)

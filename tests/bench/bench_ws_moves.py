@@ -322,7 +322,7 @@ def main() -> None:
                     subprocess.Popen(
                         [sys.executable, "manage.py", "move_writer", "--socket", where],
                         cwd=REPO,
-                        env=env,
+                        env={**env, **extra},  # the variant's settings hold for its writer too
                         preexec_fn=embedded.die_with_parent,
                     )
                 )

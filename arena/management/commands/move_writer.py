@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from arena import embedded
+from arena import embedded, gctune
 from games.play import writer
 
 
@@ -35,6 +35,7 @@ class Command(BaseCommand):
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
+        gctune.settle()  # start-up is done (arena/gctune.py)
         self.stdout.write(f"move writer on unix://{path}")
         self.stdout.flush()
         writer.serve(path, stop=stop)
