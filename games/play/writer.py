@@ -31,6 +31,7 @@ import os
 import pickle
 import selectors
 import socket
+import sqlite3
 import struct
 import threading
 import weakref
@@ -53,6 +54,10 @@ MAX_FRAME = 64 * 1024 * 1024
 # How long the writer waits for a web process to take its replies before giving up on it (its
 # moves stay written; its waiting movers hear that the writer went away, and retry).
 SEND_TIMEOUT_S = 10.0
+# SQLite: checkpoint the write-ahead log from a thread of the writer's own every this many seconds
+# (``_checkpoint_apart``); ARENA_WRITER_CHECKPOINT=0 leaves it to SQLite's automatic checkpoint.
+CHECKPOINT_APART = os.environ.get("ARENA_WRITER_CHECKPOINT", "1") != "0"
+CHECKPOINT_S = 1.0
 
 Reply = tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]
 
@@ -139,6 +144,30 @@ def write_all(waiting: list[tuple[Any, int, dict[str, Any]]]) -> dict[Any, list[
     return replies
 
 
+def _checkpoint_apart(stop: threading.Event) -> None:
+    """Copy SQLite's write-ahead log back into the database from a second connection on a thread of
+    its own, every ``CHECKPOINT_S`` until ``stop``, instead of in the commit of whichever group of
+    moves took the log past 1,000 pages (SQLite's automatic checkpoint), which held up every move
+    waiting behind that group while the file was written and synced. A PASSIVE checkpoint never
+    waits for the writer; the driver lets go of the interpreter's lock while it works."""
+    connection.ensure_connection()
+    connection.connection.execute("PRAGMA wal_autocheckpoint=0")
+    database = str(connection.settings_dict["NAME"])
+
+    def run() -> None:
+        other = sqlite3.connect(database, timeout=30, check_same_thread=False)
+        try:
+            while not stop.wait(CHECKPOINT_S):
+                try:
+                    other.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    logger.exception("move writer: a checkpoint failed; the next one will try again")
+        finally:
+            other.close()
+
+    threading.Thread(target=run, name="move-writer-checkpoints", daemon=True).start()
+
+
 def serve(
     path: str | Path, *, stop: threading.Event | None = None, ready: threading.Event | None = None
 ) -> None:
@@ -153,6 +182,8 @@ def serve(
     watch = selectors.DefaultSelector()
     watch.register(listener, selectors.EVENT_READ)
     buffers: dict[socket.socket, bytearray] = {}
+    if CHECKPOINT_APART and connection.vendor == "sqlite":
+        _checkpoint_apart(stop or threading.Event())
     if ready is not None:
         ready.set()
     try:

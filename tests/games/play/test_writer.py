@@ -5,6 +5,7 @@ a writer that goes away costs the moves waiting on it a clear error, not the soc
 The writer runs here on a thread of the test process (its own database connection, a real Unix
 socket); ``manage.py move_writer`` runs the same ``serve`` in a process of its own."""
 
+import asyncio
 import tempfile
 import threading
 from pathlib import Path
@@ -166,3 +167,23 @@ async def test_the_client_raises_the_services_refusal_with_its_column(move_write
     )
     assert reply["step"]["seq"] == 1 and [event["event"] for _, event in published] == ["step"]
     assert await sync_to_async(Step.objects.get)(seat=seat, seq=1) is not None
+
+
+async def test_on_sqlite_the_log_is_checkpointed_on_a_thread_of_its_own_until_the_writer_stops(move_writer):
+    """SQLite's automatic checkpoint ran in the commit of whichever group took the log past 1,000
+    pages, holding up every move behind it; the writer checkpoints from a thread instead."""
+
+    def checkpointers():
+        return [t for t in threading.enumerate() if t.name == "move-writer-checkpoints" and t.is_alive()]
+
+    match, (seat,) = await make_match()
+    player = await open_client(match.pk, seat.session_key)
+    await player.ask({"type": "test", "input": [1, 2, 3], "id": "k1"}, "result")
+    assert len(checkpointers()) == (1 if connection.vendor == "sqlite" else 0)
+    await player.close()
+    move_writer.halt()
+    for _ in range(50):  # it wakes once a second (CHECKPOINT_S) and sees the stop
+        if not checkpointers():
+            break
+        await asyncio.sleep(0.1)
+    assert checkpointers() == []
