@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import connection
+from django.db.backends.signals import connection_created
 
 from games.models import Seat
 from games.play import events, metrics, movegroups, services, visibility
@@ -144,14 +145,22 @@ def write_all(waiting: list[tuple[Any, int, dict[str, Any]]]) -> dict[Any, list[
     return replies
 
 
-def _checkpoint_apart(stop: threading.Event) -> None:
+def _checkpoint_apart(stop: threading.Event) -> threading.Thread:
     """Copy SQLite's write-ahead log back into the database from a second connection on a thread of
     its own, every ``CHECKPOINT_S`` until ``stop``, instead of in the commit of whichever group of
     moves took the log past 1,000 pages (SQLite's automatic checkpoint), which held up every move
     waiting behind that group while the file was written and synced. A PASSIVE checkpoint never
     waits for the writer; the driver lets go of the interpreter's lock while it works."""
+    serving = threading.get_ident()
+
+    def no_autocheckpoint(sender: Any, connection: Any, **kwargs: Any) -> None:
+        # every connection this thread opens: Django renews it after ARENA_DB_CONN_MAX_AGE
+        if connection.vendor == "sqlite" and threading.get_ident() == serving:
+            connection.connection.execute("PRAGMA wal_autocheckpoint=0")
+
+    connection_created.connect(no_autocheckpoint, weak=False, dispatch_uid=f"move-writer-{serving}")
     connection.ensure_connection()
-    connection.connection.execute("PRAGMA wal_autocheckpoint=0")
+    connection.connection.execute("PRAGMA wal_autocheckpoint=0")  # the one open already
     database = str(connection.settings_dict["NAME"])
 
     def run() -> None:
@@ -164,8 +173,11 @@ def _checkpoint_apart(stop: threading.Event) -> None:
                     logger.exception("move writer: a checkpoint failed; the next one will try again")
         finally:
             other.close()
+            connection_created.disconnect(dispatch_uid=f"move-writer-{serving}")
 
-    threading.Thread(target=run, name="move-writer-checkpoints", daemon=True).start()
+    thread = threading.Thread(target=run, name="move-writer-checkpoints", daemon=True)
+    thread.start()
+    return thread
 
 
 def serve(
@@ -182,8 +194,9 @@ def serve(
     watch = selectors.DefaultSelector()
     watch.register(listener, selectors.EVENT_READ)
     buffers: dict[socket.socket, bytearray] = {}
+    checkpoints = None
     if CHECKPOINT_APART and connection.vendor == "sqlite":
-        _checkpoint_apart(stop or threading.Event())
+        checkpoints = _checkpoint_apart(stop or threading.Event())
     if ready is not None:
         ready.set()
     try:
@@ -238,6 +251,8 @@ def serve(
         listener.close()
         watch.close()
         path.unlink(missing_ok=True)
+        if checkpoints is not None:  # it sees the stop within CHECKPOINT_S
+            checkpoints.join(CHECKPOINT_S + 5)
 
 
 # -- the web process's side -----------------------------------------------------------------------

@@ -187,3 +187,25 @@ async def test_on_sqlite_the_log_is_checkpointed_on_a_thread_of_its_own_until_th
             break
         await asyncio.sleep(0.1)
     assert checkpointers() == []
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's checkpoint")
+async def test_the_writers_renewed_connection_keeps_sqlites_own_checkpoint_off():
+    """Django renews a connection after ARENA_DB_CONN_MAX_AGE: the new one must not checkpoint in
+    a move's commit either."""
+    stop, seen = threading.Event(), []
+
+    def writing_thread():
+        try:
+            writer._checkpoint_apart(stop)
+            for _ in range(2):  # the connection open at the start, then a renewed one
+                seen.append(connection.cursor().execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+                connection.close()
+        finally:
+            stop.set()
+            connection.close()
+
+    thread = threading.Thread(target=writing_thread)
+    thread.start()
+    thread.join(30)
+    assert seen == [0, 0]
